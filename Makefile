@@ -1,0 +1,67 @@
+# pileup - see README.md.  `make` builds ./pileup; `make check` runs the tests.
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS := libdw libelf libunwind-ptrace ncursesw
+VERSION := 0.1.0
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -DPILEUP_VERSION='"$(VERSION)"' -Iinspector -Itui -MMD -MP
+LIBS = $(PKG_LIBS) -lstdc++
+
+LIB_SRC := $(wildcard inspector/*.c)
+LIB_SRC := $(filter-out inspector/main.c,$(LIB_SRC))
+TUI_SRC := $(wildcard tui/*.c)
+SRC := $(LIB_SRC) $(TUI_SRC) inspector/main.c
+
+BUILD ?= build
+OBJ := $(SRC:%.c=$(BUILD)/%.o)
+
+all: pileup
+
+.deps-ok: scripts/deps.sh
+	@scripts/deps.sh build
+	@touch $@
+
+pileup: $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LIBS)
+
+$(BUILD)/%.o: %.c | .deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The same program built with AddressSanitizer and UBSan, for make check.
+pileup-asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" pileup-asan-link
+
+pileup-asan-link: $(OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o pileup-asan $(OBJ) $(LIBS)
+
+fixtures:
+	$(MAKE) -C fixtures
+
+check: pileup pileup-asan fixtures
+	@scripts/deps.sh test
+	tests/run.sh ./pileup
+	PILEUP_ASAN=1 tests/run.sh ./pileup-asan
+
+bench: pileup fixtures
+	@scripts/deps.sh test
+	tests/bench/run.sh
+
+demo: pileup fixtures
+	@scripts/deps.sh build
+	tests/demo.sh
+
+install: pileup
+	install -D -m 755 pileup $(DESTDIR)$(PREFIX)/bin/pileup
+
+clean:
+	rm -rf build build-asan pileup pileup-asan .deps-ok
+	$(MAKE) -C fixtures clean
+
+-include $(OBJ:.o=.d)
+.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link

@@ -1,0 +1,550 @@
+#include "capture_live.h"
+#include "proc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <elf.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t capture_live_abort;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	pid_t pid = (pid_t)(intptr_t)ctx;
+	size_t done = 0;
+	/* Read page by page so an unmapped page only shortens the result. */
+	while (done < len) {
+		uint64_t a = addr + done;
+		size_t chunk = 4096 - (a & 4095);
+		if (chunk > len - done)
+			chunk = len - done;
+		struct iovec l = {(char *)buf + done, chunk}, r = {(void *)(uintptr_t)a, chunk};
+		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+		if ((size_t)n < chunk)
+			break;
+	}
+	return done;
+}
+
+/* --- stacks --------------------------------------------------------------- */
+
+/* Sets t->stack to the range [sp, min(end of sp's mapping, sp+max)). */
+static void plan_stack(const struct snapshot *snap, struct snap_thread *t, size_t max)
+{
+	free(t->stack.data);
+	t->stack = (struct mem_region){0};
+	if (!(t->regs.valid & (1u << SNAP_REG_RSP)))
+		return;
+	uint64_t sp = t->regs.r[SNAP_REG_RSP];
+	const struct snap_map *m = snapshot_find_map(snap, sp);
+	if (!m)
+		return;
+	uint64_t end = m->end;
+	if (end - sp > max)
+		end = sp + max;
+	t->stack.addr = sp;
+	t->stack.len = (size_t)(end - sp);
+	t->stack.data = xmalloc(t->stack.len);
+}
+
+/* Copies the planned stacks of threads idx[0..n) with as few
+ * process_vm_readv calls as possible (up to IOV_MAX regions each). */
+static void copy_stacks(pid_t pid, struct snapshot *snap, const size_t *idx, size_t n)
+{
+	enum { BATCH = 1024 };
+	struct iovec local[BATCH], remote[BATCH];
+	size_t who[BATCH];
+	size_t i = 0;
+	while (i < n) {
+		size_t k = 0;
+		for (; i < n && k < BATCH; i++) {
+			struct snap_thread *t = &snap->threads[idx[i]];
+			if (!t->stack.len)
+				continue;
+			local[k] = (struct iovec){t->stack.data, t->stack.len};
+			remote[k] = (struct iovec){(void *)(uintptr_t)t->stack.addr, t->stack.len};
+			who[k++] = idx[i];
+		}
+		size_t start = 0;
+		while (start < k) {
+			ssize_t got = process_vm_readv(pid, local + start, k - start, remote + start, k - start, 0);
+			if (got < 0)
+				got = 0;
+			/* Transfers never split an element: skip the complete ones. */
+			size_t j = start;
+			while (j < k && (size_t)got >= local[j].iov_len) {
+				got -= (ssize_t)local[j].iov_len;
+				j++;
+			}
+			if (j >= k)
+				break;
+			/* Element j failed: salvage what can be read page by page. */
+			struct snap_thread *t = &snap->threads[who[j]];
+			t->stack.len = capture_live_read((void *)(intptr_t)pid, t->stack.addr, t->stack.data, t->stack.len);
+			start = j + 1;
+		}
+	}
+}
+
+/* --- registers ------------------------------------------------------------ */
+
+static void regs_from_user(struct snap_regs *r, const struct user_regs_struct *u)
+{
+	uint64_t v[SNAP_NREGS] = {u->rax, u->rdx, u->rcx, u->rbx, u->rsi, u->rdi, u->rbp, u->rsp,
+				  u->r8, u->r9, u->r10, u->r11, u->r12, u->r13, u->r14, u->r15, u->rip};
+	memcpy(r->r, v, sizeof(v));
+	r->valid = (1u << SNAP_NREGS) - 1;
+	r->orig_rax = (int64_t)u->orig_rax;
+	r->have_orig_rax = true;
+	r->fs_base = u->fs_base;
+}
+
+static bool get_regs(pid_t tid, struct snap_regs *r)
+{
+	struct user_regs_struct u;
+	struct iovec iov = {&u, sizeof(u)};
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) != 0)
+		return false;
+	regs_from_user(r, &u);
+	return true;
+}
+
+/* Waits until tid reports a stop; returns the signal to re-inject on
+ * detach (0 if none), or -1 if the thread exited. */
+static int wait_stop(pid_t tid)
+{
+	for (;;) {
+		int st;
+		pid_t w = waitpid(tid, &st, __WALL);
+		if (w < 0) {
+			/* The stop was requested and always comes: a signal
+			 * to pileup only delays it. */
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return -1;
+		if (!WIFSTOPPED(st))
+			continue;
+		int sig = WSTOPSIG(st);
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			return 0; /* interrupt or group stop: nothing to re-inject */
+		if (sig == SIGTRAP)
+			return 0;
+		return sig; /* a signal-delivery stop: hand the signal back */
+	}
+}
+
+static void fill_from_stat(pid_t pid, struct snap_thread *t)
+{
+	struct proc_task_stat st;
+	if (proc_task_stat(pid, t->tid, &st)) {
+		t->state = st.state;
+		free(t->name);
+		t->name = xstrdup(st.name);
+	}
+}
+
+static void set_error(struct snap_thread *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct snap_thread *t, const char *fmt, ...)
+{
+	free(t->error);
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&t->error, fmt, ap) < 0)
+		t->error = NULL;
+	va_end(ap);
+}
+
+/* --- nonstop -------------------------------------------------------------- */
+
+struct seized {
+	pid_t tid;
+	int sig;      /* to re-inject on detach */
+	bool stopped;
+	bool gone;
+};
+
+/* The threads currently seized, for detaching from any path. */
+static struct seized *g_seized;
+static size_t g_nseized, g_capseized;
+
+static void detach_all(void)
+{
+	for (size_t i = 0; i < g_nseized; i++) {
+		struct seized *s = &g_seized[i];
+		if (s->gone)
+			continue;
+		if (!s->stopped) {
+			/* PTRACE_DETACH needs a stopped tracee. */
+			if (ptrace(PTRACE_INTERRUPT, s->tid, 0, 0) == 0) {
+				int sig = wait_stop(s->tid);
+				if (sig < 0) {
+					s->gone = true;
+					continue;
+				}
+				s->sig = sig;
+			}
+		}
+		ptrace(PTRACE_DETACH, s->tid, 0, (void *)(intptr_t)s->sig);
+		s->gone = true;
+	}
+	g_nseized = 0;
+}
+
+static void read_blocked(struct snap_thread *t, const struct proc_syscall *sc)
+{
+	t->syscall = sc->nr >= 0 ? sc->nr : -1;
+	if (sc->nr >= 0)
+		memcpy(t->syscall_args, sc->args, sizeof(t->syscall_args));
+	t->regs = (struct snap_regs){0};
+	t->regs.orig_rax = -1;
+	t->regs.r[SNAP_REG_RSP] = sc->sp;
+	t->regs.r[SNAP_REG_RIP] = sc->pc;
+	t->regs.valid = (1u << SNAP_REG_RSP) | (1u << SNAP_REG_RIP);
+	t->how = SNAP_HOW_SYSCALL;
+}
+
+
+/* Briefly stops one thread that is running in user space.  The check that
+ * it is still running is repeated right before the stop, so only a thread
+ * that enters a blocking call in the microseconds between the two could
+ * see it interrupted. */
+static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack)
+{
+	struct proc_syscall sc;
+	if (!proc_task_syscall(pid, t->tid, &sc)) {
+		set_error(t, "thread exited during capture");
+		return;
+	}
+	if (sc.nr != -2) {
+		read_blocked(t, &sc);
+		plan_stack(snap, t, max_stack);
+		size_t one = (size_t)(t - snap->threads);
+		copy_stacks(pid, snap, &one, 1);
+		return;
+	}
+	if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) != 0) {
+		char name[64];
+		pid_t tr;
+		if (errno == ESRCH)
+			set_error(t, "thread exited during capture");
+		else if (errno == EPERM && (tr = proc_tracer(pid, name, sizeof(name))) > 0)
+			set_error(t, "running, and already traced by PID %d (%s): its registers cannot be read", tr, name);
+		else
+			set_error(t, "running; PTRACE_SEIZE failed: %s", strerror(errno));
+		return;
+	}
+	uint64_t t0 = now_us();
+	xgrow(&g_seized, &g_capseized, 1, sizeof(*g_seized));
+	g_seized[0] = (struct seized){.tid = t->tid};
+	g_nseized = 1;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) != 0) {
+		set_error(t, "PTRACE_INTERRUPT failed: %s", strerror(errno));
+		detach_all();
+		return;
+	}
+	int sig = wait_stop(t->tid);
+	if (sig < 0) {
+		set_error(t, "thread exited during capture");
+		g_nseized = 0;
+		return;
+	}
+	g_seized[0].stopped = true;
+	g_seized[0].sig = sig;
+	if (get_regs(t->tid, &t->regs)) {
+		t->how = SNAP_HOW_STOPPED;
+		plan_stack(snap, t, max_stack);
+		size_t one = (size_t)(t - snap->threads);
+		copy_stacks(pid, snap, &one, 1);
+	} else {
+		set_error(t, "PTRACE_GETREGSET failed: %s", strerror(errno));
+	}
+	detach_all();
+	uint64_t d = now_us() - t0;
+	if (d > snap->pause_us)
+		snap->pause_us = d; /* the longest any one thread was stopped */
+	if (t->regs.have_orig_rax && t->regs.orig_rax >= 0)
+		t->syscall = (long)t->regs.orig_rax;
+}
+
+static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const struct capture_opts *o, size_t max_stack)
+{
+	pid_t *tids;
+	ssize_t n = proc_list_tasks(pid, &tids);
+	if (n <= 0)
+		return pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
+	size_t *blocked = xmalloc((size_t)n * sizeof(*blocked)), nblocked = 0;
+	struct proc_syscall *first = xmalloc((size_t)n * sizeof(*first));
+	for (ssize_t i = 0; i < n; i++) {
+		struct snap_thread *t = snapshot_add_thread(snap, tids[i]);
+		fill_from_stat(pid, t);
+		struct proc_syscall sc;
+		if (!proc_task_syscall(pid, t->tid, &sc)) {
+			set_error(t, t->state == 'Z' ? "thread has exited (zombie)" : "thread exited during capture");
+			continue;
+		}
+		if (sc.nr == -2) {
+			if (o->never_stop)
+				set_error(t, "running in user space; not stopped (--no-stop)");
+			continue; /* stopped individually below */
+		}
+		read_blocked(t, &sc);
+		first[nblocked] = sc;
+		blocked[nblocked++] = (size_t)(t - snap->threads);
+	}
+	free(tids);
+	for (size_t i = 0; i < nblocked; i++)
+		plan_stack(snap, &snap->threads[blocked[i]], max_stack);
+	copy_stacks(pid, snap, blocked, nblocked);
+
+	/* A thread that woke up while its stack was being copied may have
+	 * changed it: check it is still where it was, else read it again. */
+	for (size_t i = 0; i < nblocked; i++) {
+		struct snap_thread *t = &snap->threads[blocked[i]];
+		for (int attempt = 0;; attempt++) {
+			struct proc_syscall sc;
+			if (!proc_task_syscall(pid, t->tid, &sc)) {
+				set_error(t, "thread exited during capture");
+				break;
+			}
+			if (sc.nr == first[i].nr && sc.sp == first[i].sp && sc.pc == first[i].pc)
+				break;
+			if (attempt == 3 || sc.nr == -2) {
+				set_error(t, "thread kept running during capture; its stack may be inconsistent");
+				break;
+			}
+			first[i] = sc;
+			read_blocked(t, &sc);
+			fill_from_stat(pid, t);
+			plan_stack(snap, t, max_stack);
+			size_t one = blocked[i];
+			copy_stacks(pid, snap, &one, 1);
+		}
+	}
+	free(blocked);
+	free(first);
+
+	if (!o->never_stop) {
+		for (size_t i = 0; i < snap->nthreads && !capture_live_abort; i++) {
+			struct snap_thread *t = &snap->threads[i];
+			if (t->how == SNAP_HOW_NONE && !t->error)
+				stop_one(pid, snap, t, max_stack);
+		}
+	}
+	return NULL;
+}
+
+/* --- stop-all ------------------------------------------------------------- */
+
+/* Open-addressing set of seized tids: rescans must not cost O(n^2). */
+static pid_t *g_set;
+static size_t g_setcap;
+
+static bool seized_insert(pid_t tid)
+{
+	if ((g_nseized + 1) * 2 > g_setcap) {
+		size_t ncap = g_setcap ? g_setcap * 2 : 1024;
+		while ((g_nseized + 1) * 2 > ncap)
+			ncap *= 2;
+		free(g_set);
+		g_set = xcalloc(ncap, sizeof(*g_set));
+		g_setcap = ncap;
+		for (size_t i = 0; i < g_nseized; i++) {
+			size_t j = (size_t)g_seized[i].tid * 2654435761u & (ncap - 1);
+			while (g_set[j])
+				j = (j + 1) & (ncap - 1);
+			g_set[j] = g_seized[i].tid;
+		}
+	}
+	size_t j = (size_t)tid * 2654435761u & (g_setcap - 1);
+	while (g_set[j]) {
+		if (g_set[j] == tid)
+			return false;
+		j = (j + 1) & (g_setcap - 1);
+	}
+	g_set[j] = tid;
+	return true;
+}
+
+static bool is_seized(pid_t tid)
+{
+	if (!g_setcap)
+		return false;
+	size_t j = (size_t)tid * 2654435761u & (g_setcap - 1);
+	while (g_set[j]) {
+		if (g_set[j] == tid)
+			return true;
+		j = (j + 1) & (g_setcap - 1);
+	}
+	return false;
+}
+
+static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_t max_stack)
+{
+	struct pu_error *err = NULL;
+	uint64_t t_first = 0;
+	g_nseized = 0;
+	free(g_set);
+	g_set = NULL;
+	g_setcap = 0;
+	/* Seize and interrupt until a scan of the task list finds nobody new:
+	 * a thread not yet stopped may still be creating threads. */
+	for (int round = 0;; round++) {
+		pid_t *tids;
+		ssize_t n = proc_list_tasks(pid, &tids);
+		if (n <= 0) {
+			err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
+			goto out;
+		}
+		size_t added = 0;
+		for (ssize_t i = 0; i < n; i++) {
+			if (is_seized(tids[i]))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tids[i], 0, 0) != 0) {
+				if (errno == ESRCH)
+					continue; /* exited meanwhile */
+				int e = errno;
+				free(tids);
+				err = proc_check_target(pid, true);
+				if (!err)
+					err = pu_error_new(PU_EXIT_USAGE, "PTRACE_SEIZE of thread %d failed: %s; run as root or drop --stop-all", tids[i], strerror(e));
+				goto out;
+			}
+			if (!t_first)
+				t_first = now_us();
+			seized_insert(tids[i]);
+			xgrow(&g_seized, &g_capseized, g_nseized + 1, sizeof(*g_seized));
+			g_seized[g_nseized++] = (struct seized){.tid = tids[i]};
+			ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
+			added++;
+		}
+		free(tids);
+		if (capture_live_abort) {
+			err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
+			goto out;
+		}
+		if (!added && round > 0)
+			break;
+		for (size_t i = 0; i < g_nseized; i++) {
+			struct seized *s = &g_seized[i];
+			if (s->stopped || s->gone)
+				continue;
+			int sig = wait_stop(s->tid);
+			if (sig < 0)
+				s->gone = true;
+			else {
+				s->sig = sig;
+				s->stopped = true;
+			}
+		}
+		if (!added)
+			break;
+	}
+	/* Everyone is stopped: registers, then all stacks in one batch. */
+	size_t *idx = xmalloc((g_nseized + 1) * sizeof(*idx)), nidx = 0;
+	for (size_t i = 0; i < g_nseized; i++) {
+		struct seized *s = &g_seized[i];
+		if (s->gone)
+			continue;
+		struct snap_thread *t = snapshot_add_thread(snap, s->tid);
+		if (!get_regs(s->tid, &t->regs)) {
+			set_error(t, "PTRACE_GETREGSET failed: %s", strerror(errno));
+			continue;
+		}
+		t->how = SNAP_HOW_STOPPED;
+		if (t->regs.orig_rax >= 0)
+			t->syscall = (long)t->regs.orig_rax;
+		/* ptrace's syscall args: rdi rsi rdx r10 r8 r9 */
+		uint64_t *r = t->regs.r;
+		uint64_t a[6] = {r[5], r[4], r[1], r[10], r[8], r[9]};
+		memcpy(t->syscall_args, a, sizeof(a));
+		plan_stack(snap, t, max_stack);
+		idx[nidx++] = (size_t)(t - snap->threads);
+	}
+	copy_stacks(pid, snap, idx, nidx);
+	free(idx);
+out:
+	detach_all();
+	if (t_first)
+		snap->pause_us = now_us() - t_first;
+	/* Names and states after detaching: /proc reads need no stop. The
+	 * state of a stopped thread reads 't'; we record what it was doing. */
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		fill_from_stat(pid, t);
+		if (t->state == 't')
+			t->state = t->syscall >= 0 ? 'S' : 'R';
+	}
+	return err;
+}
+
+/* --- entry ---------------------------------------------------------------- */
+
+struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct snapshot **ret)
+{
+	*ret = NULL;
+	struct pu_error *err = proc_check_target(pid, o->stop_all);
+	if (err)
+		return err;
+	uint64_t t0 = now_us();
+	struct snapshot *snap = snapshot_create(SNAP_LIVE);
+	snap->pid = pid;
+	snap->mode = o->stop_all ? SNAP_MODE_STOP_ALL : SNAP_MODE_NONSTOP;
+	snap->taken_at = (int64_t)time(NULL);
+	snap->root = xasprintf("/proc/%d/root", pid);
+	snap->read_fn = capture_live_read;
+	snap->read_ctx = (void *)(intptr_t)pid;
+	char path[64], buf[PATH_MAX];
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = 0;
+		snap->exe = xstrdup(buf);
+	}
+	snap->exe_open = xstrdup(path);
+	err = proc_read_maps(pid, snap);
+	if (err)
+		goto fail;
+	snapshot_sort(snap);
+	size_t max_stack = o->stack_bytes ? o->stack_bytes : CAPTURE_DEFAULT_STACK_BYTES;
+	err = o->stop_all ? capture_stop_all(pid, snap, max_stack) : capture_nonstop(pid, snap, o, max_stack);
+	if (err)
+		goto fail;
+	if (capture_live_abort) {
+		err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
+		goto fail;
+	}
+	/* Gone before we finished: nothing meaningful remains. */
+	struct proc_task_stat st;
+	if (!proc_task_stat(pid, pid, &st) && snapshot_partial_threads(snap) == snap->nthreads) {
+		err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
+		goto fail;
+	}
+	snapshot_sort(snap);
+	snap->elapsed_us = now_us() - t0;
+	*ret = snap;
+	return NULL;
+fail:
+	snapshot_destroy(snap);
+	return err;
+}

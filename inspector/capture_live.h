@@ -1,0 +1,35 @@
+/* capture_live.h - a snapshot of a running process.
+ *
+ * Default (nonstop): threads blocked in a syscall or in the kernel are read
+ * through /proc/PID/task/TID/syscall (syscall, sp, pc) and their stacks
+ * copied with process_vm_readv, without stopping them, so no blocked call
+ * is interrupted.  Only threads running in user space are stopped, one at
+ * a time, for the few microseconds it takes to read their registers.
+ * With stop_all, every thread is seized and interrupted, registers and
+ * stacks are copied, and all are detached before anything else happens. */
+#ifndef PILEUP_CAPTURE_LIVE_H
+#define PILEUP_CAPTURE_LIVE_H
+
+#include <stdbool.h>
+#include <signal.h>
+
+#include "error.h"
+#include "snapshot.h"
+
+struct capture_opts {
+	bool stop_all;     /* consistent snapshot: stop every thread briefly */
+	bool never_stop;   /* never ptrace: running threads get no stack */
+	size_t stack_bytes; /* bytes copied above sp per thread (0: default) */
+};
+
+#define CAPTURE_DEFAULT_STACK_BYTES (256 * 1024)
+
+struct pu_error *capture_live(pid_t pid, const struct capture_opts *opts, struct snapshot **ret);
+
+/* Set from a signal handler: capture stops, detaches everything and fails. */
+extern volatile sig_atomic_t capture_live_abort;
+
+/* Reads live memory of pid (process_vm_readv); for snap->read_fn. */
+size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,242 @@
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+ssize_t proc_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t len = 0;
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 && len == 0) {
+				int e = errno;
+				close(fd);
+				errno = e;
+				return -1;
+			}
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	return (ssize_t)len;
+}
+
+pid_t proc_tracer(pid_t pid, char *name, size_t size)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (size)
+		name[0] = 0;
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	char *p = strstr(buf, "\nTracerPid:");
+	if (!p)
+		return 0;
+	pid_t tracer = (pid_t)strtol(p + 11, NULL, 10);
+	if (tracer > 0 && size) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", tracer);
+		if (proc_read_file(path, name, size) > 0)
+			name[strcspn(name, "\n")] = 0;
+	}
+	return tracer;
+}
+
+static uid_t proc_uid(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+static const char *user_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(uid);
+	if (pw)
+		snprintf(buf, size, "%s", pw->pw_name);
+	else
+		snprintf(buf, size, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+struct pu_error *proc_check_target(pid_t pid, bool need_ptrace)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return pu_error_new(PU_EXIT_USAGE, "no such process: %d; check the PID with 'ps -p %d' (it may have exited)", pid, pid);
+	struct proc_task_stat st;
+	if (proc_task_stat(pid, pid, &st) && (st.flags & 0x00200000 /* PF_KTHREAD */))
+		return pu_error_new(PU_EXIT_USAGE, "process %d [%s] is a kernel thread: it has no user-space stack to inspect; pick a user process (see 'ps -e')", pid, st.name);
+	if (proc_task_stat(pid, pid, &st) && st.state == 'Z')
+		return pu_error_new(PU_EXIT_USAGE, "process %d is a zombie: it has exited and has no threads left; its parent has not reaped it yet", pid);
+
+	/* Permission: reading task/TID/syscall needs the same access as ptrace. */
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	bool readable = proc_read_file(path, buf, sizeof(buf)) >= 0 || errno != EACCES;
+	char tname[64];
+	pid_t tracer = proc_tracer(pid, tname, sizeof(tname));
+	if (readable && !(need_ptrace && tracer > 0 && tracer != getpid()))
+		return NULL;
+
+	uid_t me = geteuid(), owner = proc_uid(pid);
+	char a[64], b[64];
+	if (!readable && me != 0 && owner != me)
+		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d belongs to %s and pileup runs as %s; run pileup as root or as %s",
+				    pid, user_name(owner, a, sizeof(a)), user_name(me, b, sizeof(b)), user_name(owner, b, sizeof(b)));
+	if (tracer > 0)
+		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d is already traced by PID %d (%s); detach that tracer first%s",
+				    pid, tracer, tname[0] ? tname : "?", need_ptrace ? ", or drop --stop-all (the default mode needs no ptrace attach for blocked threads)" : "");
+	char scope[16];
+	if (proc_read_file("/proc/sys/kernel/yama/ptrace_scope", scope, sizeof(scope)) > 0 && atoi(scope) > 0) {
+		int s = atoi(scope);
+		if (s >= 3)
+			return pu_error_new(PU_EXIT_USAGE, "permission denied: Yama ptrace_scope is 3 (no process may be traced) and can only be lowered by a reboot");
+		return pu_error_new(PU_EXIT_USAGE, "permission denied: Yama ptrace_scope is %d, which allows only %s to inspect process %d; run pileup as root (or with CAP_SYS_PTRACE), or 'sysctl kernel.yama.ptrace_scope=0'",
+				    s, s == 1 ? "its ancestors" : "root", pid);
+	}
+	return pu_error_new(PU_EXIT_USAGE, "permission denied reading /proc/%d/syscall: %s; run pileup as root (or with CAP_SYS_PTRACE)", pid, strerror(EACCES));
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+ssize_t proc_list_tasks(pid_t pid, pid_t **ret)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		xgrow(&v, &cap, n + 1, sizeof(*v));
+		v[n++] = (pid_t)atoi(e->d_name);
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_pid);
+	*ret = v;
+	return (ssize_t)n;
+}
+
+bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	/* "tid (comm) S ..."; comm may contain ')' so take the last one. */
+	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+	if (!open || !close || close < open || close[1] != ' ')
+		return false;
+	size_t len = (size_t)(close - open - 1);
+	if (len >= sizeof(ret->name))
+		len = sizeof(ret->name) - 1;
+	memcpy(ret->name, open + 1, len);
+	ret->name[len] = 0;
+	ret->state = close[2];
+	/* fields after state: ppid pgrp session tty_nr tpgid flags */
+	char *p = close + 4;
+	for (int i = 0; i < 5 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	ret->flags = p ? strtoul(p, NULL, 10) : 0;
+	return true;
+}
+
+bool proc_task_syscall(pid_t pid, pid_t tid, struct proc_syscall *ret)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	if (strncmp(buf, "running", 7) == 0) {
+		ret->nr = -2;
+		return true;
+	}
+	char *p = buf, *end;
+	ret->nr = strtol(p, &end, 10);
+	if (end == p)
+		return false;
+	p = end;
+	uint64_t v[8];
+	int n = 0;
+	while (n < 8) {
+		unsigned long long x = strtoull(p, &end, 16);
+		if (end == p)
+			break;
+		v[n++] = x;
+		p = end;
+	}
+	if (ret->nr >= 0 && n == 8) {
+		memcpy(ret->args, v, sizeof(ret->args));
+		ret->sp = v[6];
+		ret->pc = v[7];
+	} else if (ret->nr < 0 && n == 2) {
+		ret->nr = -1;
+		ret->sp = v[0];
+		ret->pc = v[1];
+	} else {
+		return false;
+	}
+	return true;
+}
+
+struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long start, end, off, inode;
+		char perms[8];
+		int pathpos = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu %n", &start, &end, perms, &off, &inode, &pathpos) < 5)
+			continue;
+		struct snap_map *m = snapshot_add_map(snap);
+		m->start = start;
+		m->end = end;
+		m->offset = off;
+		m->inode = inode;
+		snprintf(m->perms, sizeof(m->perms), "%.4s", perms);
+		char *name = line + pathpos;
+		name[strcspn(name, "\n")] = 0;
+		if (pathpos && *name)
+			m->path = xstrdup(name);
+	}
+	free(line);
+	fclose(f);
+	return NULL;
+}

@@ -1,0 +1,270 @@
+#include "classify.h"
+#include "json.h"
+#include "report.h"
+
+#include <string.h>
+
+static void frame_json(struct json *j, const struct report *r, const struct frame *f)
+{
+	json_begin_object(j);
+	json_key(j, "pc");
+	json_hex(j, f->pc);
+	json_key(j, "function");
+	json_string(j, f->function);
+	json_key(j, "offset");
+	json_hex(j, f->offset);
+	json_key(j, "module");
+	json_string(j, f->module);
+	const char *bid = r->build_id && f->module ? r->build_id(r->snap, f->module) : NULL;
+	if (bid) {
+		json_key(j, "build_id");
+		json_string(j, bid);
+	}
+	json_key(j, "file");
+	json_string(j, f->file);
+	json_key(j, "line");
+	if (f->line)
+		json_int(j, f->line);
+	else
+		json_null(j);
+	json_key(j, "inlined");
+	json_bool(j, f->inlined);
+	json_key(j, "library");
+	json_bool(j, f->library);
+	json_end_object(j);
+}
+
+static void frames_json(struct json *j, const struct report *r, const struct frame *f, size_t n)
+{
+	json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		frame_json(j, r, &f[i]);
+	json_end_array(j);
+}
+
+static void site_json(struct json *j, const struct frame *frames, int idx)
+{
+	if (idx < 0) {
+		json_null(j);
+		return;
+	}
+	const struct frame *f = &frames[idx];
+	json_begin_object(j);
+	json_key(j, "function");
+	json_string(j, f->function);
+	json_key(j, "file");
+	json_string(j, f->file);
+	json_key(j, "line");
+	if (f->line)
+		json_int(j, f->line);
+	else
+		json_null(j);
+	json_key(j, "module");
+	json_string(j, f->module);
+	json_end_object(j);
+}
+
+static void groups_json(struct json *j, const struct report *r, const struct grouping *gr)
+{
+	for (size_t i = 0; i < gr->ngroups; i++) {
+		const struct group *g = &gr->groups[i];
+		json_begin_object(j);
+		json_key(j, "kind");
+		json_string(j, g->kind == GROUP_THREADS ? "thread" : "goroutine");
+		json_key(j, "count");
+		json_uint(j, g->count);
+		json_key(j, "share");
+		json_double(j, g->share);
+		json_key(j, "dominant");
+		json_bool(j, g->dominant);
+		json_key(j, "wait");
+		json_string(j, g->wait);
+		json_key(j, "wait_site");
+		site_json(j, g->frames, g->wait_site);
+		json_key(j, "blocking_call");
+		json_string(j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
+		if (g->crashed) {
+			json_key(j, "crashed");
+			json_bool(j, true);
+		}
+		if (g->wait_min_hi >= 0) {
+			json_key(j, "wait_minutes");
+			json_begin_array(j);
+			json_int(j, g->wait_min_lo);
+			json_int(j, g->wait_min_hi);
+			json_end_array(j);
+		}
+		json_key(j, "members");
+		json_begin_array(j);
+		for (size_t k = 0; k < g->count; k++)
+			json_int(j, group_member_id(r->snap, g, k));
+		json_end_array(j);
+		json_key(j, "frames");
+		frames_json(j, r, g->frames, g->nframes);
+		json_end_object(j);
+	}
+}
+
+void report_json(FILE *f, const struct report *r)
+{
+	const struct snapshot *snap = r->snap;
+	struct json j;
+	json_init(&j, f, false);
+	json_begin_object(&j);
+	json_key(&j, "pileup");
+	json_int(&j, 1);
+	json_key(&j, "version");
+	json_string(&j, PILEUP_VERSION);
+
+	json_key(&j, "target");
+	json_begin_object(&j);
+	json_key(&j, "source");
+	json_string(&j, snap->source == SNAP_LIVE ? "live" : snap->source == SNAP_CORE ? "core" : "saved");
+	json_key(&j, "pid");
+	json_int(&j, snap->pid);
+	json_key(&j, "exe");
+	json_string(&j, snap->exe);
+	const char *bid = r->build_id && snap->exe ? r->build_id(snap, snap->exe) : NULL;
+	if (bid) {
+		json_key(&j, "build_id");
+		json_string(&j, bid);
+	}
+	if (snap->core_path) {
+		json_key(&j, "core");
+		json_string(&j, snap->core_path);
+	}
+	json_key(&j, "threads");
+	json_uint(&j, snap->nthreads);
+	if (snap->go_version) {
+		json_key(&j, "go_version");
+		json_string(&j, snap->go_version);
+		json_key(&j, "goroutines");
+		json_uint(&j, snap->ngoroutines);
+	}
+	json_key(&j, "taken_at");
+	json_int(&j, snap->taken_at);
+	if (snap->have_crash) {
+		json_key(&j, "crash");
+		json_begin_object(&j);
+		json_key(&j, "tid");
+		json_int(&j, snap->crash_tid);
+		json_key(&j, "signal");
+		json_int(&j, snap->crash_signal);
+		json_key(&j, "address");
+		json_hex(&j, snap->crash_addr);
+		json_end_object(&j);
+	}
+	json_end_object(&j);
+
+	json_key(&j, "capture");
+	json_begin_object(&j);
+	json_key(&j, "mode");
+	json_string(&j, report_mode_name(snap->mode));
+	json_key(&j, "pause_us");
+	json_uint(&j, snap->pause_us);
+	json_key(&j, "elapsed_us");
+	json_uint(&j, snap->elapsed_us);
+	json_key(&j, "analyze_us");
+	json_uint(&j, r->analyze_us);
+	json_key(&j, "partial_threads");
+	json_uint(&j, snapshot_partial_threads(snap));
+	json_key(&j, "dominant_pct");
+	json_double(&j, r->dominant_pct);
+	json_end_object(&j);
+
+	json_key(&j, "threads");
+	json_begin_array(&j);
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		const struct snap_thread *t = &snap->threads[i];
+		json_begin_object(&j);
+		json_key(&j, "tid");
+		json_int(&j, t->tid);
+		json_key(&j, "name");
+		json_string(&j, t->name);
+		json_key(&j, "state");
+		char st[2] = {t->state, 0};
+		json_string(&j, st);
+		json_key(&j, "syscall");
+		const char *sc = t->syscall >= 0 ? syscall_name(t->syscall) : NULL;
+		char num[32];
+		if (t->syscall >= 0 && !sc) {
+			snprintf(num, sizeof(num), "syscall_%ld", t->syscall);
+			sc = num;
+		}
+		json_string(&j, sc);
+		json_key(&j, "wait");
+		json_string(&j, wait_class_name(t->wait));
+		json_key(&j, "capture");
+		json_string(&j, report_how_name(t->how));
+		if (t->error) {
+			json_key(&j, "error");
+			json_string(&j, t->error);
+		}
+		if (t->crashed) {
+			json_key(&j, "crashed");
+			json_bool(&j, true);
+		}
+		json_key(&j, "wait_site");
+		site_json(&j, t->frames, t->wait_site);
+		json_key(&j, "frames");
+		frames_json(&j, r, t->frames, t->nframes);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+
+	if (snap->go_version) {
+		json_key(&j, "goroutines");
+		json_begin_array(&j);
+		for (size_t i = 0; i < snap->ngoroutines; i++) {
+			const struct snap_goroutine *g = &snap->goroutines[i];
+			json_begin_object(&j);
+			json_key(&j, "id");
+			json_int(&j, g->id);
+			json_key(&j, "status");
+			json_string(&j, g->status);
+			json_key(&j, "wait_reason");
+			json_string(&j, g->wait_reason);
+			json_key(&j, "wait_minutes");
+			json_int(&j, g->wait_minutes);
+			json_key(&j, "thread");
+			if (g->thread)
+				json_int(&j, g->thread);
+			else
+				json_null(&j);
+			json_key(&j, "locked");
+			json_bool(&j, g->locked);
+			json_key(&j, "created_by");
+			if (g->created_function) {
+				json_begin_object(&j);
+				json_key(&j, "function");
+				json_string(&j, g->created_function);
+				json_key(&j, "file");
+				json_string(&j, g->created_file);
+				json_key(&j, "line");
+				json_int(&j, g->created_line);
+				json_key(&j, "goroutine");
+				json_int(&j, g->created_goroutine);
+				json_end_object(&j);
+			} else {
+				json_null(&j);
+			}
+			if (g->error) {
+				json_key(&j, "error");
+				json_string(&j, g->error);
+			}
+			json_key(&j, "frames");
+			frames_json(&j, r, g->frames, g->nframes);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+	}
+
+	json_key(&j, "groups");
+	json_begin_array(&j);
+	if (r->goroutines)
+		groups_json(&j, r, r->goroutines);
+	groups_json(&j, r, r->threads);
+	json_end_array(&j);
+	json_end_object(&j);
+	fputc('\n', f);
+}

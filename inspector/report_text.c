@@ -1,0 +1,273 @@
+#include "report.h"
+#include "sanitize.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *base_name(const char *p)
+{
+	const char *b = p ? strrchr(p, '/') : NULL;
+	return b ? b + 1 : p;
+}
+
+const char *report_mode_name(enum snap_mode m)
+{
+	switch (m) {
+	case SNAP_MODE_NONSTOP: return "nonstop";
+	case SNAP_MODE_STOP_ALL: return "stop-all";
+	case SNAP_MODE_CORE: return "core";
+	case SNAP_MODE_SAVED: return "saved";
+	}
+	return "?";
+}
+
+const char *report_how_name(enum snap_how h)
+{
+	switch (h) {
+	case SNAP_HOW_NONE: return "none";
+	case SNAP_HOW_SYSCALL: return "syscall";
+	case SNAP_HOW_STOPPED: return "stopped";
+	case SNAP_HOW_CORE: return "core";
+	case SNAP_HOW_SAVED: return "saved";
+	}
+	return "?";
+}
+
+const char *report_frame_site(const struct frame *f, char *buf, size_t size)
+{
+	char name[512], file[512];
+	if (f->function)
+		sanitize_copy(f->function, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "%s+0x%" PRIx64, f->module ? base_name(f->module) : "??", f->offset);
+	if (f->file && f->line)
+		snprintf(buf, size, "%s at %s:%d", name, sanitize_copy(base_name(f->file), file, sizeof(file)), f->line);
+	else if (f->function && f->module)
+		snprintf(buf, size, "%s in %s", name, sanitize_copy(base_name(f->module), file, sizeof(file)));
+	else
+		snprintf(buf, size, "%s", name);
+	return buf;
+}
+
+static void print_us(FILE *f, uint64_t us)
+{
+	if (us < 1000)
+		fprintf(f, "%" PRIu64 " us", us);
+	else if (us < 10000000)
+		fprintf(f, "%.1f ms", (double)us / 1000.0);
+	else
+		fprintf(f, "%.1f s", (double)us / 1e6);
+}
+
+static void print_frame(FILE *f, size_t i, const struct frame *fr, const struct group *g, size_t idx)
+{
+	fprintf(f, "      #%-2zu 0x%016" PRIx64 " ", i, fr->pc);
+	if (fr->function) {
+		sanitize_fputs(fr->function, f);
+		if (!fr->inlined)
+			fprintf(f, "+0x%" PRIx64, fr->offset);
+	} else {
+		fprintf(f, "?? +0x%" PRIx64, fr->offset);
+	}
+	if (fr->inlined)
+		fputs(" [inlined]", f);
+	if (fr->file && fr->line) {
+		fputs(" at ", f);
+		sanitize_fputs(fr->file, f);
+		fprintf(f, ":%d", fr->line);
+	}
+	if (fr->module) {
+		fputs(" (", f);
+		sanitize_fputs(base_name(fr->module), f);
+		fputc(')', f);
+	}
+	if (g && (int)idx == g->wait_site)
+		fputs("   <- wait site", f);
+	fputc('\n', f);
+}
+
+static void print_group(FILE *f, const struct report *r, const struct grouping *gr, size_t gi)
+{
+	const struct snapshot *snap = r->snap;
+	const struct group *g = &gr->groups[gi];
+	const char *unit = g->kind == GROUP_THREADS ? (g->count == 1 ? "thread" : "threads")
+						    : (g->count == 1 ? "goroutine" : "goroutines");
+	char buf[1200];
+	fprintf(f, "#%zu  %zu %s (%.1f%%)  %s", gi + 1, g->count, unit, g->share * 100.0, g->wait ? g->wait : "?");
+	if (g->dominant)
+		fputs("  ** DOMINANT **", f);
+	if (g->crashed)
+		fputs("  !! CRASHED HERE !!", f);
+	fputc('\n', f);
+	fprintf(f, "    wait site:     %s\n",
+		g->wait_site >= 0 ? report_frame_site(&g->frames[g->wait_site], buf, sizeof(buf)) : "(no frame of the program's own code)");
+	if (g->blocking_call >= 0 && g->frames[g->blocking_call].function) {
+		fputs("    blocking call: ", f);
+		sanitize_fputs(g->frames[g->blocking_call].function, f);
+		fputc('\n', f);
+	}
+	if (g->wait_min_hi >= 0) {
+		if (g->wait_min_lo == g->wait_min_hi)
+			fprintf(f, "    waiting:       %" PRId64 " minutes\n", g->wait_min_hi);
+		else
+			fprintf(f, "    waiting:       %" PRId64 "-%" PRId64 " minutes\n", g->wait_min_lo, g->wait_min_hi);
+	}
+	int64_t *ids = malloc(g->count * sizeof(*ids));
+	if (ids) {
+		for (size_t i = 0; i < g->count; i++)
+			ids[i] = group_member_id(snap, g, i);
+		char *ranges = group_format_ranges(ids, g->count);
+		fprintf(f, "    %s %s", g->kind == GROUP_THREADS ? "threads:      " : "goroutines:   ", ranges);
+		free(ranges);
+		free(ids);
+	}
+	if (g->kind == GROUP_THREADS) {
+		/* Thread names, deduplicated, for the first few members. */
+		const char *shown[4] = {0};
+		size_t nshown = 0;
+		for (size_t i = 0; i < g->count && nshown < 4; i++) {
+			const char *nm = snap->threads[g->members[i]].name;
+			bool dup = false;
+			for (size_t k = 0; k < nshown; k++)
+				dup |= nm && shown[k] && strcmp(nm, shown[k]) == 0;
+			if (nm && !dup)
+				shown[nshown++] = nm;
+		}
+		if (nshown) {
+			fputs("  (", f);
+			for (size_t k = 0; k < nshown; k++) {
+				if (k)
+					fputs(", ", f);
+				sanitize_fputs(shown[k], f);
+			}
+			fputs(nshown == 4 && g->count > 4 ? ", ...)" : ")", f);
+		}
+		/* Why a member's stack is incomplete. */
+		const char *err = NULL;
+		size_t nerr = 0;
+		for (size_t i = 0; i < g->count; i++)
+			if (snap->threads[g->members[i]].error) {
+				err = err ? err : snap->threads[g->members[i]].error;
+				nerr++;
+			}
+		fputc('\n', f);
+		if (err) {
+			fprintf(f, "    incomplete:    %zu of %zu: ", nerr, g->count);
+			sanitize_fputs(err, f);
+			fputc('\n', f);
+		}
+	} else {
+		fputc('\n', f);
+		const struct snap_goroutine *go = &snap->goroutines[g->members[0]];
+		if (go->created_function) {
+			fputs("    created by:    ", f);
+			sanitize_fputs(go->created_function, f);
+			if (go->created_file)
+				fprintf(f, " at %s:%d", sanitize_copy(base_name(go->created_file), buf, sizeof(buf)), go->created_line);
+			fputc('\n', f);
+		}
+	}
+	fputs("    stack:\n", f);
+	size_t limit = r->max_frames && r->max_frames < g->nframes ? r->max_frames : g->nframes;
+	for (size_t i = 0; i < limit; i++)
+		print_frame(f, i, &g->frames[i], g, i);
+	if (limit < g->nframes)
+		fprintf(f, "      ... %zu more frames\n", g->nframes - limit);
+	if (!g->nframes)
+		fputs("      (no frames)\n", f);
+	fputc('\n', f);
+}
+
+static void print_summary(FILE *f, const char *what, const struct grouping *sites)
+{
+	size_t ndom = 0;
+	for (size_t i = 0; i < sites->ngroups; i++)
+		ndom += sites->groups[i].dominant;
+	if (!ndom) {
+		fprintf(f, "No dominant wait site: no site holds %.0f%% of the %s.\n\n", sites->dominant_pct, what);
+		return;
+	}
+	fprintf(f, "Dominant wait sites (at least %.0f%% of the %s):\n", sites->dominant_pct, what);
+	char buf[1200];
+	for (size_t i = 0; i < sites->ngroups; i++) {
+		const struct group *g = &sites->groups[i];
+		if (!g->dominant)
+			continue;
+		fprintf(f, "  %6zu %s %5.1f%%  %-9s %s", g->count, what, g->share * 100.0, g->wait ? g->wait : "?",
+			report_frame_site(&g->frames[g->wait_site], buf, sizeof(buf)));
+		if (g->blocking_call >= 0 && g->frames[g->blocking_call].function) {
+			fputs(", in ", f);
+			sanitize_fputs(g->frames[g->blocking_call].function, f);
+		}
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+}
+
+void report_text(FILE *f, const struct report *r)
+{
+	const struct snapshot *snap = r->snap;
+	fprintf(f, "pileup %s: ", PILEUP_VERSION);
+	if (snap->source == SNAP_CORE) {
+		fputs("core ", f);
+		sanitize_fputs(snap->core_path, f);
+		fprintf(f, " (pid %d", snap->pid);
+	} else {
+		fprintf(f, "pid %d (", snap->pid);
+	}
+	if (snap->exe) {
+		if (snap->source == SNAP_CORE)
+			fputs(", ", f);
+		sanitize_fputs(snap->exe, f);
+	}
+	fprintf(f, "), %zu threads", snap->nthreads);
+	if (snap->go_version) {
+		fprintf(f, ", %zu goroutines, ", snap->ngoroutines);
+		sanitize_fputs(snap->go_version, f);
+	}
+	fputc('\n', f);
+	if (snap->have_crash) {
+		fprintf(f, "CRASHED: thread %d got signal %d", snap->crash_tid, snap->crash_signal);
+		if (snap->crash_addr)
+			fprintf(f, " at address 0x%" PRIx64, snap->crash_addr);
+		fputc('\n', f);
+	}
+	if (snap->source == SNAP_LIVE) {
+		size_t stopped = 0;
+		for (size_t i = 0; i < snap->nthreads; i++)
+			stopped += snap->threads[i].how == SNAP_HOW_STOPPED;
+		fprintf(f, "capture: %s in ", report_mode_name(snap->mode));
+		print_us(f, snap->elapsed_us);
+		if (snap->mode == SNAP_MODE_STOP_ALL) {
+			fputs("; all threads paused for ", f);
+			print_us(f, snap->pause_us);
+		} else if (stopped) {
+			fprintf(f, "; %zu running thread%s stopped briefly (longest ", stopped, stopped == 1 ? "" : "s");
+			print_us(f, snap->pause_us);
+			fputs(")", f);
+		} else {
+			fputs("; no thread was stopped", f);
+		}
+		fputs("; analysis ", f);
+		print_us(f, r->analyze_us);
+		fputc('\n', f);
+	}
+	size_t partial = snapshot_partial_threads(snap);
+	if (partial)
+		fprintf(f, "incomplete: %zu of %zu threads could not be fully unwound (reasons below)\n", partial, snap->nthreads);
+	fputc('\n', f);
+
+	if (r->gsites)
+		print_summary(f, "goroutines", r->gsites);
+	print_summary(f, "threads", r->sites);
+
+	if (r->goroutines && r->goroutines->ngroups) {
+		fprintf(f, "Goroutine groups (identical stacks, largest first): %zu\n\n", r->goroutines->ngroups);
+		for (size_t i = 0; i < r->goroutines->ngroups; i++)
+			print_group(f, r, r->goroutines, i);
+	}
+	fprintf(f, "Thread groups (identical stacks, largest first): %zu\n\n", r->threads->ngroups);
+	for (size_t i = 0; i < r->threads->ngroups; i++)
+		print_group(f, r, r->threads, i);
+}

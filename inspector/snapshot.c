@@ -1,0 +1,172 @@
+#include "snapshot.h"
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const wait_names[WAIT__COUNT] = {
+	[WAIT_UNKNOWN] = "unknown", [WAIT_MUTEX] = "mutex", [WAIT_RWLOCK] = "rwlock",
+	[WAIT_CONDVAR] = "condvar", [WAIT_SEMAPHORE] = "semaphore", [WAIT_FUTEX] = "futex",
+	[WAIT_JOIN] = "join", [WAIT_READ] = "read", [WAIT_WRITE] = "write",
+	[WAIT_POLL] = "poll", [WAIT_ACCEPT] = "accept", [WAIT_CONNECT] = "connect",
+	[WAIT_SLEEP] = "sleep", [WAIT_SIGNAL] = "signal", [WAIT_WAITPID] = "waitpid",
+	[WAIT_SYSCALL] = "syscall", [WAIT_RUNNING] = "running", [WAIT_STOPPED] = "stopped",
+};
+
+const char *wait_class_name(enum wait_class c)
+{
+	return (unsigned)c < WAIT__COUNT ? wait_names[c] : "unknown";
+}
+
+enum wait_class wait_class_parse(const char *name)
+{
+	for (int i = 0; i < WAIT__COUNT; i++)
+		if (name && strcmp(name, wait_names[i]) == 0)
+			return (enum wait_class)i;
+	return WAIT__COUNT;
+}
+
+struct snapshot *snapshot_create(enum snap_source source)
+{
+	struct snapshot *s = xcalloc(1, sizeof(*s));
+	s->source = source;
+	s->strings = strpool_create();
+	return s;
+}
+
+static void thread_deinit(struct snap_thread *t)
+{
+	free(t->name);
+	free(t->stack.data);
+	free(t->frames);
+	free(t->error);
+}
+
+void snapshot_destroy(struct snapshot *s)
+{
+	if (!s)
+		return;
+	if (s->unwind_free)
+		s->unwind_free(s->unwind_state);
+	if (s->input_free)
+		s->input_free(s->input_state);
+	for (size_t i = 0; i < s->nthreads; i++)
+		thread_deinit(&s->threads[i]);
+	free(s->threads);
+	for (size_t i = 0; i < s->ngoroutines; i++) {
+		free(s->goroutines[i].frames);
+		free(s->goroutines[i].error);
+	}
+	free(s->goroutines);
+	for (size_t i = 0; i < s->nmaps; i++)
+		free(s->maps[i].path);
+	free(s->maps);
+	free(s->exe);
+	free(s->exe_open);
+	free(s->core_path);
+	free(s->root);
+	free(s->go_version);
+	free(s->go_module);
+	strpool_destroy(s->strings);
+	free(s);
+}
+
+struct snap_thread *snapshot_add_thread(struct snapshot *s, pid_t tid)
+{
+	xgrow(&s->threads, &s->cap_threads, s->nthreads + 1, sizeof(*s->threads));
+	struct snap_thread *t = &s->threads[s->nthreads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->state = '?';
+	t->syscall = -1;
+	t->wait_site = t->blocking_call = -1;
+	t->regs.orig_rax = -1;
+	return t;
+}
+
+struct snap_map *snapshot_add_map(struct snapshot *s)
+{
+	xgrow(&s->maps, &s->cap_maps, s->nmaps + 1, sizeof(*s->maps));
+	struct snap_map *m = &s->maps[s->nmaps++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct snap_thread *x = a, *y = b;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	const struct snap_map *x = a, *y = b;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+void snapshot_sort(struct snapshot *s)
+{
+	qsort(s->threads, s->nthreads, sizeof(*s->threads), cmp_thread);
+	qsort(s->maps, s->nmaps, sizeof(*s->maps), cmp_map);
+}
+
+const struct snap_map *snapshot_find_map(const struct snapshot *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nmaps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct snap_map *m = &s->maps[mid];
+		if (addr < m->start)
+			hi = mid;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* Copies from a captured region; returns bytes copied from addr onward. */
+static size_t read_region(const struct mem_region *r, uint64_t addr, void *buf, size_t len)
+{
+	if (!r->data || addr < r->addr || addr - r->addr >= r->len)
+		return 0;
+	size_t off = addr - r->addr, n = r->len - off;
+	if (n > len)
+		n = len;
+	memcpy(buf, r->data + off, n);
+	return n;
+}
+
+size_t snapshot_read(const struct snapshot *s, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		size_t n = 0;
+		/* Stacks are found through the mapping that holds them: threads
+		 * share few stack mappings, so try the threads whose sp lies in
+		 * the same mapping only when the address is in a stack region. */
+		for (size_t i = 0; i < s->nthreads && !n; i++)
+			n = read_region(&s->threads[i].stack, addr + done, (char *)buf + done, len - done);
+		if (!n && s->read_fn)
+			n = s->read_fn(s->read_ctx, addr + done, (char *)buf + done, len - done);
+		if (!n)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+bool snapshot_read_u64(const struct snapshot *s, uint64_t addr, uint64_t *out)
+{
+	return snapshot_read(s, addr, out, sizeof(*out)) == sizeof(*out);
+}
+
+size_t snapshot_partial_threads(const struct snapshot *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].error)
+			n++;
+	return n;
+}

@@ -1,0 +1,172 @@
+/* snapshot.h - the one model in the middle of pileup.
+ *
+ * A snapshot is what an input produced: the target, its threads (registers,
+ * the syscall each is blocked in, copied stack bytes), its mappings and a
+ * way to read the rest of its memory.  Live capture and core files produce
+ * one; a saved JSON report produces one that already carries frames.
+ * Unwinding fills in frames, classify fills in wait classes and sites, and
+ * grouping and the reports only ever read the snapshot, never knowing which
+ * input made it. */
+#ifndef PILEUP_SNAPSHOT_H
+#define PILEUP_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "strpool.h"
+
+/* x86_64 registers in DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp
+ * r8..r15, then 16 = rip (the return-address column). */
+enum { SNAP_NREGS = 17, SNAP_REG_RBP = 6, SNAP_REG_RSP = 7, SNAP_REG_RIP = 16 };
+
+struct snap_regs {
+	uint64_t r[SNAP_NREGS];
+	uint32_t valid; /* bit i set: r[i] is known */
+	int64_t orig_rax; /* syscall number at the stop, or -1 */
+	bool have_orig_rax;
+	uint64_t fs_base;
+};
+
+/* How a thread's state was obtained. */
+enum snap_how {
+	SNAP_HOW_NONE,    /* no registers: see thread->error */
+	SNAP_HOW_SYSCALL, /* blocked in a syscall: sp/pc from /proc, not stopped */
+	SNAP_HOW_STOPPED, /* briefly stopped with ptrace to read its registers */
+	SNAP_HOW_CORE,    /* from a core file's NT_PRSTATUS */
+	SNAP_HOW_SAVED,   /* loaded from a saved report: frames only */
+};
+
+enum wait_class {
+	WAIT_UNKNOWN, WAIT_MUTEX, WAIT_RWLOCK, WAIT_CONDVAR, WAIT_SEMAPHORE,
+	WAIT_FUTEX, WAIT_JOIN, WAIT_READ, WAIT_WRITE, WAIT_POLL, WAIT_ACCEPT,
+	WAIT_CONNECT, WAIT_SLEEP, WAIT_SIGNAL, WAIT_WAITPID, WAIT_SYSCALL,
+	WAIT_RUNNING, WAIT_STOPPED,
+	WAIT__COUNT
+};
+const char *wait_class_name(enum wait_class c);
+/* Returns WAIT__COUNT when name is not a class. */
+enum wait_class wait_class_parse(const char *name);
+
+/* One frame, innermost first.  Strings are interned in the snapshot pool. */
+struct frame {
+	uint64_t pc;          /* for inline frames: the pc of the physical frame */
+	uint64_t offset;      /* pc - function start (or module offset if no symbol) */
+	const char *function; /* demangled; NULL if unknown */
+	const char *module;   /* path as the target names it; NULL if unmapped */
+	const char *file;     /* source file, NULL if no line info */
+	int line;
+	bool inlined;
+	bool library;         /* libc, ld.so, vdso, std:: primitives, Go runtime... */
+};
+
+struct mem_region {
+	uint64_t addr;
+	size_t len;
+	unsigned char *data;
+};
+
+struct snap_thread {
+	pid_t tid;
+	char *name;             /* comm, raw bytes from the target */
+	char state;             /* R S D T t Z X, or '?' */
+	long syscall;           /* blocked-in syscall number, -1 none */
+	uint64_t syscall_args[6];
+	enum snap_how how;
+	struct snap_regs regs;
+	struct mem_region stack; /* copied stack bytes (may be empty) */
+	struct frame *frames;
+	size_t nframes;
+	char *error;            /* why the stack is incomplete, or NULL */
+	/* filled by classify */
+	enum wait_class wait;
+	int wait_site;          /* index into frames, -1 */
+	int blocking_call;      /* index into frames, -1 */
+	bool crashed;           /* the thread that got the fatal signal (cores) */
+};
+
+/* Go goroutine statuses, as runtime2.go numbers them. */
+struct snap_goroutine {
+	int64_t id;
+	const char *status;      /* "waiting", "runnable", ... */
+	const char *wait_reason; /* "chan send", ... or NULL */
+	int64_t wait_minutes;    /* -1 unknown */
+	pid_t thread;            /* OS thread running it, 0 none */
+	bool locked;
+	const char *created_function, *created_file;
+	int created_line;
+	int64_t created_goroutine; /* 0 unknown */
+	struct frame *frames;
+	size_t nframes;
+	int wait_site, blocking_call;
+	char *error;
+};
+
+struct snap_map {
+	uint64_t start, end, offset;
+	char perms[5];
+	uint64_t inode;
+	char *path;       /* as the target names it, or NULL for anonymous */
+};
+
+enum snap_source { SNAP_LIVE, SNAP_CORE, SNAP_SAVED };
+enum snap_mode { SNAP_MODE_NONSTOP, SNAP_MODE_STOP_ALL, SNAP_MODE_CORE, SNAP_MODE_SAVED };
+
+/* Reads target memory not captured in the snapshot; returns bytes read. */
+typedef size_t (*snap_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+
+struct snapshot {
+	enum snap_source source;
+	enum snap_mode mode;
+	pid_t pid;
+	char *exe;           /* path as the target names it */
+	char *exe_open;      /* path pileup opens for it (may be /proc/PID/exe) */
+	char *core_path;
+	char *root;          /* prefix for the target's files ("/proc/PID/root", sysroot) */
+	uint64_t pause_us, elapsed_us;
+	int64_t taken_at;    /* unix seconds */
+
+	struct snap_thread *threads;
+	size_t nthreads, cap_threads;
+	struct snap_goroutine *goroutines;
+	size_t ngoroutines;
+	char *go_version;
+	char *go_module;
+
+	struct snap_map *maps;
+	size_t nmaps, cap_maps;
+
+	/* memory beyond the copied stacks */
+	snap_read_fn read_fn;
+	void *read_ctx;
+
+	/* crash information (cores) */
+	pid_t crash_tid;
+	int crash_signal;
+	uint64_t crash_addr;
+	bool have_crash;
+
+	struct strpool *strings;
+	/* opaque per-input and per-unwinder state */
+	void *unwind_state;
+	void (*unwind_free)(void *);
+	void *input_state;
+	void (*input_free)(void *);
+};
+
+struct snapshot *snapshot_create(enum snap_source source);
+void snapshot_destroy(struct snapshot *snap);
+struct snap_thread *snapshot_add_thread(struct snapshot *snap, pid_t tid);
+struct snap_map *snapshot_add_map(struct snapshot *snap);
+/* Sorts threads by tid and mappings by address. */
+void snapshot_sort(struct snapshot *snap);
+const struct snap_map *snapshot_find_map(const struct snapshot *snap, uint64_t addr);
+/* Reads target memory: copied stacks first, then snap->read_fn.
+ * Returns the number of bytes read (short at the first unreadable byte). */
+size_t snapshot_read(const struct snapshot *snap, uint64_t addr, void *buf, size_t len);
+bool snapshot_read_u64(const struct snapshot *snap, uint64_t addr, uint64_t *out);
+/* Number of threads whose stacks are incomplete. */
+size_t snapshot_partial_threads(const struct snapshot *snap);
+
+#endif

@@ -1,0 +1,326 @@
+#include "symbols.h"
+#include "error.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+struct modinfo {
+	const char *name;     /* interned path */
+	const char *build_id; /* interned hex, or NULL */
+	bool library;
+	Dwarf_Addr start;
+};
+
+struct slot {
+	uint64_t key; /* pc << 1 | activation; 0 = empty */
+	uint32_t first, n;
+};
+
+struct symbols {
+	struct snapshot *snap;
+	Dwfl *dwfl;
+	struct slot *tab;
+	size_t cap, used;
+	struct frame *frames;
+	size_t nframes, capframes;
+	struct modinfo **mods;
+	size_t nmods, capmods;
+};
+
+struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl)
+{
+	struct symbols *s = xcalloc(1, sizeof(*s));
+	s->snap = snap;
+	s->dwfl = dwfl;
+	s->cap = 4096;
+	s->tab = xcalloc(s->cap, sizeof(*s->tab));
+	return s;
+}
+
+void symbols_destroy(struct symbols *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nmods; i++)
+		free(s->mods[i]);
+	free(s->mods);
+	free(s->tab);
+	free(s->frames);
+	free(s);
+}
+
+size_t symbols_distinct(const struct symbols *s)
+{
+	return s->used;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *b = strrchr(p, '/');
+	return b ? b + 1 : p;
+}
+
+bool symbols_is_library_module(const char *path)
+{
+	if (!path)
+		return false;
+	static const char *const prefixes[] = {
+		"libc.so", "libc-", "libpthread", "ld-linux", "ld64.so", "ld-2.", "linux-vdso",
+		"[vdso", "libstdc++", "libgcc_s", "libdl.", "librt.", "libc++.so", "libc++abi",
+		"libm.so", "libresolv", "libnss_",
+	};
+	const char *b = base_name(path);
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+bool symbols_is_library_function(const char *name)
+{
+	if (!name)
+		return false;
+	static const char *const prefixes[] = {
+		"std::", "__gnu_cxx::", "__cxxabiv1::", "core::", "alloc::", "__std_",
+		"__lll_", "__futex", "__pthread", "___pthread", "pthread_", "__GI_",
+	};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static bool is_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	return true;
+}
+
+char *symbols_demangle(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (name[0] == '_' && name[1] == 'Z') {
+		int status = 0;
+		char *d = __cxa_demangle(name, NULL, NULL, &status);
+		if (d && status == 0) {
+			/* Rust's legacy mangling ends in "::h" and 16 hex digits. */
+			size_t len = strlen(d);
+			if (len > 19 && strncmp(d + len - 19, "::h", 3) == 0 && is_hex(d + len - 16, 16))
+				d[len - 19] = 0;
+			return d;
+		}
+		free(d);
+	}
+	return xstrdup(name);
+}
+
+static struct modinfo *module_info(struct symbols *s, Dwfl_Module *mod)
+{
+	void **ud;
+	Dwarf_Addr start;
+	const char *name = dwfl_module_info(mod, &ud, &start, NULL, NULL, NULL, NULL, NULL);
+	if (*ud)
+		return *ud;
+	struct modinfo *mi = xcalloc(1, sizeof(*mi));
+	char *clean = xstrdup(name ? name : "?");
+	char *del = strstr(clean, " (deleted)");
+	if (del && del[10] == 0)
+		*del = 0;
+	if (strncmp(clean, "[vdso", 5) == 0)
+		snprintf(clean, strlen(clean) + 1, "[vdso]");
+	mi->name = strpool_intern(s->snap->strings, clean);
+	free(clean);
+	mi->library = symbols_is_library_module(mi->name);
+	mi->start = start;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (len > 0) {
+		char hex[2 * 64 + 1];
+		if (len > 64)
+			len = 64;
+		for (int i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+		mi->build_id = strpool_intern(s->snap->strings, hex);
+	}
+	*ud = mi;
+	xgrow(&s->mods, &s->capmods, s->nmods + 1, sizeof(*s->mods));
+	s->mods[s->nmods++] = mi;
+	return mi;
+}
+
+const char *symbols_build_id(struct symbols *s, const char *module)
+{
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i]->name == module)
+			return s->mods[i]->build_id;
+	return NULL;
+}
+
+/* The name of a subprogram or inlined-subroutine DIE, demangled, interned. */
+static const char *die_name(struct symbols *s, Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *n = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) || dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		n = dwarf_formstring(&attr);
+	if (!n && dwarf_attr_integrate(die, DW_AT_name, &attr))
+		n = dwarf_formstring(&attr);
+	if (!n)
+		return NULL;
+	char *d = symbols_demangle(n);
+	const char *r = strpool_intern(s->snap->strings, d);
+	free(d);
+	return r;
+}
+
+static void push(struct symbols *s, const struct frame *f)
+{
+	xgrow(&s->frames, &s->capframes, s->nframes + 1, sizeof(*s->frames));
+	s->frames[s->nframes++] = *f;
+}
+
+static void resolve(struct symbols *s, uint64_t pc, bool activation)
+{
+	Dwarf_Addr lookup = activation ? pc : pc - 1;
+	struct frame base = {.pc = pc};
+	Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, lookup) : NULL;
+	if (!mod) {
+		const struct snap_map *m = snapshot_find_map(s->snap, lookup);
+		if (m) {
+			base.module = m->path ? strpool_intern(s->snap->strings, m->path) : NULL;
+			base.offset = pc - m->start + m->offset;
+		} else {
+			base.offset = pc;
+		}
+		push(s, &base);
+		return;
+	}
+	struct modinfo *mi = module_info(s, mod);
+	base.module = mi->name;
+	base.library = mi->library;
+
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *symname = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+	const char *physname = NULL;
+	if (symname) {
+		/* .symtab names carry versions: pthread_cond_wait@@GLIBC_2.3.2 */
+		char *d = symbols_demangle(symname), *at = strchr(d, '@');
+		if (at && at != d)
+			*at = 0;
+		physname = strpool_intern(s->snap->strings, d);
+		free(d);
+		base.offset = off + (pc - lookup);
+	} else {
+		base.offset = pc - mi->start;
+	}
+
+	Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
+	const char *file = NULL;
+	int lineno = 0;
+	if (line) {
+		const char *f = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+		file = f ? strpool_intern(s->snap->strings, f) : NULL;
+	}
+
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie = dwfl_module_addrdie(mod, lookup, &bias);
+	Dwarf_Die *scopes = NULL;
+	int nscopes = cudie ? dwarf_getscopes(cudie, lookup - bias, &scopes) : 0;
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+	bool emitted_physical = false;
+	for (int i = 0; i < nscopes; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		struct frame f = base;
+		f.file = file;
+		f.line = lineno;
+		if (tag == DW_TAG_subprogram) {
+			f.function = physname ? physname : die_name(s, &scopes[i]);
+			push(s, &f);
+			emitted_physical = true;
+			break;
+		}
+		f.function = die_name(s, &scopes[i]);
+		f.inlined = true;
+		/* Library code inlined into the program (std::mutex::lock)
+		 * is still library code. */
+		f.library = base.library || symbols_is_library_function(f.function);
+		push(s, &f);
+		/* The caller's position is where this was inlined. */
+		Dwarf_Attribute attr;
+		Dwarf_Word cf = 0, cl = 0;
+		file = NULL;
+		lineno = 0;
+		if (dwarf_attr(&scopes[i], DW_AT_call_file, &attr) && dwarf_formudata(&attr, &cf) == 0) {
+			if (!files)
+				dwarf_getsrcfiles(cudie, &files, &nfiles);
+			if (files && cf < nfiles) {
+				const char *fn = dwarf_filesrc(files, cf, NULL, NULL);
+				file = fn ? strpool_intern(s->snap->strings, fn) : NULL;
+			}
+		}
+		if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) && dwarf_formudata(&attr, &cl) == 0)
+			lineno = (int)cl;
+	}
+	free(scopes);
+	if (!emitted_physical) {
+		struct frame f = base;
+		f.function = physname;
+		f.file = file;
+		f.line = lineno;
+		push(s, &f);
+	}
+	/* The physical frame: a program's own function statically linked
+	 * from a runtime (static glibc, Rust std) is library code too. */
+	struct frame *phys = &s->frames[s->nframes - 1];
+	phys->library = phys->library || symbols_is_library_function(phys->function);
+}
+
+static void rehash(struct symbols *s)
+{
+	size_t ncap = s->cap * 2;
+	struct slot *nt = xcalloc(ncap, sizeof(*nt));
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->tab[i].key)
+			continue;
+		size_t j = (s->tab[i].key * 0x9e3779b97f4a7c15ULL) >> 20 & (ncap - 1);
+		while (nt[j].key)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = s->tab[i];
+	}
+	free(s->tab);
+	s->tab = nt;
+	s->cap = ncap;
+}
+
+const struct frame *symbols_lookup(struct symbols *s, uint64_t pc, bool activation, size_t *n)
+{
+	uint64_t key = (pc << 1 | activation) | (1ULL << 63);
+	size_t j = (key * 0x9e3779b97f4a7c15ULL) >> 20 & (s->cap - 1);
+	while (s->tab[j].key) {
+		if (s->tab[j].key == key) {
+			*n = s->tab[j].n;
+			return &s->frames[s->tab[j].first];
+		}
+		j = (j + 1) & (s->cap - 1);
+	}
+	size_t first = s->nframes;
+	resolve(s, pc, activation);
+	s->tab[j] = (struct slot){key, (uint32_t)first, (uint32_t)(s->nframes - first)};
+	if (++s->used * 2 > s->cap)
+		rehash(s);
+	*n = s->nframes - first;
+	return &s->frames[first];
+}

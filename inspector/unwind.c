@@ -1,0 +1,463 @@
+#include "unwind.h"
+#include "symbols.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+unwind_report_fn unwind_core_report;
+
+enum { MAX_FRAMES = 256, MAX_FP_CANDIDATES = 16, FP_CACHE = 64 };
+
+/* Which frame-pointer slot (as an offset from sp) completed a stack that
+ * started at pc0 and stopped early at pc_end: threads parked the same way
+ * have the same layout, so the next one tries that offset first. */
+struct fp_hint {
+	uint64_t pc0, pc_end, delta;
+	int n;
+};
+
+struct unwinder {
+	struct snapshot *snap;
+	Dwfl *dwfl;
+	struct symbols *sym;
+	char *debuginfo_path;
+	Dwfl_Callbacks cbs;
+	struct snap_thread *cur;   /* thread being unwound */
+	struct snap_regs start;    /* registers to start it from */
+	struct fp_hint hints[FP_CACHE];
+	size_t nhints;
+};
+
+/* libdwfl's find_elf has no user argument; modules are opened eagerly,
+ * right after reporting, while this names the unwinder doing it. */
+static struct unwinder *g_reporting;
+
+static void unwinder_free(void *p)
+{
+	struct unwinder *u = p;
+	if (!u)
+		return;
+	symbols_destroy(u->sym);
+	if (u->dwfl)
+		dwfl_end(u->dwfl);
+	free(u->debuginfo_path);
+	free(u);
+}
+
+/* --- finding files as the target sees them ------------------------------- */
+
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	(void)mod;
+	(void)userdata;
+	(void)elfp;
+	struct unwinder *u = g_reporting;
+	if (!u || modname[0] != '/')
+		return -1;
+	struct snapshot *snap = u->snap;
+	char *clean = xstrdup(modname);
+	char *del = strstr(clean, " (deleted)");
+	if (del && del[10] == 0)
+		*del = 0;
+	char *rooted = snap->root ? xasprintf("%s%s", snap->root, clean) : xstrdup(clean);
+	int fd = -1;
+	/* The exact file the target mapped, even if deleted or replaced. */
+	if (snap->source == SNAP_LIVE) {
+		const struct snap_map *m = snapshot_find_map(snap, base);
+		if (m) {
+			char *mf = xasprintf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, snap->pid, m->start, m->end);
+			fd = open_regular(mf);
+			free(mf);
+		}
+	}
+	if (fd < 0)
+		fd = open_regular(rooted);
+	if (fd < 0 && snap->root && snap->source != SNAP_LIVE)
+		fd = open_regular(clean);
+	/* Debug files are searched relative to the real path. */
+	if (access(rooted, F_OK) == 0) {
+		*file_name = rooted;
+	} else {
+		free(rooted);
+		*file_name = xstrdup(clean);
+	}
+	free(clean);
+	if (fd < 0) {
+		free(*file_name);
+		*file_name = NULL;
+	}
+	return fd;
+}
+
+static int load_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)name;
+	(void)start;
+	(void)arg;
+	Dwarf_Addr bias;
+	dwfl_module_getelf(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+/* The vdso has no file: report it from its bytes in the target. */
+static void report_vdso(struct unwinder *u)
+{
+	struct snapshot *snap = u->snap;
+	for (size_t i = 0; i < snap->nmaps; i++) {
+		const struct snap_map *m = &snap->maps[i];
+		if (!m->path || strcmp(m->path, "[vdso]") != 0)
+			continue;
+		size_t len = (size_t)(m->end - m->start);
+		if (len > (1u << 20))
+			return;
+		unsigned char *buf = xmalloc(len);
+		size_t got = snapshot_read(snap, m->start, buf, len);
+		int fd = -1;
+		if (got == len && memcmp(buf, "\177ELF", 4) == 0)
+			fd = memfd_create("vdso", MFD_CLOEXEC);
+		if (fd >= 0 && write(fd, buf, len) == (ssize_t)len)
+			dwfl_report_elf(u->dwfl, "[vdso]", "[vdso]", fd, m->start, false);
+		else if (fd >= 0)
+			close(fd);
+		free(buf);
+		return;
+	}
+}
+
+static struct pu_error *report_modules(struct unwinder *u)
+{
+	struct snapshot *snap = u->snap;
+	dwfl_report_begin(u->dwfl);
+	if (snap->source == SNAP_CORE && unwind_core_report) {
+		if (unwind_core_report(snap, u->dwfl) != 0)
+			return pu_error_new(PU_EXIT_USAGE, "dwfl_core_file_report: %s", dwfl_errmsg(-1));
+	} else {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (!f)
+			return &pu_enomem;
+		for (size_t i = 0; i < snap->nmaps; i++) {
+			const struct snap_map *m = &snap->maps[i];
+			if (!m->path || m->path[0] != '/')
+				continue;
+			fprintf(f, "%" PRIx64 "-%" PRIx64 " %s %" PRIx64 " 00:01 %" PRIu64 " %s\n", m->start, m->end,
+				m->perms[0] ? m->perms : "r--p", m->offset, m->inode ? m->inode : (uint64_t)i + 1, m->path);
+		}
+		fclose(f);
+		FILE *r = fmemopen(text, len ? len : 1, "r");
+		if (r) {
+			if (len)
+				dwfl_linux_proc_maps_report(u->dwfl, r);
+			fclose(r);
+		}
+		free(text);
+		report_vdso(u);
+	}
+	if (dwfl_report_end(u->dwfl, NULL, NULL) != 0)
+		return pu_error_new(PU_EXIT_USAGE, "dwfl_report_end: %s", dwfl_errmsg(-1));
+	dwfl_getmodules(u->dwfl, load_module, NULL, 0);
+	return NULL;
+}
+
+/* --- thread callbacks: the snapshot is the process ----------------------- */
+
+static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	struct unwinder *u = arg;
+	size_t i = (size_t)(uintptr_t)*thread_argp;
+	if (i >= u->snap->nthreads)
+		return 0;
+	*thread_argp = (void *)(uintptr_t)(i + 1);
+	return u->snap->threads[i].tid;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	struct unwinder *u = arg;
+	if (!u->cur || u->cur->tid != tid)
+		return false;
+	*thread_argp = u;
+	return true;
+}
+
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	(void)dwfl;
+	struct unwinder *u = arg;
+	const struct mem_region *st = u->cur ? &u->cur->stack : NULL;
+	if (st && st->data && addr >= st->addr && addr + 8 <= st->addr + st->len) {
+		memcpy(result, st->data + (addr - st->addr), 8);
+		return true;
+	}
+	uint64_t v;
+	if (!snapshot_read_u64(u->snap, addr, &v))
+		return false;
+	*result = v;
+	return true;
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct unwinder *u = arg;
+	const struct snap_regs *r = &u->start;
+	for (int i = 0; i < SNAP_REG_RIP; i++) {
+		if (!(r->valid & (1u << i)))
+			continue;
+		Dwarf_Word w = r->r[i];
+		if (!dwfl_thread_state_registers(thread, i, 1, &w))
+			return false;
+	}
+	dwfl_thread_state_register_pc(thread, r->r[SNAP_REG_RIP]);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_cbs = {
+	.next_thread = cb_next_thread,
+	.get_thread = cb_get_thread,
+	.memory_read = cb_memory_read,
+	.set_initial_registers = cb_set_initial_registers,
+};
+
+/* --- walking -------------------------------------------------------------- */
+
+struct walk {
+	uint64_t pc[MAX_FRAMES];
+	bool act[MAX_FRAMES];
+	int n;
+	int rc;           /* 0: reached the outermost frame */
+	char err[160];
+};
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct walk *w = arg;
+	Dwarf_Addr pc;
+	bool act;
+	if (!dwfl_frame_pc(state, &pc, &act))
+		return DWARF_CB_ABORT;
+	/* A repeated (pc, frame) pair means the unwinder is going round. */
+	w->pc[w->n] = pc;
+	w->act[w->n] = act;
+	if (++w->n == MAX_FRAMES)
+		return DWARF_CB_ABORT;
+	return DWARF_CB_OK;
+}
+
+static void walk_from(struct unwinder *u, const struct snap_regs *regs, struct walk *w)
+{
+	u->start = *regs;
+	w->n = 0;
+	w->err[0] = 0;
+	w->rc = dwfl_getthread_frames(u->dwfl, u->cur->tid, frame_cb, w);
+	if (w->rc == -1)
+		snprintf(w->err, sizeof(w->err), "%s", dwfl_errmsg(-1));
+	else if (w->rc != 0 && w->n == MAX_FRAMES)
+		snprintf(w->err, sizeof(w->err), "stack deeper than %d frames, cut there", MAX_FRAMES);
+	else if (w->rc != 0)
+		snprintf(w->err, sizeof(w->err), "frame has no pc");
+}
+
+
+static bool in_exec_map(const struct snapshot *snap, uint64_t addr)
+{
+	const struct snap_map *m = snapshot_find_map(snap, addr);
+	return m && m->perms[2] == 'x';
+}
+
+/* A thread read from /proc knows only sp and pc.  Code that keeps its
+ * frame base in rbp (-O0, -fno-omit-frame-pointer, alloca) needs rbp,
+ * which the kernel does not show without a stop.  While such a function
+ * calls down into the library, rbp holds the address of the slot where it
+ * saved its caller's rbp: a slot holding a higher address on the same
+ * stack (or 0 at the outermost frame), followed by a return address into
+ * code.  Candidates are such slots, innermost first. */
+static size_t fp_candidates(const struct snapshot *snap, const struct snap_thread *t, uint64_t *out)
+{
+	const struct mem_region *st = &t->stack;
+	size_t n = 0;
+	if (!st->data)
+		return 0;
+	for (size_t off = 0; off + 16 <= st->len && n < MAX_FP_CANDIDATES; off += 8) {
+		uint64_t slot = st->addr + off, saved, ret;
+		memcpy(&saved, st->data + off, 8);
+		memcpy(&ret, st->data + off + 8, 8);
+		(void)saved; /* in -O2 callers rbp is a general register */
+		if (!in_exec_map(snap, ret))
+			continue;
+		out[n++] = slot;
+	}
+	return n;
+}
+
+/* Every complete Linux stack starts at the program's entry or a clone. */
+static bool is_outermost(struct unwinder *u, const struct walk *w)
+{
+	if (!w->n)
+		return false;
+	size_t n;
+	const struct frame *f = symbols_lookup(u->sym, w->pc[w->n - 1], w->act[w->n - 1], &n);
+	const char *fn = f[n - 1].function;
+	if (!fn)
+		return false;
+	static const char *const entries[] = {"_start", "__clone", "clone", "__clone3", "clone3", "__clone_internal",
+					      "thread_start", "__thread_start", "_dl_start_user"};
+	for (size_t i = 0; i < sizeof(entries) / sizeof(*entries); i++)
+		if (strcmp(fn, entries[i]) == 0)
+			return true;
+	return false;
+}
+
+static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwind_stats *stats)
+{
+	struct walk *w = xmalloc(sizeof(*w));
+	u->cur = t;
+	walk_from(u, &t->regs, w);
+	/* Read without a stop, the thread's rbp is unknown, and libdwfl ends
+	 * the walk quietly at a frame whose CFA needs it.  Then try the stack
+	 * words that look like saved frame pointers, and keep a walk only if
+	 * it reaches the thread's entry frame. */
+	if (t->how == SNAP_HOW_SYSCALL && !(t->regs.valid & (1u << SNAP_REG_RBP)) && !is_outermost(u, w)) {
+		uint64_t sp = t->regs.r[SNAP_REG_RSP], pc0 = w->n ? w->pc[0] : 0, pc_end = w->n ? w->pc[w->n - 1] : 0;
+		struct fp_hint *hint = NULL;
+		for (size_t i = 0; i < u->nhints && !hint; i++)
+			if (u->hints[i].pc0 == pc0 && u->hints[i].pc_end == pc_end)
+				hint = &u->hints[i];
+		struct walk *try = xmalloc(sizeof(*try)), *best = xmalloc(sizeof(*best));
+		best->n = 0;
+		uint64_t best_slot = 0;
+		if (hint) {
+			struct snap_regs r = t->regs;
+			r.r[SNAP_REG_RBP] = sp + hint->delta;
+			r.valid |= 1u << SNAP_REG_RBP;
+			walk_from(u, &r, try);
+			if (try->n == hint->n && is_outermost(u, try)) {
+				*best = *try;
+				best_slot = sp + hint->delta;
+			}
+		}
+		if (!best->n) {
+			/* The longest walk that reaches an entry frame: a wrong
+			 * slot skips frames, it does not add them. */
+			uint64_t cand[MAX_FP_CANDIDATES];
+			size_t nc = fp_candidates(u->snap, t, cand);
+			for (size_t i = 0; i < nc; i++) {
+				struct snap_regs r = t->regs;
+				r.r[SNAP_REG_RBP] = cand[i];
+				r.valid |= 1u << SNAP_REG_RBP;
+				walk_from(u, &r, try);
+				if (try->n > w->n && try->n > best->n && is_outermost(u, try)) {
+					*best = *try;
+					best_slot = cand[i];
+				}
+			}
+			if (best->n && u->nhints < FP_CACHE)
+				u->hints[u->nhints++] = (struct fp_hint){pc0, pc_end, best_slot - sp, best->n};
+		}
+		if (best->n) {
+			*w = *best;
+			stats->recovered++;
+		} else if (w->rc == 0) {
+			w->rc = 1;
+			snprintf(w->err, sizeof(w->err),
+				 "the stack ends early: its frame pointer is unknown without stopping the thread (--stop-all reads it)");
+		}
+		free(try);
+		free(best);
+	}
+	u->cur = NULL;
+
+	/* Symbolize: each distinct pc once for the whole snapshot. */
+	size_t cap = 0;
+	for (int i = 0; i < w->n; i++) {
+		size_t n;
+		const struct frame *f = symbols_lookup(u->sym, w->pc[i], w->act[i], &n);
+		xgrow(&t->frames, &cap, t->nframes + n, sizeof(*t->frames));
+		memcpy(t->frames + t->nframes, f, n * sizeof(*f));
+		t->nframes += n;
+	}
+	stats->frames += (size_t)w->n;
+	if (w->rc != 0 && !t->error) {
+		if (w->rc == 1 && w->err[0] == 't')
+			t->error = xstrdup(w->err);
+		else if (w->n == 0)
+			t->error = xasprintf("no frames: %s", w->err);
+		else
+			t->error = xasprintf("unwinding stopped after %d frames: %s", w->n, w->err);
+	}
+	free(w);
+}
+
+const char *unwind_build_id(const struct snapshot *snap, const char *module)
+{
+	const struct unwinder *u = snap->unwind_state;
+	return u && u->sym && snap->unwind_free == unwinder_free ? symbols_build_id(u->sym, module) : NULL;
+}
+
+struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts *o, struct unwind_stats *stats)
+{
+	struct unwind_stats dummy;
+	if (!stats)
+		stats = &dummy;
+	memset(stats, 0, sizeof(*stats));
+	struct unwinder *u = xcalloc(1, sizeof(*u));
+	u->snap = snap;
+	u->debuginfo_path = o && o->debuginfo_path && *o->debuginfo_path
+				    ? xasprintf("-:.debug:/usr/lib/debug:%s", o->debuginfo_path)
+				    : xstrdup("-:.debug:/usr/lib/debug");
+	u->cbs.find_elf = find_elf;
+	u->cbs.find_debuginfo = dwfl_standard_find_debuginfo;
+	u->cbs.section_address = dwfl_offline_section_address;
+	u->cbs.debuginfo_path = &u->debuginfo_path;
+	snap->unwind_state = u;
+	snap->unwind_free = unwinder_free;
+	u->dwfl = dwfl_begin(&u->cbs);
+	if (!u->dwfl)
+		return pu_error_new(PU_EXIT_USAGE, "dwfl_begin: %s", dwfl_errmsg(-1));
+	g_reporting = u;
+	struct pu_error *err = report_modules(u);
+	g_reporting = NULL;
+	if (err)
+		return err;
+	u->sym = symbols_create(snap, u->dwfl);
+	if (!dwfl_attach_state(u->dwfl, NULL, snap->pid ? snap->pid : 1, &thread_cbs, u))
+		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		if (t->how == SNAP_HOW_NONE || t->how == SNAP_HOW_SAVED)
+			continue;
+		if (!(t->regs.valid & (1u << SNAP_REG_RIP))) {
+			if (!t->error)
+				t->error = xstrdup("no registers");
+			continue;
+		}
+		unwind_thread(u, t, stats);
+	}
+	stats->distinct_pcs = symbols_distinct(u->sym);
+	return NULL;
+}
