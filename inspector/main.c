@@ -13,13 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture_live.h"
-#include "classify.h"
+#include "analyze.h"
 #include "error.h"
-#include "group.h"
 #include "report.h"
 #include "snapshot.h"
-#include "unwind.h"
+#include "target.h"
 
 static const char usage_text[] =
 "NAME\n"
@@ -83,20 +81,16 @@ static const char usage_text[] =
 enum format { FMT_TEXT, FMT_JSON };
 
 struct options {
-	pid_t pid;
+	struct target_opts target;
 	enum format format;
 	const char *output;
-	struct capture_opts capture;
-	struct unwind_opts unwind;
-	double dominant_pct;
+	struct analyze_opts analyze;
 	size_t max_frames;
 };
 
-static volatile sig_atomic_t capturing;
-
 static void on_signal(int sig)
 {
-	if (capturing) {
+	if (target_capturing) {
 		/* The capture loop sees this, detaches every thread and stops. */
 		capture_live_abort = 1;
 		return;
@@ -123,17 +117,6 @@ static int fail(struct pu_error *err)
 	fprintf(stderr, "pileup: %s\n", err == &pu_enomem ? "out of memory" : err->msg);
 	pu_error_free(err);
 	return code;
-}
-
-static struct pu_error *parse_pid(const char *s, pid_t *ret)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v <= 0 || v > INT_MAX)
-		return pu_error_new(PU_EXIT_USAGE, "'%s' is not a process ID: give a positive number, e.g. from 'pidof NAME' (see --help)", s);
-	*ret = (pid_t)v;
-	return NULL;
 }
 
 static struct pu_error *parse_number(const char *opt, const char *s, double lo, double hi, double *ret)
@@ -166,7 +149,7 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 		{0},
 	};
 	memset(o, 0, sizeof(*o));
-	o->dominant_pct = 20;
+	o->analyze.dominant_pct = 20;
 	const char *pid_arg = NULL;
 	struct pu_error *err = NULL;
 	double v;
@@ -178,17 +161,17 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 		case 'o': o->output = optarg; break;
 		case OPT_TEXT: o->format = FMT_TEXT; break;
 		case OPT_JSON: o->format = FMT_JSON; break;
-		case OPT_STOP_ALL: o->capture.stop_all = true; break;
-		case OPT_NO_STOP: o->capture.never_stop = true; break;
-		case OPT_DEBUGINFO: o->unwind.debuginfo_path = optarg; break;
+		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
+		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
+		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
 		case OPT_DOMINANT:
-			if ((err = parse_number("--dominant", optarg, 0, 100, &o->dominant_pct)))
+			if ((err = parse_number("--dominant", optarg, 0, 100, &o->analyze.dominant_pct)))
 				return err;
 			break;
 		case OPT_STACK:
 			if ((err = parse_number("--stack-bytes", optarg, 4096, 64 << 20, &v)))
 				return err;
-			o->capture.stack_bytes = (size_t)v;
+			o->target.capture.stack_bytes = (size_t)v;
 			break;
 		case OPT_FRAMES:
 			if ((err = parse_number("--frames", optarg, 1, 100000, &v)))
@@ -207,7 +190,7 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 			return pu_error_new(PU_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
-	if (o->capture.stop_all && o->capture.never_stop)
+	if (o->target.capture.stop_all && o->target.capture.never_stop)
 		return pu_error_new(PU_EXIT_USAGE, "--stop-all and --no-stop contradict each other; choose one");
 	if (optind < argc) {
 		if (pid_arg || optind + 1 < argc)
@@ -216,14 +199,9 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 	}
 	if (!pid_arg)
 		return pu_error_new(PU_EXIT_USAGE, "no target: give a process ID, e.g. 'pileup $(pidof myserver)' (see --help)");
-	return parse_pid(pid_arg, &o->pid);
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	o->target.pid = pid_arg;
+	pid_t pid;
+	return target_parse_pid(pid_arg, &pid);
 }
 
 int main(int argc, char **argv)
@@ -235,26 +213,18 @@ int main(int argc, char **argv)
 	install_signals();
 
 	struct snapshot *snap;
-	capturing = 1;
-	err = capture_live(o.pid, &o.capture, &snap);
-	capturing = 0;
+	err = target_open(&o.target, &snap);
 	if (err)
 		return fail(err);
 
-	uint64_t t0 = now_us();
-	struct report r = {.snap = snap, .dominant_pct = o.dominant_pct, .max_frames = o.max_frames,
-			   .build_id = unwind_build_id};
-	err = unwind_snapshot(snap, &o.unwind, &r.unwind);
+	struct analysis a;
+	err = analyze_snapshot(snap, &o.analyze, &a);
 	if (err) {
 		snapshot_destroy(snap);
 		return fail(err);
 	}
-	classify_snapshot(snap);
-	struct grouping *threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o.dominant_pct);
-	struct grouping *sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o.dominant_pct);
-	r.threads = threads;
-	r.sites = sites;
-	r.analyze_us = now_us() - t0;
+	a.report.max_frames = o.max_frames;
+	struct report r = a.report;
 
 	FILE *out = stdout;
 	if (o.output && !(out = fopen(o.output, "w"))) {
@@ -268,8 +238,7 @@ int main(int argc, char **argv)
 			err = pu_error_new(PU_EXIT_USAGE, "writing the report failed: %s", strerror(errno));
 	}
 	int code = snapshot_partial_threads(snap) ? PU_EXIT_PARTIAL : PU_EXIT_OK;
-	grouping_destroy(threads);
-	grouping_destroy(sites);
+	analysis_deinit(&a);
 	snapshot_destroy(snap);
 	if (err)
 		return fail(err);

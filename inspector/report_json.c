@@ -172,6 +172,16 @@ void report_json(FILE *f, const struct report *r)
 	json_double(&j, r->dominant_pct);
 	json_end_object(&j);
 
+	json_key(&j, "analysis");
+	json_begin_object(&j);
+	json_key(&j, "frames_walked");
+	json_uint(&j, r->unwind.frames);
+	json_key(&j, "symbol_lookups");
+	json_uint(&j, r->unwind.distinct_pcs);
+	json_key(&j, "frame_pointers_recovered");
+	json_uint(&j, r->unwind.recovered);
+	json_end_object(&j);
+
 	json_key(&j, "threads");
 	json_begin_array(&j);
 	for (size_t i = 0; i < snap->nthreads; i++) {

@@ -1,0 +1,49 @@
+#include "analyze.h"
+#include "classify.h"
+
+#include <string.h>
+#include <time.h>
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_opts *o, struct analysis *a)
+{
+	memset(a, 0, sizeof(*a));
+	uint64_t t0 = now_us();
+	struct report *r = &a->report;
+	r->snap = snap;
+	r->dominant_pct = o->dominant_pct;
+	r->build_id = unwind_build_id;
+	if (snap->source != SNAP_SAVED) {
+		struct pu_error *err = unwind_snapshot(snap, &o->unwind, &r->unwind);
+		if (err)
+			return err;
+		classify_snapshot(snap);
+	}
+	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
+	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);
+	if (snap->ngoroutines) {
+		a->goroutines = grouping_build(snap, GROUP_GOROUTINES, GROUP_BY_STACK, o->dominant_pct);
+		a->gsites = grouping_build(snap, GROUP_GOROUTINES, GROUP_BY_SITE, o->dominant_pct);
+	}
+	r->threads = a->threads;
+	r->sites = a->sites;
+	r->goroutines = a->goroutines;
+	r->gsites = a->gsites;
+	r->analyze_us = now_us() - t0;
+	return NULL;
+}
+
+void analysis_deinit(struct analysis *a)
+{
+	grouping_destroy(a->threads);
+	grouping_destroy(a->sites);
+	grouping_destroy(a->goroutines);
+	grouping_destroy(a->gsites);
+	memset(a, 0, sizeof(*a));
+}

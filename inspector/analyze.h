@@ -1,0 +1,28 @@
+/* analyze.h - everything between an input and an output.
+ *
+ * Unwinds the threads that have registers but no frames yet, classifies
+ * them, and groups threads (and goroutines, when the Go support added
+ * them) by stack and by wait site.  The result is a struct report that
+ * every output reads. */
+#ifndef PILEUP_ANALYZE_H
+#define PILEUP_ANALYZE_H
+
+#include "error.h"
+#include "report.h"
+#include "snapshot.h"
+#include "unwind.h"
+
+struct analyze_opts {
+	struct unwind_opts unwind;
+	double dominant_pct;
+};
+
+struct analysis {
+	struct report report;
+	struct grouping *threads, *sites, *goroutines, *gsites;
+};
+
+struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_opts *o, struct analysis *ret);
+void analysis_deinit(struct analysis *a);
+
+#endif

@@ -1,0 +1,28 @@
+/* target.h - from what the user named to a snapshot.
+ *
+ * A number is a live process; a file is a core (ELF ET_CORE, possibly
+ * compressed) or a saved JSON report.  Each input has its own module
+ * (capture_live.c, core.c, ...); this one only recognizes and dispatches. */
+#ifndef PILEUP_TARGET_H
+#define PILEUP_TARGET_H
+
+#include "capture_live.h"
+#include "error.h"
+#include "snapshot.h"
+
+struct target_opts {
+	const char *pid;          /* -p / a numeric argument */
+	const char *file;         /* a core or saved report */
+	const char *exe;          /* -e: the executable of a core */
+	const char *sysroot;      /* --sysroot */
+	struct capture_opts capture;
+};
+
+/* Set while a live capture may hold threads stopped (for signal handlers). */
+extern volatile sig_atomic_t target_capturing;
+
+struct pu_error *target_open(const struct target_opts *o, struct snapshot **ret);
+/* Parses a positive process ID. */
+struct pu_error *target_parse_pid(const char *s, pid_t *ret);
+
+#endif
