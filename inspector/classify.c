@@ -45,6 +45,17 @@ static const struct {
 	{SYS_execve, "execve", WAIT_SYSCALL}, {SYS_madvise, "madvise", WAIT_SYSCALL},
 };
 
+/* libc functions that wrap a blocking call under another name, for
+ * telling what a restart_syscall resumes. */
+static const struct {
+	const char *name;
+	enum wait_class wait;
+} wrappers[] = {
+	{"sleep", WAIT_SLEEP}, {"usleep", WAIT_SLEEP}, {"poll", WAIT_POLL}, {"ppoll", WAIT_POLL},
+	{"select", WAIT_POLL}, {"epoll_wait", WAIT_POLL}, {"clock_nanosleep", WAIT_SLEEP}, {"nanosleep", WAIT_SLEEP},
+	{"thrd_sleep", WAIT_SLEEP},
+};
+
 const char *syscall_name(long nr)
 {
 	for (size_t i = 0; i < sizeof(syscalls) / sizeof(*syscalls); i++)
@@ -135,6 +146,23 @@ void classify_thread(struct snap_thread *t)
 		return;
 	}
 	t->wait = classify_syscall(t->syscall);
+	if (t->syscall == SYS_restart_syscall) {
+		/* A sleep or poll interrupted by a stop (of anyone's ptrace)
+		 * resumes as restart_syscall: the libc wrapper tells which. */
+		for (size_t i = 0; i < t->nframes; i++) {
+			const char *fn = t->frames[i].function;
+			if (!fn)
+				continue;
+			fn = plain(fn);
+			if (starts(fn, "GI_"))
+				fn = plain(fn + 3);
+			for (size_t k = 0; k < sizeof(wrappers) / sizeof(*wrappers); k++)
+				if (strcmp(fn, wrappers[k].name) == 0) {
+					t->wait = wrappers[k].wait;
+					return;
+				}
+		}
+	}
 	if (t->wait == WAIT_FUTEX) {
 		int limit = t->wait_site >= 0 ? t->wait_site : (int)t->nframes;
 		for (int i = 0; i < limit; i++) {

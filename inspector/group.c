@@ -212,7 +212,8 @@ struct grouping *grouping_build(const struct snapshot *snap, enum group_kind kin
 		grouping_destroy(sites);
 	for (size_t i = 0; i < gr->ngroups; i++)
 		gr->groups[i].share = gr->total ? (double)gr->groups[i].count / (double)gr->total : 0;
-	qsort(gr->groups, gr->ngroups, sizeof(*gr->groups), cmp_group);
+	if (gr->ngroups > 1)
+		qsort(gr->groups, gr->ngroups, sizeof(*gr->groups), cmp_group);
 	return gr;
 }
 

@@ -139,7 +139,8 @@ ssize_t proc_list_tasks(pid_t pid, pid_t **ret)
 		v[n++] = (pid_t)atoi(e->d_name);
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_pid);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_pid);
 	*ret = v;
 	return (ssize_t)n;
 }

@@ -106,8 +106,10 @@ static int cmp_map(const void *a, const void *b)
 
 void snapshot_sort(struct snapshot *s)
 {
-	qsort(s->threads, s->nthreads, sizeof(*s->threads), cmp_thread);
-	qsort(s->maps, s->nmaps, sizeof(*s->maps), cmp_map);
+	if (s->nthreads > 1)
+		qsort(s->threads, s->nthreads, sizeof(*s->threads), cmp_thread);
+	if (s->nmaps > 1)
+		qsort(s->maps, s->nmaps, sizeof(*s->maps), cmp_map);
 }
 
 const struct snap_map *snapshot_find_map(const struct snapshot *s, uint64_t addr)

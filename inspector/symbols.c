@@ -81,10 +81,26 @@ bool symbols_is_library_module(const char *path)
 	return false;
 }
 
+/* Code from system headers (libstdc++'s inline functions and templates)
+ * is library code even when compiled into the program. */
+static bool is_system_file(const char *file)
+{
+	return file && (strncmp(file, "/usr/include/", 13) == 0 || strncmp(file, "/usr/lib/gcc/", 13) == 0 ||
+			strstr(file, "/rustc/") || strstr(file, "/lib/rustlib/"));
+}
+
 bool symbols_is_library_function(const char *name)
 {
 	if (!name)
 		return false;
+	/* Template functions demangle with their return type first:
+	 * "void std::this_thread::sleep_for<...>(...)". */
+	size_t open = strcspn(name, "(<");
+	for (size_t i = open; i > 0; i--)
+		if (name[i - 1] == ' ') {
+			name += i;
+			break;
+		}
 	static const char *const prefixes[] = {
 		"std::", "__gnu_cxx::", "__cxxabiv1::", "core::", "alloc::", "__std_",
 		"__lll_", "__futex", "__pthread", "___pthread", "pthread_", "__GI_",
@@ -256,7 +272,7 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 		f.inlined = true;
 		/* Library code inlined into the program (std::mutex::lock)
 		 * is still library code. */
-		f.library = base.library || symbols_is_library_function(f.function);
+		f.library = base.library || symbols_is_library_function(f.function) || is_system_file(f.file);
 		push(s, &f);
 		/* The caller's position is where this was inlined. */
 		Dwarf_Attribute attr;
@@ -273,6 +289,19 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 		}
 		if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) && dwarf_formudata(&attr, &cl) == 0)
 			lineno = (int)cl;
+		/* Past an inlined instance, dwarf_getscopes goes on into the
+		 * abstract definition; the scopes of the concrete instance lead
+		 * to the function it was inlined into. */
+		Dwarf_Die *outer = NULL;
+		int nouter = dwarf_getscopes_die(&scopes[i], &outer);
+		if (nouter > 0) {
+			free(scopes);
+			scopes = outer;
+			nscopes = nouter;
+			i = 0; /* outer[0] is this instance; go on from outer[1] */
+		} else {
+			free(outer);
+		}
 	}
 	free(scopes);
 	if (!emitted_physical) {
@@ -285,7 +314,7 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 	/* The physical frame: a program's own function statically linked
 	 * from a runtime (static glibc, Rust std) is library code too. */
 	struct frame *phys = &s->frames[s->nframes - 1];
-	phys->library = phys->library || symbols_is_library_function(phys->function);
+	phys->library = phys->library || symbols_is_library_function(phys->function) || is_system_file(phys->file);
 }
 
 static void rehash(struct symbols *s)

@@ -1,0 +1,35 @@
+#!/bin/bash
+# tests/run.sh BINARY [TEST...] - runs the test scripts against BINARY.
+# Prints each check (ok / not ok) and ends with "N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export ROOT
+export PILEUP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+tests=("$@")
+if [ ${#tests[@]} -eq 0 ]; then
+	tests=("$ROOT"/tests/t_*.sh)
+fi
+ulimit -c 0
+pass=0
+fail=0
+failed=()
+results=$(mktemp)
+for t in "${tests[@]}"; do
+	echo "# --- $(basename "$t")${PILEUP_ASAN:+ (sanitizers)}"
+	: >"$results"
+	timeout 600 bash "$t" 3>"$results"
+	rc=$?
+	read -r _ p f <"$results" || { p=0; f=1; }
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $(basename "$t") exited with $rc"
+		f=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$f" -ne 0 ] && failed+=("$(basename "$t")")
+done
+rm -f "$results"
+[ ${#failed[@]} -ne 0 ] && echo "# failed: ${failed[*]}"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
