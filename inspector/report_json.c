@@ -31,6 +31,10 @@ static void frame_json(struct json *j, const struct report *r, const struct fram
 	json_bool(j, f->inlined);
 	json_key(j, "library");
 	json_bool(j, f->library);
+	if (f->tail_call) {
+		json_key(j, "tail_call");
+		json_bool(j, true);
+	}
 	json_end_object(j);
 }
 

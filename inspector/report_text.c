@@ -65,13 +65,15 @@ static void print_frame(FILE *f, size_t i, const struct frame *fr, const struct 
 	fprintf(f, "      #%-2zu 0x%016" PRIx64 " ", i, fr->pc);
 	if (fr->function) {
 		sanitize_fputs(fr->function, f);
-		if (!fr->inlined)
+		if (!fr->inlined && !fr->tail_call)
 			fprintf(f, "+0x%" PRIx64, fr->offset);
 	} else {
 		fprintf(f, "?? +0x%" PRIx64, fr->offset);
 	}
 	if (fr->inlined)
 		fputs(" [inlined]", f);
+	if (fr->tail_call)
+		fputs(" [tail call]", f);
 	if (fr->file && fr->line) {
 		fputs(" at ", f);
 		sanitize_fputs(fr->file, f);

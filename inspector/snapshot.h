@@ -59,6 +59,7 @@ struct frame {
 	int line;
 	bool inlined;
 	bool library;         /* libc, ld.so, vdso, std:: primitives, Go runtime... */
+	bool tail_call;       /* not on the stack: restored from DWARF call sites */
 };
 
 struct mem_region {

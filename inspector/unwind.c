@@ -1,5 +1,6 @@
 #include "unwind.h"
 #include "symbols.h"
+#include "tailcall.h"
 
 #include <elfutils/libdwfl.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ struct unwinder {
 	struct snapshot *snap;
 	Dwfl *dwfl;
 	struct symbols *sym;
+	struct tailcalls *tails;
 	char *debuginfo_path;
 	Dwfl_Callbacks cbs;
 	struct snap_thread *cur;   /* thread being unwound */
@@ -46,6 +48,7 @@ static void unwinder_free(void *p)
 	if (!u)
 		return;
 	symbols_destroy(u->sym);
+	tailcalls_destroy(u->tails);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	free(u->debuginfo_path);
@@ -248,6 +251,7 @@ static const Dwfl_Thread_Callbacks thread_cbs = {
 
 struct walk {
 	uint64_t pc[MAX_FRAMES];
+	uint64_t sp[MAX_FRAMES]; /* 0 if unknown */
 	bool act[MAX_FRAMES];
 	int n;
 	int rc;           /* 0: reached the outermost frame */
@@ -261,7 +265,8 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	bool act;
 	if (!dwfl_frame_pc(state, &pc, &act))
 		return DWARF_CB_ABORT;
-	/* A repeated (pc, frame) pair means the unwinder is going round. */
+	Dwarf_Word sp;
+	w->sp[w->n] = dwfl_frame_reg(state, SNAP_REG_RSP, &sp) == 0 ? sp : 0;
 	w->pc[w->n] = pc;
 	w->act[w->n] = act;
 	if (++w->n == MAX_FRAMES)
@@ -315,6 +320,16 @@ static size_t fp_candidates(const struct snapshot *snap, const struct snap_threa
 	return n;
 }
 
+/* Each caller's stack pointer lies above its callee's: the callee's return
+ * address sits between them.  A wrong frame-pointer guess breaks this. */
+static bool sp_increasing(const struct walk *w)
+{
+	for (int i = 1; i < w->n; i++)
+		if (w->sp[i] && w->sp[i - 1] && w->sp[i] <= w->sp[i - 1])
+			return false;
+	return true;
+}
+
 /* Every complete Linux stack starts at the program's entry or a clone. */
 static bool is_outermost(struct unwinder *u, const struct walk *w)
 {
@@ -356,7 +371,7 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 			r.r[SNAP_REG_RBP] = sp + hint->delta;
 			r.valid |= 1u << SNAP_REG_RBP;
 			walk_from(u, &r, try);
-			if (try->n == hint->n && is_outermost(u, try)) {
+			if (try->n == hint->n && is_outermost(u, try) && sp_increasing(try)) {
 				*best = *try;
 				best_slot = sp + hint->delta;
 			}
@@ -371,7 +386,7 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 				r.r[SNAP_REG_RBP] = cand[i];
 				r.valid |= 1u << SNAP_REG_RBP;
 				walk_from(u, &r, try);
-				if (try->n > w->n && try->n > best->n && is_outermost(u, try)) {
+				if (try->n > w->n && try->n > best->n && is_outermost(u, try) && sp_increasing(try)) {
 					*best = *try;
 					best_slot = cand[i];
 				}
@@ -392,14 +407,22 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 	}
 	u->cur = NULL;
 
-	/* Symbolize: each distinct pc once for the whole snapshot. */
+	/* Symbolize: each distinct pc once for the whole snapshot; between
+	 * physical frames, put back the frames tail calls removed. */
 	size_t cap = 0;
 	for (int i = 0; i < w->n; i++) {
-		size_t n;
-		const struct frame *f = symbols_lookup(u->sym, w->pc[i], w->act[i], &n);
-		xgrow(&t->frames, &cap, t->nframes + n, sizeof(*t->frames));
-		memcpy(t->frames + t->nframes, f, n * sizeof(*f));
-		t->nframes += n;
+		uint64_t tails[TAILCALL_MAX];
+		size_t ntails = i + 1 < w->n ? tailcalls_between(u->tails, w->pc[i], w->act[i], w->pc[i + 1], tails) : 0;
+		for (size_t k = 0; k <= ntails; k++) {
+			bool tail = k > 0;
+			size_t n;
+			const struct frame *f = symbols_lookup(u->sym, tail ? tails[k - 1] : w->pc[i], tail ? false : w->act[i], &n);
+			xgrow(&t->frames, &cap, t->nframes + n, sizeof(*t->frames));
+			memcpy(t->frames + t->nframes, f, n * sizeof(*f));
+			for (size_t m = 0; m < n; m++)
+				t->frames[t->nframes + m].tail_call = tail;
+			t->nframes += n;
+		}
 	}
 	stats->frames += (size_t)w->n;
 	if (w->rc != 0 && !t->error) {
@@ -445,6 +468,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	if (err)
 		return err;
 	u->sym = symbols_create(snap, u->dwfl);
+	u->tails = tailcalls_create(u->dwfl);
 	if (!dwfl_attach_state(u->dwfl, NULL, snap->pid ? snap->pid : 1, &thread_cbs, u))
 		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
 	for (size_t i = 0; i < snap->nthreads; i++) {

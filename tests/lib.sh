@@ -141,3 +141,19 @@ matches_manifest() {
 
 # all_classes: fixture options that park threads in every wait class.
 ALL_CLASSES="--mutex 3 --rwlock 2 --condvar 4 --semaphore 2 --futex 2 --join 2 --read 2 --recv 1 --write 1 --poll 2 --epoll 2 --accept 1 --connect 1 --sleep 2 --sigwait 2 --pause 1 --waitpid 1 --semop 2 --spin 1 --deadlock --convoy 3"
+
+# gdb_frames PID: "tid pc pc pc..." per thread, every frame's pc (inline
+# frames repeat their physical frame's pc), from gdb attached to PID.
+gdb_frames() {
+	timeout 120 gdb -nx -batch -p "$1" -ex 'set pagination off' -ex 'set backtrace past-main on' -ex 'set backtrace past-entry on' \
+		-ex 'thread apply all bt -frame-info location-and-address' 2>/dev/null |
+		awk '/^Thread [0-9]+ \(.*LWP [0-9]+/ { if (tid) print tid, pcs; match($0, /LWP [0-9]+/); tid = substr($0, RSTART + 4, RLENGTH - 4); pcs = "" }
+		     /^#[0-9]+ +0x[0-9a-f]+ in / { v = $2; sub(/^0x0*/, "0x", v); pcs = pcs " " v }
+		     END { if (tid) print tid, pcs }' | sed 's/  */ /g' | sort -n
+}
+
+# json_frames JSON: the same from a pileup report.
+json_frames() {
+	jq -r '.threads[] | "\(.tid) \([.frames[] | .pc | ltrimstr("0x") | "0x" + (. | tostring)] | join(" "))"' "$1" |
+		awk '{ printf "%s", $1; for (i = 2; i <= NF; i++) { v = $i; sub(/^0x0*/, "0x", v); printf " %s", v } print "" }' | sort -n
+}
