@@ -229,7 +229,7 @@ static void read_blocked(struct snap_thread *t, const struct proc_syscall *sc)
  * it is still running is repeated right before the stop, so only a thread
  * that enters a blocking call in the microseconds between the two could
  * see it interrupted. */
-static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack)
+static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack, bool never_stop)
 {
 	struct proc_syscall sc;
 	if (!proc_task_syscall(pid, t->tid, &sc)) {
@@ -241,6 +241,10 @@ static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, si
 		plan_stack(snap, t, max_stack);
 		size_t one = (size_t)(t - snap->threads);
 		copy_stacks(pid, snap, &one, 1);
+		return;
+	}
+	if (never_stop) {
+		set_error(t, "running in user space; not stopped (--no-stop)");
 		return;
 	}
 	if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) != 0) {
@@ -287,6 +291,31 @@ static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, si
 		t->syscall = (long)t->regs.orig_rax;
 }
 
+/* Reads one thread until two looks agree it stayed put while its stack
+ * was copied; a thread found running is stopped briefly instead. */
+static void capture_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack, bool never_stop)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct proc_syscall a, b;
+		if (!proc_task_syscall(pid, t->tid, &a)) {
+			set_error(t, "thread exited during capture");
+			return;
+		}
+		if (a.nr == -2) {
+			stop_one(pid, snap, t, max_stack, never_stop);
+			return;
+		}
+		fill_from_stat(pid, t);
+		read_blocked(t, &a);
+		plan_stack(snap, t, max_stack);
+		size_t one = (size_t)(t - snap->threads);
+		copy_stacks(pid, snap, &one, 1);
+		if (proc_task_syscall(pid, t->tid, &b) && b.nr == a.nr && b.sp == a.sp && b.pc == a.pc)
+			return;
+	}
+	set_error(t, "thread kept changing during capture; its stack may be inconsistent");
+}
+
 static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const struct capture_opts *o, size_t max_stack)
 {
 	pid_t *tids;
@@ -303,11 +332,8 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 			set_error(t, t->state == 'Z' ? "thread has exited (zombie)" : "thread exited during capture");
 			continue;
 		}
-		if (sc.nr == -2) {
-			if (o->never_stop)
-				set_error(t, "running in user space; not stopped (--no-stop)");
-			continue; /* stopped individually below */
-		}
+		if (sc.nr == -2)
+			continue; /* read on its own below */
 		read_blocked(t, &sc);
 		first[nblocked] = sc;
 		blocked[nblocked++] = (size_t)(t - snap->threads);
@@ -319,37 +345,23 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 
 	/* A thread that woke up while its stack was being copied may have
 	 * changed it: check it is still where it was, else read it again. */
-	for (size_t i = 0; i < nblocked; i++) {
+	for (size_t i = 0; i < nblocked && !capture_live_abort; i++) {
 		struct snap_thread *t = &snap->threads[blocked[i]];
-		for (int attempt = 0;; attempt++) {
-			struct proc_syscall sc;
-			if (!proc_task_syscall(pid, t->tid, &sc)) {
-				set_error(t, "thread exited during capture");
-				break;
-			}
-			if (sc.nr == first[i].nr && sc.sp == first[i].sp && sc.pc == first[i].pc)
-				break;
-			if (attempt == 3 || sc.nr == -2) {
-				set_error(t, "thread kept running during capture; its stack may be inconsistent");
-				break;
-			}
-			first[i] = sc;
-			read_blocked(t, &sc);
-			fill_from_stat(pid, t);
-			plan_stack(snap, t, max_stack);
-			size_t one = blocked[i];
-			copy_stacks(pid, snap, &one, 1);
+		struct proc_syscall sc;
+		if (!proc_task_syscall(pid, t->tid, &sc)) {
+			set_error(t, "thread exited during capture");
+			continue;
 		}
+		if (sc.nr != first[i].nr || sc.sp != first[i].sp || sc.pc != first[i].pc)
+			capture_one(pid, snap, t, max_stack, o->never_stop);
 	}
 	free(blocked);
 	free(first);
 
-	if (!o->never_stop) {
-		for (size_t i = 0; i < snap->nthreads && !capture_live_abort; i++) {
-			struct snap_thread *t = &snap->threads[i];
-			if (t->how == SNAP_HOW_NONE && !t->error)
-				stop_one(pid, snap, t, max_stack);
-		}
+	for (size_t i = 0; i < snap->nthreads && !capture_live_abort; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		if (t->how == SNAP_HOW_NONE && !t->error)
+			capture_one(pid, snap, t, max_stack, o->never_stop);
 	}
 	return NULL;
 }
