@@ -322,6 +322,10 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	ssize_t n = proc_list_tasks(pid, &tids);
 	if (n <= 0)
 		return pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
+	/* Test hook: widen the window in which the target can exit or change. */
+	const char *delay = getenv("PILEUP_TEST_DELAY_US");
+	if (delay)
+		usleep((useconds_t)atoi(delay));
 	size_t *blocked = xmalloc((size_t)n * sizeof(*blocked)), nblocked = 0;
 	struct proc_syscall *first = xmalloc((size_t)n * sizeof(*first));
 	for (ssize_t i = 0; i < n; i++) {
