@@ -9,7 +9,7 @@
 #include <string.h>
 
 struct cached {
-	uint64_t ra, callee_entry;
+	uint64_t ra, callee_pc; /* the callee's lookup pc (pc - 1 for return addresses) */
 	uint8_t n;
 	uint64_t pcs[TAILCALL_MAX];
 	bool used;
@@ -306,20 +306,22 @@ static size_t compute(struct tailcalls *tc, uint64_t callee_entry, uint64_t ra, 
 
 size_t tailcalls_between(struct tailcalls *tc, uint64_t callee_pc, bool activation, uint64_t ra, uint64_t out[TAILCALL_MAX])
 {
-	uint64_t entry = function_entry(tc, activation ? callee_pc : callee_pc - 1);
-	uint64_t key = ra * 31 + entry;
+	/* Keyed on the raw pcs: threads parked alike hit the cache without
+	 * any symbol lookup. */
+	uint64_t lookup = activation ? callee_pc : callee_pc - 1;
+	uint64_t key = ra * 31 + lookup;
 	size_t j = (size_t)(key * 0x9e3779b97f4a7c15ULL >> 20) & (tc->cap - 1);
 	while (tc->cache[j].used) {
 		struct cached *c = &tc->cache[j];
-		if (c->ra == ra && c->callee_entry == entry) {
+		if (c->ra == ra && c->callee_pc == lookup) {
 			memcpy(out, c->pcs, sizeof(uint64_t) * c->n);
 			return c->n;
 		}
 		j = (j + 1) & (tc->cap - 1);
 	}
-	size_t n = compute(tc, entry, ra, out);
+	size_t n = compute(tc, function_entry(tc, lookup), ra, out);
 	struct cached *c = &tc->cache[j];
-	*c = (struct cached){.ra = ra, .callee_entry = entry, .n = (uint8_t)n, .used = true};
+	*c = (struct cached){.ra = ra, .callee_pc = lookup, .n = (uint8_t)n, .used = true};
 	memcpy(c->pcs, out, sizeof(uint64_t) * n);
 	if (++tc->used * 2 > tc->cap) {
 		struct cached *old = tc->cache;
@@ -330,7 +332,7 @@ size_t tailcalls_between(struct tailcalls *tc, uint64_t callee_pc, bool activati
 		for (size_t i = 0; i < ocap; i++) {
 			if (!old[i].used)
 				continue;
-			size_t k = (size_t)((old[i].ra * 31 + old[i].callee_entry) * 0x9e3779b97f4a7c15ULL >> 20) & (tc->cap - 1);
+			size_t k = (size_t)((old[i].ra * 31 + old[i].callee_pc) * 0x9e3779b97f4a7c15ULL >> 20) & (tc->cap - 1);
 			while (tc->cache[k].used)
 				k = (k + 1) & (tc->cap - 1);
 			tc->cache[k] = old[i];
