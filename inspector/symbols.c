@@ -146,6 +146,11 @@ static struct modinfo *module_info(struct symbols *s, Dwfl_Module *mod)
 	if (*ud)
 		return *ud;
 	struct modinfo *mi = xcalloc(1, sizeof(*mi));
+	/* Cores name modules by soname or file name: the mapping at the
+	 * module's start says the path, as the target named it. */
+	const struct snap_map *m = snapshot_find_map(s->snap, start);
+	if (m && m->path && (m->path[0] == '/' || strcmp(m->path, "[vdso]") == 0))
+		name = m->path;
 	char *clean = xstrdup(name ? name : "?");
 	char *del = strstr(clean, " (deleted)");
 	if (del && del[10] == 0)
@@ -176,7 +181,7 @@ static struct modinfo *module_info(struct symbols *s, Dwfl_Module *mod)
 const char *symbols_build_id(struct symbols *s, const char *module)
 {
 	for (size_t i = 0; i < s->nmods; i++)
-		if (s->mods[i]->name == module)
+		if (s->mods[i]->name == module || (module && strcmp(s->mods[i]->name, module) == 0))
 			return s->mods[i]->build_id;
 	return NULL;
 }
