@@ -109,12 +109,11 @@ fixture_stats() {
 # not_stopped PID: no thread of PID is in a stopped or traced state, and
 # nobody traces it.
 not_stopped() {
-	local st
-	for st in /proc/"$1"/task/*/stat; do
-		case "$(sed 's/.*) //' "$st" 2>/dev/null | cut -c1)" in
-		t | T) return 1 ;;
-		esac
-	done
+	# one awk for all threads: the state is the field after "(comm) "
+	if awk '{ s = $0; sub(/.*\) /, "", s); if (s ~ /^[tT]/) bad = 1 } END { exit !bad }' \
+		/proc/"$1"/task/*/stat 2>/dev/null; then
+		return 1
+	fi
 	[ "$(awk '/^TracerPid:/{print $2}' /proc/"$1"/status)" = 0 ]
 }
 
