@@ -47,9 +47,10 @@ size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
 /* --- stacks --------------------------------------------------------------- */
 
 /* Sets t->stack to the range [sp, min(end of sp's mapping, sp+max)). */
-static void plan_stack(const struct snapshot *snap, struct snap_thread *t, size_t max)
+static void plan_stack(struct snapshot *snap, struct snap_thread *t, size_t max)
 {
-	free(t->stack.data);
+	if (!t->stack.in_arena)
+		free(t->stack.data);
 	t->stack = (struct mem_region){0};
 	if (!(t->regs.valid & (1u << SNAP_REG_RSP)))
 		return;
@@ -62,7 +63,8 @@ static void plan_stack(const struct snapshot *snap, struct snap_thread *t, size_
 		end = sp + max;
 	t->stack.addr = sp;
 	t->stack.len = (size_t)(end - sp);
-	t->stack.data = xmalloc(t->stack.len);
+	t->stack.data = snapshot_arena_alloc(snap, t->stack.len);
+	t->stack.in_arena = true;
 }
 
 /* Copies the planned stacks of threads idx[0..n) with as few
@@ -432,7 +434,13 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 			err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
 			goto out;
 		}
-		size_t added = 0;
+		if (round == 0) {
+			/* Memory for every stack, faulted in before anyone stops:
+			 * the pause then holds no allocation.  A typical parked
+			 * thread needs a few KB; more comes from the arena later. */
+			snapshot_arena_reserve(snap, (size_t)n * 12 * 1024);
+		}
+		size_t added = 0, first_new = g_nseized;
 		for (ssize_t i = 0; i < n; i++) {
 			if (is_seized(tids[i]))
 				continue;
@@ -446,15 +454,18 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 					err = pu_error_new(PU_EXIT_USAGE, "PTRACE_SEIZE of thread %d failed: %s; run as root or drop --stop-all", tids[i], strerror(e));
 				goto out;
 			}
-			if (!t_first)
-				t_first = now_us();
 			seized_insert(tids[i]);
 			xgrow(&g_seized, &g_capseized, g_nseized + 1, sizeof(*g_seized));
 			g_seized[g_nseized++] = (struct seized){.tid = tids[i]};
-			ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
 			added++;
 		}
 		free(tids);
+		/* Seizing stops nobody; the pause starts with the first interrupt,
+		 * and all of them go out in one tight loop. */
+		if (added && !t_first)
+			t_first = now_us();
+		for (size_t i = first_new; i < g_nseized; i++)
+			ptrace(PTRACE_INTERRUPT, g_seized[i].tid, 0, 0);
 		if (capture_live_abort) {
 			err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
 			goto out;

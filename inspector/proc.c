@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-ssize_t proc_read_file(const char *path, char *buf, size_t size)
+static ssize_t read_at(int dirfd, const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	size_t len = 0;
@@ -37,6 +37,33 @@ ssize_t proc_read_file(const char *path, char *buf, size_t size)
 	close(fd);
 	buf[len] = 0;
 	return (ssize_t)len;
+}
+
+ssize_t proc_read_file(const char *path, char *buf, size_t size)
+{
+	return read_at(AT_FDCWD, path, buf, size);
+}
+
+/* Per-thread files are opened relative to /proc/PID/task, which saves a
+ * path walk per file: thousands of threads, a few files each. */
+static int task_dirfd = -1;
+static pid_t task_dirpid;
+
+static ssize_t read_task_file(pid_t pid, pid_t tid, const char *file, char *buf, size_t size)
+{
+	if (task_dirpid != pid || task_dirfd < 0) {
+		if (task_dirfd >= 0)
+			close(task_dirfd);
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		task_dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		task_dirpid = pid;
+		if (task_dirfd < 0)
+			return -1;
+	}
+	char rel[48];
+	snprintf(rel, sizeof(rel), "%d/%s", tid, file);
+	return read_at(task_dirfd, rel, buf, size);
 }
 
 pid_t proc_tracer(pid_t pid, char *name, size_t size)
@@ -147,9 +174,8 @@ ssize_t proc_list_tasks(pid_t pid, pid_t **ret)
 
 bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
+	char buf[1024];
+	if (read_task_file(pid, tid, "stat", buf, sizeof(buf)) <= 0)
 		return false;
 	/* "tid (comm) S ..."; comm may contain ')' so take the last one. */
 	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
@@ -174,9 +200,8 @@ bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret)
 
 bool proc_task_syscall(pid_t pid, pid_t tid, struct proc_syscall *ret)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	if (proc_read_file(path, buf, sizeof(buf)) <= 0)
+	char buf[512];
+	if (read_task_file(pid, tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
 	memset(ret, 0, sizeof(*ret));
 	if (strncmp(buf, "running", 7) == 0) {

@@ -1,6 +1,8 @@
 #include "snapshot.h"
 #include "error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +39,8 @@ struct snapshot *snapshot_create(enum snap_source source)
 static void thread_deinit(struct snap_thread *t)
 {
 	free(t->name);
-	free(t->stack.data);
+	if (!t->stack.in_arena)
+		free(t->stack.data);
 	free(t->frames);
 	free(t->error);
 }
@@ -53,8 +56,12 @@ void snapshot_destroy(struct snapshot *s)
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);
+	for (size_t i = 0; i < s->narena; i++)
+		free(s->arena[i]);
+	free(s->arena);
 	for (size_t i = 0; i < s->ngoroutines; i++) {
-		free(s->goroutines[i].frames);
+		if (!s->goroutines[i].frames_shared)
+			free(s->goroutines[i].frames);
 		free(s->goroutines[i].error);
 	}
 	free(s->goroutines);
@@ -67,8 +74,36 @@ void snapshot_destroy(struct snapshot *s)
 	free(s->root);
 	free(s->go_version);
 	free(s->go_module);
+	for (size_t i = 0; i < s->nwarnings; i++)
+		free(s->warnings[i]);
+	free(s->warnings);
 	strpool_destroy(s->strings);
 	free(s);
+}
+
+void snapshot_arena_reserve(struct snapshot *s, size_t bytes)
+{
+	if (bytes <= s->arena_left)
+		return;
+	unsigned char *block = xmalloc(bytes);
+	/* Touch every page now rather than during a pause. */
+	for (size_t off = 0; off < bytes; off += 4096)
+		block[off] = 0;
+	xgrow(&s->arena, &s->cap_arena, s->narena + 1, sizeof(*s->arena));
+	s->arena[s->narena++] = block;
+	s->arena_next = block;
+	s->arena_left = bytes;
+}
+
+void *snapshot_arena_alloc(struct snapshot *s, size_t bytes)
+{
+	bytes = (bytes + 15) & ~(size_t)15;
+	if (bytes > s->arena_left)
+		snapshot_arena_reserve(s, bytes > (4u << 20) ? bytes : (4u << 20));
+	void *p = s->arena_next;
+	s->arena_next += bytes;
+	s->arena_left -= bytes;
+	return p;
 }
 
 struct snap_thread *snapshot_add_thread(struct snapshot *s, pid_t tid)
@@ -171,4 +206,18 @@ size_t snapshot_partial_threads(const struct snapshot *s)
 		if (s->threads[i].error)
 			n++;
 	return n;
+}
+
+void snapshot_warn(struct snapshot *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	s->warnings = xrealloc(s->warnings, (s->nwarnings + 1) * sizeof(*s->warnings));
+	s->warnings[s->nwarnings++] = msg;
 }

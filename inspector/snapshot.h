@@ -59,6 +59,7 @@ struct frame {
 	int line;
 	bool inlined;
 	bool library;         /* libc, ld.so, vdso, std:: primitives, Go runtime... */
+	bool wrapper;         /* Go: compiler-generated wrapper, hidden by Go's default traceback */
 	bool tail_call;       /* not on the stack: restored from DWARF call sites */
 };
 
@@ -66,6 +67,7 @@ struct mem_region {
 	uint64_t addr;
 	size_t len;
 	unsigned char *data;
+	bool in_arena; /* data belongs to the snapshot's arena, not malloc */
 };
 
 struct snap_thread {
@@ -102,6 +104,13 @@ struct snap_goroutine {
 	size_t nframes;
 	int wait_site, blocking_call;
 	char *error;
+	/* frames is another goroutine's (identical stacks share one array):
+	 * not freed with this one */
+	bool frames_shared;
+	/* the runtime's own (GC workers, finalizers...): started in a
+	 * runtime.* function other than runtime.main; Go's tracebacks hide
+	 * them unless GOTRACEBACK=system */
+	bool system;
 };
 
 struct snap_map {
@@ -148,12 +157,33 @@ struct snapshot {
 	uint64_t crash_addr;
 	bool have_crash;
 
+	/* Problems of the input as a whole, one line each (a core whose
+	 * executable is missing or different, a truncated core): every
+	 * report shows them, and they make the report partial (exit 1). */
+	char **warnings;
+	size_t nwarnings;
+
 	struct strpool *strings;
+	/* bump arena for copied stacks: one allocation, not one per thread */
+	unsigned char **arena;
+	size_t narena, cap_arena, arena_left;
+	unsigned char *arena_next;
 	/* opaque per-input and per-unwinder state */
 	void *unwind_state;
 	void (*unwind_free)(void *);
 	void *input_state;
 	void (*input_free)(void *);
+
+	/* Inputs that know the modules better than the mappings (cores) set
+	 * these, and the unwinder uses them.  report_modules reports modules
+	 * into a Dwfl * between dwfl_report_begin and _end (0, or -1 with the
+	 * libdwfl error set); open_module opens the file of the module named
+	 * name loaded at base (an fd and a malloc'd path in *path, or -1);
+	 * machine_elf, an Elf *, tells libdwfl the machine even when no
+	 * module has a file. */
+	int (*report_modules)(struct snapshot *snap, void *dwfl);
+	int (*open_module)(struct snapshot *snap, const char *name, uint64_t base, char **path);
+	void *machine_elf;
 };
 
 struct snapshot *snapshot_create(enum snap_source source);
@@ -166,8 +196,15 @@ const struct snap_map *snapshot_find_map(const struct snapshot *snap, uint64_t a
 /* Reads target memory: copied stacks first, then snap->read_fn.
  * Returns the number of bytes read (short at the first unreadable byte). */
 size_t snapshot_read(const struct snapshot *snap, uint64_t addr, void *buf, size_t len);
+/* Memory for copied stacks, freed with the snapshot.  Reserving first
+ * makes the later allocations page-fault free (used before stopping
+ * threads, so the pause holds no allocation). */
+void snapshot_arena_reserve(struct snapshot *snap, size_t bytes);
+void *snapshot_arena_alloc(struct snapshot *snap, size_t bytes);
 bool snapshot_read_u64(const struct snapshot *snap, uint64_t addr, uint64_t *out);
 /* Number of threads whose stacks are incomplete. */
 size_t snapshot_partial_threads(const struct snapshot *snap);
+/* Adds a warning about the input (see snapshot.warnings). */
+void snapshot_warn(struct snapshot *snap, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
