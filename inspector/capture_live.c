@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -330,18 +331,25 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 		usleep((useconds_t)atoi(delay));
 	size_t *blocked = xmalloc((size_t)n * sizeof(*blocked)), nblocked = 0;
 	struct proc_syscall *first = xmalloc((size_t)n * sizeof(*first));
+	int *fds = xmalloc((size_t)n * sizeof(*fds));
 	for (ssize_t i = 0; i < n; i++) {
 		struct snap_thread *t = snapshot_add_thread(snap, tids[i]);
 		fill_from_stat(pid, t);
 		struct proc_syscall sc;
-		if (!proc_task_syscall(pid, t->tid, &sc)) {
+		/* Kept open, so the second look below is one pread. */
+		int fd = proc_task_syscall_open(pid, t->tid, &sc);
+		if (fd < 0 && !proc_task_syscall(pid, t->tid, &sc)) {
 			set_error(t, t->state == 'Z' ? "thread has exited (zombie)" : "thread exited during capture");
 			continue;
 		}
-		if (sc.nr == -2)
+		if (sc.nr == -2) {
+			if (fd >= 0)
+				close(fd);
 			continue; /* read on its own below */
+		}
 		read_blocked(t, &sc);
 		first[nblocked] = sc;
+		fds[nblocked] = fd;
 		blocked[nblocked++] = (size_t)(t - snap->threads);
 	}
 	free(tids);
@@ -354,13 +362,21 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	for (size_t i = 0; i < nblocked && !capture_live_abort; i++) {
 		struct snap_thread *t = &snap->threads[blocked[i]];
 		struct proc_syscall sc;
-		if (!proc_task_syscall(pid, t->tid, &sc)) {
+		bool ok = fds[i] >= 0 ? proc_task_syscall_reread(fds[i], &sc) : proc_task_syscall(pid, t->tid, &sc);
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+		if (!ok) {
 			set_error(t, "thread exited during capture");
 			continue;
 		}
 		if (sc.nr != first[i].nr || sc.sp != first[i].sp || sc.pc != first[i].pc)
 			capture_one(pid, snap, t, max_stack, o->never_stop);
 	}
+	for (size_t i = 0; i < nblocked; i++)
+		if (fds[i] >= 0)
+			close(fds[i]); /* left open only if interrupted */
+	free(fds);
 	free(blocked);
 	free(first);
 
@@ -533,6 +549,12 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	struct pu_error *err = proc_check_target(pid, o->stop_all);
 	if (err)
 		return err;
+	/* One descriptor per thread is held briefly: allow as many as we may. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	uint64_t t0 = now_us();
 	struct snapshot *snap = snapshot_create(SNAP_LIVE);
 	snap->pid = pid;

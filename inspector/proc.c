@@ -33,6 +33,10 @@ static ssize_t read_at(int dirfd, const char *path, char *buf, size_t size)
 			break;
 		}
 		len += (size_t)n;
+		/* A /proc file hands over all it has in one read when the
+		 * buffer is large enough: a short read is the end. */
+		if (len + 1 < size)
+			break;
 	}
 	close(fd);
 	buf[len] = 0;
@@ -61,6 +65,8 @@ static ssize_t read_task_file(pid_t pid, pid_t tid, const char *file, char *buf,
 		if (task_dirfd < 0)
 			return -1;
 	}
+	if (!file)
+		return 0; /* only make sure the directory is open */
 	char rel[48];
 	snprintf(rel, sizeof(rel), "%d/%s", tid, file);
 	return read_at(task_dirfd, rel, buf, size);
@@ -198,17 +204,51 @@ bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret)
 	return true;
 }
 
+static bool parse_syscall(const char *buf, struct proc_syscall *ret);
+
 bool proc_task_syscall(pid_t pid, pid_t tid, struct proc_syscall *ret)
 {
 	char buf[512];
 	if (read_task_file(pid, tid, "syscall", buf, sizeof(buf)) <= 0)
 		return false;
+	return parse_syscall(buf, ret);
+}
+
+int proc_task_syscall_open(pid_t pid, pid_t tid, struct proc_syscall *ret)
+{
+	char rel[48];
+	if (read_task_file(pid, tid, NULL, NULL, 0) < -1)
+		return -1;
+	snprintf(rel, sizeof(rel), "%d/syscall", tid);
+	int fd = openat(task_dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!proc_task_syscall_reread(fd, ret)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool proc_task_syscall_reread(int fd, struct proc_syscall *ret)
+{
+	char buf[512];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return parse_syscall(buf, ret);
+}
+
+static bool parse_syscall(const char *buf, struct proc_syscall *ret)
+{
 	memset(ret, 0, sizeof(*ret));
 	if (strncmp(buf, "running", 7) == 0) {
 		ret->nr = -2;
 		return true;
 	}
-	char *p = buf, *end;
+	const char *p = buf;
+	char *end;
 	ret->nr = strtol(p, &end, 10);
 	if (end == p)
 		return false;

@@ -35,6 +35,10 @@ struct proc_syscall {
 	uint64_t sp, pc;
 };
 bool proc_task_syscall(pid_t pid, pid_t tid, struct proc_syscall *ret);
+/* The same, keeping the file open to look again with one pread:
+ * returns the fd (or -1: gone, or out of descriptors). */
+int proc_task_syscall_open(pid_t pid, pid_t tid, struct proc_syscall *ret);
+bool proc_task_syscall_reread(int fd, struct proc_syscall *ret);
 
 /* Fills snap->maps from /proc/PID/maps. */
 struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap);
