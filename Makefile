@@ -1,7 +1,7 @@
 # pileup - see README.md.  `make` builds ./pileup; `make check` runs the tests.
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := libdw libelf libunwind-ptrace ncursesw
+PKGS := libdw libelf libunwind-ptrace ncursesw libzstd liblzma liblz4 zlib
 VERSION := 0.1.0
 
 CFLAGS ?= -O2 -g
@@ -40,13 +40,35 @@ pileup-asan:
 pileup-asan-link: $(OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o pileup-asan $(OBJ) $(LIBS)
 
+# `make fuzz`: the core reader (and all the analysis after it) under
+# libFuzzer with ASan and UBSan, for FUZZ_SECONDS.  An input that crashes
+# it is written to fuzz/regressions/, which tests/t_core_bad.sh replays.
+FUZZ_SECONDS ?= 300
+FUZZ_SRC := $(filter-out inspector/target.c inspector/coredumpctl.c inspector/gcore.c inspector/snapshot_json.c,$(LIB_SRC)) fuzz/core_fuzz.c
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+fuzz: fuzz-build
+	@scripts/deps.sh test
+	fuzz/run.sh build-fuzz/core_fuzz $(FUZZ_SECONDS)
+
+fuzz-build:
+	@scripts/deps.sh test
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz
+
+build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
 fixtures:
 	$(MAKE) -C fixtures
 
-check: pileup pileup-asan fixtures
+TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname
+
+tests/helpers/%: tests/helpers/%.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+check: pileup pileup-asan fixtures $(TEST_HELPERS)
 	@scripts/deps.sh test
-	tests/run.sh ./pileup
-	PILEUP_ASAN=1 tests/run.sh ./pileup-asan
+	tests/check.sh
 
 bench: pileup fixtures
 	@scripts/deps.sh test
@@ -60,8 +82,8 @@ install: pileup
 	install -D -m 755 pileup $(DESTDIR)$(PREFIX)/bin/pileup
 
 clean:
-	rm -rf build build-asan pileup pileup-asan .deps-ok
+	rm -rf build build-asan build-fuzz pileup pileup-asan .deps-ok
 	$(MAKE) -C fixtures clean
 
--include $(OBJ:.o=.d)
-.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link
+-include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d)
+.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build

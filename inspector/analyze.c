@@ -1,5 +1,6 @@
 #include "analyze.h"
 #include "classify.h"
+#include "golang.h"
 
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		if (err)
 			return err;
 		classify_snapshot(snap);
+		golang_add_goroutines(snap);
 	}
 	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
 	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);

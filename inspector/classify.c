@@ -94,13 +94,15 @@ static enum wait_class futex_kind(const char *fn)
 	    starts(fn, "std::mutex::") || starts(fn, "std::recursive_mutex::") || starts(fn, "std::timed_mutex::") ||
 	    starts(fn, "std::unique_lock<") || starts(fn, "std::lock_guard<") ||
 	    strstr(fn, "::futex_mutex::Mutex::lock") || strstr(fn, "::Mutex::lock_contended") ||
+	    strstr(fn, "::Mutex>::lock") || /* Rust v0: <std::sys::sync::mutex::futex::Mutex>::lock_contended */
 	    starts(fn, "parking_lot::raw_mutex::"))
 		return WAIT_MUTEX;
 	if (starts(p, "pthread_rwlock_") || starts(fn, "std::shared_mutex::") || starts(fn, "std::shared_lock<") ||
-	    strstr(fn, "::RwLock::read") || strstr(fn, "::RwLock::write") || starts(fn, "parking_lot::raw_rwlock::"))
+	    strstr(fn, "::RwLock::read") || strstr(fn, "::RwLock::write") ||
+	    strstr(fn, "::RwLock>::read") || strstr(fn, "::RwLock>::write") || starts(fn, "parking_lot::raw_rwlock::"))
 		return WAIT_RWLOCK;
 	if (starts(p, "pthread_cond_") || starts(fn, "std::condition_variable") || starts(fn, "std::_V2::condition_variable_any") ||
-	    strstr(fn, "::Condvar::wait") || starts(fn, "parking_lot::condvar::"))
+	    strstr(fn, "::Condvar::wait") || strstr(fn, "::Condvar>::wait") || starts(fn, "parking_lot::condvar::"))
 		return WAIT_CONDVAR;
 	if (starts(p, "pthread_join") || starts(p, "pthread_clockjoin") || starts(p, "pthread_timedjoin") ||
 	    starts(p, "pthread_tryjoin") || starts(fn, "std::thread::join") || strstr(fn, "JoinHandle") ||

@@ -91,7 +91,11 @@ static int cmp_group(const void *x, const void *y)
 	int c = strcmp(fa, fb);
 	if (c)
 		return c;
-	return (a->key > b->key) - (a->key < b->key);
+	c = strcmp(a->wait ? a->wait : "", b->wait ? b->wait : "");
+	if (c)
+		return c;
+	/* then by first member: members are in id order, so runs agree */
+	return (a->members[0] > b->members[0]) - (a->members[0] < b->members[0]);
 }
 
 struct table {

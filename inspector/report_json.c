@@ -2,6 +2,8 @@
 #include "json.h"
 #include "report.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 static void frame_json(struct json *j, const struct report *r, const struct frame *f)
@@ -33,6 +35,10 @@ static void frame_json(struct json *j, const struct report *r, const struct fram
 	json_bool(j, f->library);
 	if (f->tail_call) {
 		json_key(j, "tail_call");
+		json_bool(j, true);
+	}
+	if (f->wrapper) {
+		json_key(j, "wrapper");
 		json_bool(j, true);
 	}
 	json_end_object(j);
@@ -98,6 +104,24 @@ static void groups_json(struct json *j, const struct report *r, const struct gro
 			json_int(j, g->wait_min_hi);
 			json_end_array(j);
 		}
+		if (g->kind == GROUP_GOROUTINES && g->count) {
+			/* where the group's goroutines were started (its first
+			 * member's creator) */
+			const struct snap_goroutine *go = &r->snap->goroutines[g->members[0]];
+			json_key(j, "created_by");
+			if (go->created_function) {
+				json_begin_object(j);
+				json_key(j, "function");
+				json_string(j, go->created_function);
+				json_key(j, "file");
+				json_string(j, go->created_file);
+				json_key(j, "line");
+				json_int(j, go->created_line);
+				json_end_object(j);
+			} else {
+				json_null(j);
+			}
+		}
 		json_key(j, "members");
 		json_begin_array(j);
 		for (size_t k = 0; k < g->count; k++)
@@ -142,6 +166,8 @@ void report_json(FILE *f, const struct report *r)
 	if (snap->go_version) {
 		json_key(&j, "go_version");
 		json_string(&j, snap->go_version);
+		json_key(&j, "go_module");
+		json_string(&j, snap->go_module);
 		json_key(&j, "goroutines");
 		json_uint(&j, snap->ngoroutines);
 	}
@@ -154,9 +180,21 @@ void report_json(FILE *f, const struct report *r)
 		json_int(&j, snap->crash_tid);
 		json_key(&j, "signal");
 		json_int(&j, snap->crash_signal);
+		const char *sig = sigabbrev_np(snap->crash_signal);
+		char signame[32];
+		snprintf(signame, sizeof(signame), "SIG%s", sig ? sig : "?");
+		json_key(&j, "signal_name");
+		json_string(&j, sig ? signame : NULL);
 		json_key(&j, "address");
 		json_hex(&j, snap->crash_addr);
 		json_end_object(&j);
+	}
+	if (snap->nwarnings) {
+		json_key(&j, "warnings");
+		json_begin_array(&j);
+		for (size_t i = 0; i < snap->nwarnings; i++)
+			json_string(&j, snap->warnings[i]);
+		json_end_array(&j);
 	}
 	json_end_object(&j);
 
@@ -262,10 +300,16 @@ void report_json(FILE *f, const struct report *r)
 			} else {
 				json_null(&j);
 			}
+			json_key(&j, "system");
+			json_bool(&j, g->system);
 			if (g->error) {
 				json_key(&j, "error");
 				json_string(&j, g->error);
 			}
+			json_key(&j, "wait_site");
+			site_json(&j, g->frames, g->wait_site);
+			json_key(&j, "blocking_call");
+			json_string(&j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
 			json_key(&j, "frames");
 			frames_json(&j, r, g->frames, g->nframes);
 			json_end_object(&j);

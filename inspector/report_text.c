@@ -2,6 +2,7 @@
 #include "sanitize.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,7 +97,8 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 	const char *unit = g->kind == GROUP_THREADS ? (g->count == 1 ? "thread" : "threads")
 						    : (g->count == 1 ? "goroutine" : "goroutines");
 	char buf[1200];
-	fprintf(f, "#%zu  %zu %s (%.1f%%)  %s", gi + 1, g->count, unit, g->share * 100.0, g->wait ? g->wait : "?");
+	fprintf(f, "#%zu  %zu %s (%.1f%%)  ", gi + 1, g->count, unit, g->share * 100.0);
+	sanitize_fputs(g->wait ? g->wait : "?", f); /* Go wait reasons come from the target */
 	if (g->dominant)
 		fputs("  ** DOMINANT **", f);
 	if (g->crashed)
@@ -167,6 +169,29 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 			sanitize_fputs(go->created_function, f);
 			if (go->created_file)
 				fprintf(f, " at %s:%d", sanitize_copy(base_name(go->created_file), buf, sizeof(buf)), go->created_line);
+			size_t other = 0, locked = 0;
+			for (size_t i = 1; i < g->count; i++) {
+				const struct snap_goroutine *m = &snap->goroutines[g->members[i]];
+				other += m->created_function != go->created_function || m->created_line != go->created_line;
+			}
+			if (other)
+				fprintf(f, " (%zu created elsewhere)", other);
+			fputc('\n', f);
+			for (size_t i = 0; i < g->count; i++)
+				locked += snap->goroutines[g->members[i]].locked;
+			if (locked)
+				fprintf(f, "    locked:        %zu of %zu to their OS thread\n", locked, g->count);
+		}
+		const char *err = NULL;
+		size_t nerr = 0;
+		for (size_t i = 0; i < g->count; i++)
+			if (snap->goroutines[g->members[i]].error) {
+				err = err ? err : snap->goroutines[g->members[i]].error;
+				nerr++;
+			}
+		if (err) {
+			fprintf(f, "    incomplete:    %zu of %zu: ", nerr, g->count);
+			sanitize_fputs(err, f);
 			fputc('\n', f);
 		}
 	}
@@ -196,7 +221,9 @@ static void print_summary(FILE *f, const char *what, const struct grouping *site
 		const struct group *g = &sites->groups[i];
 		if (!g->dominant)
 			continue;
-		fprintf(f, "  %6zu %s %5.1f%%  %-9s %s", g->count, what, g->share * 100.0, g->wait ? g->wait : "?",
+		char wait[64];
+		fprintf(f, "  %6zu %s %5.1f%%  %-9s %s", g->count, what, g->share * 100.0,
+			sanitize_copy(g->wait ? g->wait : "?", wait, sizeof(wait)),
 			report_frame_site(&g->frames[g->wait_site], buf, sizeof(buf)));
 		if (g->blocking_call >= 0 && g->frames[g->blocking_call].function) {
 			fputs(", in ", f);
@@ -227,12 +254,34 @@ void report_text(FILE *f, const struct report *r)
 	if (snap->go_version) {
 		fprintf(f, ", %zu goroutines, ", snap->ngoroutines);
 		sanitize_fputs(snap->go_version, f);
+		if (snap->go_module) {
+			fputs(" (", f);
+			sanitize_fputs(snap->go_module, f);
+			fputc(')', f);
+		}
 	}
-	fputc('\n', f);
 	if (snap->have_crash) {
-		fprintf(f, "CRASHED: thread %d got signal %d", snap->crash_tid, snap->crash_signal);
+		/* On the first line: what killed the process, and where. */
+		fprintf(f, "; CRASHED: thread %d", snap->crash_tid);
+		for (size_t i = 0; i < snap->nthreads; i++)
+			if (snap->threads[i].tid == snap->crash_tid && snap->threads[i].name) {
+				fputs(" (", f);
+				sanitize_fputs(snap->threads[i].name, f);
+				fputc(')', f);
+				break;
+			}
+		const char *sig = sigabbrev_np(snap->crash_signal);
+		if (sig)
+			fprintf(f, " got SIG%s (signal %d)", sig, snap->crash_signal);
+		else
+			fprintf(f, " got signal %d", snap->crash_signal);
 		if (snap->crash_addr)
 			fprintf(f, " at address 0x%" PRIx64, snap->crash_addr);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < snap->nwarnings; i++) {
+		fputs("warning: ", f);
+		sanitize_fputs(snap->warnings[i], f);
 		fputc('\n', f);
 	}
 	if (snap->source == SNAP_LIVE) {

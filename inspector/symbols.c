@@ -1,4 +1,6 @@
 #include "symbols.h"
+#include "demangle_rust.h"
+#include "dwarf_rust.h"
 #include "error.h"
 
 #include <dwarf.h>
@@ -30,6 +32,7 @@ struct symbols {
 	size_t nframes, capframes;
 	struct modinfo **mods;
 	size_t nmods, capmods;
+	struct dwarf_rust *rust; /* scopes dwarf_getscopes misses in Rust */
 };
 
 struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl)
@@ -39,6 +42,7 @@ struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl)
 	s->dwfl = dwfl;
 	s->cap = 4096;
 	s->tab = xcalloc(s->cap, sizeof(*s->tab));
+	s->rust = dwarf_rust_create();
 	return s;
 }
 
@@ -51,6 +55,7 @@ void symbols_destroy(struct symbols *s)
 	free(s->mods);
 	free(s->tab);
 	free(s->frames);
+	dwarf_rust_destroy(s->rust);
 	free(s);
 }
 
@@ -93,6 +98,9 @@ bool symbols_is_library_function(const char *name)
 {
 	if (!name)
 		return false;
+	/* Rust: "<std::sync::mutex::Mutex<T>>::lock", "<str>::find". */
+	if (demangle_rust_is_std_impl(name))
+		return true;
 	/* Template functions demangle with their return type first:
 	 * "void std::this_thread::sleep_for<...>(...)". */
 	size_t open = strcspn(name, "(<");
@@ -134,6 +142,12 @@ char *symbols_demangle(const char *name)
 			return d;
 		}
 		free(d);
+	}
+	if (name[0] == '_' && name[1] == 'R') {
+		/* Rust's v0 mangling (RFC 2603). */
+		char *d = demangle_rust_v0(name);
+		if (d)
+			return d;
 	}
 	return xstrdup(name);
 }
@@ -203,6 +217,21 @@ static const char *die_name(struct symbols *s, Dwarf_Die *die)
 	return r;
 }
 
+/* glibc names its functions __pthread_mutex_lock and exports them as
+ * pthread_mutex_lock at the same address: show the name programs call. */
+static const char *public_alias(Dwfl_Module *mod, const char *name, GElf_Addr value)
+{
+	int n = dwfl_module_getsymtab(mod);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		const char *alias = dwfl_module_getsym(mod, i, &sym, NULL);
+		if (alias && alias[0] != '_' && sym.st_value == value && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+		    GELF_ST_BIND(sym.st_info) != STB_LOCAL && sym.st_shndx != SHN_UNDEF)
+			return alias;
+	}
+	return name;
+}
+
 static void push(struct symbols *s, const struct frame *f)
 {
 	xgrow(&s->frames, &s->capframes, s->nframes + 1, sizeof(*s->frames));
@@ -232,6 +261,8 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 	GElf_Off off = 0;
 	GElf_Sym sym;
 	const char *symname = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+	if (symname && symname[0] == '_')
+		symname = public_alias(mod, symname, lookup - off); /* getsym values are relocated */
 	const char *physname = NULL;
 	if (symname) {
 		/* .symtab names carry versions: pthread_cond_wait@@GLIBC_2.3.2 */
@@ -257,6 +288,14 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 	Dwarf_Die *cudie = dwfl_module_addrdie(mod, lookup, &bias);
 	Dwarf_Die *scopes = NULL;
 	int nscopes = cudie ? dwarf_getscopes(cudie, lookup - bias, &scopes) : 0;
+	/* Rust's functions sit in namespaces, where dwarf_getscopes does not
+	 * look; that chain is concrete all the way out. */
+	bool concrete = false;
+	if (nscopes <= 0 && cudie && dwarf_srclang(cudie) == DW_LANG_Rust) {
+		free(scopes);
+		nscopes = dwarf_rust_getscopes(s->rust, cudie, lookup - bias, &scopes);
+		concrete = nscopes > 0;
+	}
 	Dwarf_Files *files = NULL;
 	size_t nfiles = 0;
 	bool emitted_physical = false;
@@ -298,7 +337,7 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 		 * abstract definition; the scopes of the concrete instance lead
 		 * to the function it was inlined into. */
 		Dwarf_Die *outer = NULL;
-		int nouter = dwarf_getscopes_die(&scopes[i], &outer);
+		int nouter = concrete ? 0 : dwarf_getscopes_die(&scopes[i], &outer);
 		if (nouter > 0) {
 			free(scopes);
 			scopes = outer;

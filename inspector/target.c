@@ -1,8 +1,18 @@
 #include "target.h"
+#include "core.h"
+#include "coredumpctl.h"
+#include "decompress.h"
+#include "snapshot_json.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 volatile sig_atomic_t target_capturing;
 
@@ -15,6 +25,116 @@ struct pu_error *target_parse_pid(const char *s, pid_t *ret)
 		return pu_error_new(PU_EXIT_USAGE, "'%s' is not a process ID: give a positive number, e.g. from 'pidof NAME' (see --help)", s);
 	*ret = (pid_t)v;
 	return NULL;
+}
+
+/* --- files: cores (plain or compressed) and saved reports ----------------- */
+
+static bool is_json(const unsigned char *h, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (h[i] == ' ' || h[i] == '\t' || h[i] == '\n' || h[i] == '\r'))
+		i++;
+	return i < n && h[i] == '{';
+}
+
+static bool is_elf_core(const char *path)
+{
+	unsigned char h[18];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	return n == (ssize_t)sizeof(h) && memcmp(h, ELFMAG, SELFMAG) == 0 && h[EI_DATA] == ELFDATA2LSB && (h[16] | h[17] << 8) == ET_CORE;
+}
+
+/* A saved report, possibly decompressed into fd. */
+static struct pu_error *open_report(const struct target_opts *o, const char *name, int fd, bool decompressed, const char *damage,
+				    struct snapshot **ret)
+{
+	if (o->exe || o->sysroot) {
+		close(fd);
+		return pu_error_new(PU_EXIT_USAGE, "%s is a saved pileup report: %s only applies to cores", name, o->exe ? "an executable" : "--sysroot");
+	}
+	struct pu_error *err;
+	if (!decompressed) {
+		close(fd);
+		err = snapshot_json_load(name, ret);
+	} else {
+		struct stat st;
+		if (fstat(fd, &st) != 0 || st.st_size > (off_t)1 << 31) {
+			close(fd);
+			return pu_error_new(PU_EXIT_USAGE, "%s: the report is too big to read", name);
+		}
+		size_t len = (size_t)st.st_size, got = 0;
+		char *buf = xmalloc(len + 1);
+		while (got < len) {
+			ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		close(fd);
+		err = snapshot_json_parse(name, buf, got, ret);
+		free(buf);
+	}
+	if (!err && damage)
+		snapshot_warn(*ret, "%s: %s", name, damage);
+	return err;
+}
+
+/* Reads fd (named name): decompressed if need be, then a report or a core. */
+static struct pu_error *open_fd(const struct target_opts *o, const char *name, int fd, int64_t mtime, struct snapshot **ret)
+{
+	unsigned char head[64];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+	if (n < 0) {
+		struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s", name, strerror(errno));
+		close(fd);
+		return err;
+	}
+	enum compress_kind k = decompress_detect(head, (size_t)n);
+	char *damage = NULL;
+	if (k != COMPRESS_NONE) {
+		int plain;
+		struct pu_error *err = decompress_to_tmpfile(fd, k, name, &plain, &damage);
+		close(fd);
+		if (err)
+			return err;
+		fd = plain;
+		n = pread(fd, head, sizeof(head), 0);
+		if (n < 0)
+			n = 0;
+	}
+	struct pu_error *err;
+	if (is_json(head, (size_t)n)) {
+		err = open_report(o, name, fd, k != COMPRESS_NONE, damage, ret);
+	} else {
+		struct core_opts co = {o->exe, o->sysroot, damage, mtime};
+		err = core_open_fd(fd, name, &co, ret);
+	}
+	free(damage);
+	return err;
+}
+
+static struct pu_error *open_file(const struct target_opts *o, struct snapshot **ret)
+{
+	/* gdb's order, EXE CORE, is a common habit: accept it. */
+	if (o->exe && !is_elf_core(o->file) && is_elf_core(o->exe)) {
+		struct target_opts swapped = *o;
+		swapped.file = o->exe;
+		swapped.exe = o->file;
+		return open_file(&swapped, ret);
+	}
+	int fd = open(o->file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pu_error_new(PU_EXIT_USAGE, "cannot open %s: %s", o->file, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return pu_error_new(PU_EXIT_USAGE, "%s is not a regular file; give a core file, a saved report or a process ID", o->file);
+	}
+	return open_fd(o, o->file, fd, (int64_t)st.st_mtime, ret);
 }
 
 struct pu_error *target_open(const struct target_opts *o, struct snapshot **ret)
@@ -30,5 +150,17 @@ struct pu_error *target_open(const struct target_opts *o, struct snapshot **ret)
 		target_capturing = 0;
 		return err;
 	}
-	return pu_error_new(PU_EXIT_USAGE, "reading '%s': core files and saved reports are not supported yet; give a process ID", o->file);
+	if (o->coredump) {
+		int fd;
+		char *name;
+		struct pu_error *err = coredumpctl_fetch(o->coredump, &fd, &name);
+		if (err)
+			return err;
+		err = open_fd(o, name, fd, 0, ret);
+		free(name);
+		return err;
+	}
+	if (o->file)
+		return open_file(o, ret);
+	return pu_error_new(PU_EXIT_USAGE, "no target: give a process ID, a core file or a saved report (see --help)");
 }

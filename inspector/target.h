@@ -1,8 +1,10 @@
 /* target.h - from what the user named to a snapshot.
  *
  * A number is a live process; a file is a core (ELF ET_CORE, possibly
- * compressed) or a saved JSON report.  Each input has its own module
- * (capture_live.c, core.c, ...); this one only recognizes and dispatches. */
+ * compressed: .zst .xz .lz4 .gz) or a saved JSON report, recognized by
+ * their first bytes, not their names; --coredump asks coredumpctl.  Each
+ * input has its own module (capture_live.c, core.c, ...); this one only
+ * recognizes and dispatches. */
 #ifndef PILEUP_TARGET_H
 #define PILEUP_TARGET_H
 
@@ -15,6 +17,7 @@ struct target_opts {
 	const char *file;         /* a core or saved report */
 	const char *exe;          /* -e: the executable of a core */
 	const char *sysroot;      /* --sysroot */
+	const char *coredump;     /* --coredump: a PID or "latest", from coredumpctl */
 	struct capture_opts capture;
 };
 

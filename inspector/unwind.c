@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-unwind_report_fn unwind_core_report;
-
 enum { MAX_FRAMES = 256, MAX_FP_CANDIDATES = 16, FP_CACHE = 64 };
 
 /* Which frame-pointer slot (as an offset from sp) completed a stack that
@@ -77,9 +75,14 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	(void)userdata;
 	(void)elfp;
 	struct unwinder *u = g_reporting;
-	if (!u || modname[0] != '/')
+	if (!u)
 		return -1;
 	struct snapshot *snap = u->snap;
+	/* The input knows its files better (a core: -e EXE, --sysroot, build-ids). */
+	if (snap->open_module)
+		return snap->open_module(snap, modname, base, file_name);
+	if (modname[0] != '/')
+		return -1;
 	char *clean = xstrdup(modname);
 	char *del = strstr(clean, " (deleted)");
 	if (del && del[10] == 0)
@@ -154,8 +157,8 @@ static struct pu_error *report_modules(struct unwinder *u)
 {
 	struct snapshot *snap = u->snap;
 	dwfl_report_begin(u->dwfl);
-	if (snap->source == SNAP_CORE && unwind_core_report) {
-		if (unwind_core_report(snap, u->dwfl) != 0)
+	if (snap->report_modules) {
+		if (snap->report_modules(snap, u->dwfl) != 0)
 			return pu_error_new(PU_EXIT_USAGE, "dwfl_core_file_report: %s", dwfl_errmsg(-1));
 	} else {
 		char *text = NULL;
@@ -214,7 +217,7 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 	(void)dwfl;
 	struct unwinder *u = arg;
 	const struct mem_region *st = u->cur ? &u->cur->stack : NULL;
-	if (st && st->data && addr >= st->addr && addr + 8 <= st->addr + st->len) {
+	if (st && st->data && addr >= st->addr && st->len >= 8 && addr - st->addr <= st->len - 8) {
 		memcpy(result, st->data + (addr - st->addr), 8);
 		return true;
 	}
@@ -320,6 +323,29 @@ static size_t fp_candidates(const struct snapshot *snap, const struct snap_threa
 	return n;
 }
 
+/* How many return addresses of the walk follow a direct call (e8 rel32) to
+ * the function its callee frame is in: a stale slot's return address
+ * usually follows a call to some other function. */
+static int direct_calls(struct unwinder *u, const struct walk *w)
+{
+	int score = 0;
+	for (int i = 1; i < w->n; i++) {
+		unsigned char insn[5];
+		if (w->act[i] || snapshot_read(u->snap, w->pc[i] - 5, insn, 5) != 5 || insn[0] != 0xe8)
+			continue;
+		int32_t rel;
+		memcpy(&rel, insn + 1, 4);
+		uint64_t target = w->pc[i] + (uint64_t)(int64_t)rel;
+		uint64_t callee = w->act[i - 1] ? w->pc[i - 1] : w->pc[i - 1] - 1;
+		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, callee);
+		GElf_Off off;
+		GElf_Sym sym;
+		if (mod && dwfl_module_addrinfo(mod, callee, &off, &sym, NULL, NULL, NULL) && callee - off == target)
+			score++;
+	}
+	return score;
+}
+
 /* Each caller's stack pointer lies above its callee's: the callee's return
  * address sits between them.  A wrong frame-pointer guess breaks this. */
 static bool sp_increasing(const struct walk *w)
@@ -380,15 +406,20 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 			/* The longest walk that reaches an entry frame: a wrong
 			 * slot skips frames, it does not add them. */
 			uint64_t cand[MAX_FP_CANDIDATES];
+			int best_score = -1;
 			size_t nc = fp_candidates(u->snap, t, cand);
 			for (size_t i = 0; i < nc; i++) {
 				struct snap_regs r = t->regs;
 				r.r[SNAP_REG_RBP] = cand[i];
 				r.valid |= 1u << SNAP_REG_RBP;
 				walk_from(u, &r, try);
-				if (try->n > w->n && try->n > best->n && is_outermost(u, try) && sp_increasing(try)) {
+				if (try->n > w->n && try->n >= best->n && is_outermost(u, try) && sp_increasing(try)) {
+					int score = direct_calls(u, try);
+					if (try->n == best->n && score <= best_score)
+						continue;
 					*best = *try;
 					best_slot = cand[i];
+					best_score = score;
 				}
 			}
 			if (best->n && u->nhints < FP_CACHE)
@@ -397,6 +428,9 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 		if (best->n) {
 			*w = *best;
 			stats->recovered++;
+			/* Kept: a core written from this snapshot (--gcore) carries it. */
+			t->regs.r[SNAP_REG_RBP] = best_slot;
+			t->regs.valid |= 1u << SNAP_REG_RBP;
 		} else if (w->rc == 0) {
 			w->rc = 1;
 			snprintf(w->err, sizeof(w->err),
@@ -469,7 +503,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		return err;
 	u->sym = symbols_create(snap, u->dwfl);
 	u->tails = tailcalls_create(u->dwfl);
-	if (!dwfl_attach_state(u->dwfl, NULL, snap->pid ? snap->pid : 1, &thread_cbs, u))
+	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))
 		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];

@@ -1,10 +1,10 @@
 /* unwind.h - frames for every thread of a snapshot, with libdwfl.
  *
- * Modules come from the snapshot's mappings (or the input's own report
- * hook, e.g. a core file's), files are opened as the target sees them
- * (/proc/PID/map_files, /proc/PID/root, a sysroot), and the thread
- * callbacks serve the snapshot's registers and copied stack bytes, so the
- * same code unwinds live processes and cores. */
+ * Modules come from the snapshot's mappings (or the input's own hooks,
+ * snapshot.report_modules and .open_module, e.g. a core file's), files
+ * are opened as the target sees them (/proc/PID/map_files, /proc/PID/root,
+ * a sysroot), and the thread callbacks serve the snapshot's registers and
+ * copied stack bytes, so the same code unwinds live processes and cores. */
 #ifndef PILEUP_UNWIND_H
 #define PILEUP_UNWIND_H
 
@@ -20,11 +20,6 @@ struct unwind_stats {
 	size_t distinct_pcs;  /* symbol lookups actually made */
 	size_t recovered;     /* threads whose frame pointer was recovered */
 };
-
-/* Hook for inputs that know their modules better than /proc/PID/maps
- * (cores report through dwfl_core_file_report).  Returns 0 on success. */
-typedef int (*unwind_report_fn)(struct snapshot *snap, void *dwfl);
-extern unwind_report_fn unwind_core_report;
 
 /* Hex build-id of a module (a frame's interned module path), or NULL. */
 const char *unwind_build_id(const struct snapshot *snap, const char *module);

@@ -1,0 +1,22 @@
+/* golang.h - the goroutines of a Go program.
+ *
+ * For a snapshot of a Go program (its executable has .go.buildinfo), sets
+ * the Go version and module path, lists every goroutine of runtime.allgs
+ * (id, status, wait reason, wait minutes, thread, locked, created by) with
+ * its stack, unwound from g.sched, the syscall context or its thread's
+ * registers with the pclntab's frame sizes, cross-checked with the frame
+ * pointer chain, and symbolized from the pclntab (inlined calls included),
+ * so stripped binaries work.  Threads whose stacks are Go code are
+ * re-walked the same way, which completes and names them.  The memory is
+ * read through the snapshot only, so live processes and cores are alike.
+ * When goroutines cannot be listed (an unsupported Go version without
+ * DWARF, say), a warning on the snapshot says why and threads stay. */
+#ifndef PILEUP_GOLANG_H
+#define PILEUP_GOLANG_H
+
+#include "snapshot.h"
+
+/* After unwinding and classification of the threads. */
+void golang_add_goroutines(struct snapshot *snap);
+
+#endif

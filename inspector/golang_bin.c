@@ -1,0 +1,410 @@
+#include "golang_bin.h"
+#include "error.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char buildinfo_magic[14] = "\xff Go buildinf:";
+
+static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *shdr)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *n = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (n && strcmp(n, name) == 0) {
+			if (shdr)
+				*shdr = sh;
+			return scn;
+		}
+	}
+	return NULL;
+}
+
+const unsigned char *gobin_file_ptr(const struct gobin *b, uint64_t vaddr, size_t len)
+{
+	for (size_t i = 0; i < b->nloads; i++) {
+		const struct gobin_load *l = &b->loads[i];
+		if (vaddr < l->vaddr || vaddr - l->vaddr >= l->filesz || len > l->filesz - (vaddr - l->vaddr))
+			continue;
+		uint64_t off = l->offset + (vaddr - l->vaddr);
+		if (off > b->rawlen || len > b->rawlen - off)
+			return NULL;
+		return b->raw + off;
+	}
+	return NULL;
+}
+
+bool gobin_in_data(const struct gobin *b, uint64_t vaddr)
+{
+	for (size_t i = 0; i < b->nloads; i++)
+		if (vaddr >= b->loads[i].vaddr && vaddr - b->loads[i].vaddr < b->loads[i].memsz)
+			return true;
+	return false;
+}
+
+size_t gobin_read(const struct gobin *b, const struct snapshot *snap, uint64_t vaddr, void *buf, size_t len)
+{
+	for (size_t i = 0; i < b->nloads; i++) {
+		const struct gobin_load *l = &b->loads[i];
+		if (vaddr < l->vaddr || vaddr - l->vaddr >= l->memsz)
+			continue;
+		if (l->write) {
+			size_t n = snapshot_read(snap, vaddr + b->bias, buf, len);
+			if (n)
+				return n;
+		}
+		/* Read-only, or not in the target's memory (a core without
+		 * it): the file has the bytes, or zeros past filesz. */
+		uint64_t rel = vaddr - l->vaddr;
+		size_t n = len;
+		if (n > l->memsz - rel)
+			n = (size_t)(l->memsz - rel);
+		for (size_t k = 0; k < n; k++) {
+			uint64_t r = rel + k;
+			((unsigned char *)buf)[k] = r < l->filesz && l->offset + r < b->rawlen ? b->raw[l->offset + r] : 0;
+		}
+		return n;
+	}
+	return snapshot_read(snap, vaddr + b->bias, buf, len);
+}
+
+uint64_t gobin_symbol(const struct gobin *b, const char *name, uint64_t *size)
+{
+	if (!b->symtab)
+		return 0;
+	GElf_Shdr sh;
+	if (!gelf_getshdr(b->symtab, &sh) || !sh.sh_entsize)
+		return 0;
+	Elf_Data *d = elf_getdata(b->symtab, NULL);
+	if (!d)
+		return 0;
+	size_t n = sh.sh_size / sh.sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(d, (int)i, &sym) || !sym.st_name)
+			continue;
+		const char *s = elf_strptr(b->elf, sh.sh_link, sym.st_name);
+		if (s && strcmp(s, name) == 0) {
+			if (size)
+				*size = sym.st_size;
+			return sym.st_value;
+		}
+	}
+	return 0;
+}
+
+/* --- build info ----------------------------------------------------------- */
+
+static bool uvarint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		unsigned char c = *(*p)++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static char *go_string_at(const struct gobin *b, uint64_t hdr_addr)
+{
+	const unsigned char *h = gobin_file_ptr(b, hdr_addr, 16);
+	if (!h)
+		return NULL;
+	uint64_t ptr, len;
+	memcpy(&ptr, h, 8);
+	memcpy(&len, h + 8, 8);
+	if (len > (1u << 20))
+		return NULL;
+	const unsigned char *s = gobin_file_ptr(b, ptr, (size_t)len);
+	if (!s)
+		return NULL;
+	char *r = xmalloc((size_t)len + 1);
+	memcpy(r, s, (size_t)len);
+	r[len] = 0;
+	return r;
+}
+
+/* "path\tcmd\nmod\tmodule\tversion\t...\n..." between 16-byte sentinels. */
+static void parse_modinfo(struct gobin *b, const char *mod, size_t len)
+{
+	if (len < 33 || mod[len - 17] != '\n')
+		return;
+	char *text = xmalloc(len - 32 + 1);
+	memcpy(text, mod + 16, len - 32);
+	text[len - 32] = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		char *tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = 0;
+		char *val = tab + 1, *end = strchr(val, '\t');
+		if (end)
+			*end = 0;
+		if (strcmp(line, "path") == 0 && !b->main_path)
+			b->main_path = xstrdup(val);
+		else if (strcmp(line, "mod") == 0 && !b->module)
+			b->module = xstrdup(val);
+	}
+	free(text);
+}
+
+static bool parse_buildinfo(struct gobin *b, const unsigned char *p, size_t len)
+{
+	if (len < 32 || memcmp(p, buildinfo_magic, sizeof(buildinfo_magic)) != 0)
+		return false;
+	int ptrsize = p[14], flags = p[15];
+	if (ptrsize != 8)
+		return false;
+	char *vers = NULL, *mod = NULL;
+	size_t modlen = 0;
+	if (flags & 2) {
+		const unsigned char *q = p + 32, *end = p + len;
+		uint64_t n;
+		if (!uvarint(&q, end, &n) || n > (uint64_t)(end - q))
+			return false;
+		vers = strndup((const char *)q, (size_t)n);
+		q += n;
+		if (uvarint(&q, end, &n) && n <= (uint64_t)(end - q)) {
+			mod = xmalloc((size_t)n + 1);
+			memcpy(mod, q, (size_t)n);
+			mod[n] = 0;
+			modlen = (size_t)n;
+		}
+	} else if (!(flags & 1)) {
+		uint64_t va, ma;
+		memcpy(&va, p + 16, 8);
+		memcpy(&ma, p + 24, 8);
+		vers = go_string_at(b, va);
+		mod = go_string_at(b, ma);
+		modlen = mod ? strlen(mod) : 0;
+	}
+	if (!vers || !vers[0]) {
+		free(vers);
+		free(mod);
+		return false;
+	}
+	b->version = vers;
+	if (mod)
+		parse_modinfo(b, mod, modlen);
+	free(mod);
+	return true;
+}
+
+static bool find_buildinfo(struct gobin *b)
+{
+	GElf_Shdr sh;
+	if (find_section(b->elf, ".go.buildinfo", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen)
+		return parse_buildinfo(b, b->raw + sh.sh_offset, b->rawlen - sh.sh_offset);
+	/* No section headers: the linker puts the blob near the start of
+	 * the first writable segment, 16-byte aligned. */
+	for (size_t i = 0; i < b->nloads; i++) {
+		const struct gobin_load *l = &b->loads[i];
+		if (!l->write || l->offset >= b->rawlen)
+			continue;
+		size_t n = (size_t)(l->filesz < 65536 ? l->filesz : 65536);
+		if (n > b->rawlen - l->offset)
+			n = b->rawlen - l->offset;
+		for (size_t off = 0; off + 32 <= n; off += 16)
+			if (memcmp(b->raw + l->offset + off, buildinfo_magic, sizeof(buildinfo_magic)) == 0)
+				return parse_buildinfo(b, b->raw + l->offset + off, b->rawlen - l->offset - off);
+		break;
+	}
+	return false;
+}
+
+/* --- pclntab -------------------------------------------------------------- */
+
+static bool plausible_pclntab(const unsigned char *p, size_t len)
+{
+	if (len < 64)
+		return false;
+	uint32_t magic;
+	memcpy(&magic, p, 4);
+	if (magic != 0xfffffff0 && magic != 0xfffffff1 && magic != 0xfffffffa && magic != 0xfffffffb)
+		return false;
+	return p[4] == 0 && p[5] == 0 && (p[6] == 1 || p[6] == 2 || p[6] == 4) && p[7] == 8;
+}
+
+static void find_pclntab(struct gobin *b)
+{
+	GElf_Shdr sh;
+	/* PIE binaries keep it in RELRO: .data.rel.ro.gopclntab */
+	static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
+	for (size_t k = 0; k < 2; k++)
+		if (find_section(b->elf, names[k], &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen &&
+		    sh.sh_size <= b->rawlen - sh.sh_offset && plausible_pclntab(b->raw + sh.sh_offset, sh.sh_size)) {
+			b->pclntab_addr = sh.sh_addr;
+			b->pclntab_len = sh.sh_size;
+			return;
+		}
+	/* Section headers stripped: look for the header in the segments
+	 * without code; the pclntab parser validates what it finds. */
+	for (size_t i = 0; i < b->nloads; i++) {
+		const struct gobin_load *l = &b->loads[i];
+		if (l->exec || l->offset >= b->rawlen)
+			continue;
+		size_t n = (size_t)l->filesz;
+		if (n > b->rawlen - l->offset)
+			n = b->rawlen - l->offset;
+		const unsigned char *base = b->raw + l->offset;
+		for (size_t off = 0; off + 64 <= n; off += 8) {
+			if (base[off] != 0xf0 && base[off] != 0xf1)
+				continue;
+			if (!plausible_pclntab(base + off, n - off))
+				continue;
+			uint64_t text;
+			memcpy(&text, base + off + 24, 8);
+			if (b->text && text != b->text)
+				continue;
+			b->pclntab_addr = l->vaddr + off;
+			b->pclntab_len = n - off;
+			return;
+		}
+	}
+}
+
+/* --- opening -------------------------------------------------------------- */
+
+static int open_exe(const struct snapshot *snap, char **path)
+{
+	const char *cands[3] = {snap->exe_open, NULL, snap->exe};
+	char *rooted = NULL;
+	if (snap->exe && snap->root && snap->source != SNAP_LIVE)
+		cands[1] = rooted = xasprintf("%s%s", snap->root, snap->exe);
+	int fd = -1;
+	for (int i = 0; i < 3 && fd < 0; i++) {
+		if (!cands[i])
+			continue;
+		fd = open(cands[i], O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			*path = xstrdup(cands[i]);
+	}
+	free(rooted);
+	return fd;
+}
+
+static void compute_bias(struct gobin *b, const struct snapshot *snap, const GElf_Ehdr *eh)
+{
+	if (eh->e_type == ET_EXEC) {
+		b->bias = 0;
+		b->bias_known = true;
+		return;
+	}
+	if (!b->nloads)
+		return;
+	uint64_t first = b->loads[0].vaddr & ~(uint64_t)0xfff;
+	for (size_t i = 0; i < snap->nmaps; i++) {
+		const struct snap_map *m = &snap->maps[i];
+		if (!m->path || m->offset != 0 || !snap->exe)
+			continue;
+		const char *mp = m->path, *ep = snap->exe;
+		size_t ml = strlen(mp), el = strlen(ep);
+		/* " (deleted)" may follow either */
+		if (strncmp(mp, ep, ml < el ? ml : el) != 0)
+			continue;
+		b->bias = m->start - first;
+		b->bias_known = true;
+		return;
+	}
+}
+
+struct gobin *gobin_open(const struct snapshot *snap, char **why)
+{
+	*why = NULL;
+	char *path = NULL;
+	int fd = open_exe(snap, &path);
+	if (fd < 0)
+		return NULL;
+	struct gobin *b = xcalloc(1, sizeof(*b));
+	b->fd = fd;
+	b->path = path;
+	b->name = xstrdup(snap->exe ? snap->exe : path);
+	elf_version(EV_CURRENT);
+	b->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	GElf_Ehdr eh;
+	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF || !gelf_getehdr(b->elf, &eh) || eh.e_machine != EM_X86_64)
+		goto not_go;
+	b->raw = (const unsigned char *)elf_rawfile(b->elf, &b->rawlen);
+	if (!b->raw)
+		goto not_go;
+	size_t nph;
+	if (elf_getphdrnum(b->elf, &nph) != 0)
+		goto not_go;
+	for (size_t i = 0; i < nph && b->nloads < GOBIN_MAX_LOADS; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(b->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		b->loads[b->nloads++] = (struct gobin_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
+							    (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
+	}
+	if (!find_buildinfo(b))
+		goto not_go;
+	GElf_Shdr sh;
+	if (find_section(b->elf, ".text", &sh)) {
+		b->text = sh.sh_addr;
+		b->etext = sh.sh_addr + sh.sh_size;
+	}
+	if (find_section(b->elf, ".noptrdata", &sh)) {
+		b->noptrdata = sh.sh_addr;
+		b->enoptrdata = sh.sh_addr + sh.sh_size;
+	} else {
+		for (size_t i = 0; i < b->nloads; i++)
+			if (b->loads[i].write) {
+				b->noptrdata = b->loads[i].vaddr;
+				b->enoptrdata = b->loads[i].vaddr + b->loads[i].filesz;
+				break;
+			}
+	}
+	b->symtab = find_section(b->elf, ".symtab", NULL);
+	b->has_dwarf = find_section(b->elf, ".debug_info", NULL) || find_section(b->elf, ".zdebug_info", NULL);
+	find_pclntab(b);
+	if (!b->pclntab_addr) {
+		*why = xasprintf("%s is a Go program (%s) but its pclntab was not found; goroutines are not listed", b->name,
+				 b->version);
+		gobin_close(b);
+		return NULL;
+	}
+	compute_bias(b, snap, &eh);
+	if (!b->bias_known) {
+		*why = xasprintf("%s is a position-independent Go program whose load address is unknown; goroutines are not listed",
+				 b->name);
+		gobin_close(b);
+		return NULL;
+	}
+	return b;
+not_go:
+	gobin_close(b);
+	return NULL;
+}
+
+void gobin_close(struct gobin *b)
+{
+	if (!b)
+		return;
+	if (b->elf)
+		elf_end(b->elf);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b->path);
+	free(b->name);
+	free(b->version);
+	free(b->main_path);
+	free(b->module);
+	free(b);
+}

@@ -1,0 +1,1064 @@
+/* snapshot_json.c - reads a saved JSON report back into a snapshot.
+ *
+ * A small pull parser: the loader asks for the value it expects next, so
+ * nothing but the snapshot itself is built, even for 100,000 goroutines.
+ * Every read is bounds-checked; the first error stops the parse and names
+ * the byte offset. */
+#include "snapshot_json.h"
+#include "classify.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JP_MAX_DEPTH 200
+#define JP_MAX_FILE ((size_t)1 << 31)
+
+struct jp {
+	const char *name;
+	const unsigned char *s;
+	size_t len, pos;
+	struct pu_error *err;
+	char *str; /* the last string read, NUL-terminated */
+	size_t slen, scap;
+	int depth;
+};
+
+static bool jp_fail(struct jp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool jp_fail(struct jp *p, const char *fmt, ...)
+{
+	if (p->err)
+		return false;
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->err = pu_error_new(PU_EXIT_USAGE, "%s: byte %zu: %s; give a report written by 'pileup --json'", p->name,
+			      p->pos, msg);
+	return false;
+}
+
+static int jp_peek(struct jp *p)
+{
+	while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' || p->s[p->pos] == '\n' || p->s[p->pos] == '\r'))
+		p->pos++;
+	return p->pos < p->len ? p->s[p->pos] : -1;
+}
+
+static bool jp_expect(struct jp *p, char c, const char *what)
+{
+	if (jp_peek(p) != c)
+		return jp_fail(p, "expected %s", what);
+	p->pos++;
+	return true;
+}
+
+static void jp_put(struct jp *p, unsigned char c)
+{
+	xgrow(&p->str, &p->scap, p->slen + 2, 1);
+	p->str[p->slen++] = (char)c;
+	p->str[p->slen] = 0;
+}
+
+static void jp_put_utf8(struct jp *p, unsigned cp)
+{
+	if (cp < 0x80) {
+		jp_put(p, (unsigned char)cp);
+	} else if (cp < 0x800) {
+		jp_put(p, (unsigned char)(0xc0 | cp >> 6));
+		jp_put(p, (unsigned char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		jp_put(p, (unsigned char)(0xe0 | cp >> 12));
+		jp_put(p, (unsigned char)(0x80 | (cp >> 6 & 0x3f)));
+		jp_put(p, (unsigned char)(0x80 | (cp & 0x3f)));
+	} else {
+		jp_put(p, (unsigned char)(0xf0 | cp >> 18));
+		jp_put(p, (unsigned char)(0x80 | (cp >> 12 & 0x3f)));
+		jp_put(p, (unsigned char)(0x80 | (cp >> 6 & 0x3f)));
+		jp_put(p, (unsigned char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/* Four hex digits at pos; -1 if they are not. */
+static long jp_hex4(struct jp *p)
+{
+	if (p->len - p->pos < 4)
+		return -1;
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = p->s[p->pos + i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	p->pos += 4;
+	return v;
+}
+
+static bool jp_string(struct jp *p)
+{
+	if (jp_peek(p) != '"')
+		return jp_fail(p, "expected a string");
+	p->pos++;
+	xgrow(&p->str, &p->scap, 1, 1);
+	p->str[0] = 0;
+	p->slen = 0;
+	for (;;) {
+		if (p->pos >= p->len)
+			return jp_fail(p, "the string does not end");
+		unsigned char c = p->s[p->pos];
+		if (c == '"') {
+			p->pos++;
+			return true;
+		}
+		if (c < 0x20)
+			return jp_fail(p, "raw control character 0x%02x in a string", c);
+		p->pos++;
+		if (c != '\\') {
+			jp_put(p, c);
+			continue;
+		}
+		if (p->pos >= p->len)
+			return jp_fail(p, "the string does not end");
+		c = p->s[p->pos++];
+		switch (c) {
+		case '"': case '\\': case '/': jp_put(p, c); break;
+		case 'b': jp_put(p, '\b'); break;
+		case 'f': jp_put(p, '\f'); break;
+		case 'n': jp_put(p, '\n'); break;
+		case 'r': jp_put(p, '\r'); break;
+		case 't': jp_put(p, '\t'); break;
+		case 'u': {
+			long cp = jp_hex4(p);
+			if (cp < 0)
+				return jp_fail(p, "\\u needs four hex digits");
+			if (cp == 0)
+				return jp_fail(p, "\\u0000 (a NUL byte) cannot be part of a name");
+			if (cp >= 0x80 && cp <= 0xff) {
+				jp_put(p, (unsigned char)cp); /* a raw byte, as json.c writes them */
+			} else if (cp >= 0xd800 && cp <= 0xdbff && p->len - p->pos >= 6 && p->s[p->pos] == '\\' &&
+				   p->s[p->pos + 1] == 'u') {
+				size_t save = p->pos;
+				p->pos += 2;
+				long lo = jp_hex4(p);
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					jp_put_utf8(p, 0x10000 + (((unsigned)cp - 0xd800) << 10) + ((unsigned)lo - 0xdc00));
+				} else {
+					p->pos = save;
+					jp_put_utf8(p, 0xfffd);
+				}
+			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+				jp_put_utf8(p, 0xfffd); /* a lone surrogate */
+			} else {
+				jp_put_utf8(p, (unsigned)cp);
+			}
+			break;
+		}
+		default:
+			p->pos--;
+			return jp_fail(p, "invalid escape \\%c", c >= 0x20 && c < 0x7f ? c : '?');
+		}
+	}
+}
+
+static bool jp_literal(struct jp *p, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (p->len - p->pos < n || memcmp(p->s + p->pos, lit, n) != 0)
+		return jp_fail(p, "expected a value");
+	p->pos += n;
+	return true;
+}
+
+/* Scans a number; *integral is false when it has a fraction or exponent. */
+static bool jp_number_token(struct jp *p, size_t *start, bool *integral)
+{
+	jp_peek(p);
+	*start = p->pos;
+	*integral = true;
+	size_t i = p->pos;
+	if (i < p->len && p->s[i] == '-')
+		i++;
+	size_t d = i;
+	while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
+		i++;
+	if (i == d)
+		return jp_fail(p, "expected a number");
+	if (i < p->len && p->s[i] == '.') {
+		*integral = false;
+		d = ++i;
+		while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
+			i++;
+		if (i == d)
+			return jp_fail(p, "expected digits after '.'");
+	}
+	if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
+		*integral = false;
+		i++;
+		if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
+			i++;
+		d = i;
+		while (i < p->len && p->s[i] >= '0' && p->s[i] <= '9')
+			i++;
+		if (i == d)
+			return jp_fail(p, "expected digits in the exponent");
+	}
+	p->pos = i;
+	return true;
+}
+
+static bool jp_int(struct jp *p, const char *what, int64_t lo, int64_t hi, int64_t *out)
+{
+	size_t start;
+	bool integral;
+	if (jp_peek(p) != '-' && (jp_peek(p) < '0' || jp_peek(p) > '9'))
+		return jp_fail(p, "\"%s\" must be an integer", what);
+	if (!jp_number_token(p, &start, &integral))
+		return false;
+	char tok[32];
+	size_t n = p->pos - start;
+	if (!integral || n >= sizeof(tok)) {
+		p->pos = start;
+		return jp_fail(p, "\"%s\" must be an integer from %lld to %lld", what, (long long)lo, (long long)hi);
+	}
+	memcpy(tok, p->s + start, n);
+	tok[n] = 0;
+	errno = 0;
+	long long v = strtoll(tok, NULL, 10);
+	if (errno || v < lo || v > hi) {
+		p->pos = start;
+		return jp_fail(p, "\"%s\" must be an integer from %lld to %lld", what, (long long)lo, (long long)hi);
+	}
+	*out = v;
+	return true;
+}
+
+static bool jp_bool(struct jp *p, const char *what, bool *out)
+{
+	int c = jp_peek(p);
+	if (c == 't' && jp_literal(p, "true"))
+		*out = true;
+	else if (c == 'f' && jp_literal(p, "false"))
+		*out = false;
+	else
+		return jp_fail(p, "\"%s\" must be true or false", what);
+	return true;
+}
+
+static bool jp_null(struct jp *p)
+{
+	if (jp_peek(p) != 'n')
+		return false;
+	return jp_literal(p, "null");
+}
+
+/* A string or null: *out is p->str or NULL. */
+static bool jp_opt_string(struct jp *p, const char *what, const char **out)
+{
+	*out = NULL;
+	if (jp_peek(p) == 'n')
+		return jp_literal(p, "null");
+	if (jp_peek(p) != '"')
+		return jp_fail(p, "\"%s\" must be a string or null", what);
+	if (!jp_string(p))
+		return false;
+	*out = p->str;
+	return true;
+}
+
+/* "0x1f" (as json.c writes addresses) or a plain number. */
+static bool jp_hex(struct jp *p, const char *what, uint64_t *out)
+{
+	if (jp_peek(p) != '"') {
+		int64_t v;
+		if (!jp_int(p, what, 0, INT64_MAX, &v))
+			return false;
+		*out = (uint64_t)v;
+		return true;
+	}
+	size_t start = p->pos;
+	if (!jp_string(p))
+		return false;
+	const char *s = p->str;
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2] || p->slen > 18 || strspn(s + 2, "0123456789abcdefABCDEF") != p->slen - 2) {
+		p->pos = start;
+		return jp_fail(p, "\"%s\" must be a hex string like \"0x1f\"", what);
+	}
+	*out = strtoull(s + 2, NULL, 16);
+	return true;
+}
+
+static bool jp_skip(struct jp *p);
+
+static bool jp_begin(struct jp *p, char open, const char *what)
+{
+	if (jp_peek(p) != open)
+		return jp_fail(p, "expected %s", what);
+	if (p->depth >= JP_MAX_DEPTH)
+		return jp_fail(p, "nested deeper than %d levels", JP_MAX_DEPTH);
+	p->pos++;
+	p->depth++;
+	return true;
+}
+
+/* Next member of an object: the key (cut to "" when longer than size)
+ * and the ':' are consumed.  False at the closing brace or on error. */
+static bool jp_object_next(struct jp *p, size_t *n, char *key, size_t size)
+{
+	int c = jp_peek(p);
+	if (c == '}') {
+		p->pos++;
+		p->depth--;
+		return false;
+	}
+	if (*n && !jp_expect(p, ',', "',' or '}' in an object"))
+		return false;
+	if (jp_peek(p) != '"')
+		return jp_fail(p, *n ? "expected a key after ','" : "expected a key or '}'");
+	if (!jp_string(p))
+		return false;
+	if (p->slen < size)
+		memcpy(key, p->str, p->slen + 1);
+	else
+		key[0] = 0;
+	if (!jp_expect(p, ':', "':' after a key"))
+		return false;
+	(*n)++;
+	return true;
+}
+
+static bool jp_array_next(struct jp *p, size_t *n)
+{
+	int c = jp_peek(p);
+	if (c == ']') {
+		p->pos++;
+		p->depth--;
+		return false;
+	}
+	if (*n && !jp_expect(p, ',', "',' or ']' in an array"))
+		return false;
+	if (!*n && c < 0)
+		return jp_fail(p, "the array does not end");
+	(*n)++;
+	return true;
+}
+
+static bool jp_skip(struct jp *p)
+{
+	size_t n = 0, start;
+	bool integral;
+	char key[1];
+	switch (jp_peek(p)) {
+	case '{':
+		if (!jp_begin(p, '{', "an object"))
+			return false;
+		while (jp_object_next(p, &n, key, sizeof(key)))
+			if (!jp_skip(p))
+				return false;
+		return !p->err;
+	case '[':
+		if (!jp_begin(p, '[', "an array"))
+			return false;
+		while (jp_array_next(p, &n))
+			if (!jp_skip(p))
+				return false;
+		return !p->err;
+	case '"': return jp_string(p);
+	case 't': return jp_literal(p, "true");
+	case 'f': return jp_literal(p, "false");
+	case 'n': return jp_literal(p, "null");
+	case -1: return jp_fail(p, "the file ends where a value should be");
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		return jp_number_token(p, &start, &integral);
+	default: return jp_fail(p, "expected a value");
+	}
+}
+
+/* The loader proper. */
+
+struct site_ref {
+	bool given;   /* the key was there */
+	bool present; /* ...and not null */
+	const char *function, *file, *module;
+	int line;
+};
+
+struct group_ref {
+	bool goroutines;
+	struct site_ref site;
+	bool blocking_given;
+	const char *blocking;
+	int64_t *members;
+	size_t n;
+};
+
+struct loader {
+	struct jp p;
+	struct snapshot *snap;
+	struct snapshot_json_origin *origin;
+	bool have_version;
+	int64_t version;
+	size_t cap_goroutines;
+	struct group_ref *groups;
+	size_t ngroups, cap_groups;
+	struct {
+		const char *name;
+		long nr;
+	} syscalls[64];
+	size_t nsyscalls;
+};
+
+#define KEYSZ 32
+
+static const char *intern(struct loader *l, const char *s)
+{
+	return strpool_intern(l->snap->strings, s);
+}
+
+static bool str_field(struct loader *l, const char *what, const char **out)
+{
+	const char *s;
+	if (!jp_opt_string(&l->p, what, &s))
+		return false;
+	*out = intern(l, s);
+	return true;
+}
+
+static bool dup_field(struct loader *l, const char *what, char **out)
+{
+	const char *s;
+	if (!jp_opt_string(&l->p, what, &s))
+		return false;
+	free(*out);
+	*out = s ? xstrdup(s) : NULL;
+	return true;
+}
+
+static bool line_field(struct loader *l, int *out)
+{
+	int64_t v = 0;
+	if (!jp_null(&l->p)) {
+		if (l->p.err || !jp_int(&l->p, "line", 0, INT_MAX, &v))
+			return false;
+	}
+	*out = (int)v;
+	return true;
+}
+
+static bool parse_frame(struct loader *l, struct frame *f)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	memset(f, 0, sizeof(*f));
+	if (!jp_begin(p, '{', "a frame object"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "pc"))
+			ok = jp_hex(p, "pc", &f->pc);
+		else if (!strcmp(key, "offset"))
+			ok = jp_hex(p, "offset", &f->offset);
+		else if (!strcmp(key, "function"))
+			ok = str_field(l, "function", &f->function);
+		else if (!strcmp(key, "module"))
+			ok = str_field(l, "module", &f->module);
+		else if (!strcmp(key, "file"))
+			ok = str_field(l, "file", &f->file);
+		else if (!strcmp(key, "line"))
+			ok = line_field(l, &f->line);
+		else if (!strcmp(key, "inlined"))
+			ok = jp_bool(p, "inlined", &f->inlined);
+		else if (!strcmp(key, "library"))
+			ok = jp_bool(p, "library", &f->library);
+		else if (!strcmp(key, "tail_call"))
+			ok = jp_bool(p, "tail_call", &f->tail_call);
+		else
+			ok = jp_skip(p);
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+static bool parse_frames(struct loader *l, struct frame **frames, size_t *nframes)
+{
+	struct jp *p = &l->p;
+	size_t n = 0, cap = 0;
+	free(*frames);
+	*frames = NULL;
+	*nframes = 0;
+	if (!jp_begin(p, '[', "an array of frames"))
+		return false;
+	while (jp_array_next(p, &n)) {
+		xgrow(frames, &cap, *nframes + 1, sizeof(**frames));
+		if (!parse_frame(l, &(*frames)[*nframes]))
+			return false;
+		(*nframes)++;
+	}
+	return !p->err;
+}
+
+static bool parse_site(struct loader *l, struct site_ref *s)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	memset(s, 0, sizeof(*s));
+	s->given = true;
+	if (jp_null(p))
+		return true;
+	if (p->err || !jp_begin(p, '{', "a wait site object or null"))
+		return false;
+	s->present = true;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "function"))
+			ok = str_field(l, "function", &s->function);
+		else if (!strcmp(key, "file"))
+			ok = str_field(l, "file", &s->file);
+		else if (!strcmp(key, "module"))
+			ok = str_field(l, "module", &s->module);
+		else if (!strcmp(key, "line"))
+			ok = line_field(l, &s->line);
+		else
+			ok = jp_skip(p);
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+/* Index of the frame a saved wait site names, or fallback. */
+static int site_index(const struct frame *f, size_t n, const struct site_ref *s, int fallback)
+{
+	if (!s->given)
+		return fallback;
+	if (!s->present)
+		return -1;
+	for (size_t i = 0; i < n && i < INT_MAX; i++)
+		if (f[i].function == s->function && f[i].file == s->file && f[i].line == s->line &&
+		    (!s->module || f[i].module == s->module))
+			return (int)i;
+	return fallback;
+}
+
+/* The frame just inside the wait site that calls the named function. */
+static int blocking_index(const struct frame *f, int site, const char *name)
+{
+	if (!name || site <= 0)
+		return -1;
+	for (int i = site - 1; i >= 0; i--)
+		if (f[i].function == name)
+			return i;
+	return -1;
+}
+
+static long syscall_number(struct loader *l, const char *name)
+{
+	if (!name)
+		return -1;
+	const char *in = intern(l, name);
+	for (size_t i = 0; i < l->nsyscalls; i++)
+		if (l->syscalls[i].name == in)
+			return l->syscalls[i].nr;
+	long nr = -1;
+	char *end;
+	if (!strncmp(name, "syscall_", 8)) {
+		errno = 0;
+		long v = strtol(name + 8, &end, 10);
+		if (!errno && !*end && v >= 0 && v < 100000)
+			nr = v;
+	} else {
+		for (long k = 0; k < 1024 && nr < 0; k++) {
+			const char *s = syscall_name(k);
+			if (s && !strcmp(s, name))
+				nr = k;
+		}
+	}
+	if (l->nsyscalls < sizeof(l->syscalls) / sizeof(l->syscalls[0])) {
+		l->syscalls[l->nsyscalls].name = in;
+		l->syscalls[l->nsyscalls++].nr = nr;
+	}
+	return nr;
+}
+
+static bool parse_thread(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0, at = p->pos;
+	char key[KEYSZ];
+	bool ok, have_tid = false, have_call = false;
+	struct site_ref site = {0};
+	const char *s, *call = NULL;
+	int64_t v;
+	if (!jp_begin(p, '{', "a thread object"))
+		return false;
+	struct snap_thread *t = snapshot_add_thread(l->snap, 0);
+	t->how = SNAP_HOW_SAVED;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "tid")) {
+			ok = jp_int(p, "tid", 1, INT_MAX, &v);
+			t->tid = (pid_t)v;
+			have_tid = true;
+		} else if (!strcmp(key, "name")) {
+			ok = dup_field(l, "name", &t->name);
+		} else if (!strcmp(key, "state")) {
+			ok = jp_opt_string(p, "state", &s);
+			t->state = s && s[0] ? s[0] : '?';
+		} else if (!strcmp(key, "syscall")) {
+			ok = jp_opt_string(p, "syscall", &s);
+			if (ok)
+				t->syscall = syscall_number(l, s);
+		} else if (!strcmp(key, "wait")) {
+			ok = jp_opt_string(p, "wait", &s);
+			enum wait_class w = wait_class_parse(s);
+			t->wait = w == WAIT__COUNT ? WAIT_UNKNOWN : w;
+		} else if (!strcmp(key, "error")) {
+			ok = dup_field(l, "error", &t->error);
+		} else if (!strcmp(key, "crashed")) {
+			ok = jp_bool(p, "crashed", &t->crashed);
+		} else if (!strcmp(key, "wait_site")) {
+			ok = parse_site(l, &site);
+		} else if (!strcmp(key, "blocking_call")) {
+			ok = str_field(l, "blocking_call", &call);
+			have_call = true;
+		} else if (!strcmp(key, "frames")) {
+			ok = parse_frames(l, &t->frames, &t->nframes);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (!have_tid) {
+		p->pos = at;
+		return jp_fail(p, "a thread has no \"tid\"");
+	}
+	t->wait_site = site_index(t->frames, t->nframes, &site, classify_wait_site(t->frames, t->nframes));
+	t->blocking_call = have_call ? blocking_index(t->frames, t->wait_site, call)
+				     : t->wait_site > 0 ? t->wait_site - 1 : -1;
+	return true;
+}
+
+static bool parse_created_by(struct loader *l, struct snap_goroutine *g)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	int64_t v;
+	if (jp_null(p))
+		return true;
+	if (p->err || !jp_begin(p, '{', "a created_by object or null"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "function")) {
+			ok = str_field(l, "function", &g->created_function);
+		} else if (!strcmp(key, "file")) {
+			ok = str_field(l, "file", &g->created_file);
+		} else if (!strcmp(key, "line")) {
+			ok = line_field(l, &g->created_line);
+		} else if (!strcmp(key, "goroutine")) {
+			ok = jp_int(p, "goroutine", 0, INT64_MAX, &v);
+			g->created_goroutine = v;
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+static bool parse_goroutine(struct loader *l)
+{
+	struct jp *p = &l->p;
+	struct snapshot *snap = l->snap;
+	size_t n = 0, at = p->pos;
+	char key[KEYSZ];
+	bool ok, have_id = false, have_call = false;
+	struct site_ref site = {0};
+	const char *call = NULL;
+	int64_t v;
+	if (!jp_begin(p, '{', "a goroutine object"))
+		return false;
+	xgrow(&snap->goroutines, &l->cap_goroutines, snap->ngoroutines + 1, sizeof(*snap->goroutines));
+	struct snap_goroutine *g = &snap->goroutines[snap->ngoroutines++];
+	memset(g, 0, sizeof(*g));
+	g->wait_minutes = -1;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "id")) {
+			ok = jp_int(p, "id", 0, INT64_MAX, &v);
+			g->id = v;
+			have_id = true;
+		} else if (!strcmp(key, "status")) {
+			ok = str_field(l, "status", &g->status);
+		} else if (!strcmp(key, "wait_reason")) {
+			ok = str_field(l, "wait_reason", &g->wait_reason);
+		} else if (!strcmp(key, "wait_minutes")) {
+			ok = jp_null(p) || (!p->err && jp_int(p, "wait_minutes", -1, INT64_MAX, &g->wait_minutes));
+		} else if (!strcmp(key, "thread")) {
+			v = 0;
+			ok = jp_null(p) || (!p->err && jp_int(p, "thread", 0, INT_MAX, &v));
+			g->thread = (pid_t)v;
+		} else if (!strcmp(key, "locked")) {
+			ok = jp_bool(p, "locked", &g->locked);
+		} else if (!strcmp(key, "created_by")) {
+			ok = parse_created_by(l, g);
+		} else if (!strcmp(key, "system")) {
+			ok = jp_bool(p, "system", &g->system);
+		} else if (!strcmp(key, "error")) {
+			ok = dup_field(l, "error", &g->error);
+		} else if (!strcmp(key, "wait_site")) {
+			ok = parse_site(l, &site);
+		} else if (!strcmp(key, "blocking_call")) {
+			ok = str_field(l, "blocking_call", &call);
+			have_call = true;
+		} else if (!strcmp(key, "frames")) {
+			ok = parse_frames(l, &g->frames, &g->nframes);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (!have_id) {
+		p->pos = at;
+		return jp_fail(p, "a goroutine has no \"id\"");
+	}
+	g->wait_site = site_index(g->frames, g->nframes, &site, classify_wait_site(g->frames, g->nframes));
+	g->blocking_call = have_call ? blocking_index(g->frames, g->wait_site, call)
+				     : g->wait_site > 0 ? g->wait_site - 1 : -1;
+	return true;
+}
+
+static bool parse_group(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0, m = 0, cap = 0;
+	char key[KEYSZ];
+	bool ok;
+	const char *s;
+	int64_t v;
+	if (!jp_begin(p, '{', "a group object"))
+		return false;
+	xgrow(&l->groups, &l->cap_groups, l->ngroups + 1, sizeof(*l->groups));
+	struct group_ref *g = &l->groups[l->ngroups++];
+	memset(g, 0, sizeof(*g));
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "kind")) {
+			ok = jp_opt_string(p, "kind", &s);
+			g->goroutines = s && !strcmp(s, "goroutine");
+		} else if (!strcmp(key, "wait_site")) {
+			ok = parse_site(l, &g->site);
+		} else if (!strcmp(key, "blocking_call")) {
+			ok = str_field(l, "blocking_call", &g->blocking);
+			g->blocking_given = true;
+		} else if (!strcmp(key, "members")) {
+			free(g->members);
+			g->members = NULL;
+			g->n = cap = m = 0;
+			ok = jp_begin(p, '[', "an array of member ids");
+			while (ok && jp_array_next(p, &m)) {
+				ok = jp_int(p, "members", 0, INT64_MAX, &v);
+				xgrow(&g->members, &cap, g->n + 1, sizeof(*g->members));
+				g->members[g->n++] = v;
+			}
+			ok = ok && !p->err;
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+static bool parse_target(struct loader *l)
+{
+	struct jp *p = &l->p;
+	struct snapshot *snap = l->snap;
+	size_t n = 0, m;
+	char key[KEYSZ], k2[KEYSZ];
+	bool ok;
+	int64_t v;
+	if (!jp_begin(p, '{', "the \"target\" object"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "source")) {
+			ok = dup_field(l, "source", &l->origin->source);
+		} else if (!strcmp(key, "pid")) {
+			ok = jp_int(p, "pid", 0, INT_MAX, &v);
+			snap->pid = (pid_t)v;
+		} else if (!strcmp(key, "exe")) {
+			ok = dup_field(l, "exe", &snap->exe);
+		} else if (!strcmp(key, "core")) {
+			ok = dup_field(l, "core", &snap->core_path);
+		} else if (!strcmp(key, "go_version")) {
+			ok = dup_field(l, "go_version", &snap->go_version);
+		} else if (!strcmp(key, "warnings")) {
+			m = 0;
+			ok = jp_begin(p, '[', "an array of warnings");
+			while (ok && jp_array_next(p, &m)) {
+				const char *w;
+				ok = jp_opt_string(p, "warnings", &w);
+				if (ok && w)
+					snapshot_warn(snap, "%s", w);
+			}
+			ok = ok && !p->err;
+		} else if (!strcmp(key, "taken_at")) {
+			ok = jp_int(p, "taken_at", INT64_MIN, INT64_MAX, &snap->taken_at);
+		} else if (!strcmp(key, "crash")) {
+			m = 0;
+			bool null = jp_null(p);
+			ok = null || (!p->err && jp_begin(p, '{', "a crash object or null"));
+			if (ok && !null) {
+				snap->have_crash = true;
+				while (ok && jp_object_next(p, &m, k2, sizeof(k2))) {
+					if (!strcmp(k2, "tid")) {
+						ok = jp_int(p, "tid", 0, INT_MAX, &v);
+						snap->crash_tid = (pid_t)v;
+					} else if (!strcmp(k2, "signal")) {
+						ok = jp_int(p, "signal", 0, INT_MAX, &v);
+						snap->crash_signal = (int)v;
+					} else if (!strcmp(k2, "address")) {
+						ok = jp_hex(p, "address", &snap->crash_addr);
+					} else {
+						ok = jp_skip(p);
+					}
+				}
+				ok = ok && !p->err;
+			}
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+static bool parse_capture(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	int64_t v;
+	if (!jp_begin(p, '{', "the \"capture\" object"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "mode")) {
+			ok = dup_field(l, "mode", &l->origin->mode);
+		} else if (!strcmp(key, "pause_us")) {
+			ok = jp_int(p, "pause_us", 0, INT64_MAX, &v);
+			l->snap->pause_us = (uint64_t)v;
+		} else if (!strcmp(key, "elapsed_us")) {
+			ok = jp_int(p, "elapsed_us", 0, INT64_MAX, &v);
+			l->snap->elapsed_us = (uint64_t)v;
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+static bool parse_array(struct loader *l, const char *what, bool (*each)(struct loader *))
+{
+	size_t n = 0;
+	if (!jp_begin(&l->p, '[', what))
+		return false;
+	while (jp_array_next(&l->p, &n))
+		if (!each(l))
+			return false;
+	return !l->p.err;
+}
+
+static bool parse_top(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	if (jp_peek(p) != '{')
+		return jp_fail(p, "a report starts with '{'");
+	if (!jp_begin(p, '{', "an object"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "pileup")) {
+			ok = jp_int(p, "pileup", INT64_MIN, INT64_MAX, &l->version);
+			l->have_version = true;
+		} else if (!strcmp(key, "target")) {
+			ok = parse_target(l);
+		} else if (!strcmp(key, "capture")) {
+			ok = parse_capture(l);
+		} else if (!strcmp(key, "threads")) {
+			ok = parse_array(l, "an array of threads", parse_thread);
+		} else if (!strcmp(key, "goroutines")) {
+			ok = parse_array(l, "an array of goroutines", parse_goroutine);
+		} else if (!strcmp(key, "groups")) {
+			ok = parse_array(l, "an array of groups", parse_group);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (jp_peek(p) != -1)
+		return jp_fail(p, "unexpected data after the report");
+	return true;
+}
+
+static int cmp_goroutine(const void *a, const void *b)
+{
+	const struct snap_goroutine *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Groups carry what the per-item records leave out (the blocking call,
+ * and goroutines' wait sites): give it back to each member. */
+static void apply_group(struct snapshot *snap, const struct group_ref *g)
+{
+	for (size_t k = 0; k < g->n; k++) {
+		struct frame *frames;
+		size_t nframes;
+		int *site, *call;
+		if (g->goroutines) {
+			struct snap_goroutine key = {.id = g->members[k]};
+			struct snap_goroutine *go = bsearch(&key, snap->goroutines, snap->ngoroutines, sizeof(key), cmp_goroutine);
+			if (!go)
+				continue;
+			frames = go->frames, nframes = go->nframes, site = &go->wait_site, call = &go->blocking_call;
+		} else {
+			size_t lo = 0, hi = snap->nthreads;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (snap->threads[mid].tid < g->members[k])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo == snap->nthreads || snap->threads[lo].tid != g->members[k])
+				continue;
+			struct snap_thread *t = &snap->threads[lo];
+			frames = t->frames, nframes = t->nframes, site = &t->wait_site, call = &t->blocking_call;
+		}
+		int s = site_index(frames, nframes, &g->site, *site);
+		if (s != *site) {
+			*site = s;
+			*call = s > 0 ? s - 1 : -1;
+		}
+		if (g->blocking_given)
+			*call = blocking_index(frames, *site, g->blocking);
+	}
+}
+
+static void origin_free(void *p)
+{
+	struct snapshot_json_origin *o = p;
+	if (!o)
+		return;
+	free(o->path);
+	free(o->source);
+	free(o->mode);
+	free(o);
+}
+
+const struct snapshot_json_origin *snapshot_json_origin(const struct snapshot *snap)
+{
+	return snap && snap->input_free == origin_free ? snap->input_state : NULL;
+}
+
+struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t len, struct snapshot **ret)
+{
+	*ret = NULL;
+	struct loader l;
+	memset(&l, 0, sizeof(l));
+	l.p.name = name;
+	l.p.s = (const unsigned char *)buf;
+	l.p.len = len;
+	l.snap = snapshot_create(SNAP_SAVED);
+	l.snap->mode = SNAP_MODE_SAVED;
+	l.origin = xcalloc(1, sizeof(*l.origin));
+	l.origin->path = xstrdup(name);
+	l.snap->input_state = l.origin;
+	l.snap->input_free = origin_free;
+
+	bool ok = parse_top(&l);
+	struct pu_error *err = l.p.err;
+	if (ok && !l.have_version)
+		err = pu_error_new(PU_EXIT_USAGE, "%s: not a pileup report (no \"pileup\": 1 at the top); give a report written by 'pileup --json'", name);
+	else if (ok && l.version != 1)
+		err = pu_error_new(PU_EXIT_USAGE, "%s: report format version %lld, but this pileup reads version 1; open it with a newer pileup",
+				   name, (long long)l.version);
+	if (!err) {
+		struct snapshot *snap = l.snap;
+		snapshot_sort(snap);
+		if (snap->ngoroutines)
+			qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
+		for (size_t i = 0; i < l.ngroups; i++)
+			apply_group(snap, &l.groups[i]);
+	}
+	for (size_t i = 0; i < l.ngroups; i++)
+		free(l.groups[i].members);
+	free(l.groups);
+	free(l.p.str);
+	if (err) {
+		snapshot_destroy(l.snap);
+		return err;
+	}
+	*ret = l.snap;
+	return NULL;
+}
+
+struct pu_error *snapshot_json_load(const char *path, struct snapshot **ret)
+{
+	*ret = NULL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return pu_error_new(PU_EXIT_USAGE, "cannot open %s: %s; check the path", path, strerror(errno));
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		xgrow(&buf, &cap, len + 65536, 1);
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+		if (len > JP_MAX_FILE) {
+			fclose(f);
+			free(buf);
+			return pu_error_new(PU_EXIT_USAGE, "%s: larger than %zu MiB; is it a pileup report?", path, JP_MAX_FILE >> 20);
+		}
+	}
+	int e = ferror(f) ? errno : 0;
+	fclose(f);
+	if (e) {
+		free(buf);
+		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s", path, strerror(e));
+	}
+	struct pu_error *err = snapshot_json_parse(path, buf, len, ret);
+	free(buf);
+	return err;
+}

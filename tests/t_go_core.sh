@@ -1,0 +1,72 @@
+#!/bin/bash
+# Go programs, cores: GOTRACEBACK=crash and SIGQUIT make the runtime print
+# every goroutine (all frames, system goroutines included) and dump core;
+# pileup's report on that core matches the printed traceback goroutine by
+# goroutine (id, wait reason, locked, functions:lines, creator), for the
+# plain and the stripped build, and the group counts are the fixture's.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/helpers/go_oracle.sh"
+
+if [ "$(cat /proc/sys/kernel/core_pattern)" != core ]; then
+	echo "ok - # SKIP core_pattern is '$(cat /proc/sys/kernel/core_pattern)', not 'core': no core in the cwd"
+	finish
+	exit
+fi
+
+ARGS=(-first-error 4 -producers 3 -for-select 2 -mutex 5 -waitgroup 3 -recv 4 -select-case 2 -http 3 -locked 1)
+
+for build in go-leaks go-leaks-stripped; do
+	[ -x "$FIX/$build" ] || { check "$build: fixture built (make -C fixtures)" false; continue; }
+	dir=$TMP/core-$build
+	mkdir -p "$dir"
+	(
+		cd "$dir" || exit 1
+		ulimit -c unlimited
+		GOTRACEBACK=crash exec "$FIX/$build" "${ARGS[@]}" >out.txt 2>err.txt
+	) &
+	runner=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^ready ' "$dir/out.txt" 2>/dev/null && break
+		sleep 0.05
+	done
+	pid=$(awk '/^ready/ {print $2}' "$dir/out.txt")
+	check "$build: fixture ready" test -n "$pid"
+	[ -n "$pid" ] || continue
+	kill -QUIT "$pid"
+	{ wait "$runner"; } 2>/dev/null
+	check "$build: the runtime dumped core" test -s "$dir/core"
+	check "$build: and printed its goroutines" grep -q "^goroutine 1 \[" "$dir/err.txt"
+	J=$dir/core.json
+	"$PILEUP" --json "$dir/core" "$FIX/$build" >"$J"
+	rc=$?
+	check "$build core: report written (exit $rc)" test "$rc" -le 1
+	expect_eq "$build core: source, Go version, module" "core $(go version | awk '{print $3}') example.com/pileup/leaks" \
+		"$(jq -r '"\(.target.source) \(.target.go_version) \(.target.go_module)"' "$J")"
+	expect_eq "$build core: no goroutine incomplete" "" "$(jq -r '.goroutines[] | select(.error) | "\(.id): \(.error)"' "$J")"
+	go_dump_norm "$dir/err.txt" 0 | sort -n >"$dir/go.txt"
+	pileup_go_norm "$J" 2 | sort -n >"$dir/pl.txt"
+	check "$build core: the traceback lists goroutines" test "$(wc -l <"$dir/go.txt")" -gt 30
+	expect_eq "$build core: every goroutine matches the crash traceback (all frames, system goroutines)" \
+		"" "$(diff "$dir/go.txt" "$dir/pl.txt")"
+	go_groups_match "$build core: group counts are what the fixture created" "$J" "$dir/out.txt"
+	expect_eq "$build core: the OS threads are listed" "$(grep -c '^SIGQUIT: quit' "$dir/err.txt")" "$(jq '.threads | length' "$J")"
+	# Each thread (M) that handled SIGQUIT printed the system stack it
+	# was interrupted on ("goroutine 0"): pileup's threads unwind through
+	# the signal handler (runtime.sigtramp) into that same stack.
+	awk '/^SIGQUIT: quit/ { want = 1; next }
+		want && /^goroutine 0 \[/ { grab = 1; frames = ""; next }
+		want && /^goroutine [0-9]+ \[/ { want = 0; next }
+		grab && (/^$/ || /^r[a-z0-9]+ +0x/) { print frames; grab = 0; want = 0; next }
+		grab && /^\t/ { l = $0; sub(/^\t/, "", l); sub(/ .*$/, "", l); k = split(l, a, ":"); frames = frames (frames == "" ? "" : ",") fn ":" a[k]; next }
+		grab { fn = $0; if (match(fn, /\([^()]*\)$/)) fn = substr(fn, 1, RSTART - 1); next }' "$dir/err.txt" | sort -u >"$dir/m.txt"
+	jq -r '.threads[] | [.frames[] | "\(.function):\(.line)"] as $f |
+		([$f | to_entries[] | select(.value | startswith("runtime.sigtramp:")) | .key] | last) as $i |
+		if $i == null then empty else ($f[$i + 1:] | join(",")) end' "$J" | sort -u >"$dir/t.txt"
+	check "$build core: the runtime printed system stacks" test -s "$dir/m.txt"
+	expect_eq "$build core: every system stack the runtime printed is a thread's, past its signal handler" "" \
+		"$(comm -23 "$dir/m.txt" "$dir/t.txt")"
+	expect_eq "$build core: Go threads complete" "" "$(jq -r '.threads[] | select(.error) | "\(.tid): \(.error)"' "$J")"
+	rm -f "$dir/core"
+done
+
+finish
