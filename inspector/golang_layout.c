@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char golayout_table_versions[] = "go1.19.x";
 
@@ -595,7 +596,14 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		allgs += b->bias;
 	else
 		allgs = find_allgs(l, b, t, snap);
-	if (!allgs || !check_allgs(l, snap, allgs)) {
+	/* A live program may be growing allgs while we read its three words:
+	 * a torn read looks invalid, so look again a few times. */
+	bool allgs_ok = allgs && check_allgs(l, snap, allgs);
+	for (int i = 0; allgs && !allgs_ok && snap->source == SNAP_LIVE && i < 20; i++) {
+		usleep(2000);
+		allgs_ok = check_allgs(l, snap, allgs);
+	}
+	if (!allgs_ok) {
 		*why = xasprintf("%s: the goroutine list (runtime.allgs) was not found or does not look like one; "
 				 "goroutines are not listed", b->name);
 		goto fail;
