@@ -66,6 +66,14 @@ void json_write_escaped(FILE *f, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', f);
 	while (*p) {
+		/* Plain printable ASCII needs no escaping: write runs at once. */
+		const unsigned char *run = p;
+		while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			fwrite(run, 1, (size_t)(p - run), f);
+		if (!*p)
+			break;
 		size_t n = utf8_seq_len(p);
 		unsigned char c = *p;
 		if (c == '"' || c == '\\') {
