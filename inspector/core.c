@@ -1,4 +1,6 @@
 #include "core.h"
+#include "proc.h"
+#include "bytes.h"
 
 #include <elf.h>
 #include <elfutils/libdwelf.h>
@@ -131,27 +133,6 @@ static void core_free(void *p)
 	free(c);
 }
 
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint16_t rd16(const unsigned char *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return v;
-}
-
 /* --- memory ---------------------------------------------------------------- */
 
 /* The segment holding addr, or NULL (segments are sorted by vaddr). */
@@ -267,19 +248,6 @@ static size_t mem_build_id(const struct core *c, uint64_t base, unsigned char *o
 	return n;
 }
 
-static int open_regular(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The build-id of an ELF file: its length, 0 if it has none, -1 if the
  * file is not ELF. */
 static int file_build_id(int fd, unsigned char *out)
@@ -315,7 +283,7 @@ enum verdict { V_MISSING, V_NOT_ELF, V_MATCH, V_UNVERIFIED, V_MISMATCH };
 /* Opens path and compares its build-id with the module's; *fbid gets the file's. */
 static enum verdict check_file(const struct core_module *m, const char *path, unsigned char *fbid, int *fbidlen)
 {
-	int fd = open_regular(path);
+	int fd = file_open_regular(path);
 	if (fd < 0)
 		return V_MISSING;
 	*fbidlen = file_build_id(fd, fbid);
@@ -529,7 +497,7 @@ static int core_open_module(struct snapshot *snap, const char *name, uint64_t ba
 	if (m) {
 		if (!m->open_path)
 			return -1;
-		int fd = open_regular(m->open_path);
+		int fd = file_open_regular(m->open_path);
 		if (fd >= 0)
 			*path = xstrdup(m->open_path);
 		return fd;
@@ -547,7 +515,7 @@ static int core_open_module(struct snapshot *snap, const char *name, uint64_t ba
 		free(local);
 		return -1;
 	}
-	int fd = open_regular(local);
+	int fd = file_open_regular(local);
 	if (fd >= 0)
 		*path = local;
 	else
@@ -1137,7 +1105,7 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 		exe_is_module |= c->mods[i].is_exe;
 	if (o->exe && !exe_is_module) {
 		/* The core does not say where the program was: take the user's word. */
-		int fd2 = open_regular(o->exe);
+		int fd2 = file_open_regular(o->exe);
 		if (fd2 < 0)
 			snapshot_warn(snap, "%s: %s", o->exe, strerror(errno));
 		else

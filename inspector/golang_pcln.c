@@ -1,21 +1,8 @@
 #include "golang_pcln.h"
+#include "bytes.h"
 #include "error.h"
 
 #include <string.h>
-
-static uint32_t rd32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 bool gopcln_init(struct gopcln *t, const struct gobin *b, char **why)
 {

@@ -43,6 +43,19 @@ static ssize_t read_at(int dirfd, const char *path, char *buf, size_t size)
 	return (ssize_t)len;
 }
 
+int file_open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 ssize_t proc_read_file(const char *path, char *buf, size_t size)
 {
 	return read_at(AT_FDCWD, path, buf, size);

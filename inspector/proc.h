@@ -10,6 +10,10 @@
 #include "error.h"
 #include "snapshot.h"
 
+/* Opens a regular file read-only (not a device, FIFO or directory, which
+ * could block or mislead); -1 otherwise.  For the target's files. */
+int file_open_regular(const char *path);
+
 /* Reads a whole small /proc file into buf (NUL-terminated); returns length or -1. */
 ssize_t proc_read_file(const char *path, char *buf, size_t size);
 

@@ -1,4 +1,5 @@
 #include "unwind.h"
+#include "proc.h"
 #include "symbols.h"
 #include "tailcall.h"
 
@@ -55,19 +56,6 @@ static void unwinder_free(void *p)
 
 /* --- finding files as the target sees them ------------------------------- */
 
-static int open_regular(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
 {
@@ -94,14 +82,14 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		const struct snap_map *m = snapshot_find_map(snap, base);
 		if (m) {
 			char *mf = xasprintf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, snap->pid, m->start, m->end);
-			fd = open_regular(mf);
+			fd = file_open_regular(mf);
 			free(mf);
 		}
 	}
 	if (fd < 0)
-		fd = open_regular(rooted);
+		fd = file_open_regular(rooted);
 	if (fd < 0 && snap->root && snap->source != SNAP_LIVE)
-		fd = open_regular(clean);
+		fd = file_open_regular(clean);
 	/* Debug files are searched relative to the real path. */
 	if (access(rooted, F_OK) == 0) {
 		*file_name = rooted;
