@@ -1,4 +1,5 @@
 #include "golang_layout.h"
+#include "bytes.h"
 #include "error.h"
 
 #include <dwarf.h>
@@ -386,13 +387,6 @@ static bool read_wait_reasons(struct golayout *l, const struct gobin *b, const s
 
 /* --- globals without symbols ---------------------------------------------- */
 
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 /* runtime.firstmoduledata: starts with a pointer to the pclntab header,
  * then the funcnametab slice, which points into the pclntab. */
 static uint64_t find_moduledata(const struct gobin *b, const struct gopcln *t, const struct snapshot *snap)
@@ -459,13 +453,13 @@ static bool check_allgs(const struct golayout *l, const struct snapshot *snap, u
 	return snapshot_read_u64(snap, g0 + l->g_goid, &goid) && goid == 1;
 }
 
-/* A global structure that function fn reads or writes at two field
- * offsets: the address X with X+off1 and X+off2 both operands. */
-static uint64_t find_struct_by_fields(const struct gobin *b, const struct gopcln *t, const char *fn, uint32_t off1,
-				      uint32_t off2)
+/* The rip-relative addresses the code of runtime function fn refers to
+ * (at most max); 0 when the function is unknown or implausibly large. */
+static size_t function_rip_targets(const struct gobin *b, const struct gopcln *t, const char *fn, uint64_t *tg,
+				   size_t max)
 {
 	struct gofunc f;
-	if (!off1 || !off2 || !gopcln_lookup(t, fn, &f))
+	if (!gopcln_lookup(t, fn, &f))
 		return 0;
 	uint64_t end = gopcln_func_end(t, &f);
 	if (end <= f.entry || end - f.entry > 65536)
@@ -473,8 +467,16 @@ static uint64_t find_struct_by_fields(const struct gobin *b, const struct gopcln
 	const unsigned char *code = gobin_file_ptr(b, f.entry, (size_t)(end - f.entry));
 	if (!code)
 		return 0;
+	return rip_targets(code, (size_t)(end - f.entry), f.entry, tg, max);
+}
+
+/* A global structure that function fn reads or writes at two field
+ * offsets: the address X with X+off1 and X+off2 both operands. */
+static uint64_t find_struct_by_fields(const struct gobin *b, const struct gopcln *t, const char *fn, uint32_t off1,
+				      uint32_t off2)
+{
 	uint64_t tg[1024];
-	size_t n = rip_targets(code, (size_t)(end - f.entry), f.entry, tg, 1024);
+	size_t n = off1 && off2 ? function_rip_targets(b, t, fn, tg, 1024) : 0;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t x = tg[i] - off1;
 		if (tg[i] >= off1 && gobin_in_data(b, x) && has(tg, n, x + off2))
@@ -486,17 +488,8 @@ static uint64_t find_struct_by_fields(const struct gobin *b, const struct gopcln
 static uint64_t find_allgs(const struct golayout *l, const struct gobin *b, const struct gopcln *t,
 			   const struct snapshot *snap)
 {
-	struct gofunc f;
-	if (!gopcln_lookup(t, "runtime.allgadd", &f))
-		return 0;
-	uint64_t end = gopcln_func_end(t, &f);
-	if (end <= f.entry || end - f.entry > 65536)
-		return 0;
-	const unsigned char *code = gobin_file_ptr(b, f.entry, (size_t)(end - f.entry));
-	if (!code)
-		return 0;
 	uint64_t tg[256];
-	size_t n = rip_targets(code, (size_t)(end - f.entry), f.entry, tg, 256);
+	size_t n = function_rip_targets(b, t, "runtime.allgadd", tg, 256);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t x = tg[i];
 		if (!gobin_in_data(b, x) || !has(tg, n, x + 8) || !has(tg, n, x + 16))
