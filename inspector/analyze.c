@@ -1,6 +1,7 @@
 #include "analyze.h"
 #include "classify.h"
 #include "golang.h"
+#include "snapshot_json.h"
 
 #include <string.h>
 #include <time.h>
@@ -19,7 +20,7 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 	struct report *r = &a->report;
 	r->snap = snap;
 	r->dominant_pct = o->dominant_pct;
-	r->build_id = unwind_build_id;
+	r->build_id = snap->source == SNAP_SAVED ? snapshot_json_build_id : unwind_build_id;
 	if (snap->source != SNAP_SAVED) {
 		struct pu_error *err = unwind_snapshot(snap, &o->unwind, &r->unwind);
 		if (err)

@@ -422,6 +422,8 @@ struct loader {
 
 #define KEYSZ 32
 
+static void add_build_id(struct loader *l, const char *module, const char *bid);
+
 static const char *intern(struct loader *l, const char *s)
 {
 	return strpool_intern(l->snap->strings, s);
@@ -462,6 +464,7 @@ static bool parse_frame(struct loader *l, struct frame *f)
 	struct jp *p = &l->p;
 	size_t n = 0;
 	char key[KEYSZ];
+	const char *bid = NULL;
 	bool ok;
 	memset(f, 0, sizeof(*f));
 	if (!jp_begin(p, '{', "a frame object"))
@@ -485,11 +488,16 @@ static bool parse_frame(struct loader *l, struct frame *f)
 			ok = jp_bool(p, "library", &f->library);
 		else if (!strcmp(key, "tail_call"))
 			ok = jp_bool(p, "tail_call", &f->tail_call);
+		else if (!strcmp(key, "wrapper"))
+			ok = jp_bool(p, "wrapper", &f->wrapper);
+		else if (!strcmp(key, "build_id"))
+			ok = str_field(l, "build_id", &bid);
 		else
 			ok = jp_skip(p);
 		if (!ok)
 			return false;
 	}
+	add_build_id(l, f->module, bid);
 	return !p->err;
 }
 
@@ -799,6 +807,7 @@ static bool parse_target(struct loader *l)
 	char key[KEYSZ], k2[KEYSZ];
 	bool ok;
 	int64_t v;
+	const char *exe_build_id = NULL;
 	if (!jp_begin(p, '{', "the \"target\" object"))
 		return false;
 	while (jp_object_next(p, &n, key, sizeof(key))) {
@@ -813,6 +822,10 @@ static bool parse_target(struct loader *l)
 			ok = dup_field(l, "core", &snap->core_path);
 		} else if (!strcmp(key, "go_version")) {
 			ok = dup_field(l, "go_version", &snap->go_version);
+		} else if (!strcmp(key, "go_module")) {
+			ok = dup_field(l, "go_module", &snap->go_module);
+		} else if (!strcmp(key, "build_id")) {
+			ok = str_field(l, "build_id", &exe_build_id);
 		} else if (!strcmp(key, "warnings")) {
 			m = 0;
 			ok = jp_begin(p, '[', "an array of warnings");
@@ -852,6 +865,8 @@ static bool parse_target(struct loader *l)
 		if (!ok)
 			return false;
 	}
+	if (snap->exe)
+		add_build_id(l, intern(l, snap->exe), exe_build_id);
 	return !p->err;
 }
 
@@ -979,6 +994,7 @@ static void origin_free(void *p)
 	struct snapshot_json_origin *o = p;
 	if (!o)
 		return;
+	free(o->build_ids);
 	free(o->path);
 	free(o->source);
 	free(o->mode);
@@ -988,6 +1004,32 @@ static void origin_free(void *p)
 const struct snapshot_json_origin *snapshot_json_origin(const struct snapshot *snap)
 {
 	return snap && snap->input_free == origin_free ? snap->input_state : NULL;
+}
+
+const char *snapshot_json_build_id(const struct snapshot *snap, const char *module)
+{
+	const struct snapshot_json_origin *o = snapshot_json_origin(snap);
+	if (!o || !module)
+		return NULL;
+	module = strpool_intern(snap->strings, module);
+	for (size_t i = 0; i < o->nbuild_ids; i++)
+		if (o->build_ids[i].module == module)
+			return o->build_ids[i].build_id;
+	return NULL;
+}
+
+/* Remembers the build-id a saved report gave for module (both interned). */
+static void add_build_id(struct loader *l, const char *module, const char *bid)
+{
+	struct snapshot_json_origin *o = l->origin;
+	if (!module || !bid)
+		return;
+	for (size_t i = 0; i < o->nbuild_ids; i++)
+		if (o->build_ids[i].module == module)
+			return;
+	xgrow(&o->build_ids, &o->cap_build_ids, o->nbuild_ids + 1, sizeof(*o->build_ids));
+	o->build_ids[o->nbuild_ids].module = module;
+	o->build_ids[o->nbuild_ids++].build_id = bid;
 }
 
 struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t len, struct snapshot **ret)

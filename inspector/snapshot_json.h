@@ -22,6 +22,10 @@ struct snapshot_json_origin {
 	char *path;   /* the file read */
 	char *source; /* "live", "core", ... as saved, or NULL */
 	char *mode;   /* capture mode as saved ("nonstop", ...), or NULL */
+	struct {
+		const char *module, *build_id; /* interned in the snapshot */
+	} *build_ids;
+	size_t nbuild_ids, cap_build_ids;
 };
 
 struct pu_error *snapshot_json_load(const char *path, struct snapshot **ret);
@@ -29,5 +33,8 @@ struct pu_error *snapshot_json_load(const char *path, struct snapshot **ret);
 struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t len, struct snapshot **ret);
 /* The origin of a snapshot made by this module, NULL for other snapshots. */
 const struct snapshot_json_origin *snapshot_json_origin(const struct snapshot *snap);
+/* The build-id the saved report gave for module (target.build_id for the
+ * executable, frames' build_id for the rest), or NULL. */
+const char *snapshot_json_build_id(const struct snapshot *snap, const char *module);
 
 #endif
