@@ -61,10 +61,13 @@ build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 fixtures:
 	$(MAKE) -C fixtures
 
-TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname
+TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat
 
 tests/helpers/%: tests/helpers/%.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+tests/helpers/pngstat: tests/helpers/pngstat.c
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lz
 
 check: pileup pileup-asan fixtures $(TEST_HELPERS)
 	@scripts/deps.sh test

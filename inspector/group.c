@@ -165,6 +165,31 @@ static void build(struct grouping *gr, const struct snapshot *snap, enum group_b
 	free(t.slot);
 }
 
+static unsigned long long hash_str(unsigned long long h, const char *s)
+{
+	if (!s)
+		return pu_hash_bytes(h, "", 1) * 31;
+	return pu_hash_bytes(h, s, strlen(s) + 1);
+}
+
+unsigned long long group_stack_key(const struct group *g)
+{
+	unsigned long long h = hash_str(PU_HASH_INIT, g->kind == GROUP_THREADS ? "thread" : "goroutine");
+	h = hash_str(h, g->wait);
+	for (size_t i = 0; i < g->nframes; i++) {
+		const struct frame *f = &g->frames[i];
+		if (f->function) {
+			h = hash_str(h, f->function);
+			h = hash_str(h, f->file);
+			h = pu_hash_bytes(h, &f->line, sizeof(f->line));
+		} else {
+			h = hash_str(h, f->module);
+			h = pu_hash_bytes(h, &f->offset, sizeof(f->offset));
+		}
+	}
+	return pu_hash_bytes(h, &g->nframes, sizeof(g->nframes));
+}
+
 unsigned long long group_site_key(const struct group *g)
 {
 	unsigned long long h = PU_HASH_INIT;

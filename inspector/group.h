@@ -43,7 +43,11 @@ void grouping_destroy(struct grouping *g);
 int64_t group_member_id(const struct snapshot *snap, const struct group *g, size_t i);
 /* Formats sorted ids as ranges "1201-1240,1300" into a malloc'd string. */
 char *group_format_ranges(const int64_t *ids, size_t n);
-/* Stable key of a group's wait site and wait, for matching across snapshots. */
+/* Stable keys, for matching groups across snapshots (of the same program,
+ * or of its saved reports): of a group's wait site and wait, and of its
+ * kind, wait and whole stack (functions, files and lines; module and
+ * offset where there is no symbol). */
 unsigned long long group_site_key(const struct group *g);
+unsigned long long group_stack_key(const struct group *g);
 
 #endif

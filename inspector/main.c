@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "analyze.h"
+#include "compare.h"
 #include "error.h"
+#include "failif.h"
 #include "gcore.h"
 #include "report.h"
 #include "sanitize.h"
@@ -34,6 +37,8 @@ static const char usage_text[] =
 "    pileup [OPTIONS] --core CORE [-e EXE]\n"
 "    pileup [OPTIONS] --coredump [PID|latest]\n"
 "    pileup --gcore PID -o FILE [--stop-all]\n"
+"    pileup --watch SECONDS [--count N] [OPTIONS] PID\n"
+"    pileup diff [OPTIONS] BEFORE.json AFTER.json\n"
 "\n"
 "DESCRIPTION\n"
 "    pileup reads every thread of a running process, unwinds its stack with\n"
@@ -62,6 +67,16 @@ static const char usage_text[] =
 "        --text             plain text report (the default otherwise)\n"
 "        --json             JSON report, format version 1 (see README); a saved\n"
 "                           report can be opened again: pileup FILE.json\n"
+"        --folded           folded stacks, one line per distinct stack: its\n"
+"                           frames outermost first, joined by ';', the wait as\n"
+"                           the leaf ([condvar], [chan send]), a space and the\n"
+"                           count; threads and goroutines. For flamegraph.pl,\n"
+"                           inferno and speedscope\n"
+"        --svg FILE         also draw the stacks to FILE as an SVG icicle graph\n"
+"                           for a web browser: root at the top, waits at the\n"
+"                           bottom, widths by count, dominant wait sites in\n"
+"                           red, a tooltip per frame; the report is printed\n"
+"                           (or browsed) as usual\n"
 "    -o, --output FILE      write the report to FILE instead of stdout\n"
 "        --stop-all         consistent snapshot: stop every thread, copy its\n"
 "                           registers and stack, and resume all of them before\n"
@@ -89,6 +104,12 @@ static const char usage_text[] =
 "        --gcore PID        write a core of the running process PID to the\n"
 "                           file named by -o, and nothing else (see WRITING A\n"
 "                           CORE for what it costs the process)\n"
+"        --watch SECONDS    capture every SECONDS and compare (see WATCHING A\n"
+"                           LEAK GROW); until --count captures or Ctrl-C\n"
+"        --count N          with --watch: stop after N captures\n"
+"        --fail-if COND     exit with status 3 when COND holds, after the normal\n"
+"                           output, saying why on stderr (see CHECKS); may be\n"
+"                           given several times\n"
 "    -h, --help             this text\n"
 "    -V, --version          the version\n"
 "\n"
@@ -137,6 +158,36 @@ static const char usage_text[] =
 "    memory is consistent, but blocked epoll_wait, sigtimedwait and semop\n"
 "    calls return EINTR to the program, as with gdb's gcore.\n"
 "\n"
+"WATCHING A LEAK GROW (--watch, diff)\n"
+"    A leak shows as a group that keeps growing. --watch SECONDS captures the\n"
+"    process every SECONDS (each capture as without --watch, so by default no\n"
+"    blocked call is interrupted) and matches each group, by its wait and its\n"
+"    whole stack, with the same group in the captures before. For each group\n"
+"    it shows its count in the first capture and now, the last counts, and\n"
+"    its growth per minute (now minus first, over the minutes between them).\n"
+"    A group that grew from every capture to the next is a leak suspect,\n"
+"    marked LEAK?. On a terminal the table is redrawn in place; otherwise one\n"
+"    block is appended per capture. Watching ends after --count captures or\n"
+"    at Ctrl-C (SIGINT, SIGTERM, SIGHUP; the target is left running) and then\n"
+"    lists the leak suspects; with --json it prints one JSON object with every\n"
+"    group's counts instead (see README).\n"
+"\n"
+"    pileup diff BEFORE AFTER compares two snapshots saved with --json (or\n"
+"    two cores) of the same program: every group with its count before and\n"
+"    after and the difference, including groups that appeared or vanished;\n"
+"    --json gives {\"groups\": [{..., \"before\": N, \"after\": M, \"delta\": D}]}.\n"
+"    Snapshots of different programs (by build-id, else by path) are refused.\n"
+"\n"
+"CHECKS (--fail-if)\n"
+"    threads>N       more than N threads\n"
+"    goroutines>N    more than N goroutines\n"
+"    group>N         a group of identical stacks holds more than N threads\n"
+"                    or goroutines\n"
+"    dominant        some wait site is dominant (see --dominant)\n"
+"    growth>N/min    with --watch or diff: some group grew by more than N per\n"
+"                    minute from the first capture to the last\n"
+"    '>=' works too. Levels are checked on the last capture.\n"
+"\n"
 "EXIT STATUS\n"
 "    0  the report is complete\n"
 "    1  the report was printed, but some threads could not be fully unwound\n"
@@ -144,16 +195,22 @@ static const char usage_text[] =
 "       missing or different program; warnings say which)\n"
 "    2  usage error, or the target could not be inspected (one line says why\n"
 "       and what to do)\n"
+"    3  a --fail-if condition holds\n"
 "\n"
 "EXAMPLES\n"
 "    pileup $(pidof myserver)\n"
 "    pileup --json -o hang.json 1234\n"
+"    pileup --svg hang.svg 1234\n"
+"    pileup --folded 1234 | flamegraph.pl >hang.svg\n"
 "    pileup --stop-all --frames 12 1234\n"
 "    pileup core.1234 /usr/bin/myserver\n"
 "    pileup --coredump latest\n"
-"    pileup --gcore 1234 -o myserver.core && pileup myserver.core\n";
+"    pileup --gcore 1234 -o myserver.core && pileup myserver.core\n"
+"    pileup --watch 10 --count 7 --fail-if 'growth>5/min' 1234\n"
+"    pileup diff --json monday.json tuesday.json\n"
+"    pileup --json --fail-if 'goroutines>10000' --fail-if dominant 1234\n";
 
-enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSON, FMT_TUI };
+enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSON, FMT_TUI, FMT_FOLDED };
 
 struct options {
 	struct target_opts target;
@@ -162,13 +219,29 @@ struct options {
 	struct analyze_opts analyze;
 	size_t max_frames;
 	const char *gcore; /* --gcore PID: write a core to output */
+	const char *svg;   /* --svg FILE: also draw the graph there */
+	double watch;      /* --watch SECONDS, 0 none */
+	size_t count;      /* --count N */
+	bool diff;         /* pileup diff A B */
+	const char *diff_files[2];
+	struct fail_cond fail_if[16];
+	size_t nfail_if;
 };
+
+static volatile sig_atomic_t watching, watch_stop;
 
 static void on_signal(int sig)
 {
 	if (target_capturing) {
 		/* The capture loop sees this, detaches every thread and stops. */
 		capture_live_abort = 1;
+		watch_stop = 1;
+		return;
+	}
+	if (watching && !watch_stop) {
+		/* --watch ends after this capture, with its summary; a second
+		 * signal ends it at once (no thread is stopped here). */
+		watch_stop = 1;
 		return;
 	}
 	signal(sig, SIG_DFL);
@@ -218,6 +291,15 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 {
 	struct target_opts *t = &o->target;
 	pid_t pid;
+	if (o->diff) {
+		if (npos != 2 || pid_arg || core_arg || coredump || o->gcore)
+			return pu_error_new(PU_EXIT_USAGE, "diff compares two saved snapshots: 'pileup diff BEFORE.json AFTER.json'");
+		if (o->watch || t->capture.stop_all || t->capture.never_stop || t->exe || t->sysroot)
+			return pu_error_new(PU_EXIT_USAGE, "diff reads two saved snapshots; --watch, --stop-all, --no-stop, -e and --sysroot do not apply");
+		o->diff_files[0] = pos[0];
+		o->diff_files[1] = pos[1];
+		return NULL;
+	}
 	if (o->gcore) {
 		struct pu_error *err = target_parse_pid(o->gcore, &pid);
 		if (err)
@@ -226,10 +308,14 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 			return pu_error_new(PU_EXIT_USAGE, "--gcore PID writes a core of that process: give no other target (see --help)");
 		if (!o->output)
 			return pu_error_new(PU_EXIT_USAGE, "--gcore needs -o FILE: where to write the core");
+		if (o->watch || o->nfail_if)
+			return pu_error_new(PU_EXIT_USAGE, "--gcore only writes a core; --watch and --fail-if are for reports");
 		if (t->exe || t->sysroot)
 			return pu_error_new(PU_EXIT_USAGE, "-e and --sysroot are for reading a core, not for --gcore");
 		return NULL;
 	}
+	if (coredump && o->watch)
+		return pu_error_new(PU_EXIT_USAGE, "--watch captures a running process again and again: give a process ID");
 	if (coredump) {
 		if (pid_arg || core_arg || npos > 1 || (npos && coredump_arg))
 			return pu_error_new(PU_EXIT_USAGE, "--coredump takes one process ID or 'latest', and no other target (see --help)");
@@ -260,6 +346,8 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 			}
 		}
 	}
+	if ((t->file || coredump) && o->watch)
+		return pu_error_new(PU_EXIT_USAGE, "--watch captures a running process again and again: give a process ID (to compare saved snapshots, use 'pileup diff A.json B.json')");
 	if (t->file) {
 		if (t->capture.stop_all || t->capture.never_stop)
 			return pu_error_new(PU_EXIT_USAGE, "%s is for a running process; a core is already a snapshot",
@@ -271,13 +359,16 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 	if (!pid_arg)
 		return pu_error_new(PU_EXIT_USAGE, "no target: give a process ID, e.g. 'pileup $(pidof myserver)', or a core file (see --help)");
 	t->pid = pid_arg;
+	if (o->count && !o->watch)
+		return pu_error_new(PU_EXIT_USAGE, "--count N goes with --watch SECONDS");
 	return target_parse_pid(pid_arg, &pid);
 }
 
-static struct pu_error *parse_args(int argc, char **argv, struct options *o)
+static struct pu_error *parse_args(int argc, char **argv, bool diff, struct options *o)
 {
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES,
-	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE };
+	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
+	       OPT_FOLDED, OPT_SVG };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -296,11 +387,17 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{"coredump", optional_argument, NULL, OPT_COREDUMP},
 		{"gcore", required_argument, NULL, OPT_GCORE},
+		{"folded", no_argument, NULL, OPT_FOLDED},
+		{"svg", required_argument, NULL, OPT_SVG},
+		{"watch", required_argument, NULL, OPT_WATCH},
+		{"count", required_argument, NULL, OPT_COUNT},
+		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
 	memset(o, 0, sizeof(*o));
+	o->diff = diff;
 	o->analyze.dominant_pct = 20;
 	const char *pid_arg = NULL, *core_arg = NULL, *coredump_arg = NULL;
 	bool coredump = false;
@@ -323,6 +420,8 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 		case OPT_TEXT: o->format = FMT_TEXT; break;
 		case OPT_JSON: o->format = FMT_JSON; break;
 		case OPT_TUI: o->format = FMT_TUI; break;
+		case OPT_FOLDED: o->format = FMT_FOLDED; break;
+		case OPT_SVG: o->svg = optarg; break;
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
@@ -340,6 +439,23 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 				return err;
 			o->max_frames = (size_t)v;
 			break;
+		case OPT_WATCH:
+			if ((err = parse_number("--watch", optarg, 0.1, 86400, &o->watch)))
+				return err;
+			break;
+		case OPT_COUNT:
+			if ((err = parse_number("--count", optarg, 1, 1000000, &v)))
+				return err;
+			if (v != (double)(size_t)v)
+				return pu_error_new(PU_EXIT_USAGE, "--count needs a whole number of captures, not '%s'", optarg);
+			o->count = (size_t)v;
+			break;
+		case OPT_FAIL_IF:
+			if (o->nfail_if == sizeof(o->fail_if) / sizeof(o->fail_if[0]))
+				return pu_error_new(PU_EXIT_USAGE, "at most %zu --fail-if conditions", o->nfail_if);
+			if ((err = fail_if_parse(optarg, &o->fail_if[o->nfail_if++])))
+				return err;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
@@ -356,6 +472,20 @@ static struct pu_error *parse_args(int argc, char **argv, struct options *o)
 		return pu_error_new(PU_EXIT_USAGE, "--stop-all and --no-stop contradict each other; choose one");
 	if (o->format == FMT_TUI && o->output)
 		return pu_error_new(PU_EXIT_USAGE, "--tui browses on the terminal and -o writes a report to a file; choose one");
+	if (o->svg && o->gcore)
+		return pu_error_new(PU_EXIT_USAGE, "--gcore writes only a core; draw the graph from it later: pileup --svg FILE CORE");
+	if (o->svg && o->output && strcmp(o->svg, o->output) == 0)
+		return pu_error_new(PU_EXIT_USAGE, "--svg and -o name the same file, %s; give each its own", o->svg);
+	if ((o->svg || o->format == FMT_FOLDED) && (o->watch || o->diff))
+		return pu_error_new(PU_EXIT_USAGE, "%s draws one capture; %s compares captures (save them with --json, then draw each)",
+				    o->svg ? "--svg" : "--folded", o->diff ? "diff" : "--watch");
+	if (o->format == FMT_TUI && (o->watch || o->nfail_if || o->diff))
+		return pu_error_new(PU_EXIT_USAGE, "--tui is interactive; %s print%s a report", o->diff ? "diff" : o->watch ? "--watch" : "--fail-if",
+				    o->diff ? "s" : "");
+	for (size_t i = 0; i < o->nfail_if; i++)
+		if (o->fail_if[i].kind == FAIL_GROWTH && !o->watch && !o->diff)
+			return pu_error_new(PU_EXIT_USAGE, "--fail-if %s needs several captures: add --watch SECONDS, or compare two snapshots with diff",
+					    o->fail_if[i].text);
 	return parse_target(argc - optind, argv + optind, pid_arg, core_arg, coredump, coredump_arg, o);
 }
 
@@ -387,15 +517,228 @@ static int write_core(const struct options *o)
 	return gr.partial ? PU_EXIT_PARTIAL : PU_EXIT_OK;
 }
 
+static struct pu_error *open_output(const struct options *o, FILE **ret)
+{
+	*ret = stdout;
+	if (o->output && !(*ret = fopen(o->output, "w")))
+		return pu_error_new(PU_EXIT_USAGE, "cannot write %s: %s; choose a writable path for -o", o->output, strerror(errno));
+	return NULL;
+}
+
+static struct pu_error *close_output(FILE *out)
+{
+	if (fflush(out) != 0 || (out != stdout && fclose(out) != 0))
+		return pu_error_new(PU_EXIT_USAGE, "writing the report failed: %s", strerror(errno));
+	return NULL;
+}
+
+/* --fail-if: each condition that holds says so on stderr; any makes the
+ * status 3, unless the run already failed (2). */
+static int check_fail_if(const struct options *o, const struct report *r, const struct cmp *series, int code)
+{
+	bool hit = false;
+	for (size_t i = 0; i < o->nfail_if; i++)
+		hit |= fail_if_check(&o->fail_if[i], r, series, stderr);
+	return hit && code != PU_EXIT_USAGE ? PU_EXIT_FAIL_IF : code;
+}
+
+static void print_warnings(const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nwarnings; i++) {
+		fputs("pileup: warning: ", stderr);
+		sanitize_fputs(snap->warnings[i], stderr);
+		fputc('\n', stderr);
+	}
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Sleeps until t0_us + at_us on the monotonic clock, or a signal asks
+ * --watch to stop. */
+static void sleep_until(uint64_t t0_us, uint64_t at_us)
+{
+	uint64_t t = t0_us + at_us;
+	struct timespec ts = {(time_t)(t / 1000000u), (long)(t % 1000000u) * 1000};
+	while (!watch_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* --watch SECONDS [--count N] PID */
+static int run_watch(const struct options *o)
+{
+	FILE *out;
+	struct pu_error *err = open_output(o, &out);
+	if (err)
+		return fail(err);
+	struct compare_view v = {.watch = true, .interval_s = o->watch, .count = o->count};
+	bool in_place = o->format != FMT_JSON && isatty(fileno(out));
+	struct cmp *c = cmp_create();
+	bool partial = false;
+	watching = 1;
+	uint64_t t0 = mono_us();
+	for (size_t n = 0; (!o->count || n < o->count) && !watch_stop; n++) {
+		if (n) {
+			sleep_until(t0, (uint64_t)((double)n * o->watch * 1e6));
+			if (watch_stop)
+				break;
+		}
+		uint64_t at = mono_us() - t0;
+		struct snapshot *snap;
+		struct analysis a;
+		if ((err = target_open(&o->target, &snap)))
+			break;
+		if ((err = analyze_snapshot(snap, &o->analyze, &a))) {
+			snapshot_destroy(snap);
+			break;
+		}
+		partial |= snapshot_partial_threads(snap) || snap->nwarnings;
+		if (!c->npoints || snap->nwarnings)
+			print_warnings(snap);
+		cmp_add(c, snap, &a, at, NULL);
+		if (o->format == FMT_JSON)
+			continue;
+		if (in_place) {
+			struct winsize ws;
+			if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 && ws.ws_col > 20) {
+				v.width = ws.ws_col;
+				v.height = ws.ws_row - 1;
+			} else {
+				v.width = 80;
+				v.height = 24;
+			}
+		} else if (n) {
+			fputc('\n', out);
+		}
+		report_compare_text(out, c, &v);
+		fflush(out);
+	}
+	watching = 0;
+	if (err && watch_stop) {
+		/* Ctrl-C during a capture: it was abandoned, the target detached */
+		pu_error_free(err);
+		err = NULL;
+	}
+	if (!c->npoints) {
+		cmp_destroy(c);
+		if (out != stdout)
+			fclose(out);
+		return err ? fail(err) : PU_EXIT_OK;
+	}
+	if (o->format == FMT_JSON)
+		report_compare_json(out, c, &v);
+	else
+		report_compare_summary(out, c);
+	struct pu_error *werr = close_output(out);
+	int code = partial ? PU_EXIT_PARTIAL : PU_EXIT_OK;
+	if (err || werr) {
+		code = fail(err ? err : werr);
+		if (err && werr)
+			pu_error_free(werr);
+	}
+	code = check_fail_if(o, &c->last->a.report, c, code);
+	cmp_destroy(c);
+	return code;
+}
+
+static const char *exe_build_id(const struct report *r)
+{
+	return r->build_id && r->snap->exe ? r->build_id(r->snap, r->snap->exe) : NULL;
+}
+
+/* Refuses two snapshots of different programs: by build-id when both
+ * have one, else by the executable's path. */
+static struct pu_error *same_program(const struct options *o, const struct report *a, const struct report *b)
+{
+	const char *ba = exe_build_id(a), *bb = exe_build_id(b);
+	const char *ea = a->snap->exe ? a->snap->exe : "an unknown program";
+	const char *eb = b->snap->exe ? b->snap->exe : "an unknown program";
+	bool differ = ba && bb ? strcmp(ba, bb) != 0 : (a->snap->exe && b->snap->exe && strcmp(ea, eb) != 0);
+	if (!differ)
+		return NULL;
+	return pu_error_new(PU_EXIT_USAGE,
+			    "%s and %s are snapshots of different programs (%s, build-id %s; %s, build-id %s): diff compares two "
+			    "snapshots of the same program",
+			    o->diff_files[0], o->diff_files[1], ea, ba ? ba : "unknown", eb, bb ? bb : "unknown");
+}
+
+/* pileup diff BEFORE AFTER */
+static int run_diff(const struct options *o)
+{
+	struct snapshot *snap[2] = {NULL, NULL};
+	struct analysis a[2];
+	struct pu_error *err = NULL;
+	memset(a, 0, sizeof(a));
+	int k;
+	for (k = 0; k < 2 && !err; k++) {
+		struct target_opts t = o->target;
+		t.file = o->diff_files[k];
+		if (!(err = target_open(&t, &snap[k])) && (err = analyze_snapshot(snap[k], &o->analyze, &a[k]))) {
+			snapshot_destroy(snap[k]);
+			snap[k] = NULL;
+		}
+	}
+	if (!err)
+		err = same_program(o, &a[0].report, &a[1].report);
+	if (err) {
+		for (k = 0; k < 2; k++) {
+			analysis_deinit(&a[k]);
+			snapshot_destroy(snap[k]);
+		}
+		return fail(err);
+	}
+	bool partial = false;
+	for (k = 0; k < 2; k++) {
+		partial |= snapshot_partial_threads(snap[k]) || snap[k]->nwarnings;
+		print_warnings(snap[k]);
+	}
+	int64_t t0 = snap[0]->taken_at, t1 = snap[1]->taken_at;
+	uint64_t at = t0 > 0 && t1 > t0 ? (uint64_t)(t1 - t0) * 1000000u : 0;
+	struct cmp *c = cmp_create();
+	cmp_add(c, snap[0], &a[0], 0, o->diff_files[0]);
+	cmp_add(c, snap[1], &a[1], at, o->diff_files[1]);
+	struct compare_view v = {.watch = false};
+	int code = partial ? PU_EXIT_PARTIAL : PU_EXIT_OK;
+	for (size_t i = 0; i < o->nfail_if; i++)
+		if (o->fail_if[i].kind == FAIL_GROWTH && !at) {
+			cmp_destroy(c);
+			return fail(pu_error_new(PU_EXIT_USAGE, "--fail-if %s: the snapshots do not say when they were taken (taken_at), so there is no rate",
+						 o->fail_if[i].text));
+		}
+	FILE *out;
+	if ((err = open_output(o, &out))) {
+		cmp_destroy(c);
+		return fail(err);
+	}
+	if (o->format == FMT_JSON)
+		report_compare_json(out, c, &v);
+	else
+		report_compare_text(out, c, &v);
+	if ((err = close_output(out)))
+		code = fail(err);
+	code = check_fail_if(o, &c->last->a.report, c, code);
+	cmp_destroy(c);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct pu_error *err = parse_args(argc, argv, &o);
+	bool diff = argc > 1 && !strcmp(argv[1], "diff");
+	struct pu_error *err = parse_args(diff ? argc - 1 : argc, diff ? argv + 1 : argv, diff, &o);
 	if (err)
 		return fail(err);
 	install_signals();
 	if (o.gcore)
 		return write_core(&o);
+	if (o.diff)
+		return run_diff(&o);
+	if (o.watch)
+		return run_watch(&o);
 
 	struct snapshot *snap;
 	err = target_open(&o.target, &snap);
@@ -409,7 +752,13 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 	a.report.max_frames = o.max_frames;
-	if (o.format == FMT_TUI || (o.format == FMT_DEFAULT && !o.output && tui_wanted())) {
+	/* --svg: the graph first, so a bad path fails before any report */
+	if (o.svg && (err = report_svg_write(o.svg, &a.report))) {
+		analysis_deinit(&a);
+		snapshot_destroy(snap);
+		return fail(err);
+	}
+	if (o.format == FMT_TUI || (o.format == FMT_DEFAULT && !o.output && !o.nfail_if && tui_wanted())) {
 		/* The browser may capture again: it hands back the latest. */
 		struct tui_opts to = {&o.target, &o.analyze};
 		err = tui_run(&snap, &a, &to);
@@ -419,29 +768,25 @@ int main(int argc, char **argv)
 	}
 	struct report r = a.report;
 
-	FILE *out = stdout;
-	if (o.output && !(out = fopen(o.output, "w"))) {
-		err = pu_error_new(PU_EXIT_USAGE, "cannot write %s: %s; choose a writable path for -o", o.output, strerror(errno));
-	} else {
+	FILE *out;
+	if (!(err = open_output(&o, &out))) {
 		if (o.format == FMT_JSON)
 			report_json(out, &r);
+		else if (o.format == FMT_FOLDED)
+			report_folded(out, &r);
 		else
 			report_text(out, &r);
-		if (fflush(out) != 0 || (out != stdout && fclose(out) != 0))
-			err = pu_error_new(PU_EXIT_USAGE, "writing the report failed: %s", strerror(errno));
+		err = close_output(out);
 	}
 	/* Problems of the input: on stderr too, unless the text report (which
 	 * lists them) is on the terminal. */
 	if (!(o.format != FMT_JSON && !o.output && isatty(STDOUT_FILENO)))
-		for (size_t i = 0; i < snap->nwarnings; i++) {
-			fputs("pileup: warning: ", stderr);
-			sanitize_fputs(snap->warnings[i], stderr);
-			fputc('\n', stderr);
-		}
+		print_warnings(snap);
 	int code = snapshot_partial_threads(snap) || snap->nwarnings ? PU_EXIT_PARTIAL : PU_EXIT_OK;
+	if (err)
+		code = fail(err);
+	code = check_fail_if(&o, &r, NULL, code);
 	analysis_deinit(&a);
 	snapshot_destroy(snap);
-	if (err)
-		return fail(err);
 	return code;
 }

@@ -1,9 +1,11 @@
-/* report.h - the text and JSON reports, both read from one struct report. */
+/* report.h - the reports (text, JSON, folded stacks, SVG graph), all read
+ * from one struct report. */
 #ifndef PILEUP_REPORT_H
 #define PILEUP_REPORT_H
 
 #include <stdio.h>
 
+#include "error.h"
 #include "group.h"
 #include "snapshot.h"
 #include "unwind.h"
@@ -24,6 +26,29 @@ struct report {
 
 void report_text(FILE *f, const struct report *r);
 void report_json(FILE *f, const struct report *r);
+/* Folded stacks: one line per distinct stack, outermost frame first,
+ * frames joined by ';', the wait as the leaf ("[condvar]", "[chan send]"),
+ * a space and the count; goroutines and threads alike, identical lines
+ * merged, by count then text.  Read by flamegraph.pl, inferno, speedscope. */
+void report_folded(FILE *f, const struct report *r);
+/* An icicle graph of the same stacks as a standalone SVG: root at the top,
+ * threads and goroutines below it, widths by count, dominant wait sites
+ * highlighted, a tooltip per rectangle.  Always well-formed XML. */
+void report_svg(FILE *f, const struct report *r);
+/* report_svg into the file at path; a one-line error if it cannot. */
+struct pu_error *report_svg_write(const char *path, const struct report *r);
+/* A frame's name in folded stacks and the graph: the function, or
+ * "module+0xOFFSET" (in buf) without one.  Raw bytes from the target. */
+const char *report_frame_name(const struct frame *f, char *buf, size_t size);
+
+/* Pieces of the JSON report, for outputs that embed them (diff, watch):
+ * the "target" object, and the members of one group object (without its
+ * braces, so a caller can add its own). */
+struct json;
+/* Starts the top object: {"pileup": 1, "version": ... */
+void report_json_begin(struct json *j, FILE *f);
+void report_json_target(struct json *j, const struct report *r);
+void report_json_group_fields(struct json *j, const struct report *r, const struct group *g);
 
 /* "svc::worker_loop() at pool.cpp:33" style, sanitized, into buf. */
 const char *report_frame_site(const struct frame *f, char *buf, size_t size);

@@ -74,129 +74,144 @@ static void site_json(struct json *j, const struct frame *frames, int idx)
 	json_end_object(j);
 }
 
+void report_json_group_fields(struct json *j, const struct report *r, const struct group *g)
+{
+	json_key(j, "kind");
+	json_string(j, g->kind == GROUP_THREADS ? "thread" : "goroutine");
+	json_key(j, "count");
+	json_uint(j, g->count);
+	json_key(j, "share");
+	json_double(j, g->share);
+	json_key(j, "dominant");
+	json_bool(j, g->dominant);
+	json_key(j, "wait");
+	json_string(j, g->wait);
+	json_key(j, "wait_site");
+	site_json(j, g->frames, g->wait_site);
+	json_key(j, "blocking_call");
+	json_string(j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
+	if (g->crashed) {
+		json_key(j, "crashed");
+		json_bool(j, true);
+	}
+	if (g->wait_min_hi >= 0) {
+		json_key(j, "wait_minutes");
+		json_begin_array(j);
+		json_int(j, g->wait_min_lo);
+		json_int(j, g->wait_min_hi);
+		json_end_array(j);
+	}
+	if (g->kind == GROUP_GOROUTINES && g->count) {
+		/* where the group's goroutines were started (its first
+		 * member's creator) */
+		const struct snap_goroutine *go = &r->snap->goroutines[g->members[0]];
+		json_key(j, "created_by");
+		if (go->created_function) {
+			json_begin_object(j);
+			json_key(j, "function");
+			json_string(j, go->created_function);
+			json_key(j, "file");
+			json_string(j, go->created_file);
+			json_key(j, "line");
+			json_int(j, go->created_line);
+			json_end_object(j);
+		} else {
+			json_null(j);
+		}
+	}
+	json_key(j, "members");
+	json_begin_array(j);
+	for (size_t k = 0; k < g->count; k++)
+		json_int(j, group_member_id(r->snap, g, k));
+	json_end_array(j);
+	json_key(j, "frames");
+	frames_json(j, r, g->frames, g->nframes);
+}
+
 static void groups_json(struct json *j, const struct report *r, const struct grouping *gr)
 {
 	for (size_t i = 0; i < gr->ngroups; i++) {
-		const struct group *g = &gr->groups[i];
 		json_begin_object(j);
-		json_key(j, "kind");
-		json_string(j, g->kind == GROUP_THREADS ? "thread" : "goroutine");
-		json_key(j, "count");
-		json_uint(j, g->count);
-		json_key(j, "share");
-		json_double(j, g->share);
-		json_key(j, "dominant");
-		json_bool(j, g->dominant);
-		json_key(j, "wait");
-		json_string(j, g->wait);
-		json_key(j, "wait_site");
-		site_json(j, g->frames, g->wait_site);
-		json_key(j, "blocking_call");
-		json_string(j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
-		if (g->crashed) {
-			json_key(j, "crashed");
-			json_bool(j, true);
-		}
-		if (g->wait_min_hi >= 0) {
-			json_key(j, "wait_minutes");
-			json_begin_array(j);
-			json_int(j, g->wait_min_lo);
-			json_int(j, g->wait_min_hi);
-			json_end_array(j);
-		}
-		if (g->kind == GROUP_GOROUTINES && g->count) {
-			/* where the group's goroutines were started (its first
-			 * member's creator) */
-			const struct snap_goroutine *go = &r->snap->goroutines[g->members[0]];
-			json_key(j, "created_by");
-			if (go->created_function) {
-				json_begin_object(j);
-				json_key(j, "function");
-				json_string(j, go->created_function);
-				json_key(j, "file");
-				json_string(j, go->created_file);
-				json_key(j, "line");
-				json_int(j, go->created_line);
-				json_end_object(j);
-			} else {
-				json_null(j);
-			}
-		}
-		json_key(j, "members");
-		json_begin_array(j);
-		for (size_t k = 0; k < g->count; k++)
-			json_int(j, group_member_id(r->snap, g, k));
-		json_end_array(j);
-		json_key(j, "frames");
-		frames_json(j, r, g->frames, g->nframes);
+		report_json_group_fields(j, r, &gr->groups[i]);
 		json_end_object(j);
 	}
+}
+
+void report_json_target(struct json *j, const struct report *r)
+{
+	const struct snapshot *snap = r->snap;
+	json_begin_object(j);
+	json_key(j, "source");
+	json_string(j, snap->source == SNAP_LIVE ? "live" : snap->source == SNAP_CORE ? "core" : "saved");
+	json_key(j, "pid");
+	json_int(j, snap->pid);
+	json_key(j, "exe");
+	json_string(j, snap->exe);
+	const char *bid = r->build_id && snap->exe ? r->build_id(snap, snap->exe) : NULL;
+	if (bid) {
+		json_key(j, "build_id");
+		json_string(j, bid);
+	}
+	if (snap->core_path) {
+		json_key(j, "core");
+		json_string(j, snap->core_path);
+	}
+	json_key(j, "threads");
+	json_uint(j, snap->nthreads);
+	if (snap->go_version) {
+		json_key(j, "go_version");
+		json_string(j, snap->go_version);
+		json_key(j, "go_module");
+		json_string(j, snap->go_module);
+		json_key(j, "goroutines");
+		json_uint(j, snap->ngoroutines);
+	}
+	json_key(j, "taken_at");
+	json_int(j, snap->taken_at);
+	if (snap->have_crash) {
+		json_key(j, "crash");
+		json_begin_object(j);
+		json_key(j, "tid");
+		json_int(j, snap->crash_tid);
+		json_key(j, "signal");
+		json_int(j, snap->crash_signal);
+		const char *sig = sigabbrev_np(snap->crash_signal);
+		char signame[32];
+		snprintf(signame, sizeof(signame), "SIG%s", sig ? sig : "?");
+		json_key(j, "signal_name");
+		json_string(j, sig ? signame : NULL);
+		json_key(j, "address");
+		json_hex(j, snap->crash_addr);
+		json_end_object(j);
+	}
+	if (snap->nwarnings) {
+		json_key(j, "warnings");
+		json_begin_array(j);
+		for (size_t i = 0; i < snap->nwarnings; i++)
+			json_string(j, snap->warnings[i]);
+		json_end_array(j);
+	}
+	json_end_object(j);
+}
+
+void report_json_begin(struct json *j, FILE *f)
+{
+	json_init(j, f, false);
+	json_begin_object(j);
+	json_key(j, "pileup");
+	json_int(j, 1);
+	json_key(j, "version");
+	json_string(j, PILEUP_VERSION);
 }
 
 void report_json(FILE *f, const struct report *r)
 {
 	const struct snapshot *snap = r->snap;
 	struct json j;
-	json_init(&j, f, false);
-	json_begin_object(&j);
-	json_key(&j, "pileup");
-	json_int(&j, 1);
-	json_key(&j, "version");
-	json_string(&j, PILEUP_VERSION);
+	report_json_begin(&j, f);
 
 	json_key(&j, "target");
-	json_begin_object(&j);
-	json_key(&j, "source");
-	json_string(&j, snap->source == SNAP_LIVE ? "live" : snap->source == SNAP_CORE ? "core" : "saved");
-	json_key(&j, "pid");
-	json_int(&j, snap->pid);
-	json_key(&j, "exe");
-	json_string(&j, snap->exe);
-	const char *bid = r->build_id && snap->exe ? r->build_id(snap, snap->exe) : NULL;
-	if (bid) {
-		json_key(&j, "build_id");
-		json_string(&j, bid);
-	}
-	if (snap->core_path) {
-		json_key(&j, "core");
-		json_string(&j, snap->core_path);
-	}
-	json_key(&j, "threads");
-	json_uint(&j, snap->nthreads);
-	if (snap->go_version) {
-		json_key(&j, "go_version");
-		json_string(&j, snap->go_version);
-		json_key(&j, "go_module");
-		json_string(&j, snap->go_module);
-		json_key(&j, "goroutines");
-		json_uint(&j, snap->ngoroutines);
-	}
-	json_key(&j, "taken_at");
-	json_int(&j, snap->taken_at);
-	if (snap->have_crash) {
-		json_key(&j, "crash");
-		json_begin_object(&j);
-		json_key(&j, "tid");
-		json_int(&j, snap->crash_tid);
-		json_key(&j, "signal");
-		json_int(&j, snap->crash_signal);
-		const char *sig = sigabbrev_np(snap->crash_signal);
-		char signame[32];
-		snprintf(signame, sizeof(signame), "SIG%s", sig ? sig : "?");
-		json_key(&j, "signal_name");
-		json_string(&j, sig ? signame : NULL);
-		json_key(&j, "address");
-		json_hex(&j, snap->crash_addr);
-		json_end_object(&j);
-	}
-	if (snap->nwarnings) {
-		json_key(&j, "warnings");
-		json_begin_array(&j);
-		for (size_t i = 0; i < snap->nwarnings; i++)
-			json_string(&j, snap->warnings[i]);
-		json_end_array(&j);
-	}
-	json_end_object(&j);
+	report_json_target(&j, r);
 
 	json_key(&j, "capture");
 	json_begin_object(&j);

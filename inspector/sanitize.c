@@ -33,13 +33,14 @@ size_t utf8_seq_len(const unsigned char *s)
 	return n;
 }
 
-/* Emits through a callback so FILE and buffer output share one rule. */
-static void sanitize(const char *s, void (*out)(const char *p, size_t n, void *arg), void *arg)
+/* Emits through a callback so FILE and buffer output share one rule.
+ * Bytes in also (printable ASCII a format gives a meaning) are escaped too. */
+static void sanitize(const char *s, const char *also, void (*out)(const char *p, size_t n, void *arg), void *arg)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
 		size_t n = utf8_seq_len(p);
-		if (n == 1 && (*p < 0x20 || *p == 0x7f))
+		if (n == 1 && (*p < 0x20 || *p == 0x7f || (also && strchr(also, *p))))
 			n = 0;
 		if (n) {
 			out((const char *)p, n, arg);
@@ -65,7 +66,13 @@ static void to_file(const char *p, size_t n, void *arg)
 void sanitize_fputs(const char *s, FILE *f)
 {
 	if (s)
-		sanitize(s, to_file, f);
+		sanitize(s, NULL, to_file, f);
+}
+
+void sanitize_fputs_also(const char *s, const char *also, FILE *f)
+{
+	if (s)
+		sanitize(s, also, to_file, f);
 }
 
 struct buf {
@@ -89,6 +96,6 @@ char *sanitize_copy(const char *s, char *buf, size_t size)
 	if (size)
 		buf[0] = 0;
 	if (s && size)
-		sanitize(s, to_buf, &b);
+		sanitize(s, NULL, to_buf, &b);
 	return buf;
 }

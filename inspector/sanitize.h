@@ -11,6 +11,8 @@
 
 /* Writes s to f, sanitized. */
 void sanitize_fputs(const char *s, FILE *f);
+/* The same, with the ASCII bytes in also escaped too (";" in folded stacks). */
+void sanitize_fputs_also(const char *s, const char *also, FILE *f);
 /* Sanitized copy into buf (always NUL-terminated, may be cut). */
 char *sanitize_copy(const char *s, char *buf, size_t size);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */

@@ -141,30 +141,9 @@ void model_update(struct tui_model *m)
 		qsort_r(m->rows, m->nrows, sizeof(*m->rows), cmp_rows, m);
 }
 
-static unsigned long long hash_str(unsigned long long h, const char *s)
-{
-	if (!s)
-		return pu_hash_bytes(h, "", 1) * 31;
-	return pu_hash_bytes(h, s, strlen(s) + 1);
-}
-
 unsigned long long model_group_key(const struct group *g, enum group_by by)
 {
-	if (by == GROUP_BY_SITE)
-		return group_site_key(g);
-	unsigned long long h = hash_str(PU_HASH_INIT, g->wait);
-	for (size_t i = 0; i < g->nframes; i++) {
-		const struct frame *f = &g->frames[i];
-		if (f->function) {
-			h = hash_str(h, f->function);
-			h = hash_str(h, f->file);
-			h = pu_hash_bytes(h, &f->line, sizeof(f->line));
-		} else {
-			h = hash_str(h, f->module);
-			h = pu_hash_bytes(h, &f->offset, sizeof(f->offset));
-		}
-	}
-	return pu_hash_bytes(h, &g->nframes, sizeof(g->nframes));
+	return by == GROUP_BY_SITE ? group_site_key(g) : group_stack_key(g);
 }
 
 size_t model_find_row(const struct tui_model *m, unsigned long long key)
