@@ -1,4 +1,5 @@
 #include "unwind.h"
+#include "debugcache.h"
 #include "proc.h"
 #include "symbols.h"
 #include "tailcall.h"
@@ -40,6 +41,9 @@ struct unwinder {
 /* libdwfl's find_elf has no user argument; modules are opened eagerly,
  * right after reporting, while this names the unwinder doing it. */
 static struct unwinder *g_reporting;
+/* The debug directories of the latest unwinder (libdwfl's find_debuginfo
+ * has no user argument either). */
+static const char *g_debuginfo_path;
 
 static void unwinder_free(void *p)
 {
@@ -50,11 +54,54 @@ static void unwinder_free(void *p)
 	tailcalls_destroy(u->tails);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
+	if (g_debuginfo_path == u->debuginfo_path)
+		g_debuginfo_path = NULL;
 	free(u->debuginfo_path);
 	free(u);
 }
 
 /* --- finding files as the target sees them ------------------------------- */
+
+/* Separate debug info: by build-id under each debug directory, as an
+ * inflated copy from the cache when its DWARF is compressed
+ * (debugcache.h); else the standard way (build-id, .gnu_debuglink).  The
+ * standard finder keeps the file it validated, so the copy has to be
+ * offered before it runs. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base, const char *file_name,
+			  const char *debuglink_file, GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	for (const char *p = g_debuginfo_path; n > 1 && n <= 64 && p && *p;) {
+		const char *end = strchrnul(p, ':');
+		if (*p == '/') {
+			char hex[2 * 64 + 1];
+			for (int i = 0; i < n; i++)
+				snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+			char *path = xasprintf("%.*s/.build-id/%.2s/%s.debug", (int)(end - p), p, hex, hex + 2);
+			int fd = file_open_regular(path);
+			free(path);
+			if (fd >= 0) {
+				char *copy_path;
+				int copy = debugcache_inflated(fd, &copy_path);
+				close(fd);
+				if (copy >= 0) {
+					free(*debuginfo_file_name);
+					*debuginfo_file_name = copy_path;
+					return copy;
+				}
+				break;
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	/* The vdso has no file to look for; asking would only load libdebuginfod. */
+	if (modname && modname[0] == '[')
+		return -1;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+					    debuginfo_file_name);
+}
 
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		    char **file_name, Elf **elfp)
@@ -476,7 +523,8 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 				    ? xasprintf("-:.debug:/usr/lib/debug:%s", o->debuginfo_path)
 				    : xstrdup("-:.debug:/usr/lib/debug");
 	u->cbs.find_elf = find_elf;
-	u->cbs.find_debuginfo = dwfl_standard_find_debuginfo;
+	u->cbs.find_debuginfo = find_debuginfo;
+	g_debuginfo_path = u->debuginfo_path;
 	u->cbs.section_address = dwfl_offline_section_address;
 	u->cbs.debuginfo_path = &u->debuginfo_path;
 	snap->unwind_state = u;

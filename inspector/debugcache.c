@@ -1,0 +1,223 @@
+#include "debugcache.h"
+#include "error.h"
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64 };
+
+/* The cache directory (created), or NULL when there is none. */
+static char *cache_dir(void)
+{
+	const char *env = getenv("PILEUP_CACHE_DIR");
+	char *dir;
+	if (env) {
+		if (!*env)
+			return NULL;
+		dir = xstrdup(env);
+	} else if ((env = getenv("XDG_CACHE_HOME")) && *env == '/') {
+		dir = xasprintf("%s/pileup", env);
+	} else if ((env = getenv("HOME")) && *env == '/') {
+		dir = xasprintf("%s/.cache/pileup", env);
+	} else {
+		return NULL;
+	}
+	/* mkdir -p, private */
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = 0;
+		int r = mkdir(dir, 0700);
+		*p = c;
+		if (r != 0 && errno != EEXIST) {
+			free(dir);
+			return NULL;
+		}
+		if (!c)
+			break;
+	}
+	return dir;
+}
+
+/* The build-id note of elf, hex into out; false if none. */
+static bool build_id_hex(Elf *elf, char out[2 * MAX_BUILD_ID + 1])
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || (sh.sh_flags & SHF_COMPRESSED))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+		while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || memcmp((char *)d->d_buf + name_off, "GNU", 4) != 0 ||
+			    !nh.n_descsz || nh.n_descsz > MAX_BUILD_ID)
+				continue;
+			const unsigned char *b = (const unsigned char *)d->d_buf + desc_off;
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				snprintf(out + 2 * i, 3, "%02x", b[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool has_compressed(Elf *elf, uint64_t *inflated)
+{
+	Elf_Scn *scn = NULL;
+	bool any = false;
+	*inflated = 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			return false;
+		if (sh.sh_flags & SHF_COMPRESSED) {
+			GElf_Chdr ch;
+			if (!gelf_getchdr(scn, &ch))
+				return false;
+			any = true;
+			*inflated += ch.ch_size;
+		}
+	}
+	return any;
+}
+
+/* Writes elf with its compressed sections inflated to out: allocated
+ * sections (and every uncompressed one) keep their offsets, the inflated
+ * ones go after the end of the file, then the section headers. */
+static bool write_inflated(Elf *src, int out)
+{
+	GElf_Ehdr eh;
+	size_t phnum, shstrndx;
+	if (!gelf_getehdr(src, &eh) || elf_getphdrnum(src, &phnum) != 0 || elf_getshdrstrndx(src, &shstrndx) != 0 ||
+	    shstrndx >= SHN_LORESERVE)
+		return false;
+	Elf *dst = elf_begin(out, ELF_C_WRITE, NULL);
+	if (!dst)
+		return false;
+	bool ok = gelf_newehdr(dst, gelf_getclass(src)) != 0 && elf_flagelf(dst, ELF_C_SET, ELF_F_LAYOUT);
+	if (ok && phnum) {
+		ok = gelf_newphdr(dst, phnum) != 0;
+		for (size_t i = 0; ok && i < phnum; i++) {
+			GElf_Phdr ph;
+			ok = gelf_getphdr(src, (int)i, &ph) && gelf_update_phdr(dst, (int)i, &ph);
+		}
+	}
+	/* the end of everything that stays where it is */
+	uint64_t end = eh.e_ehsize + (uint64_t)phnum * eh.e_phentsize;
+	if (phnum && eh.e_phoff + (uint64_t)phnum * eh.e_phentsize > end)
+		end = eh.e_phoff + (uint64_t)phnum * eh.e_phentsize;
+	Elf_Scn *scn = NULL;
+	while (ok && (scn = elf_nextscn(src, scn))) {
+		GElf_Shdr sh;
+		ok = gelf_getshdr(scn, &sh) != NULL;
+		if (ok && !(sh.sh_flags & SHF_COMPRESSED) && sh.sh_type != SHT_NOBITS && sh.sh_offset + sh.sh_size > end)
+			end = sh.sh_offset + sh.sh_size;
+	}
+	scn = NULL;
+	while (ok && (scn = elf_nextscn(src, scn))) {
+		GElf_Shdr sh;
+		Elf_Scn *ds = elf_newscn(dst);
+		ok = ds && gelf_getshdr(scn, &sh);
+		if (!ok)
+			break;
+		if (sh.sh_type != SHT_NOBITS) {
+			Elf_Data *sd = elf_rawdata(scn, NULL);
+			Elf_Data *dd = elf_newdata(ds);
+			ok = sd && dd;
+			if (!ok)
+				break;
+			*dd = *sd;
+		}
+		ok = gelf_update_shdr(ds, &sh) != 0;
+		if (ok && (sh.sh_flags & SHF_COMPRESSED)) {
+			ok = elf_compress(ds, 0, 0) == 1 && gelf_getshdr(ds, &sh);
+			if (ok) {
+				uint64_t align = sh.sh_addralign > 1 ? sh.sh_addralign : 1;
+				sh.sh_offset = (end + align - 1) / align * align;
+				end = sh.sh_offset + sh.sh_size;
+				ok = gelf_update_shdr(ds, &sh) != 0;
+			}
+		}
+	}
+	if (ok) {
+		eh.e_shoff = (end + 7) / 8 * 8;
+		ok = gelf_update_ehdr(dst, &eh) != 0 && elf_update(dst, ELF_C_WRITE) >= 0;
+	}
+	elf_end(dst);
+	return ok;
+}
+
+/* Opens path if it is an ELF file whose build-id is bid. */
+static int open_copy(const char *path, const char *bid)
+{
+	int fd = file_open_regular(path);
+	if (fd < 0)
+		return -1;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	char got[2 * MAX_BUILD_ID + 1];
+	bool ok = elf && elf_kind(elf) == ELF_K_ELF && build_id_hex(elf, got) && !strcmp(got, bid);
+	elf_end(elf);
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int debugcache_inflated(int fd, char **ret_path)
+{
+	*ret_path = NULL;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	elf_version(EV_CURRENT);
+	Elf *src = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	char bid[2 * MAX_BUILD_ID + 1];
+	uint64_t inflated;
+	if (!src || elf_kind(src) != ELF_K_ELF || !build_id_hex(src, bid) || !has_compressed(src, &inflated) ||
+	    (uint64_t)st.st_size + inflated > MAX_COPY) {
+		elf_end(src);
+		return -1;
+	}
+	char *dir = cache_dir();
+	if (!dir) {
+		elf_end(src);
+		return -1;
+	}
+	/* a program and its separate debug file share a build-id: the
+	 * original's size tells them apart */
+	char *path = xasprintf("%s/%s-%llx.inflated", dir, bid, (unsigned long long)st.st_size);
+	int copy = open_copy(path, bid);
+	if (copy < 0) {
+		char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+		int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		bool ok = out >= 0 && write_inflated(src, out);
+		if (out >= 0 && close(out) != 0)
+			ok = false;
+		if (ok && rename(tmp, path) == 0)
+			copy = open_copy(path, bid);
+		else if (out >= 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	elf_end(src);
+	free(dir);
+	if (copy < 0) {
+		free(path);
+		return -1;
+	}
+	*ret_path = path;
+	return copy;
+}

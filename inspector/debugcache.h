@@ -1,0 +1,26 @@
+/* debugcache.h - inflated copies of compressed debug info, kept between runs.
+ *
+ * Debian's debug packages (libc6-dbg, ...) and Go's linker compress DWARF
+ * sections (SHF_COMPRESSED).  libdw inflates every such section when it
+ * opens a file, which for libc alone costs ~0.1 s per run: more than
+ * unwinding and symbolizing a thousand threads.  So the first time pileup
+ * meets such a file it writes a copy with those sections inflated (the
+ * same file otherwise: allocated sections keep their offsets), named by
+ * the file's build-id and size, in the cache directory; later runs map the
+ * copy and inflate nothing.
+ *
+ * The directory is $PILEUP_CACHE_DIR, else $XDG_CACHE_HOME/pileup, else
+ * ~/.cache/pileup; PILEUP_CACHE_DIR= (empty) turns the cache off.  A copy
+ * is used only when its build-id is the original's; one that cannot be
+ * written (read-only home, full disk) is simply not used.  Copies larger
+ * than 1 GiB are not made. */
+#ifndef PILEUP_DEBUGCACHE_H
+#define PILEUP_DEBUGCACHE_H
+
+/* If the ELF file open as fd has compressed sections and a build-id,
+ * returns a new read-only fd of its inflated copy (made now if missing)
+ * and its path in *ret_path (malloc'd); fd itself is left alone.  Returns
+ * -1 when there is nothing to gain or no copy can be had. */
+int debugcache_inflated(int fd, char **ret_path);
+
+#endif

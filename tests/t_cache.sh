@@ -1,0 +1,60 @@
+#!/bin/bash
+# The debug-info cache (inspector/debugcache.c): separate debug files with
+# compressed DWARF are used through an inflated copy, named by build-id,
+# written once: the report is the same with the cache off, cold and warm;
+# the copy has no compressed section and the original's build-id; a
+# corrupt copy is replaced, an unwritable cache directory is no error.
+. "$(dirname "$0")/lib.sh"
+
+# A program whose DWARF lives in a separate, compressed debug file, found
+# by build-id under --debuginfo-path.
+DBG=$TMP/debug
+cp "$FIX/waits" "$TMP/waits-sep"
+objcopy --only-keep-debug --compress-debug-sections=zlib "$TMP/waits-sep" "$TMP/waits.debug"
+strip --strip-debug "$TMP/waits-sep"
+bid=$(readelf -n "$TMP/waits-sep" | awk '/Build ID/{print $3}')
+mkdir -p "$DBG/.build-id/${bid:0:2}"
+mv "$TMP/waits.debug" "$DBG/.build-id/${bid:0:2}/${bid:2}.debug"
+check "the debug file has compressed sections" \
+	test "$(readelf -S -W "$DBG/.build-id/${bid:0:2}/${bid:2}.debug" 2>/dev/null | grep -c '\.debug_info .* C ')" = 1
+
+start_fixture "$TMP/waits-sep" --mutex 3 --condvar 4 || exit 1
+report() { # report CACHE_DIR OUT
+	PILEUP_CACHE_DIR=$1 "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" | jq -S 'del(.capture, .target.taken_at)' >"$2"
+}
+report "" "$TMP/off.json"
+check "cache off: the program's lines come from the separate file" \
+	test "$(jq '[.groups[].wait_site | select(.line != null and .function == "wait_mutex")] | length' "$TMP/off.json")" = 1
+C=$TMP/cache
+report "$C" "$TMP/cold.json"
+copy=$(ls "$C"/"$bid"-*.inflated 2>/dev/null)
+check "cold: an inflated copy named by build-id was written" test -n "$copy"
+check "the copy has no compressed section" test "$(readelf -S -W "$copy" 2>/dev/null | grep -c '\] \.debug.* C ')" = 0
+expect_eq "the copy has the original's build-id" "$bid" "$(readelf -n "$copy" 2>/dev/null | awk '/Build ID/{print $3}')"
+expect_eq "the copy holds the same DWARF" \
+	"$(readelf --debug-dump=info "$DBG/.build-id/${bid:0:2}/${bid:2}.debug" 2>/dev/null | tail -n +3 | md5sum)" \
+	"$(readelf --debug-dump=info "$copy" 2>/dev/null | tail -n +3 | md5sum)"
+expect_eq "cold cache: the same report as with the cache off" "" "$(diff "$TMP/off.json" "$TMP/cold.json")"
+strace -f -e trace=openat -o "$TMP/strace.txt" env PILEUP_CACHE_DIR="$C" "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" >"$TMP/warm.raw"
+jq -S 'del(.capture, .target.taken_at)' "$TMP/warm.raw" >"$TMP/warm.json"
+expect_eq "warm cache: the same report" "" "$(diff "$TMP/off.json" "$TMP/warm.json")"
+check "warm cache: the copy is opened" grep -q "$(basename "$copy")\", O_RDONLY|O_CLOEXEC) = [0-9]" "$TMP/strace.txt"
+# libdwfl's own finder opens without O_CLOEXEC and keeps what it opened:
+# had it run, libdw would read (and inflate) the original
+expect_eq "warm cache: libdwfl's own finder never opened the original" "0" \
+	"$(grep -c "${bid:2}.debug\", O_RDONLY)" "$TMP/strace.txt")"
+check "no debuginfod lookups (the vdso is not looked up)" bash -c "! grep -q libdebuginfod '$TMP/strace.txt'"
+
+# A corrupt copy is not used, and is replaced.
+head -c 4096 /dev/urandom >"$copy"
+report "$C" "$TMP/corrupt.json"
+expect_eq "corrupt copy: the same report" "" "$(diff "$TMP/off.json" "$TMP/corrupt.json")"
+expect_eq "corrupt copy: replaced by a good one" "$bid" "$(readelf -n "$copy" 2>/dev/null | awk '/Build ID/{print $3}')"
+
+# A cache directory that cannot be made is no error.
+report /proc/self/no-such-dir "$TMP/nodir.json"
+expect_eq "unwritable cache directory: the same report" "" "$(diff "$TMP/off.json" "$TMP/nodir.json")"
+check "unwritable cache directory: nothing on stderr" \
+	test -z "$(PILEUP_CACHE_DIR=/proc/self/no-such-dir "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" 2>&1 >/dev/null)"
+check "the target is not left stopped or traced" not_stopped "$FX_PID"
+finish
