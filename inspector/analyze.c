@@ -3,6 +3,8 @@
 #include "golang.h"
 #include "snapshot_json.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,12 +23,20 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 	r->snap = snap;
 	r->dominant_pct = o->dominant_pct;
 	r->build_id = snap->source == SNAP_SAVED ? snapshot_json_build_id : unwind_build_id;
+	bool timing = getenv("PILEUP_TIMING") != NULL;
 	if (snap->source != SNAP_SAVED) {
-		struct pu_error *err = unwind_snapshot(snap, &o->unwind, &r->unwind);
+		struct unwind_opts uo = o->unwind;
+		uo.defer_go = true;
+		struct pu_error *err = unwind_snapshot(snap, &uo, &r->unwind);
 		if (err)
 			return err;
+		if (timing)
+			fprintf(stderr, "pileup: analyze: unwind %27.1f ms\n", (double)(now_us() - t0) / 1000.0);
 		classify_snapshot(snap);
 		golang_add_goroutines(snap);
+		unwind_finish(snap, &r->unwind);
+		if (timing)
+			fprintf(stderr, "pileup: analyze: classify + go %21.1f ms\n", (double)(now_us() - t0) / 1000.0);
 	}
 	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
 	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);
@@ -39,6 +49,8 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 	r->goroutines = a->goroutines;
 	r->gsites = a->gsites;
 	r->analyze_us = now_us() - t0;
+	if (timing)
+		fprintf(stderr, "pileup: analyze: group %28.1f ms\n", (double)r->analyze_us / 1000.0);
 	return NULL;
 }
 

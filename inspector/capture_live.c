@@ -1,8 +1,12 @@
 #include "capture_live.h"
 #include "proc.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
+#include <sys/mman.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,22 @@ static uint64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* PILEUP_TIMING=1: the time each phase of the capture took, on stderr. */
+static int timing = -1;
+static uint64_t timing_last;
+
+static void phase(const char *what)
+{
+	if (timing < 0)
+		timing = getenv("PILEUP_TIMING") != NULL;
+	if (!timing)
+		return;
+	uint64_t t = now_us();
+	if (what)
+		fprintf(stderr, "pileup: capture: %-24s %8.1f ms\n", what, (double)(t - timing_last) / 1000.0);
+	timing_last = t;
 }
 
 size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -47,23 +67,45 @@ size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 /* --- stacks --------------------------------------------------------------- */
 
-/* Sets t->stack to the range [sp, min(end of sp's mapping, sp+max)). */
-static void plan_stack(struct snapshot *snap, struct snap_thread *t, size_t max)
+/* Bytes copied up front from a thread's stack in the default mode: the
+ * frames of a parked thread take a few hundred bytes, and the rest of the
+ * stack mapping above them (thread descriptor, TLS) is not needed.  Deeper
+ * frames are read when the unwinder gets there (snapshot_region_extend). */
+enum { NONSTOP_WINDOW = 2048 };
+
+/* The same with --stop-all, for a thread stopped in a system call: its
+ * callers' frames stay put while it waits, as in the default mode; the
+ * pause is shorter for not copying the rest.  A thread stopped in user
+ * space gets its whole stack (max_stack) copied while it is stopped. */
+enum { STOPPED_WINDOW = 4096 };
+
+/* How much of [sp, end of sp's mapping) is planned: max at most, window
+ * of it copied up front (0: all). */
+static size_t stack_extent(const struct snapshot *snap, const struct snap_thread *t, size_t max, size_t window)
+{
+	if (!(t->regs.valid & (1u << SNAP_REG_RSP)))
+		return 0;
+	uint64_t sp = t->regs.r[SNAP_REG_RSP];
+	const struct snap_map *m = snapshot_find_map(snap, sp);
+	if (!m)
+		return 0;
+	size_t len = m->end - sp > max ? max : (size_t)(m->end - sp);
+	return window && len > window ? window : len;
+}
+
+/* Sets t->stack to the range [sp, min(end of sp's mapping, sp+max)), of
+ * which the first window bytes (0: all) get copied. */
+static void plan_stack(struct snapshot *snap, struct snap_thread *t, size_t max, size_t window)
 {
 	if (!t->stack.in_arena)
 		free(t->stack.data);
 	t->stack = (struct mem_region){0};
-	if (!(t->regs.valid & (1u << SNAP_REG_RSP)))
+	size_t full = stack_extent(snap, t, max, 0);
+	if (!full)
 		return;
-	uint64_t sp = t->regs.r[SNAP_REG_RSP];
-	const struct snap_map *m = snapshot_find_map(snap, sp);
-	if (!m)
-		return;
-	uint64_t end = m->end;
-	if (end - sp > max)
-		end = sp + max;
-	t->stack.addr = sp;
-	t->stack.len = (size_t)(end - sp);
+	t->stack.addr = t->regs.r[SNAP_REG_RSP];
+	t->stack.len = window && full > window ? window : full;
+	t->stack.more = full - t->stack.len;
 	t->stack.data = snapshot_arena_alloc(snap, t->stack.len);
 	t->stack.in_arena = true;
 }
@@ -241,7 +283,7 @@ static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, si
 	}
 	if (sc.nr != -2) {
 		read_blocked(t, &sc);
-		plan_stack(snap, t, max_stack);
+		plan_stack(snap, t, max_stack, NONSTOP_WINDOW);
 		size_t one = (size_t)(t - snap->threads);
 		copy_stacks(pid, snap, &one, 1);
 		return;
@@ -280,7 +322,7 @@ static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, si
 	g_seized[0].sig = sig;
 	if (get_regs(t->tid, &t->regs)) {
 		t->how = SNAP_HOW_STOPPED;
-		plan_stack(snap, t, max_stack);
+		plan_stack(snap, t, max_stack, 0);
 		size_t one = (size_t)(t - snap->threads);
 		copy_stacks(pid, snap, &one, 1);
 	} else {
@@ -310,13 +352,202 @@ static void capture_one(pid_t pid, struct snapshot *snap, struct snap_thread *t,
 		}
 		fill_from_stat(pid, t);
 		read_blocked(t, &a);
-		plan_stack(snap, t, max_stack);
+		plan_stack(snap, t, max_stack, NONSTOP_WINDOW);
 		size_t one = (size_t)(t - snap->threads);
 		copy_stacks(pid, snap, &one, 1);
 		if (proc_task_syscall(pid, t->tid, &b) && b.nr == a.nr && b.sp == a.sp && b.pc == a.pc)
 			return;
 	}
 	set_error(t, "thread kept changing during capture; its stack may be inconsistent");
+}
+
+/* Runs fn over [0, n) split in two halves, one on a helper thread: the
+ * /proc reads of thousands of threads are independent system calls, and
+ * the kernel serves them in parallel. */
+typedef void (*range_fn)(void *ctx, size_t from, size_t to);
+struct half {
+	range_fn fn;
+	void *ctx;
+	size_t from, to;
+};
+
+static void *half_main(void *arg)
+{
+	struct half *h = arg;
+	h->fn(h->ctx, h->from, h->to);
+	return NULL;
+}
+
+static void run_halves(range_fn fn, void *ctx, size_t n, bool parallel)
+{
+	static long ncpu;
+	if (!ncpu)
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t th;
+	struct half h = {fn, ctx, n / 2, n};
+	if (!parallel || n < 256 || ncpu < 2 || getenv("PILEUP_ONE_THREAD") || pthread_create(&th, NULL, half_main, &h) != 0) {
+		fn(ctx, 0, n);
+		return;
+	}
+	fn(ctx, 0, n / 2);
+	pthread_join(th, NULL);
+}
+
+enum { SCAN_NONE, SCAN_BLOCKED, SCAN_RUNNING, SCAN_CHANGED };
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The debug information of the code the threads are in loads on another
+ * thread while the capture reads on (unwind_prefetch): pcs of a sample of
+ * the threads (of all with tids NULL) tell which modules. */
+static void prefetch_debuginfo(pid_t pid, struct snapshot *snap, const pid_t *tids, size_t ntids)
+{
+	enum { SAMPLE = 32 };
+	size_t n = 0, max = tids ? SAMPLE : snap->nthreads;
+	uint64_t *pcs = xmalloc((max ? max : 1) * sizeof(*pcs));
+	if (tids) {
+		for (size_t k = 0; k < SAMPLE && k < ntids; k++) {
+			struct proc_syscall sc;
+			size_t i = ntids <= SAMPLE ? k : k * ntids / SAMPLE;
+			if (proc_task_syscall(pid, tids[i], &sc) && sc.nr != -2)
+				pcs[n++] = sc.pc;
+		}
+	} else {
+		for (size_t i = 0; i < snap->nthreads; i++)
+			if (snap->threads[i].regs.valid & (1u << SNAP_REG_RIP))
+				pcs[n++] = snap->threads[i].regs.r[SNAP_REG_RIP];
+	}
+	qsort(pcs, n, sizeof(*pcs), cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || pcs[i] != pcs[k - 1])
+			pcs[k++] = pcs[i];
+	unwind_prefetch(snap, pcs, k);
+	free(pcs);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Closes the descriptors of fds (-1: none) and sets them to -1: each run
+ * of consecutive numbers (all ours) with one close_range. */
+static void close_all(int *fds, size_t n)
+{
+	int *v = xmalloc((n ? n : 1) * sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			v[k++] = fds[i];
+		fds[i] = -1;
+	}
+	qsort(v, k, sizeof(*v), cmp_int);
+	for (size_t i = 0; i < k;) {
+		size_t j = i + 1;
+		while (j < k && v[j] == v[j - 1] + 1)
+			j++;
+		if (j - i < 4 || close_range((unsigned)v[i], (unsigned)v[j - 1], 0) != 0)
+			for (size_t m = i; m < j; m++)
+				close(v[m]);
+		i = j;
+	}
+	free(v);
+}
+
+struct scan {
+	pid_t pid;
+	struct snapshot *snap;
+	struct proc_syscall *first;
+	int *fds;      /* syscall files, open from the first look to the second */
+	int *sfds;     /* stat files, all closed at the end */
+	bool keep_stat; /* descriptors enough to keep the stat files open */
+	unsigned char *kind;
+	size_t *blocked, nblocked;
+};
+
+/* The syscall of threads [from, to). */
+static void scan_first(void *ctx, size_t from, size_t to)
+{
+	struct scan *sc = ctx;
+	for (size_t i = from; i < to && !capture_live_abort; i++) {
+		struct snap_thread *t = &sc->snap->threads[i];
+		struct proc_syscall now;
+		/* Kept open, so the second look below is one pread. */
+		int fd = proc_task_syscall_open(sc->pid, t->tid, &now);
+		if (fd < 0 && !proc_task_syscall(sc->pid, t->tid, &now)) {
+			fill_from_stat(sc->pid, t);
+			set_error(t, t->state == 'Z' ? "thread has exited (zombie)" : "thread exited during capture");
+			sc->kind[i] = SCAN_NONE;
+			continue;
+		}
+		if (now.nr == -2) {
+			if (fd >= 0)
+				close(fd);
+			sc->kind[i] = SCAN_RUNNING; /* read on its own below */
+			continue;
+		}
+		read_blocked(t, &now);
+		sc->first[i] = now;
+		sc->fds[i] = fd;
+		sc->kind[i] = SCAN_BLOCKED;
+	}
+}
+
+/* Names and states of threads [from, to), once their stacks are copied;
+ * the files stay open when there are descriptors enough, to be closed
+ * all at once. */
+static void scan_stat(void *ctx, size_t from, size_t to)
+{
+	struct scan *sc = ctx;
+	for (size_t i = from; i < to && !capture_live_abort; i++) {
+		struct snap_thread *t = &sc->snap->threads[i];
+		if (sc->kind[i] == SCAN_NONE)
+			continue; /* read already */
+		struct proc_task_stat st;
+		sc->sfds[i] = sc->keep_stat ? proc_task_stat_open(sc->pid, t->tid, &st) : -1;
+		if (sc->sfds[i] >= 0) {
+			t->state = st.state;
+			free(t->name);
+			t->name = xstrdup(st.name);
+		} else {
+			fill_from_stat(sc->pid, t);
+		}
+	}
+}
+
+struct copy_job {
+	pid_t pid;
+	struct snapshot *snap;
+	const size_t *idx;
+};
+
+static void copy_range(void *ctx, size_t from, size_t to)
+{
+	struct copy_job *c = ctx;
+	copy_stacks(c->pid, c->snap, c->idx + from, to - from);
+}
+
+/* A thread that woke up while its stack was being copied may have changed
+ * it: is each still where it was? */
+static void scan_again(void *ctx, size_t from, size_t to)
+{
+	struct scan *sc = ctx;
+	for (size_t k = from; k < to && !capture_live_abort; k++) {
+		size_t i = sc->blocked[k];
+		struct snap_thread *t = &sc->snap->threads[i];
+		struct proc_syscall now;
+		bool ok = sc->fds[i] >= 0 ? proc_task_syscall_reread(sc->fds[i], &now) : proc_task_syscall(sc->pid, t->tid, &now);
+		if (!ok)
+			set_error(t, "thread exited during capture");
+		else if (now.nr != sc->first[i].nr || now.sp != sc->first[i].sp || now.pc != sc->first[i].pc)
+			sc->kind[i] = SCAN_CHANGED;
+	}
 }
 
 static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const struct capture_opts *o, size_t max_stack)
@@ -329,66 +560,82 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	const char *delay = getenv("PILEUP_TEST_DELAY_US");
 	if (delay)
 		usleep((useconds_t)atoi(delay));
-	size_t *blocked = xmalloc((size_t)n * sizeof(*blocked)), nblocked = 0;
-	struct proc_syscall *first = xmalloc((size_t)n * sizeof(*first));
-	int *fds = xmalloc((size_t)n * sizeof(*fds));
-	for (ssize_t i = 0; i < n; i++) {
-		struct snap_thread *t = snapshot_add_thread(snap, tids[i]);
-		fill_from_stat(pid, t);
-		struct proc_syscall sc;
-		/* Kept open, so the second look below is one pread. */
-		int fd = proc_task_syscall_open(pid, t->tid, &sc);
-		if (fd < 0 && !proc_task_syscall(pid, t->tid, &sc)) {
-			set_error(t, t->state == 'Z' ? "thread has exited (zombie)" : "thread exited during capture");
-			continue;
-		}
-		if (sc.nr == -2) {
-			if (fd >= 0)
-				close(fd);
-			continue; /* read on its own below */
-		}
-		read_blocked(t, &sc);
-		first[nblocked] = sc;
-		fds[nblocked] = fd;
-		blocked[nblocked++] = (size_t)(t - snap->threads);
-	}
+	phase("list tasks");
+	/* The per-thread files are opened relative to /proc/PID/task: with
+	 * it open, two threads can read them. */
+	bool par = proc_task_dir_open(pid);
+	prefetch_debuginfo(pid, snap, tids, (size_t)n);
+	for (ssize_t i = 0; i < n; i++)
+		snapshot_add_thread(snap, tids[i]);
 	free(tids);
-	for (size_t i = 0; i < nblocked; i++)
-		plan_stack(snap, &snap->threads[blocked[i]], max_stack);
-	copy_stacks(pid, snap, blocked, nblocked);
+	struct scan sc = {.pid = pid, .snap = snap};
+	sc.first = xmalloc((size_t)n * sizeof(*sc.first));
+	sc.fds = xmalloc((size_t)n * sizeof(*sc.fds));
+	sc.sfds = xmalloc((size_t)n * sizeof(*sc.sfds));
+	sc.kind = xcalloc((size_t)n, sizeof(*sc.kind));
+	sc.blocked = xmalloc((size_t)n * sizeof(*sc.blocked));
+	for (ssize_t i = 0; i < n; i++)
+		sc.fds[i] = sc.sfds[i] = -1;
+	struct rlimit nofile;
+	sc.keep_stat = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && (nofile.rlim_cur == RLIM_INFINITY || (rlim_t)n + 256 < nofile.rlim_cur);
+	run_halves(scan_first, &sc, (size_t)n, par);
+	phase("syscall");
 
-	/* A thread that woke up while its stack was being copied may have
-	 * changed it: check it is still where it was, else read it again. */
-	for (size_t i = 0; i < nblocked && !capture_live_abort; i++) {
-		struct snap_thread *t = &snap->threads[blocked[i]];
-		struct proc_syscall sc;
-		bool ok = fds[i] >= 0 ? proc_task_syscall_reread(fds[i], &sc) : proc_task_syscall(pid, t->tid, &sc);
-		if (fds[i] >= 0)
-			close(fds[i]);
-		fds[i] = -1;
-		if (!ok) {
-			set_error(t, "thread exited during capture");
+	/* The top of each stack, all in one arena. */
+	size_t total = 0;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		if (sc.kind[i] != SCAN_BLOCKED)
 			continue;
-		}
-		if (sc.nr != first[i].nr || sc.sp != first[i].sp || sc.pc != first[i].pc)
-			capture_one(pid, snap, t, max_stack, o->never_stop);
+		sc.blocked[sc.nblocked++] = i;
+		total += (stack_extent(snap, &snap->threads[i], max_stack, NONSTOP_WINDOW) + 15) & ~(size_t)15;
 	}
-	for (size_t i = 0; i < nblocked; i++)
-		if (fds[i] >= 0)
-			close(fds[i]); /* left open only if interrupted */
-	free(fds);
-	free(blocked);
-	free(first);
+	snapshot_arena_reserve_huge(snap, total);
+	for (size_t k = 0; k < sc.nblocked; k++)
+		plan_stack(snap, &snap->threads[sc.blocked[k]], max_stack, NONSTOP_WINDOW);
+	if (timing)
+		fprintf(stderr, "pileup: capture: %zu stacks, %zu KB\n", sc.nblocked, total / 1024);
+	phase("plan stacks");
+	struct copy_job cj = {pid, snap, sc.blocked};
+	run_halves(copy_range, &cj, sc.nblocked, true);
+	phase("copy stacks");
+	run_halves(scan_again, &sc, sc.nblocked, par);
+	close_all(sc.fds, (size_t)n);
+	phase("recheck");
+	run_halves(scan_stat, &sc, (size_t)n, par);
+	close_all(sc.sfds, (size_t)n);
+	phase("stat");
+	for (size_t i = 0; i < (size_t)n && !capture_live_abort; i++)
+		if (sc.kind[i] == SCAN_CHANGED)
+			capture_one(pid, snap, &snap->threads[i], max_stack, o->never_stop);
+	free(sc.fds);
+	free(sc.sfds);
+	free(sc.first);
+	free(sc.kind);
+	free(sc.blocked);
 
 	for (size_t i = 0; i < snap->nthreads && !capture_live_abort; i++) {
 		struct snap_thread *t = &snap->threads[i];
 		if (t->how == SNAP_HOW_NONE && !t->error)
 			capture_one(pid, snap, t, max_stack, o->never_stop);
 	}
+	phase("changed + running");
 	return NULL;
 }
 
 /* --- stop-all ------------------------------------------------------------- */
+
+/* Names and states of threads [from, to) once detached.  The state of a
+ * stopped thread reads 't'; we record what it was doing. */
+static void stat_after_stop(void *ctx, size_t from, size_t to)
+{
+	struct scan *sc = ctx;
+	for (size_t i = from; i < to; i++) {
+		struct snap_thread *t = &sc->snap->threads[i];
+		fill_from_stat(sc->pid, t);
+		if (t->state == 't')
+			t->state = t->syscall >= 0 ? 'S' : 'R';
+	}
+}
 
 /* Open-addressing set of seized tids: rescans must not cost O(n^2). */
 static pid_t *g_set;
@@ -452,9 +699,12 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 		}
 		if (round == 0) {
 			/* Memory for every stack, faulted in before anyone stops:
-			 * the pause then holds no allocation.  A typical parked
-			 * thread needs a few KB; more comes from the arena later. */
-			snapshot_arena_reserve(snap, (size_t)n * 12 * 1024);
+			 * the pause then holds no allocation.  A thread in a
+			 * system call gets the top of its stack copied
+			 * (STOPPED_WINDOW), one in user space all of it; more
+			 * comes from the arena later. */
+			snapshot_arena_reserve_huge(snap, (size_t)n * (STOPPED_WINDOW + 1024) + (4u << 20));
+			phase("arena");
 		}
 		size_t added = 0, first_new = g_nseized;
 		for (ssize_t i = 0; i < n; i++) {
@@ -476,6 +726,7 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 			added++;
 		}
 		free(tids);
+		phase("seize");
 		/* Seizing stops nobody; the pause starts with the first interrupt,
 		 * and all of them go out in one tight loop. */
 		if (added && !t_first)
@@ -486,6 +737,7 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 			err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
 			goto out;
 		}
+		phase("interrupt");
 		if (!added && round > 0)
 			break;
 		for (size_t i = 0; i < g_nseized; i++) {
@@ -500,6 +752,7 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 				s->stopped = true;
 			}
 		}
+		phase("wait stops");
 		if (!added)
 			break;
 	}
@@ -521,30 +774,63 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 		uint64_t *r = t->regs.r;
 		uint64_t a[6] = {r[5], r[4], r[1], r[10], r[8], r[9]};
 		memcpy(t->syscall_args, a, sizeof(a));
-		plan_stack(snap, t, max_stack);
+		plan_stack(snap, t, max_stack, t->regs.orig_rax >= 0 ? STOPPED_WINDOW : 0);
 		idx[nidx++] = (size_t)(t - snap->threads);
 	}
+	phase("registers");
 	copy_stacks(pid, snap, idx, nidx);
 	free(idx);
+	phase("copy stacks");
 out:
 	detach_all();
+	phase("detach");
 	if (t_first)
 		snap->pause_us = now_us() - t_first;
-	/* Names and states after detaching: /proc reads need no stop. The
-	 * state of a stopped thread reads 't'; we record what it was doing. */
-	for (size_t i = 0; i < snap->nthreads; i++) {
-		struct snap_thread *t = &snap->threads[i];
-		fill_from_stat(pid, t);
-		if (t->state == 't')
-			t->state = t->syscall >= 0 ? 'S' : 'R';
-	}
+	if (!err)
+		prefetch_debuginfo(pid, snap, NULL, 0);
+	/* Names and states after detaching: /proc reads need no stop. */
+	struct scan sc = {.pid = pid, .snap = snap};
+	run_halves(stat_after_stop, &sc, snap->nthreads, proc_task_dir_open(pid));
+	phase("stat");
 	return err;
 }
 
 /* --- entry ---------------------------------------------------------------- */
 
+/* A page fault costs more than the zeroing of its page on some virtual
+ * machines (15-20 us each on the development VM), and at 10,000 threads
+ * pileup touches tens of MB in small pieces: names, frames, libdw's
+ * inflated sections.  So the heap is grown ahead in one piece that the
+ * kernel may back with 2 MB pages, every allocation below 32 MB comes from
+ * it (one arena, no mmap), and freed memory stays for the next capture.
+ * PILEUP_NO_TUNE=1 leaves malloc as it is. */
+static void tune_memory(void)
+{
+	static bool done;
+	if (done || getenv("PILEUP_NO_TUNE"))
+		return;
+	done = true;
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	mallopt(M_TOP_PAD, 256 << 20);
+	void *volatile grow = malloc(1 << 20); /* the heap grows by M_TOP_PAD */
+	free(grow);
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (strstr(line, "[heap]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint */
+	}
+	fclose(f);
+}
+
 struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct snapshot **ret)
 {
+	tune_memory();
 	*ret = NULL;
 	struct pu_error *err = proc_check_target(pid, o->stop_all);
 	if (err)
@@ -571,9 +857,11 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 		snap->exe = xstrdup(buf);
 	}
 	snap->exe_open = xstrdup(path);
+	phase(NULL);
 	err = proc_read_maps(pid, snap);
 	if (err)
 		goto fail;
+	phase("maps");
 	snapshot_sort(snap);
 	size_t max_stack = o->stack_bytes ? o->stack_bytes : CAPTURE_DEFAULT_STACK_BYTES;
 	err = o->stop_all ? capture_stop_all(pid, snap, max_stack) : capture_nonstop(pid, snap, o, max_stack);
@@ -590,6 +878,7 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 		goto fail;
 	}
 	snapshot_sort(snap);
+	phase("rest");
 	snap->elapsed_us = now_us() - t0;
 	*ret = snap;
 	return NULL;

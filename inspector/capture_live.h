@@ -1,12 +1,15 @@
 /* capture_live.h - a snapshot of a running process.
  *
  * Default (nonstop): threads blocked in a syscall or in the kernel are read
- * through /proc/PID/task/TID/syscall (syscall, sp, pc) and their stacks
- * copied with process_vm_readv, without stopping them, so no blocked call
+ * through /proc/PID/task/TID/syscall (syscall, sp, pc) and the top of their
+ * stacks copied with process_vm_readv (the rest, up to stack_bytes, is read
+ * when the unwinder gets there), without stopping them, so no blocked call
  * is interrupted.  Only threads running in user space are stopped, one at
  * a time, for the few microseconds it takes to read their registers.
  * With stop_all, every thread is seized and interrupted, registers and
- * stacks are copied, and all are detached before anything else happens. */
+ * stacks are copied (of a thread stopped in a system call, the top 4 KB:
+ * its callers stay put while it waits), and all are detached before
+ * anything else happens. */
 #ifndef PILEUP_CAPTURE_LIVE_H
 #define PILEUP_CAPTURE_LIVE_H
 
@@ -19,7 +22,7 @@
 struct capture_opts {
 	bool stop_all;     /* consistent snapshot: stop every thread briefly */
 	bool never_stop;   /* never ptrace: running threads get no stack */
-	size_t stack_bytes; /* bytes copied above sp per thread (0: default) */
+	size_t stack_bytes; /* bytes of stack above sp per thread (0: default) */
 };
 
 #define CAPTURE_DEFAULT_STACK_BYTES (256 * 1024)

@@ -6,8 +6,9 @@
  * its stack, unwound from g.sched, the syscall context or its thread's
  * registers with the pclntab's frame sizes, cross-checked with the frame
  * pointer chain, and symbolized from the pclntab (inlined calls included),
- * so stripped binaries work.  Threads whose stacks are Go code are
- * re-walked the same way, which completes and names them.  The memory is
+ * so stripped binaries work.  Threads in Go code are walked the same way
+ * (unwind.c leaves them to it, and unwind_finish() takes any it cannot),
+ * which completes and names them.  The memory is
  * read through the snapshot only, so live processes and cores are alike.
  * When goroutines cannot be listed (an unsupported Go version without
  * DWARF, say), a warning on the snapshot says why and threads stay. */

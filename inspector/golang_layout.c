@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 const char golayout_table_versions[] = "go1.19.x";
 
@@ -236,12 +238,9 @@ struct light_dwarf {
 	Dwarf *dw;
 };
 
-static bool light_dwarf_open(const struct gobin *b, struct light_dwarf *ld)
+static bool light_dwarf_image(const Elf_Data *abbrev, const Elf_Data *info, struct light_dwarf *ld)
 {
 	memset(ld, 0, sizeof(*ld));
-	Elf_Data *abbrev = debug_section(b->elf, ".debug_abbrev"), *info = debug_section(b->elf, ".debug_info");
-	if (!abbrev || !info || !abbrev->d_buf || !info->d_buf)
-		return false;
 	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
 	size_t off_abbrev = sizeof(Elf64_Ehdr), off_info = (off_abbrev + abbrev->d_size + 7) & ~(size_t)7;
 	size_t off_str = (off_info + info->d_size + 7) & ~(size_t)7;
@@ -278,6 +277,55 @@ static bool light_dwarf_open(const struct gobin *b, struct light_dwarf *ld)
 	return true;
 }
 
+/* The same ELF image built around sections already in place: the ELF
+ * and section headers at img, .debug_abbrev at abbrev_off, .debug_info at
+ * info_off (img stays the caller's). */
+enum { LIGHT_HEAD = 512 }; /* bytes at img for the headers and names */
+
+static bool light_dwarf_inplace(unsigned char *img, size_t abbrev_off, size_t abbrev_len, size_t info_off, size_t info_len,
+				struct light_dwarf *ld)
+{
+	memset(ld, 0, sizeof(*ld));
+	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
+	size_t off_sh = sizeof(Elf64_Ehdr), off_str = off_sh + 4 * sizeof(Elf64_Shdr);
+	memset(img, 0, off_str);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_shoff = off_sh;
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shnum = 4;
+	eh->e_shstrndx = 3;
+	memcpy(img + off_str, shstr, sizeof(shstr));
+	Elf64_Shdr *sh = (Elf64_Shdr *)(img + off_sh);
+	sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = abbrev_off, .sh_size = abbrev_len, .sh_addralign = 1};
+	sh[2] = (Elf64_Shdr){.sh_name = 15, .sh_type = SHT_PROGBITS, .sh_offset = info_off, .sh_size = info_len, .sh_addralign = 1};
+	sh[3] = (Elf64_Shdr){.sh_name = 27, .sh_type = SHT_STRTAB, .sh_offset = off_str, .sh_size = sizeof(shstr), .sh_addralign = 1};
+	ld->elf = elf_memory((char *)img, info_off + info_len);
+	ld->dw = ld->elf ? dwarf_begin_elf(ld->elf, DWARF_C_READ, NULL) : NULL;
+	if (!ld->dw) {
+		if (ld->elf)
+			elf_end(ld->elf);
+		return false;
+	}
+	return true;
+}
+
+static bool light_dwarf_open(const struct gobin *b, struct light_dwarf *ld)
+{
+	memset(ld, 0, sizeof(*ld));
+	Elf_Data *abbrev = debug_section(b->elf, ".debug_abbrev"), *info = debug_section(b->elf, ".debug_info");
+	if (!abbrev || !info || !abbrev->d_buf || !info->d_buf)
+		return false;
+	return light_dwarf_image(abbrev, info, ld);
+}
+
 static void light_dwarf_close(struct light_dwarf *ld)
 {
 	dwarf_end(ld->dw);
@@ -285,13 +333,284 @@ static void light_dwarf_close(struct light_dwarf *ld)
 	free(ld->image);
 }
 
-static bool dwarf_read_info(const struct gobin *b, struct dw_info *info)
+/* --- the runtime's compile unit alone -------------------------------------
+ *
+ * Inflating all of a Go binary's .debug_info is most of the time the
+ * layout takes; the runtime's types and variables are in the compile
+ * unit named "runtime", often a third of the way in.  So .debug_info is
+ * inflated as a stream only until that unit ends; its units' first DIE
+ * (the name) is decoded here with .debug_abbrev.  Anything unexpected
+ * (64-bit DWARF, a name in .debug_str, an unknown form) gives up, and the
+ * whole section is read as before. */
+
+static bool uleb(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		unsigned char c = *(*p)++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Skips the value of an attribute of form f; false for forms not known. */
+static bool skip_form(const unsigned char **p, const unsigned char *end, uint64_t f, unsigned addr_size)
+{
+	uint64_t n;
+	size_t k;
+	switch (f) {
+	case DW_FORM_flag_present: case DW_FORM_implicit_const: return true;
+	case DW_FORM_data1: case DW_FORM_ref1: case DW_FORM_flag: case DW_FORM_strx1: case DW_FORM_addrx1: k = 1; break;
+	case DW_FORM_data2: case DW_FORM_ref2: case DW_FORM_strx2: case DW_FORM_addrx2: k = 2; break;
+	case DW_FORM_strx3: case DW_FORM_addrx3: k = 3; break;
+	case DW_FORM_data4: case DW_FORM_ref4: case DW_FORM_strp: case DW_FORM_sec_offset: case DW_FORM_ref_addr:
+	case DW_FORM_line_strp: case DW_FORM_strx4: case DW_FORM_addrx4: k = 4; break;
+	case DW_FORM_data8: case DW_FORM_ref8: case DW_FORM_ref_sig8: k = 8; break;
+	case DW_FORM_data16: k = 16; break;
+	case DW_FORM_addr: k = addr_size; break;
+	case DW_FORM_udata: case DW_FORM_sdata: case DW_FORM_ref_udata: case DW_FORM_strx: case DW_FORM_addrx:
+	case DW_FORM_loclistx: case DW_FORM_rnglistx:
+		return uleb(p, end, &n);
+	case DW_FORM_string:
+		while (*p < end && **p)
+			(*p)++;
+		if (*p >= end)
+			return false;
+		(*p)++;
+		return true;
+	case DW_FORM_block1: if (*p >= end) return false; k = 1 + **p; break;
+	case DW_FORM_exprloc: case DW_FORM_block:
+		if (!uleb(p, end, &n) || n > (uint64_t)(end - *p))
+			return false;
+		k = (size_t)n;
+		break;
+	default: return false;
+	}
+	if (k > (size_t)(end - *p))
+		return false;
+	*p += k;
+	return true;
+}
+
+/* The name of the unit whose first DIE is at die (DW_FORM_string only):
+ * 1 and *name set, 0 no name, -1 cannot tell. */
+static int unit_name(const unsigned char *die, const unsigned char *end, const Elf_Data *abbrev, uint64_t abbrev_off,
+		     unsigned addr_size, const char **name)
+{
+	const unsigned char *p = die;
+	uint64_t code;
+	if (!uleb(&p, end, &code) || abbrev_off >= abbrev->d_size)
+		return -1;
+	const unsigned char *a = (const unsigned char *)abbrev->d_buf + abbrev_off,
+			    *aend = (const unsigned char *)abbrev->d_buf + abbrev->d_size;
+	for (;;) {
+		uint64_t c, tag, at, form, ic;
+		if (!uleb(&a, aend, &c) || c == 0 || !uleb(&a, aend, &tag) || a >= aend)
+			return -1;
+		a++; /* children */
+		for (;;) {
+			if (!uleb(&a, aend, &at) || !uleb(&a, aend, &form))
+				return -1;
+			if (!at && !form)
+				break;
+			if (form == DW_FORM_implicit_const && !uleb(&a, aend, &ic))
+				return -1;
+			if (c != code)
+				continue;
+			if (at == DW_AT_name) {
+				if (form != DW_FORM_string)
+					return -1;
+				*name = (const char *)p;
+				return memchr(p, 0, (size_t)(end - p)) ? 1 : -1;
+			}
+			if (!skip_form(&p, end, form, addr_size))
+				return -1;
+		}
+		if (c == code)
+			return 0;
+	}
+}
+
+/* The raw (compressed) bytes of .debug_info and its inflated size. */
+static bool info_stream(Elf *elf, const unsigned char **src, size_t *srclen, size_t *total)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (!n)
+			continue;
+		bool gnu = strcmp(n, ".zdebug_info") == 0;
+		if (!gnu && strcmp(n, ".debug_info") != 0)
+			continue;
+		Elf_Data *raw = elf_rawdata(scn, NULL);
+		if (!raw || !raw->d_buf)
+			return false;
+		const unsigned char *d = raw->d_buf;
+		*total = 0;
+		if (gnu) {
+			if (raw->d_size < 12 || memcmp(d, "ZLIB", 4) != 0)
+				return false;
+			for (int i = 4; i < 12; i++)
+				*total = *total << 8 | d[i];
+			*src = d + 12;
+			*srclen = raw->d_size - 12;
+		} else {
+			Elf64_Chdr ch;
+			if (!(sh.sh_flags & SHF_COMPRESSED) || raw->d_size < sizeof(ch))
+				return false;
+			memcpy(&ch, d, sizeof(ch));
+			if (ch.ch_type != ELFCOMPRESS_ZLIB)
+				return false;
+			*total = ch.ch_size;
+			*src = d + sizeof(ch);
+			*srclen = raw->d_size - sizeof(ch);
+		}
+		return *total > 0 && *total < (1u << 30);
+	}
+	return false;
+}
+
+static bool scan_light(struct light_dwarf *ld, struct dw_info *info);
+static bool dw_info_complete(const struct dw_info *info);
+static void dw_info_free(struct dw_info *info);
+
+/* Scans the runtime's units among the first len bytes of .debug_info,
+ * inflated at img + info_off (see light_dwarf_inplace). */
+static bool scan_prefix(unsigned char *img, size_t abbrev_len, size_t info_off, size_t len, struct dw_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	struct light_dwarf ld;
-	if (!light_dwarf_open(b, &ld))
+	if (!light_dwarf_inplace(img, LIGHT_HEAD, abbrev_len, info_off, len, &ld))
 		return false;
-	Dwarf *dw = ld.dw;
+	bool found = scan_light(&ld, info);
+	light_dwarf_close(&ld);
+	return found;
+}
+
+/* Memory written once and read by libdw: huge pages when the kernel
+ * offers them (one fault per 2 MB, not per 4 KB).  Freed with free(). */
+static void *big_alloc(size_t len)
+{
+	enum { HUGE = 2u << 20 };
+	size_t r = (len + HUGE - 1) & ~(size_t)(HUGE - 1);
+	void *p = NULL;
+	if (posix_memalign(&p, HUGE, r) != 0)
+		return xmalloc(len);
+	madvise(p, r, MADV_HUGEPAGE);
+	return p;
+}
+
+/* Inflates .debug_info as a stream; at the end of each run of units named
+ * "runtime" (Go's code, its assembly, its types) scans what is there,
+ * and stops once that has all the layout needs.  Returns false when
+ * the section cannot be read this way (then it is read whole). */
+static bool dwarf_read_info_stream(const struct gobin *b, struct dw_info *info, bool *found)
+{
+	Elf_Data *abbrev = debug_section(b->elf, ".debug_abbrev");
+	const unsigned char *src;
+	size_t srclen, total;
+	if (!abbrev || !abbrev->d_buf || !info_stream(b->elf, &src, &srclen, &total))
+		return false;
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		return false;
+	z.next_in = (Bytef *)src;
+	z.avail_in = (uInt)srclen;
+	/* Inflated in place inside the image libdw reads: nothing copied. */
+	size_t info_off = (LIGHT_HEAD + abbrev->d_size + 15) & ~(size_t)15;
+	unsigned char *img = big_alloc(info_off + total), *out = img + info_off;
+	memcpy(img + LIGHT_HEAD, abbrev->d_buf, abbrev->d_size);
+	size_t have = 0, pos = 0, run_end = 0;
+	bool ok = false, done = false, in_run = false;
+	*found = false;
+	for (;;) {
+		/* Units whose name can be told from what is inflated so far. */
+		bool scan = false;
+		while (pos + 16 <= have) {
+			uint32_t ulen;
+			uint16_t ver;
+			memcpy(&ulen, out + pos, 4);
+			memcpy(&ver, out + pos + 4, 2);
+			if (ulen >= 0xfffffff0u || ver < 2 || ver > 5)
+				goto out;
+			size_t end = pos + 4 + (size_t)ulen, die;
+			uint32_t aoff;
+			unsigned asz;
+			if (ver < 5) {
+				memcpy(&aoff, out + pos + 6, 4);
+				asz = out[pos + 10];
+				die = pos + 11;
+			} else {
+				if (out[pos + 6] != DW_UT_compile)
+					goto out;
+				asz = out[pos + 7];
+				memcpy(&aoff, out + pos + 8, 4);
+				die = pos + 12;
+			}
+			const char *name = NULL;
+			size_t avail = end < have ? end : have;
+			int r = die < avail ? unit_name(out + die, out + avail, abbrev, aoff, asz, &name) : -1;
+			if (r < 0 && avail < end && !done)
+				break; /* the DIE may go on: inflate more */
+			if (r < 0)
+				goto out;
+			bool rt = r == 1 && strcmp(name, "runtime") == 0;
+			if (!rt && in_run) {
+				scan = true; /* a run of the runtime's units ended at pos */
+				run_end = pos;
+			}
+			in_run = rt;
+			pos = end;
+			if (scan)
+				break;
+		}
+		if (scan) {
+			struct dw_info tmp;
+			bool f = scan_prefix(img, abbrev->d_size, info_off, run_end, &tmp);
+			if (f && dw_info_complete(&tmp)) {
+				*info = tmp;
+				*found = true;
+				ok = true;
+				break;
+			}
+			dw_info_free(&tmp);
+			continue;
+		}
+		if (done || have >= total) {
+			/* All of it: the same as reading the section whole. */
+			*found = scan_prefix(img, abbrev->d_size, info_off, have, info);
+			ok = true;
+			break;
+		}
+		z.next_out = out + have;
+		z.avail_out = (uInt)(total - have < (256u << 10) ? total - have : (256u << 10));
+		size_t before = z.avail_out;
+		int r = inflate(&z, Z_NO_FLUSH);
+		have += before - z.avail_out;
+		if (r == Z_STREAM_END)
+			done = true;
+		else if (r != Z_OK)
+			break;
+	}
+out:
+	inflateEnd(&z);
+	free(img);
+	return ok;
+}
+
+
+static bool scan_light(struct light_dwarf *ld, struct dw_info *info)
+{
+	Dwarf *dw = ld->dw;
 	Dwarf_Off off = 0, next;
 	size_t hsize;
 	bool found = false;
@@ -307,8 +626,31 @@ static bool dwarf_read_info(const struct gobin *b, struct dw_info *info)
 		}
 		off = next;
 	}
+	return found;
+}
+
+static bool dwarf_read_info(const struct gobin *b, struct dw_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	bool found;
+	if (!getenv("PILEUP_GO_DWARF_FULL") && dwarf_read_info_stream(b, info, &found))
+		return found;
+	memset(info, 0, sizeof(*info));
+	struct light_dwarf ld;
+	if (!light_dwarf_open(b, &ld))
+		return false;
+	found = scan_light(&ld, info);
 	light_dwarf_close(&ld);
 	return found;
+}
+
+/* All the layout can use from the runtime's units. */
+static bool dw_info_complete(const struct dw_info *info)
+{
+	for (int i = 0; i < DS__N; i++)
+		if (!info->s[i].found)
+			return false;
+	return info->allgs && info->firstmoduledata && info->memstats && info->wait_reasons && info->wait_reasons_count;
 }
 
 static bool layout_from_dwarf(struct golayout *l, const struct dw_info *info)

@@ -1,7 +1,8 @@
 /* golang_layout.h - where the Go runtime keeps its goroutines.
  *
  * Offsets of the fields of runtime.g, runtime.m and friends come from the
- * binary's DWARF when it has some, else from per-version tables keyed by
+ * binary's DWARF when it has some (its compressed .debug_info inflated only
+ * as far as the runtime's compile units), else from per-version tables keyed by
  * the toolchain version in the build info.  The tables cover go1.19.x
  * (the Go 1.19 release series); any other version without DWARF is refused
  * with a message naming it, never guessed.

@@ -85,6 +85,12 @@ static ssize_t read_task_file(pid_t pid, pid_t tid, const char *file, char *buf,
 	return read_at(task_dirfd, rel, buf, size);
 }
 
+bool proc_task_dir_open(pid_t pid)
+{
+	read_task_file(pid, 0, NULL, NULL, 0);
+	return task_dirpid == pid && task_dirfd >= 0;
+}
+
 pid_t proc_tracer(pid_t pid, char *name, size_t size)
 {
 	char path[64], buf[4096];
@@ -191,11 +197,40 @@ ssize_t proc_list_tasks(pid_t pid, pid_t **ret)
 	return (ssize_t)n;
 }
 
+static bool parse_stat(char *buf, struct proc_task_stat *ret);
+
 bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret)
 {
 	char buf[1024];
 	if (read_task_file(pid, tid, "stat", buf, sizeof(buf)) <= 0)
 		return false;
+	return parse_stat(buf, ret);
+}
+
+int proc_task_stat_open(pid_t pid, pid_t tid, struct proc_task_stat *ret)
+{
+	char rel[48], buf[1024];
+	if (!proc_task_dir_open(pid))
+		return -1;
+	snprintf(rel, sizeof(rel), "%d/stat", tid);
+	int fd = openat(task_dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		close(fd);
+		return -1;
+	}
+	buf[n] = 0;
+	if (!parse_stat(buf, ret)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool parse_stat(char *buf, struct proc_task_stat *ret)
+{
 	/* "tid (comm) S ..."; comm may contain ')' so take the last one. */
 	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
 	if (!open || !close || close < open || close[1] != ' ')
@@ -289,6 +324,53 @@ static bool parse_syscall(const char *buf, struct proc_syscall *ret)
 	return true;
 }
 
+static bool hex_field(char **p, char end, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	char *s = *p;
+	int n = 0;
+	for (;; s++, n++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v << 4 | (unsigned)d;
+	}
+	if (!n || *s != end)
+		return false;
+	*out = v;
+	*p = s + 1;
+	return true;
+}
+
+/* "start-end perms offset dev inode   path": false if the line is not. */
+static bool parse_maps_line(char *line, struct snap_map *m, char **path)
+{
+	unsigned long long start, end, off, inode = 0, dev;
+	char *p = line;
+	if (!hex_field(&p, '-', &start) || !hex_field(&p, ' ', &end) || strlen(p) < 5 || p[4] != ' ')
+		return false;
+	char perms[5];
+	memcpy(perms, p, 4);
+	perms[4] = 0;
+	p += 5;
+	if (!hex_field(&p, ' ', &off) || !hex_field(&p, ':', &dev) || !hex_field(&p, ' ', &dev))
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+		inode = inode * 10 + (unsigned)(*p - '0');
+	if (*p != ' ' && *p != '\n' && *p != 0)
+		return false;
+	while (*p == ' ')
+		p++;
+	p[strcspn(p, "\n")] = 0;
+	m->start = start;
+	m->end = end;
+	m->offset = off;
+	m->inode = inode;
+	memcpy(m->perms, perms, sizeof(perms));
+	*path = p;
+	return true;
+}
+
 struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap)
 {
 	char path[64];
@@ -299,20 +381,13 @@ struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap)
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
-		unsigned long long start, end, off, inode;
-		char perms[8];
-		int pathpos = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu %n", &start, &end, perms, &off, &inode, &pathpos) < 5)
+		struct snap_map tmp = {0};
+		char *name;
+		if (!parse_maps_line(line, &tmp, &name))
 			continue;
 		struct snap_map *m = snapshot_add_map(snap);
-		m->start = start;
-		m->end = end;
-		m->offset = off;
-		m->inode = inode;
-		snprintf(m->perms, sizeof(m->perms), "%.4s", perms);
-		char *name = line + pathpos;
-		name[strcspn(name, "\n")] = 0;
-		if (pathpos && *name)
+		*m = tmp;
+		if (*name)
 			m->path = xstrdup(name);
 	}
 	free(line);

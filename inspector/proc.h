@@ -23,12 +23,19 @@ struct pu_error *proc_check_target(pid_t pid, bool need_ptrace);
 /* Lists the thread ids of pid into *ret (sorted); returns count or -1. */
 ssize_t proc_list_tasks(pid_t pid, pid_t **ret);
 
+/* Opens /proc/PID/task for the per-thread reads below, which are then
+ * safe to make from several threads at once (for the same pid). */
+bool proc_task_dir_open(pid_t pid);
+
 struct proc_task_stat {
 	char state;
 	char name[64];
 	unsigned long flags;
 };
 bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret);
+/* The same, leaving the file open: returns its fd, or -1 (gone, or out of
+ * descriptors).  Thousands of descriptors close in one close_range. */
+int proc_task_stat_open(pid_t pid, pid_t tid, struct proc_task_stat *ret);
 
 /* /proc/PID/task/TID/syscall: nr >= 0 blocked in that syscall (args, sp,
  * pc valid); nr == -1 blocked outside a syscall (sp, pc valid);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const char *const wait_names[WAIT__COUNT] = {
 	[WAIT_UNKNOWN] = "unknown", [WAIT_MUTEX] = "mutex", [WAIT_RWLOCK] = "rwlock",
@@ -93,6 +94,53 @@ void snapshot_arena_reserve(struct snapshot *s, size_t bytes)
 	s->arena[s->narena++] = block;
 	s->arena_next = block;
 	s->arena_left = bytes;
+}
+
+void snapshot_arena_reserve_huge(struct snapshot *s, size_t bytes)
+{
+	enum { HUGE = 2u << 20 };
+	if (bytes <= s->arena_left)
+		return;
+	bytes = (bytes + HUGE - 1) & ~(size_t)(HUGE - 1);
+	void *p = NULL;
+	if (posix_memalign(&p, HUGE, bytes) != 0 || !p) {
+		snapshot_arena_reserve(s, bytes);
+		return;
+	}
+	unsigned char *block = p;
+	madvise(block, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages otherwise */
+	for (size_t off = 0; off < bytes; off += 4096)
+		block[off] = 0;
+	xgrow(&s->arena, &s->cap_arena, s->narena + 1, sizeof(*s->arena));
+	s->arena[s->narena++] = block;
+	s->arena_next = block;
+	s->arena_left = bytes;
+}
+
+bool snapshot_region_extend(const struct snapshot *s, struct mem_region *r, uint64_t addr)
+{
+	if (!r->data || !r->more || !s->read_fn || addr < r->addr || addr - r->addr + 8 <= r->len ||
+	    addr - r->addr + 8 > r->len + r->more)
+		return false;
+	/* Stacks are walked outward: take twice what is needed now. */
+	size_t want = (size_t)(addr - r->addr + 8) * 2, full = r->len + r->more;
+	if (want < r->len * 2)
+		want = r->len * 2;
+	if (want < 4096)
+		want = 4096;
+	if (want > full)
+		want = full;
+	unsigned char *data = xmalloc(want);
+	memcpy(data, r->data, r->len);
+	size_t got = s->read_fn(s->read_ctx, r->addr + r->len, data + r->len, want - r->len);
+	if (!r->in_arena)
+		free(r->data);
+	r->data = data;
+	r->in_arena = false;
+	/* An unreadable page ends the region. */
+	r->more = got == want - r->len ? full - want : 0;
+	r->len += got;
+	return addr - r->addr + 8 <= r->len;
 }
 
 void *snapshot_arena_alloc(struct snapshot *s, size_t bytes)

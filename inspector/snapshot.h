@@ -68,6 +68,10 @@ struct mem_region {
 	size_t len;
 	unsigned char *data;
 	bool in_arena; /* data belongs to the snapshot's arena, not malloc */
+	/* bytes after len that belong to the region but were not copied
+	 * (live captures copy the top of a stack; snapshot_region_extend
+	 * reads more on demand) */
+	size_t more;
 };
 
 struct snap_thread {
@@ -87,6 +91,9 @@ struct snap_thread {
 	int wait_site;          /* index into frames, -1 */
 	int blocking_call;      /* index into frames, -1 */
 	bool crashed;           /* the thread that got the fatal signal (cores) */
+	/* set by unwind: the thread is in Go code, which golang.c unwinds
+	 * (pclntab); unwind_finish() walks it with libdwfl if not */
+	bool unwind_deferred;
 };
 
 /* Go goroutine statuses, as runtime2.go numbers them. */
@@ -201,6 +208,13 @@ size_t snapshot_read(const struct snapshot *snap, uint64_t addr, void *buf, size
  * threads, so the pause holds no allocation). */
 void snapshot_arena_reserve(struct snapshot *snap, size_t bytes);
 void *snapshot_arena_alloc(struct snapshot *snap, size_t bytes);
+/* The same, in one block backed by huge pages where the kernel offers
+ * them: a page fault per 2 MB rather than per 4 KB (thousands of stacks). */
+void snapshot_arena_reserve_huge(struct snapshot *snap, size_t bytes);
+/* Extends r (a copied stack) through addr + 8 and beyond, up to r->more
+ * bytes, reading the target with snap->read_fn; returns whether addr + 8
+ * is now inside r. */
+bool snapshot_region_extend(const struct snapshot *snap, struct mem_region *r, uint64_t addr);
 bool snapshot_read_u64(const struct snapshot *snap, uint64_t addr, uint64_t *out);
 /* Number of threads whose stacks are incomplete. */
 size_t snapshot_partial_threads(const struct snapshot *snap);

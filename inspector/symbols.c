@@ -33,6 +33,7 @@ struct symbols {
 	struct modinfo **mods;
 	size_t nmods, capmods;
 	struct dwarf_rust *rust; /* scopes dwarf_getscopes misses in Rust */
+	bool all_mods;           /* every module of dwfl is in mods */
 };
 
 struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl)
@@ -192,11 +193,29 @@ static struct modinfo *module_info(struct symbols *s, Dwfl_Module *mod)
 	return mi;
 }
 
+static int add_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)name;
+	(void)start;
+	module_info(arg, mod);
+	return DWARF_CB_OK;
+}
+
 const char *symbols_build_id(struct symbols *s, const char *module)
 {
-	for (size_t i = 0; i < s->nmods; i++)
-		if (s->mods[i]->name == module || (module && strcmp(s->mods[i]->name, module) == 0))
-			return s->mods[i]->build_id;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->nmods; i++)
+			if (s->mods[i]->name == module || (module && strcmp(s->mods[i]->name, module) == 0))
+				return s->mods[i]->build_id;
+		/* A module no frame was symbolized in (a Go executable, whose
+		 * frames come from its pclntab): the build-id note of the ELF
+		 * libdwfl already opened, no debug information read. */
+		if (pass || s->all_mods)
+			break;
+		s->all_mods = true;
+		dwfl_getmodules(s->dwfl, add_module, s, 0);
+	}
 	return NULL;
 }
 

@@ -1,4 +1,5 @@
 #include "unwind.h"
+#include "classify.h"
 #include "debugcache.h"
 #include "proc.h"
 #include "symbols.h"
@@ -7,6 +8,7 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,21 @@ struct unwinder {
 	struct snap_regs start;    /* registers to start it from */
 	struct fp_hint hints[FP_CACHE];
 	size_t nhints;
+	/* address ranges of Go executables: their threads are unwound from
+	 * the pclntab (golang.c), without loading their DWARF here */
+	struct { Dwarf_Addr lo, hi; } go[4];
+	size_t ngo;
+	struct prefetch *pre; /* set while loaded ahead by unwind_prefetch */
+};
+
+/* Modules reported and their debug information loaded on a thread of its
+ * own while the capture goes on, from a copy of the mappings. */
+struct prefetch {
+	pthread_t thread;
+	struct snapshot shadow; /* maps only: the capture still adds threads */
+	uint64_t *pcs;
+	size_t npcs;
+	struct pu_error *err;
 };
 
 /* libdwfl's find_elf has no user argument; modules are opened eagerly,
@@ -45,11 +62,33 @@ static struct unwinder *g_reporting;
  * has no user argument either). */
 static const char *g_debuginfo_path;
 
+/* After the prefetch thread has been joined. */
+static void prefetch_release(struct unwinder *u)
+{
+	struct prefetch *p = u->pre;
+	if (u->snap == &p->shadow)
+		u->snap = NULL;
+	free(p->shadow.maps);
+	free(p->pcs);
+	pu_error_free(p->err);
+	free(p);
+	u->pre = NULL;
+}
+
+static void prefetch_end(struct unwinder *u)
+{
+	if (!u->pre)
+		return;
+	pthread_join(u->pre->thread, NULL);
+	prefetch_release(u);
+}
+
 static void unwinder_free(void *p)
 {
 	struct unwinder *u = p;
 	if (!u)
 		return;
+	prefetch_end(u);
 	symbols_destroy(u->sym);
 	tailcalls_destroy(u->tails);
 	if (u->dwfl)
@@ -251,7 +290,10 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 {
 	(void)dwfl;
 	struct unwinder *u = arg;
-	const struct mem_region *st = u->cur ? &u->cur->stack : NULL;
+	struct mem_region *st = u->cur ? &u->cur->stack : NULL;
+	/* Deeper than the copied top of the stack: read more of it, once. */
+	if (st && st->more && addr >= st->addr && addr - st->addr + 8 > st->len)
+		snapshot_region_extend(u->snap, st, addr);
 	if (st && st->data && addr >= st->addr && st->len >= 8 && addr - st->addr <= st->len - 8) {
 		memcpy(result, st->data + (addr - st->addr), 8);
 		return true;
@@ -340,13 +382,15 @@ static bool in_exec_map(const struct snapshot *snap, uint64_t addr)
  * saved its caller's rbp: a slot holding a higher address on the same
  * stack (or 0 at the outermost frame), followed by a return address into
  * code.  Candidates are such slots, innermost first. */
-static size_t fp_candidates(const struct snapshot *snap, const struct snap_thread *t, uint64_t *out)
+static size_t fp_candidates(const struct snapshot *snap, struct snap_thread *t, uint64_t *out)
 {
-	const struct mem_region *st = &t->stack;
+	struct mem_region *st = &t->stack;
 	size_t n = 0;
 	if (!st->data)
 		return 0;
-	for (size_t off = 0; off + 16 <= st->len && n < MAX_FP_CANDIDATES; off += 8) {
+	for (size_t off = 0; n < MAX_FP_CANDIDATES; off += 8) {
+		if (off + 16 > st->len && !snapshot_region_extend(snap, st, st->addr + off + 8))
+			break;
 		uint64_t slot = st->addr + off, saved, ret;
 		memcpy(&saved, st->data + off, 8);
 		memcpy(&ret, st->data + off + 8, 8);
@@ -505,10 +549,123 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 	free(w);
 }
 
+/* A Go executable: its sections say so (.gopclntab, .go.buildinfo, the
+ * Go build-id note); without section headers it is simply not noticed
+ * and unwound as any other module. */
+static bool is_go_elf(Elf *elf)
+{
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (n && (strcmp(n, ".gopclntab") == 0 || strcmp(n, ".go.buildinfo") == 0 ||
+			  strcmp(n, ".note.go.buildid") == 0))
+			return true;
+	}
+	return false;
+}
+
+static int find_go_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)name;
+	(void)start;
+	struct unwinder *u = arg;
+	Dwarf_Addr bias, lo, hi;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	if (u->ngo < sizeof(u->go) / sizeof(*u->go) && is_go_elf(elf)) {
+		dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+		u->go[u->ngo].lo = lo;
+		u->go[u->ngo++].hi = hi;
+	}
+	return DWARF_CB_OK;
+}
+
+static bool in_go(const struct unwinder *u, uint64_t pc)
+{
+	for (size_t i = 0; i < u->ngo; i++)
+		if (pc >= u->go[i].lo && pc < u->go[i].hi)
+			return true;
+	return false;
+}
+
 const char *unwind_build_id(const struct snapshot *snap, const char *module)
 {
 	const struct unwinder *u = snap->unwind_state;
 	return u && u->sym && snap->unwind_free == unwinder_free ? symbols_build_id(u->sym, module) : NULL;
+}
+
+static struct unwinder *unwinder_new(struct snapshot *snap, const char *debuginfo_path)
+{
+	struct unwinder *u = xcalloc(1, sizeof(*u));
+	u->snap = snap;
+	u->debuginfo_path = debuginfo_path && *debuginfo_path ? xasprintf("-:.debug:/usr/lib/debug:%s", debuginfo_path)
+							      : xstrdup("-:.debug:/usr/lib/debug");
+	u->cbs.find_elf = find_elf;
+	u->cbs.find_debuginfo = find_debuginfo;
+	g_debuginfo_path = u->debuginfo_path;
+	u->cbs.section_address = dwfl_offline_section_address;
+	u->cbs.debuginfo_path = &u->debuginfo_path;
+	return u;
+}
+
+static struct pu_error *unwinder_report(struct unwinder *u)
+{
+	u->dwfl = dwfl_begin(&u->cbs);
+	if (!u->dwfl)
+		return pu_error_new(PU_EXIT_USAGE, "dwfl_begin: %s", dwfl_errmsg(-1));
+	g_reporting = u;
+	struct pu_error *err = report_modules(u);
+	g_reporting = NULL;
+	return err;
+}
+
+static void *prefetch_main(void *arg)
+{
+	struct unwinder *u = arg;
+	struct prefetch *p = u->pre;
+	p->err = unwinder_report(u);
+	for (size_t i = 0; !p->err && i < p->npcs; i++) {
+		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, p->pcs[i]);
+		Dwarf_Addr bias;
+		/* Not a Go executable's: golang.c walks its threads. */
+		if (mod && !is_go_elf(dwfl_module_getelf(mod, &bias)))
+			dwfl_module_getdwarf(mod, &bias);
+	}
+	return NULL;
+}
+
+void unwind_prefetch(struct snapshot *snap, const uint64_t *pcs, size_t npcs)
+{
+	if (snap->unwind_state || snap->report_modules || snap->open_module || getenv("PILEUP_NO_PREFETCH"))
+		return;
+	struct unwinder *u = unwinder_new(NULL, NULL);
+	struct prefetch *p = xcalloc(1, sizeof(*p));
+	p->shadow = *snap;
+	p->shadow.maps = xmalloc((snap->nmaps ? snap->nmaps : 1) * sizeof(*snap->maps));
+	memcpy(p->shadow.maps, snap->maps, snap->nmaps * sizeof(*snap->maps));
+	p->shadow.cap_maps = snap->nmaps;
+	p->shadow.threads = NULL;
+	p->shadow.nthreads = p->shadow.cap_threads = 0;
+	p->shadow.strings = NULL;
+	p->pcs = xmalloc((npcs ? npcs : 1) * sizeof(*pcs));
+	memcpy(p->pcs, pcs, npcs * sizeof(*pcs));
+	p->npcs = npcs;
+	u->snap = &p->shadow;
+	u->pre = p;
+	if (pthread_create(&p->thread, NULL, prefetch_main, u) != 0) {
+		free(p->shadow.maps);
+		free(p->pcs);
+		free(p);
+		u->pre = NULL;
+		unwinder_free(u);
+		return;
+	}
+	snap->unwind_state = u;
+	snap->unwind_free = unwinder_free;
 }
 
 struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts *o, struct unwind_stats *stats)
@@ -517,30 +674,44 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	if (!stats)
 		stats = &dummy;
 	memset(stats, 0, sizeof(*stats));
-	struct unwinder *u = xcalloc(1, sizeof(*u));
-	u->snap = snap;
-	u->debuginfo_path = o && o->debuginfo_path && *o->debuginfo_path
-				    ? xasprintf("-:.debug:/usr/lib/debug:%s", o->debuginfo_path)
-				    : xstrdup("-:.debug:/usr/lib/debug");
-	u->cbs.find_elf = find_elf;
-	u->cbs.find_debuginfo = find_debuginfo;
-	g_debuginfo_path = u->debuginfo_path;
-	u->cbs.section_address = dwfl_offline_section_address;
-	u->cbs.debuginfo_path = &u->debuginfo_path;
+	const char *dpath = o ? o->debuginfo_path : NULL;
+	struct unwinder *u = NULL;
+	if (snap->unwind_state && snap->unwind_free == unwinder_free) {
+		struct unwinder *old = snap->unwind_state;
+		/* Loaded ahead with the default search path: take it. */
+		if (old->pre && !old->sym && !(dpath && *dpath)) {
+			pthread_join(old->pre->thread, NULL);
+			struct pu_error *perr = old->pre->err;
+			old->pre->err = NULL;
+			prefetch_release(old);
+			old->snap = snap;
+			if (!perr)
+				u = old;
+			else
+				pu_error_free(perr);
+		}
+		if (!u)
+			unwinder_free(old);
+		snap->unwind_state = NULL;
+	}
+	struct pu_error *err = NULL;
+	if (!u) {
+		u = unwinder_new(snap, dpath);
+		err = unwinder_report(u);
+	}
 	snap->unwind_state = u;
 	snap->unwind_free = unwinder_free;
-	u->dwfl = dwfl_begin(&u->cbs);
-	if (!u->dwfl)
-		return pu_error_new(PU_EXIT_USAGE, "dwfl_begin: %s", dwfl_errmsg(-1));
-	g_reporting = u;
-	struct pu_error *err = report_modules(u);
-	g_reporting = NULL;
 	if (err)
 		return err;
 	u->sym = symbols_create(snap, u->dwfl);
 	u->tails = tailcalls_create(u->dwfl);
 	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))
 		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
+	/* Loading a Go executable's DWARF (compressed, for its CFI) costs more
+	 * than walking all its threads: golang.c walks threads in Go code from
+	 * the pclntab, and unwind_finish() takes the ones it could not. */
+	if (o && o->defer_go && !getenv("PILEUP_GO_DWFL"))
+		dwfl_getmodules(u->dwfl, find_go_module, u, 0);
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
 		if (t->how == SNAP_HOW_NONE || t->how == SNAP_HOW_SAVED)
@@ -550,8 +721,31 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 				t->error = xstrdup("no registers");
 			continue;
 		}
+		if (u->ngo && (t->regs.valid & (1u << SNAP_REG_RSP)) && in_go(u, t->regs.r[SNAP_REG_RIP])) {
+			t->unwind_deferred = true;
+			continue;
+		}
 		unwind_thread(u, t, stats);
 	}
 	stats->distinct_pcs = symbols_distinct(u->sym);
 	return NULL;
+}
+
+void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
+{
+	struct unwinder *u = snap->unwind_state;
+	if (snap->unwind_free != unwinder_free || (u && !u->sym))
+		u = NULL;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		if (!t->unwind_deferred)
+			continue;
+		t->unwind_deferred = false;
+		if (!u)
+			continue;
+		unwind_thread(u, t, stats);
+		classify_thread(t);
+	}
+	if (u && stats)
+		stats->distinct_pcs = symbols_distinct(u->sym);
 }

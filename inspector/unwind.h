@@ -13,6 +13,9 @@
 
 struct unwind_opts {
 	const char *debuginfo_path; /* extra directories, ':'-separated */
+	/* leave threads in a Go executable's code to golang.c (pclntab):
+	 * then unwind_finish() must follow golang_add_goroutines() */
+	bool defer_go;
 };
 
 struct unwind_stats {
@@ -24,6 +27,19 @@ struct unwind_stats {
 /* Hex build-id of a module (a frame's interned module path), or NULL. */
 const char *unwind_build_id(const struct snapshot *snap, const char *module);
 
+/* Starts reporting the modules of a live snapshot and loading the debug
+ * information of those holding pcs (the threads' pcs, say), on a thread
+ * of its own, while the capture reads the threads; unwind_snapshot()
+ * takes the result when it uses the default debuginfo path.  Needs only
+ * snap->maps, which must not change meanwhile. */
+void unwind_prefetch(struct snapshot *snap, const uint64_t *pcs, size_t npcs);
+
+/* With o->defer_go, threads in Go code are left with t->unwind_deferred
+ * set: golang.c walks them from the pclntab and clears it. */
 struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts *o, struct unwind_stats *stats);
+
+/* After golang_add_goroutines: walks (and classifies) the threads still
+ * deferred with libdwfl. */
+void unwind_finish(struct snapshot *snap, struct unwind_stats *stats);
 
 #endif

@@ -22,7 +22,8 @@
 # and the size of its largest group match what the fixture created.  The
 # table (medians) is printed and written to tests/bench/go-results.md
 # (BENCH_GO_OUT).  Environment: PILEUP, BENCH_GO_SIZES, BENCH_REPS,
-# BENCH_TIMEOUT (seconds per tool run, default 900).
+# BENCH_TIMEOUT (seconds per tool run, default 900), BENCH_BASELINE (another
+# build of pileup, run as "baseline" on the same process in the same rounds).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PILEUP=${PILEUP:-$ROOT/pileup}
@@ -85,7 +86,7 @@ measure() {
 	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 	case $name in
 	pileup-json) pause=$(jq '.capture.pause_us / 1000' "$o" 2>/dev/null) ;;
-	pileup*) pause=$(grep -o 'stopped briefly (longest [^)]*)' "$o" | grep -o '[0-9.]* [mu]s' || echo 0) ;;
+	pileup* | baseline) pause=$(grep -o 'stopped briefly (longest [^)]*)' "$o" | grep -o '[0-9.]* [mu]s' || echo 0) ;;
 	*) pause=$wall ;;
 	esac
 	# pileup: 0 or 1 (partial); Delve exits 1 when told not to kill the
@@ -116,6 +117,7 @@ for N in $SIZES; do
 		measure pileup "$pid" "$PILEUP" "$pid"
 		measure pileup-json "$pid" "$PILEUP" --json "$pid"
 		measure pileup-strip "$spid" "$PILEUP" "$spid"
+		[ -n "${BENCH_BASELINE:-}" ] && measure baseline "$pid" "$BENCH_BASELINE" "$pid"
 		# Delve asks whether to kill the process it attached to: no.
 		measure dlv "$pid" sh -c "echo n | dlv attach $pid --init $TMP/dlv.init --allow-non-terminal-interactive=true"
 		measure gdb "$pid" gdb -batch -nx -p "$pid" -ex "source $GDB_PY" -ex 'info goroutines'
@@ -130,7 +132,9 @@ for N in $SIZES; do
 	echo "# N=$N: dlv grouped $dlv_n goroutines, gdb listed $gdb_n"
 	pw=$(awk '$1 == "pileup" {print $2}' "$TMP/results.$N" | median)
 	pc=$(awk '$1 == "pileup" {print $3}' "$TMP/results.$N" | median)
-	for tool in pileup pileup-json pileup-strip dlv gdb; do
+	tools="pileup pileup-json pileup-strip dlv gdb"
+	[ -n "${BENCH_BASELINE:-}" ] && tools="pileup pileup-json pileup-strip baseline dlv gdb"
+	for tool in $tools; do
 		w=$(awk -v t=$tool '$1 == t {print $2}' "$TMP/results.$N" | median)
 		c=$(awk -v t=$tool '$1 == t {print $3}' "$TMP/results.$N" | median)
 		m=$(awk -v t=$tool '$1 == t {print $4}' "$TMP/results.$N" | median)
@@ -140,7 +144,7 @@ for N in $SIZES; do
 			'BEGIN { if (a > 0 && b + 0 > 0 && ac > 0) printf "%.1fx, %.1fx", b / a, bc / ac; else print "-" }')
 		case $tool in pileup | pileup-json | pileup-strip) ratio="-" ;; esac
 		case $tool in
-		pileup*) [ "$p" = 0 ] && p="none" ;;
+		pileup* | baseline) [ "$p" = 0 ] && p="none" ;;
 		*) p="${w} s (all threads)" ;;
 		esac
 		echo "| $N | $tool${ok:+ ($ok)} | $w | $c | $m | $p | $ratio |" >>"$TMP/table"

@@ -18,6 +18,9 @@
 # before and after the run, see fixtures/README.md).  The table shows medians.
 # It is printed and written to tests/bench/results.md (BENCH_OUT).
 #
+# With BENCH_BASELINE=BINARY (another build of pileup, say the last commit's)
+# a row "baseline" runs `BINARY PID` in the same rounds, for before/after.
+#
 # Environment: PILEUP (binary, default ./pileup), BENCH_SIZES, BENCH_REPS,
 # BENCH_TIMEOUT (seconds per tool run, default 120; gdb and eu-stack are killed
 # after it), BENCH_OUT (results file).  Run through `make bench`.
@@ -29,7 +32,9 @@ SIZES=${BENCH_SIZES:-100 1000 10000}
 REPS=${BENCH_REPS:-3}
 TOOL_TIMEOUT=${BENCH_TIMEOUT:-120}
 OUT=${BENCH_OUT:-$ROOT/tests/bench/results.md}
+BASELINE=${BENCH_BASELINE:-}
 TOOLS="idle pileup stop-all json eu-stack gdb"
+[ -n "$BASELINE" ] && TOOLS="idle pileup baseline stop-all json eu-stack gdb"
 
 # No network symbol lookups by any of the tools: all read local files only.
 unset DEBUGINFOD_URLS
@@ -146,6 +151,7 @@ run_one() {
 	case $tool in
 	idle) cmd=(sleep 1) ;;
 	pileup) cmd=("$PILEUP" "$FX_PID") ;;
+	baseline) cmd=("$BASELINE" "$FX_PID") ;;
 	stop-all) cmd=("$PILEUP" --stop-all "$FX_PID") ;;
 	json) cmd=("$PILEUP" --json "$FX_PID") ;;
 	eu-stack) cmd=(eu-stack -p "$FX_PID") ;;
@@ -175,7 +181,7 @@ run_one() {
 		add "$k|wall" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')"
 		[ -s "$tf" ] && add "$k|rss" "$(awk 'END { printf "%.1f", $2 / 1024 }' "$tf")"
 		case $tool in
-		pileup | stop-all | json) [ "$rc" = 0 ] || note "$k" "exit status $rc" ;;
+		pileup | baseline | stop-all | json) [ "$rc" = 0 ] || note "$k" "exit status $rc" ;;
 		idle) ;;
 		*) [ "$rc" = 0 ] || note "$k" "exit status $rc" ;;
 		esac
@@ -189,7 +195,7 @@ run_one() {
 	# What the tool reported: threads with a stack, pileup's own timings.
 	local seen=
 	case $tool in
-	pileup | stop-all)
+	pileup | baseline | stop-all)
 		seen=$(awk '/^#[0-9]+ +[0-9]+ threads? / { s += $2 } END { print s + 0 }' "$out")
 		if [ "$tool" = stop-all ]; then
 			local p
@@ -242,6 +248,7 @@ label() {
 	case $1 in
 	idle) echo "(no tool: sleep 1)" ;;
 	pileup) echo "\`pileup PID\`" ;;
+	baseline) echo "baseline \`$(basename "$BASELINE") PID\` ($BASELINE)" ;;
 	stop-all) echo "\`pileup --stop-all PID\`" ;;
 	json) echo "\`pileup --json PID\`" ;;
 	eu-stack) echo "\`eu-stack -p PID\`" ;;
