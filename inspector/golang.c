@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -376,8 +377,16 @@ static void read_goroutines(struct goctx *c)
 	struct snapshot *snap = c->snap;
 	const struct golayout *l = &c->lay;
 	uint64_t hdr[3];
-	if (snapshot_read(snap, l->allgs, hdr, sizeof(hdr)) != sizeof(hdr) || !hdr[0] || hdr[1] > hdr[2] ||
-	    hdr[2] > (1ull << 28)) {
+	bool ok = false;
+	/* A running program may be appending to allgs (pointer, length and
+	 * capacity are written one after the other): a torn read is retried. */
+	for (int tries = 0; !ok && tries < (snap->source == SNAP_LIVE ? 20 : 1); tries++) {
+		if (tries)
+			usleep(500);
+		ok = snapshot_read(snap, l->allgs, hdr, sizeof(hdr)) == sizeof(hdr) && hdr[0] && hdr[1] <= hdr[2] &&
+		     hdr[2] <= (1ull << 28);
+	}
+	if (!ok) {
 		snapshot_warn(snap, "Go: the goroutine list (runtime.allgs) is unreadable; goroutines are not listed");
 		return;
 	}
