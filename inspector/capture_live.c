@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -797,40 +796,8 @@ out:
 
 /* --- entry ---------------------------------------------------------------- */
 
-/* A page fault costs more than the zeroing of its page on some virtual
- * machines (15-20 us each on the development VM), and at 10,000 threads
- * pileup touches tens of MB in small pieces: names, frames, libdw's
- * inflated sections.  So the heap is grown ahead in one piece that the
- * kernel may back with 2 MB pages, every allocation below 32 MB comes from
- * it (one arena, no mmap), and freed memory stays for the next capture.
- * PILEUP_NO_TUNE=1 leaves malloc as it is. */
-static void tune_memory(void)
-{
-	static bool done;
-	if (done || getenv("PILEUP_NO_TUNE"))
-		return;
-	done = true;
-	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 512 << 20);
-	mallopt(M_TOP_PAD, 256 << 20);
-	void *volatile grow = malloc(1 << 20); /* the heap grows by M_TOP_PAD */
-	free(grow);
-	FILE *f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return;
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-		if (strstr(line, "[heap]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
-			madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint */
-	}
-	fclose(f);
-}
-
 struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct snapshot **ret)
 {
-	tune_memory();
 	*ret = NULL;
 	struct pu_error *err = proc_check_target(pid, o->stop_all);
 	if (err)

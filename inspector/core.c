@@ -46,7 +46,7 @@ static const int dwarf_ureg[SNAP_NREGS] = {
 
 /* Bytes of each thread's stack copied into the snapshot (from sp up);
  * deeper reads are served from the core file. */
-enum { CORE_STACK_COPY = 64 * 1024, MAX_BUILD_ID = 64 };
+enum { CORE_STACK_COPY = 64 * 1024, CORE_STACK_TOP = 4096, MAX_BUILD_ID = 64 };
 
 struct core_seg {
 	uint64_t vaddr, memsz, offset;
@@ -838,13 +838,15 @@ static void apply_pileup_note(struct core *c, struct snapshot *snap)
 	}
 }
 
-/* Copies every thread's stack, from sp up (CORE_STACK_COPY at most), as
+/* Copies the top of every thread's stack (CORE_STACK_TOP from sp up; the
+ * rest, up to CORE_STACK_COPY, is read when the unwinder gets there), as
  * the live capture does, so the unwinder reads both alike; the copies go
  * to the snapshot's arena, one allocation instead of one per thread. */
 static void copy_stacks(struct core *c, struct snapshot *snap)
 {
 	uint64_t *foff = xcalloc(snap->nthreads + 1, sizeof(*foff));
 	size_t *len = xcalloc(snap->nthreads + 1, sizeof(*len)), total = 0;
+	size_t *more = xcalloc(snap->nthreads + 1, sizeof(*more));
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		const struct snap_thread *t = &snap->threads[i];
 		if (!(t->regs.valid & (1u << SNAP_REG_RSP)))
@@ -854,23 +856,27 @@ static void copy_stacks(struct core *c, struct snapshot *snap)
 		if (!s || sp - s->vaddr >= s->avail)
 			continue;
 		uint64_t n = s->avail - (sp - s->vaddr);
-		len[i] = n > CORE_STACK_COPY ? CORE_STACK_COPY : (size_t)n;
+		size_t full = n > CORE_STACK_COPY ? CORE_STACK_COPY : (size_t)n;
+		len[i] = full > CORE_STACK_TOP ? CORE_STACK_TOP : full;
+		more[i] = full - len[i];
 		foff[i] = s->offset + (sp - s->vaddr);
 		total += len[i];
 	}
 	/* The arena rounds each piece up to 16 bytes. */
 	if (total)
-		snapshot_arena_reserve(snap, total + 16 * snap->nthreads);
+		snapshot_arena_reserve_huge(snap, total + 16 * snap->nthreads);
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
 		if (!len[i])
 			continue;
 		unsigned char *dst = snapshot_arena_alloc(snap, len[i]);
 		if (core_pread(c, foff[i], dst, len[i]))
-			t->stack = (struct mem_region){.addr = t->regs.r[SNAP_REG_RSP], .len = len[i], .data = dst, .in_arena = true};
+			t->stack = (struct mem_region){.addr = t->regs.r[SNAP_REG_RSP], .len = len[i], .data = dst, .in_arena = true,
+						       .more = more[i]};
 	}
 	free(foff);
 	free(len);
+	free(more);
 }
 
 static void human(uint64_t n, char *buf, size_t size)
