@@ -1,4 +1,5 @@
 #include "golang_bin.h"
+#include "bytes.h"
 #include "error.h"
 
 #include <fcntl.h>
@@ -104,20 +105,6 @@ uint64_t gobin_symbol(const struct gobin *b, const char *name, uint64_t *size)
 
 /* --- build info ----------------------------------------------------------- */
 
-static bool uvarint(const unsigned char **p, const unsigned char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (int shift = 0; *p < end && shift < 64; shift += 7) {
-		unsigned char c = *(*p)++;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
 static char *go_string_at(const struct gobin *b, uint64_t hdr_addr)
 {
 	const unsigned char *h = gobin_file_ptr(b, hdr_addr, 16);
@@ -176,11 +163,11 @@ static bool parse_buildinfo(struct gobin *b, const unsigned char *p, size_t len)
 	if (flags & 2) {
 		const unsigned char *q = p + 32, *end = p + len;
 		uint64_t n;
-		if (!uvarint(&q, end, &n) || n > (uint64_t)(end - q))
+		if (!rd_uleb(&q, end, &n) || n > (uint64_t)(end - q))
 			return false;
 		vers = strndup((const char *)q, (size_t)n);
 		q += n;
-		if (uvarint(&q, end, &n) && n <= (uint64_t)(end - q)) {
+		if (rd_uleb(&q, end, &n) && n <= (uint64_t)(end - q)) {
 			mod = xmalloc((size_t)n + 1);
 			memcpy(mod, q, (size_t)n);
 			mod[n] = 0;

@@ -238,15 +238,11 @@ struct light_dwarf {
 	Dwarf *dw;
 };
 
-static bool light_dwarf_image(const Elf_Data *abbrev, const Elf_Data *info, struct light_dwarf *ld)
+/* The ELF header of a light image: 4 sections (null, .debug_abbrev,
+ * .debug_info, .shstrtab), their headers at off_sh. */
+static void light_elf_header(unsigned char *img, size_t off_sh)
 {
-	memset(ld, 0, sizeof(*ld));
-	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
-	size_t off_abbrev = sizeof(Elf64_Ehdr), off_info = (off_abbrev + abbrev->d_size + 7) & ~(size_t)7;
-	size_t off_str = (off_info + info->d_size + 7) & ~(size_t)7;
-	size_t off_sh = (off_str + sizeof(shstr) + 7) & ~(size_t)7, size = off_sh + 4 * sizeof(Elf64_Shdr);
-	ld->image = xcalloc(1, size);
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)ld->image;
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
 	memcpy(eh->e_ident, ELFMAG, SELFMAG);
 	eh->e_ident[EI_CLASS] = ELFCLASS64;
 	eh->e_ident[EI_DATA] = ELFDATA2LSB;
@@ -259,6 +255,17 @@ static bool light_dwarf_image(const Elf_Data *abbrev, const Elf_Data *info, stru
 	eh->e_shentsize = sizeof(Elf64_Shdr);
 	eh->e_shnum = 4;
 	eh->e_shstrndx = 3;
+}
+
+static bool light_dwarf_image(const Elf_Data *abbrev, const Elf_Data *info, struct light_dwarf *ld)
+{
+	memset(ld, 0, sizeof(*ld));
+	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
+	size_t off_abbrev = sizeof(Elf64_Ehdr), off_info = (off_abbrev + abbrev->d_size + 7) & ~(size_t)7;
+	size_t off_str = (off_info + info->d_size + 7) & ~(size_t)7;
+	size_t off_sh = (off_str + sizeof(shstr) + 7) & ~(size_t)7, size = off_sh + 4 * sizeof(Elf64_Shdr);
+	ld->image = xcalloc(1, size);
+	light_elf_header(ld->image, off_sh);
 	memcpy(ld->image + off_abbrev, abbrev->d_buf, abbrev->d_size);
 	memcpy(ld->image + off_info, info->d_buf, info->d_size);
 	memcpy(ld->image + off_str, shstr, sizeof(shstr));
@@ -289,19 +296,7 @@ static bool light_dwarf_inplace(unsigned char *img, size_t abbrev_off, size_t ab
 	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
 	size_t off_sh = sizeof(Elf64_Ehdr), off_str = off_sh + 4 * sizeof(Elf64_Shdr);
 	memset(img, 0, off_str);
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_shoff = off_sh;
-	eh->e_shentsize = sizeof(Elf64_Shdr);
-	eh->e_shnum = 4;
-	eh->e_shstrndx = 3;
+	light_elf_header(img, off_sh);
 	memcpy(img + off_str, shstr, sizeof(shstr));
 	Elf64_Shdr *sh = (Elf64_Shdr *)(img + off_sh);
 	sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = abbrev_off, .sh_size = abbrev_len, .sh_addralign = 1};
@@ -343,20 +338,6 @@ static void light_dwarf_close(struct light_dwarf *ld)
  * (64-bit DWARF, a name in .debug_str, an unknown form) gives up, and the
  * whole section is read as before. */
 
-static bool uleb(const unsigned char **p, const unsigned char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (int shift = 0; *p < end && shift < 64; shift += 7) {
-		unsigned char c = *(*p)++;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Skips the value of an attribute of form f; false for forms not known. */
 static bool skip_form(const unsigned char **p, const unsigned char *end, uint64_t f, unsigned addr_size)
 {
@@ -374,7 +355,7 @@ static bool skip_form(const unsigned char **p, const unsigned char *end, uint64_
 	case DW_FORM_addr: k = addr_size; break;
 	case DW_FORM_udata: case DW_FORM_sdata: case DW_FORM_ref_udata: case DW_FORM_strx: case DW_FORM_addrx:
 	case DW_FORM_loclistx: case DW_FORM_rnglistx:
-		return uleb(p, end, &n);
+		return rd_uleb(p, end, &n);
 	case DW_FORM_string:
 		while (*p < end && **p)
 			(*p)++;
@@ -384,7 +365,7 @@ static bool skip_form(const unsigned char **p, const unsigned char *end, uint64_
 		return true;
 	case DW_FORM_block1: if (*p >= end) return false; k = 1 + **p; break;
 	case DW_FORM_exprloc: case DW_FORM_block:
-		if (!uleb(p, end, &n) || n > (uint64_t)(end - *p))
+		if (!rd_uleb(p, end, &n) || n > (uint64_t)(end - *p))
 			return false;
 		k = (size_t)n;
 		break;
@@ -403,21 +384,21 @@ static int unit_name(const unsigned char *die, const unsigned char *end, const E
 {
 	const unsigned char *p = die;
 	uint64_t code;
-	if (!uleb(&p, end, &code) || abbrev_off >= abbrev->d_size)
+	if (!rd_uleb(&p, end, &code) || abbrev_off >= abbrev->d_size)
 		return -1;
 	const unsigned char *a = (const unsigned char *)abbrev->d_buf + abbrev_off,
 			    *aend = (const unsigned char *)abbrev->d_buf + abbrev->d_size;
 	for (;;) {
 		uint64_t c, tag, at, form, ic;
-		if (!uleb(&a, aend, &c) || c == 0 || !uleb(&a, aend, &tag) || a >= aend)
+		if (!rd_uleb(&a, aend, &c) || c == 0 || !rd_uleb(&a, aend, &tag) || a >= aend)
 			return -1;
 		a++; /* children */
 		for (;;) {
-			if (!uleb(&a, aend, &at) || !uleb(&a, aend, &form))
+			if (!rd_uleb(&a, aend, &at) || !rd_uleb(&a, aend, &form))
 				return -1;
 			if (!at && !form)
 				break;
-			if (form == DW_FORM_implicit_const && !uleb(&a, aend, &ic))
+			if (form == DW_FORM_implicit_const && !rd_uleb(&a, aend, &ic))
 				return -1;
 			if (c != code)
 				continue;

@@ -140,16 +140,11 @@ const char *gopcln_name(const struct gopcln *t, int32_t nameoff)
 
 static bool varint(const unsigned char **p, const unsigned char *end, uint32_t *out)
 {
-	uint32_t v = 0;
-	for (unsigned shift = 0; *p < end && shift < 35; shift += 7) {
-		unsigned char c = *(*p)++;
-		v |= (uint32_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
+	uint64_t v;
+	if (!rd_uleb(p, end, &v) || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
 }
 
 bool gopcln_value(const struct gopcln *t, const struct gofunc *f, uint32_t off, uint64_t targetpc, int32_t *val)

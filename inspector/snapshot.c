@@ -82,18 +82,23 @@ void snapshot_destroy(struct snapshot *s)
 	free(s);
 }
 
-void snapshot_arena_reserve(struct snapshot *s, size_t bytes)
+/* Makes block (bytes long) the arena's current one, every page touched
+ * now rather than during a pause. */
+static void arena_push(struct snapshot *s, unsigned char *block, size_t bytes)
 {
-	if (bytes <= s->arena_left)
-		return;
-	unsigned char *block = xmalloc(bytes);
-	/* Touch every page now rather than during a pause. */
 	for (size_t off = 0; off < bytes; off += 4096)
 		block[off] = 0;
 	xgrow(&s->arena, &s->cap_arena, s->narena + 1, sizeof(*s->arena));
 	s->arena[s->narena++] = block;
 	s->arena_next = block;
 	s->arena_left = bytes;
+}
+
+void snapshot_arena_reserve(struct snapshot *s, size_t bytes)
+{
+	if (bytes <= s->arena_left)
+		return;
+	arena_push(s, xmalloc(bytes), bytes);
 }
 
 void snapshot_arena_reserve_huge(struct snapshot *s, size_t bytes)
@@ -107,14 +112,8 @@ void snapshot_arena_reserve_huge(struct snapshot *s, size_t bytes)
 		snapshot_arena_reserve(s, bytes);
 		return;
 	}
-	unsigned char *block = p;
-	madvise(block, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages otherwise */
-	for (size_t off = 0; off < bytes; off += 4096)
-		block[off] = 0;
-	xgrow(&s->arena, &s->cap_arena, s->narena + 1, sizeof(*s->arena));
-	s->arena[s->narena++] = block;
-	s->arena_next = block;
-	s->arena_left = bytes;
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages otherwise */
+	arena_push(s, p, bytes);
 }
 
 bool snapshot_region_extend(const struct snapshot *s, struct mem_region *r, uint64_t addr)
