@@ -777,6 +777,10 @@ int main(int argc, char **argv)
 		return fail(err);
 	install_signals();
 	tune_memory();
+	/* No network lookups: libdwfl would ask the debuginfod servers named
+	 * there (Debian's shell profile sets one) for every module without
+	 * local debug info. */
+	unsetenv("DEBUGINFOD_URLS");
 	if (o.gcore)
 		return write_core(&o);
 	if (o.diff)

@@ -106,6 +106,11 @@ void snapshot_arena_reserve_huge(struct snapshot *s, size_t bytes)
 	enum { HUGE = 2u << 20 };
 	if (bytes <= s->arena_left)
 		return;
+	if (bytes < HUGE) {
+		/* touching a whole huge page for a few stacks costs more */
+		snapshot_arena_reserve(s, bytes);
+		return;
+	}
 	bytes = (bytes + HUGE - 1) & ~(size_t)(HUGE - 1);
 	void *p = NULL;
 	if (posix_memalign(&p, HUGE, bytes) != 0 || !p) {

@@ -135,8 +135,10 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 		}
 		p = *end ? end + 1 : end;
 	}
-	/* The vdso has no file to look for; asking would only load libdebuginfod. */
-	if (modname && modname[0] == '[')
+	/* A module without a file (the vdso, "[vdso]" or "linux-vdso.so.1" in
+	 * a core) has no .gnu_debuglink to follow, and its build-id was tried
+	 * above: asking would only load libdebuginfod and its libraries. */
+	if (!file_name || (modname && modname[0] == '['))
 		return -1;
 	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
 					    debuginfo_file_name);

@@ -61,4 +61,11 @@ expect_eq "unwritable cache directory: the same report" "" "$(diff "$TMP/off.jso
 check "unwritable cache directory: nothing on stderr" \
 	test -z "$(PILEUP_CACHE_DIR=/proc/self/no-such-dir "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" 2>&1 >/dev/null)"
 check "the target is not left stopped or traced" not_stopped "$FX_PID"
+stop_fixture "$FX_PID"
+
+# No network lookups, even with debuginfod servers in the environment (as
+# Debian's shell profile sets): a stripped program has no debug info here.
+start_fixture "$FIX/waits-stripped" --mutex 2 || exit 1
+DEBUGINFOD_URLS=http://127.0.0.1:9 strace -f -e trace=connect,sendto -o "$TMP/net.txt" "$PILEUP" --json "$FX_PID" >/dev/null 2>&1
+expect_eq "DEBUGINFOD_URLS set, stripped program: no connection attempted" "" "$(grep -E 'connect\(|sendto\(' "$TMP/net.txt" | grep -v 'AF_UNIX')"
 finish
