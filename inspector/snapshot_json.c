@@ -410,6 +410,7 @@ struct loader {
 	struct snapshot_json_origin *origin;
 	bool have_version;
 	int64_t version;
+	bool comparison; /* a --watch/diff --json object, not a snapshot */
 	size_t cap_goroutines;
 	struct group_ref *groups;
 	size_t ngroups, cap_groups;
@@ -932,6 +933,9 @@ static bool parse_top(struct loader *l)
 			ok = parse_array(l, "an array of goroutines", parse_goroutine);
 		} else if (!strcmp(key, "groups")) {
 			ok = parse_array(l, "an array of groups", parse_group);
+		} else if (!strcmp(key, "comparison")) {
+			l->comparison = true;
+			ok = jp_skip(p);
 		} else {
 			ok = jp_skip(p);
 		}
@@ -1051,6 +1055,10 @@ struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t l
 	struct pu_error *err = l.p.err;
 	if (ok && !l.have_version)
 		err = pu_error_new(PU_EXIT_USAGE, "%s: not a pileup report (no \"pileup\": 1 at the top); give a report written by 'pileup --json'", name);
+	else if (ok && l.comparison)
+		err = pu_error_new(PU_EXIT_USAGE,
+				   "%s is a comparison of captures (pileup --watch or diff with --json), not a snapshot; open a report written by 'pileup --json'",
+				   name);
 	else if (ok && l.version != 1)
 		err = pu_error_new(PU_EXIT_USAGE, "%s: report format version %lld, but this pileup reads version 1; open it with a newer pileup",
 				   name, (long long)l.version);
