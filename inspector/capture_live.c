@@ -171,9 +171,7 @@ static bool get_regs(pid_t tid, struct snap_regs *r)
 	return true;
 }
 
-/* Waits until tid reports a stop; returns the signal to re-inject on
- * detach (0 if none), or -1 if the thread exited. */
-static int wait_stop(pid_t tid)
+int capture_wait_stop(pid_t tid)
 {
 	for (;;) {
 		int st;
@@ -241,7 +239,7 @@ static void detach_all(void)
 		if (!s->stopped) {
 			/* PTRACE_DETACH needs a stopped tracee. */
 			if (ptrace(PTRACE_INTERRUPT, s->tid, 0, 0) == 0) {
-				int sig = wait_stop(s->tid);
+				int sig = capture_wait_stop(s->tid);
 				if (sig < 0) {
 					s->gone = true;
 					continue;
@@ -311,7 +309,7 @@ static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, si
 		detach_all();
 		return;
 	}
-	int sig = wait_stop(t->tid);
+	int sig = capture_wait_stop(t->tid);
 	if (sig < 0) {
 		set_error(t, "thread exited during capture");
 		g_nseized = 0;
@@ -743,7 +741,7 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 			struct seized *s = &g_seized[i];
 			if (s->stopped || s->gone)
 				continue;
-			int sig = wait_stop(s->tid);
+			int sig = capture_wait_stop(s->tid);
 			if (sig < 0)
 				s->gone = true;
 			else {

@@ -35,4 +35,9 @@ extern volatile sig_atomic_t capture_live_abort;
 /* Reads live memory of pid (process_vm_readv); for snap->read_fn. */
 size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len);
 
+/* Waits until the traced thread tid reports a stop; returns the signal to
+ * hand back on detach (0 if none), or -1 if the thread exited.  A signal to
+ * pileup only delays it: the requested stop always comes. */
+int capture_wait_stop(pid_t tid);
+
 #endif

@@ -1,4 +1,5 @@
 #include "gcore.h"
+#include "capture_live.h"
 #include "core.h"
 #include "proc.h"
 
@@ -162,25 +163,6 @@ struct holder {
 	size_t n, cap;
 };
 
-static int wait_stop(pid_t tid)
-{
-	for (;;) {
-		int st;
-		if (waitpid(tid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return -1;
-		if (!WIFSTOPPED(st))
-			continue;
-		if ((st >> 16) == PTRACE_EVENT_STOP || WSTOPSIG(st) == SIGTRAP)
-			return 0;
-		return WSTOPSIG(st); /* a signal for the thread: handed back on detach */
-	}
-}
-
 static void release_all(struct holder *hd)
 {
 	for (size_t i = 0; i < hd->n; i++) {
@@ -188,7 +170,7 @@ static void release_all(struct holder *hd)
 		if (h->gone)
 			continue;
 		if (!h->stopped && ptrace(PTRACE_INTERRUPT, h->tid, 0, 0) == 0) {
-			int sig = wait_stop(h->tid);
+			int sig = capture_wait_stop(h->tid);
 			if (sig < 0)
 				continue;
 			h->sig = sig;
@@ -248,7 +230,7 @@ static struct pu_error *hold_all(pid_t pid, struct holder *hd)
 			struct held *h = &hd->h[i];
 			if (h->stopped || h->gone)
 				continue;
-			int sig = wait_stop(h->tid);
+			int sig = capture_wait_stop(h->tid);
 			if (sig < 0) {
 				h->gone = true;
 			} else {

@@ -10,7 +10,7 @@
 
 static const char buildinfo_magic[14] = "\xff Go buildinf:";
 
-static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *shdr)
+Elf_Scn *gobin_find_section(Elf *elf, const char *name, GElf_Shdr *shdr)
 {
 	size_t shstrndx;
 	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
@@ -196,7 +196,7 @@ static bool parse_buildinfo(struct gobin *b, const unsigned char *p, size_t len)
 static bool find_buildinfo(struct gobin *b)
 {
 	GElf_Shdr sh;
-	if (find_section(b->elf, ".go.buildinfo", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen)
+	if (gobin_find_section(b->elf, ".go.buildinfo", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen)
 		return parse_buildinfo(b, b->raw + sh.sh_offset, b->rawlen - sh.sh_offset);
 	/* No section headers: the linker puts the blob near the start of
 	 * the first writable segment, 16-byte aligned. */
@@ -234,7 +234,7 @@ static void find_pclntab(struct gobin *b)
 	/* PIE binaries keep it in RELRO: .data.rel.ro.gopclntab */
 	static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
 	for (size_t k = 0; k < 2; k++)
-		if (find_section(b->elf, names[k], &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen &&
+		if (gobin_find_section(b->elf, names[k], &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen &&
 		    sh.sh_size <= b->rawlen - sh.sh_offset && plausible_pclntab(b->raw + sh.sh_offset, sh.sh_size)) {
 			b->pclntab_addr = sh.sh_addr;
 			b->pclntab_len = sh.sh_size;
@@ -343,11 +343,11 @@ struct gobin *gobin_open(const struct snapshot *snap, char **why)
 	if (!find_buildinfo(b))
 		goto not_go;
 	GElf_Shdr sh;
-	if (find_section(b->elf, ".text", &sh)) {
+	if (gobin_find_section(b->elf, ".text", &sh)) {
 		b->text = sh.sh_addr;
 		b->etext = sh.sh_addr + sh.sh_size;
 	}
-	if (find_section(b->elf, ".noptrdata", &sh)) {
+	if (gobin_find_section(b->elf, ".noptrdata", &sh)) {
 		b->noptrdata = sh.sh_addr;
 		b->enoptrdata = sh.sh_addr + sh.sh_size;
 	} else {
@@ -358,8 +358,8 @@ struct gobin *gobin_open(const struct snapshot *snap, char **why)
 				break;
 			}
 	}
-	b->symtab = find_section(b->elf, ".symtab", NULL);
-	b->has_dwarf = find_section(b->elf, ".debug_info", NULL) || find_section(b->elf, ".zdebug_info", NULL);
+	b->symtab = gobin_find_section(b->elf, ".symtab", NULL);
+	b->has_dwarf = gobin_find_section(b->elf, ".debug_info", NULL) || gobin_find_section(b->elf, ".zdebug_info", NULL);
 	find_pclntab(b);
 	if (!b->pclntab_addr) {
 		*why = xasprintf("%s is a Go program (%s) but its pclntab was not found; goroutines are not listed", b->name,

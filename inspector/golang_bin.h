@@ -52,6 +52,8 @@ struct gobin {
 struct gobin *gobin_open(const struct snapshot *snap, char **why);
 void gobin_close(struct gobin *b);
 
+/* The section of elf named name (its header in *shdr, if shdr), or NULL. */
+Elf_Scn *gobin_find_section(Elf *elf, const char *name, GElf_Shdr *shdr);
 /* Link-time address (and size, if size) of a .symtab symbol, 0 if none. */
 uint64_t gobin_symbol(const struct gobin *b, const char *name, uint64_t *size);
 

@@ -203,29 +203,15 @@ static void dw_info_free(struct dw_info *info)
 /* The bytes of a debug section, decompressed in place if need be. */
 static Elf_Data *debug_section(Elf *elf, const char *name)
 {
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		const char *n = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!n)
-			continue;
-		if (strcmp(n, name) == 0) {
-			if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
-				return NULL;
-			return elf_getdata(scn, NULL);
-		}
-		if (n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0) {
-			if (elf_compress_gnu(scn, 0, 0) < 0)
-				return NULL;
-			return elf_getdata(scn, NULL);
-		}
-	}
-	return NULL;
+	GElf_Shdr sh;
+	Elf_Scn *scn = gobin_find_section(elf, name, &sh);
+	if (scn)
+		return (sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0 ? NULL : elf_getdata(scn, NULL);
+	/* GNU style: .zdebug_info for .debug_info */
+	char zname[64];
+	snprintf(zname, sizeof(zname), ".z%s", name + 1);
+	scn = gobin_find_section(elf, zname, NULL);
+	return scn && elf_compress_gnu(scn, 0, 0) >= 0 ? elf_getdata(scn, NULL) : NULL;
 }
 
 /* libdw decompresses every debug section it knows (line tables, frame

@@ -79,6 +79,21 @@ static bool func_at(const struct gopcln *t, size_t i, struct gofunc *f)
 	return true;
 }
 
+/* The last function of the table whose entry offset is at most off (the
+ * first one if none is). */
+static size_t func_index(const struct gopcln *t, uint64_t off)
+{
+	size_t lo = 0, hi = (size_t)t->nfunc;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rd32(t->functab + 8 * mid) <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 bool gopcln_find(const struct gopcln *t, uint64_t pc, struct gofunc *f)
 {
 	if (pc < t->text_start)
@@ -86,14 +101,7 @@ bool gopcln_find(const struct gopcln *t, uint64_t pc, struct gofunc *f)
 	uint64_t off = pc - t->text_start;
 	if (off >= rd32(t->functab + 8 * t->nfunc))
 		return false;
-	size_t lo = 0, hi = (size_t)t->nfunc;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (rd32(t->functab + 8 * mid) <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	size_t lo = func_index(t, off);
 	if (rd32(t->functab + 8 * lo) > off)
 		return false;
 	return func_at(t, lo, f);
@@ -101,15 +109,7 @@ bool gopcln_find(const struct gopcln *t, uint64_t pc, struct gofunc *f)
 
 uint64_t gopcln_func_end(const struct gopcln *t, const struct gofunc *f)
 {
-	uint64_t off = f->entry - t->text_start;
-	size_t lo = 0, hi = (size_t)t->nfunc;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (rd32(t->functab + 8 * mid) <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	size_t lo = func_index(t, f->entry - t->text_start);
 	return t->text_start + rd32(t->functab + 8 * (lo + 1));
 }
 

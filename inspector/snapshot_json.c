@@ -575,6 +575,15 @@ static int blocking_index(const struct frame *f, int site, const char *name)
 	return -1;
 }
 
+/* A saved thread's or goroutine's wait site (as saved, else classified
+ * again) and blocking call (as saved, else the frame just inside the site). */
+static void place_site(const struct frame *f, size_t n, const struct site_ref *site, const char *call, bool have_call,
+		       int *site_ret, int *call_ret)
+{
+	*site_ret = site_index(f, n, site, classify_wait_site(f, n));
+	*call_ret = have_call ? blocking_index(f, *site_ret, call) : *site_ret > 0 ? *site_ret - 1 : -1;
+}
+
 static long syscall_number(struct loader *l, const char *name)
 {
 	if (!name)
@@ -658,9 +667,7 @@ static bool parse_thread(struct loader *l)
 		p->pos = at;
 		return jp_fail(p, "a thread has no \"tid\"");
 	}
-	t->wait_site = site_index(t->frames, t->nframes, &site, classify_wait_site(t->frames, t->nframes));
-	t->blocking_call = have_call ? blocking_index(t->frames, t->wait_site, call)
-				     : t->wait_site > 0 ? t->wait_site - 1 : -1;
+	place_site(t->frames, t->nframes, &site, call, have_call, &t->wait_site, &t->blocking_call);
 	return true;
 }
 
@@ -752,9 +759,7 @@ static bool parse_goroutine(struct loader *l)
 		p->pos = at;
 		return jp_fail(p, "a goroutine has no \"id\"");
 	}
-	g->wait_site = site_index(g->frames, g->nframes, &site, classify_wait_site(g->frames, g->nframes));
-	g->blocking_call = have_call ? blocking_index(g->frames, g->wait_site, call)
-				     : g->wait_site > 0 ? g->wait_site - 1 : -1;
+	place_site(g->frames, g->nframes, &site, call, have_call, &g->wait_site, &g->blocking_call);
 	return true;
 }
 
