@@ -39,7 +39,9 @@ export LC_ALL=C
 for f in "$PILEUP" "$FIX" "$FIX-stripped"; do
 	[ -x "$f" ] || { echo "bench: $f is missing; run 'make pileup fixtures'" >&2; exit 2; }
 done
-for c in dlv gdb timeout jq /usr/bin/time; do
+MEASURE=$ROOT/tests/helpers/measure
+[ -x "$MEASURE" ] || { echo "bench: $MEASURE is missing; run 'make tests/helpers/measure'" >&2; exit 2; }
+for c in dlv gdb jq; do
 	command -v "$c" >/dev/null || { echo "bench: $c is missing; run scripts/deps.sh test" >&2; exit 2; }
 done
 [ -n "$GDB_PY" ] || { echo "bench: runtime-gdb.py not found (golang-go's sources)" >&2; exit 2; }
@@ -72,18 +74,24 @@ start() {
 	FXOUT=$out
 }
 
-# measure NAME PID CMD...: runs CMD under GNU time; appends a result line
-# "name wall cpu rss pause_ms ok".
+# measure NAME PID CMD...: runs CMD under tests/helpers/measure (wall time
+# from the tool's spawn to its exit, CPU time, peak RSS); appends a result
+# line "name wall cpu rss pause_ms ok" (seconds, seconds, MB).
 measure() {
 	local name=$1 pid=$2
 	shift 2
 	local t=$TMP/time.$name o=$TMP/out.$name
-	timeout --kill-after=10 "$TOOL_TIMEOUT" /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" >"$o" 2>"$o.err" </dev/null
-	local rc=$?
+	rm -f "$t"
+	"$MEASURE" -o "$t" -t "$TOOL_TIMEOUT" -- "$@" >"$o" 2>"$o.err" </dev/null
+	local rc=$? wall usr sys rss
 	read -r wall usr sys rss < <(tail -n 1 "$t" 2>/dev/null)
-	[[ "$rss" =~ ^[0-9]+$ ]] || { wall=timeout; usr=0; sys=0; rss=0; }
+	if [ "$rc" = 124 ] || ! [[ "$rss" =~ ^[0-9]+$ ]]; then
+		wall=timeout usr=0 sys=0 rss=0
+	else
+		wall=$(awk -v w="$wall" 'BEGIN { printf "%.3f", w / 1000 }')
+	fi
 	local cpu pause ok=yes
-	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.3f", (u + s) / 1000 }')
 	case $name in
 	pileup-json) pause=$(jq '.capture.pause_us / 1000' "$o" 2>/dev/null) ;;
 	pileup* | baseline) pause=$(grep -o 'stopped briefly (longest [^)]*)' "$o" | grep -o '[0-9.]* [mu]s' || echo 0) ;;

@@ -13,7 +13,7 @@
 #   eu-stack  eu-stack -p PID
 #   gdb       gdb -batch -p PID -ex 'thread apply all bt'
 #
-# For each run: wall time, peak RSS of the tool (GNU time %M), the fixture's
+# For each run: wall time, peak RSS of the tool (tests/helpers/measure), the fixture's
 # longest heartbeat gap during the run and the EINTRs the run caused (SIGUSR1
 # before and after the run, see fixtures/README.md).  The table shows medians.
 # It is printed and written to tests/bench/results.md (BENCH_OUT).
@@ -43,7 +43,9 @@ export LC_ALL=C
 for f in "$PILEUP" "$FIX"; do
 	[ -x "$f" ] || { echo "bench: $f is missing; run 'make bench'" >&2; exit 2; }
 done
-for c in eu-stack gdb timeout jq /usr/bin/time; do
+MEASURE=$ROOT/tests/helpers/measure
+[ -x "$MEASURE" ] || { echo "bench: $MEASURE is missing; run 'make tests/helpers/measure'" >&2; exit 2; }
+for c in eu-stack gdb jq; do
 	command -v "$c" >/dev/null || { echo "bench: $c is missing; run scripts/deps.sh test" >&2; exit 2; }
 done
 
@@ -60,7 +62,7 @@ stopped() {
 
 kill_tool() {
 	[ -n "$TOOL_PID" ] || return 0
-	# timeout runs in its own process group: the tool, GNU time and timeout.
+	# measure passes the signal on to the tool's process group.
 	kill -TERM -- -"$TOOL_PID" 2>/dev/null || kill -TERM "$TOOL_PID" 2>/dev/null
 	sleep 0.5
 	kill -KILL -- -"$TOOL_PID" 2>/dev/null
@@ -164,12 +166,10 @@ run_one() {
 	else
 		e0=$ST_EINTR
 	fi
-	t0=$EPOCHREALTIME
-	timeout -k 5 "$TOOL_TIMEOUT" /usr/bin/time -q -f '%e %M' -o "$tf" "${cmd[@]}" >"$out" 2>"$out.err" &
+	"$MEASURE" -o "$tf" -t "$TOOL_TIMEOUT" -- "${cmd[@]}" >"$out" 2>"$out.err" &
 	TOOL_PID=$!
 	wait "$TOOL_PID"
 	rc=$?
-	t1=$EPOCHREALTIME
 	TOOL_PID=
 	if stopped "$FX_PID"; then
 		note "$k" "left the target stopped (SIGCONT sent)"
@@ -178,8 +178,10 @@ run_one() {
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		note "$k" "timed out after ${TOOL_TIMEOUT} s (killed)"
 	else
-		add "$k|wall" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')"
-		[ -s "$tf" ] && add "$k|rss" "$(awk 'END { printf "%.1f", $2 / 1024 }' "$tf")"
+		if [ -s "$tf" ]; then
+			add "$k|wall" "$(awk 'END { printf "%.1f", $1 }' "$tf")"
+			add "$k|rss" "$(awk 'END { printf "%.1f", $4 / 1024 }' "$tf")"
+		fi
 		case $tool in
 		pileup | baseline | stop-all | json) [ "$rc" = 0 ] || note "$k" "exit status $rc" ;;
 		idle) ;;
@@ -337,10 +339,10 @@ report() {
 	cat <<-'EOF'
 	How it is measured: `make bench` (or `BENCH_SIZES="100 1000" tests/bench/run.sh`).
 	For each size one `fixtures/bin/waits` process is started; every round runs the
-	tools one after another on it, each as `timeout -k 5 BENCH_TIMEOUT /usr/bin/time
-	-f %M TOOL`, output to a file. Wall time is taken around that command, so it
-	includes starting `timeout` and `time` (the `sleep 1` row shows that overhead:
-	its wall time minus 1000 ms). Right before each tool the script sends SIGUSR1 to
+	tools one after another on it, each under `tests/helpers/measure` (output to a
+	file), which takes wall time from the tool's spawn to its exit, and its peak
+	RSS; it kills the tool after BENCH_TIMEOUT (the `sleep 1` row shows what is left
+	of overhead: its wall time minus 1000 ms). Right before each tool the script sends SIGUSR1 to
 	the fixture (this resets its longest heartbeat gap and reads its EINTR total) and
 	right after it sends SIGUSR1 again: the gap is the longest time the 1 ms
 	heartbeat thread did not run during the tool's run, EINTR the number of blocked
