@@ -1,5 +1,6 @@
 #include "capture_live.h"
 #include "proc.h"
+#include "timing.h"
 #include "unwind.h"
 
 #include <errno.h>
@@ -27,20 +28,10 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* PILEUP_TIMING=1: the time each phase of the capture took, on stderr. */
-static int timing = -1;
-static uint64_t timing_last;
-
+/* PILEUP_TIMING=1: the time each phase of the capture took (timing.h). */
 static void phase(const char *what)
 {
-	if (timing < 0)
-		timing = getenv("PILEUP_TIMING") != NULL;
-	if (!timing)
-		return;
-	uint64_t t = now_us();
-	if (what)
-		fprintf(stderr, "pileup: capture: %-24s %8.1f ms\n", what, (double)(t - timing_last) / 1000.0);
-	timing_last = t;
+	timing_mark("capture", what);
 }
 
 size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -586,10 +577,10 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 		sc.blocked[sc.nblocked++] = i;
 		total += (stack_extent(snap, &snap->threads[i], max_stack, NONSTOP_WINDOW) + 15) & ~(size_t)15;
 	}
-	snapshot_arena_reserve_huge(snap, total);
+	snapshot_arena_reserve(snap, total);
 	for (size_t k = 0; k < sc.nblocked; k++)
 		plan_stack(snap, &snap->threads[sc.blocked[k]], max_stack, NONSTOP_WINDOW);
-	if (timing)
+	if (timing_on())
 		fprintf(stderr, "pileup: capture: %zu stacks, %zu KB\n", sc.nblocked, total / 1024);
 	phase("plan stacks");
 	struct copy_job cj = {pid, snap, sc.blocked};
@@ -700,7 +691,7 @@ static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_
 			 * system call gets the top of its stack copied
 			 * (STOPPED_WINDOW), one in user space all of it; more
 			 * comes from the arena later. */
-			snapshot_arena_reserve_huge(snap, (size_t)n * (STOPPED_WINDOW + 1024) + (4u << 20));
+			snapshot_arena_reserve(snap, (size_t)n * (STOPPED_WINDOW + 1024) + (4u << 20));
 			phase("arena");
 		}
 		size_t added = 0, first_new = g_nseized;
@@ -806,6 +797,7 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
+	timing_begin("capture");
 	uint64_t t0 = now_us();
 	struct snapshot *snap = snapshot_create(SNAP_LIVE);
 	snap->pid = pid;

@@ -15,8 +15,7 @@
 
 enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64 };
 
-/* The cache directory (created), or NULL when there is none. */
-static char *cache_dir(void)
+char *debugcache_dir(void)
 {
 	const char *env = getenv("PILEUP_CACHE_DIR");
 	char *dir;
@@ -191,7 +190,7 @@ int debugcache_inflated(int fd, char **ret_path)
 		elf_end(src);
 		return -1;
 	}
-	char *dir = cache_dir();
+	char *dir = debugcache_dir();
 	if (!dir) {
 		elf_end(src);
 		return -1;

@@ -23,4 +23,8 @@
  * -1 when there is nothing to gain or no copy can be had. */
 int debugcache_inflated(int fd, char **ret_path);
 
+/* The cache directory (created, mode 0700), malloc'd; NULL when caching
+ * is off or there is no directory to use. */
+char *debugcache_dir(void);
+
 #endif

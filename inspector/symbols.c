@@ -2,6 +2,8 @@
 #include "demangle_rust.h"
 #include "dwarf_rust.h"
 #include "error.h"
+#include "symcache.h"
+#include "symindex.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -33,14 +35,18 @@ struct symbols {
 	struct modinfo **mods;
 	size_t nmods, capmods;
 	struct dwarf_rust *rust; /* scopes dwarf_getscopes misses in Rust */
+	struct symindex *si;
+	struct symcache *cache; /* pcs symbolized by earlier runs */
 	bool all_mods;           /* every module of dwfl is in mods */
 };
 
-struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl)
+struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl, struct symindex *si, struct symcache *cache)
 {
 	struct symbols *s = xcalloc(1, sizeof(*s));
 	s->snap = snap;
 	s->dwfl = dwfl;
+	s->si = si;
+	s->cache = cache;
 	s->cap = 4096;
 	s->tab = xcalloc(s->cap, sizeof(*s->tab));
 	s->rust = dwarf_rust_create();
@@ -236,21 +242,6 @@ static const char *die_name(struct symbols *s, Dwarf_Die *die)
 	return r;
 }
 
-/* glibc names its functions __pthread_mutex_lock and exports them as
- * pthread_mutex_lock at the same address: show the name programs call. */
-static const char *public_alias(Dwfl_Module *mod, const char *name, GElf_Addr value)
-{
-	int n = dwfl_module_getsymtab(mod);
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		const char *alias = dwfl_module_getsym(mod, i, &sym, NULL);
-		if (alias && alias[0] != '_' && sym.st_value == value && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
-		    GELF_ST_BIND(sym.st_info) != STB_LOCAL && sym.st_shndx != SHN_UNDEF)
-			return alias;
-	}
-	return name;
-}
-
 static void push(struct symbols *s, const struct frame *f)
 {
 	xgrow(&s->frames, &s->capframes, s->nframes + 1, sizeof(*s->frames));
@@ -277,11 +268,19 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 	base.module = mi->name;
 	base.library = mi->library;
 
-	GElf_Off off = 0;
-	GElf_Sym sym;
-	const char *symname = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
-	if (symname && symname[0] == '_')
-		symname = public_alias(mod, symname, lookup - off); /* getsym values are relocated */
+	uint64_t off = 0;
+	struct symhit hit;
+	const char *symname = NULL;
+	if (symindex_lookup(s->si, mod, lookup, &hit)) {
+		symname = hit.name;
+		off = lookup - hit.value;
+		/* glibc names its functions __pthread_mutex_lock and exports
+		 * them as pthread_mutex_lock at the same address: show the
+		 * name programs call. */
+		const char *alias = symname[0] == '_' ? symindex_public_alias(s->si, mod, hit.value) : NULL;
+		if (alias)
+			symname = alias;
+	}
 	const char *physname = NULL;
 	if (symname) {
 		/* .symtab names carry versions: pthread_cond_wait@@GLIBC_2.3.2 */
@@ -380,6 +379,47 @@ static void resolve(struct symbols *s, uint64_t pc, bool activation)
 	phys->library = phys->library || symbols_is_library_function(phys->function) || is_system_file(phys->file);
 }
 
+/* Frames an earlier run worked out for this pc (symcache.h): what depends
+ * on the module's load address or path is filled in here. */
+static bool from_cache(struct symbols *s, uint64_t pc, bool activation)
+{
+	const struct symcache_frame *cf;
+	uint64_t lookup = activation ? pc : pc - 1;
+	long n = symcache_get_frames(s->cache, lookup, activation, &cf);
+	Dwfl_Module *mod = n > 0 ? dwfl_addrmodule(s->dwfl, lookup) : NULL;
+	if (!mod)
+		return false;
+	struct modinfo *mi = module_info(s, mod);
+	for (long i = 0; i < n; i++) {
+		struct frame f = {
+			.pc = pc,
+			.offset = cf[i].offset,
+			.function = strpool_intern(s->snap->strings, cf[i].function),
+			.module = mi->name,
+			.file = strpool_intern(s->snap->strings, cf[i].file),
+			.line = cf[i].line,
+			.inlined = cf[i].inlined,
+		};
+		f.library = mi->library || symbols_is_library_function(f.function) || is_system_file(f.file);
+		push(s, &f);
+	}
+	return true;
+}
+
+static void to_cache(struct symbols *s, uint64_t pc, bool activation, size_t first)
+{
+	if (!s->cache)
+		return;
+	size_t n = s->nframes - first;
+	struct symcache_frame *cf = xmalloc((n ? n : 1) * sizeof(*cf));
+	for (size_t i = 0; i < n; i++) {
+		const struct frame *f = &s->frames[first + i];
+		cf[i] = (struct symcache_frame){f->function, f->file, f->line, f->offset, f->inlined};
+	}
+	symcache_put_frames(s->cache, activation ? pc : pc - 1, activation, cf, n);
+	free(cf);
+}
+
 static void rehash(struct symbols *s)
 {
 	size_t ncap = s->cap * 2;
@@ -409,7 +449,10 @@ const struct frame *symbols_lookup(struct symbols *s, uint64_t pc, bool activati
 		j = (j + 1) & (s->cap - 1);
 	}
 	size_t first = s->nframes;
-	resolve(s, pc, activation);
+	if (!from_cache(s, pc, activation)) {
+		resolve(s, pc, activation);
+		to_cache(s, pc, activation, first);
+	}
 	s->tab[j] = (struct slot){key, (uint32_t)first, (uint32_t)(s->nframes - first)};
 	if (++s->used * 2 > s->cap)
 		rehash(s);

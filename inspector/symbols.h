@@ -13,7 +13,9 @@
 
 struct symbols;
 
-struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl);
+struct symindex;
+struct symcache;
+struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl, struct symindex *si, struct symcache *cache);
 void symbols_destroy(struct symbols *sym);
 
 /* Frames for one physical frame (innermost inline first, physical last).

@@ -1,6 +1,7 @@
 #include "tailcall.h"
 #include "error.h"
-#include "strpool.h"
+#include "symcache.h"
+#include "symindex.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -15,30 +16,22 @@ struct cached {
 	bool used;
 };
 
-/* name -> entry address, one table for all modules' function symbols */
-struct sym {
-	const char *name;
-	uint64_t addr;
-	bool global;
-};
-
 struct tailcalls {
 	Dwfl *dwfl;
+	struct symindex *si;
+	struct symcache *saved; /* chains found by earlier runs */
 	struct cached *cache;
 	size_t cap, used;
-	struct sym *syms;
-	size_t nsyms, capsyms;
-	bool syms_loaded;
-	struct strpool *names;
 };
 
-struct tailcalls *tailcalls_create(Dwfl *dwfl)
+struct tailcalls *tailcalls_create(Dwfl *dwfl, struct symindex *si, struct symcache *saved)
 {
 	struct tailcalls *tc = xcalloc(1, sizeof(*tc));
 	tc->dwfl = dwfl;
+	tc->si = si;
+	tc->saved = saved;
 	tc->cap = 256;
 	tc->cache = xcalloc(tc->cap, sizeof(*tc->cache));
-	tc->names = strpool_create();
 	return tc;
 }
 
@@ -47,61 +40,7 @@ void tailcalls_destroy(struct tailcalls *tc)
 	if (!tc)
 		return;
 	free(tc->cache);
-	free(tc->syms);
-	strpool_destroy(tc->names);
 	free(tc);
-}
-
-static int add_module_syms(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
-{
-	(void)ud;
-	(void)name;
-	(void)start;
-	struct tailcalls *tc = arg;
-	int n = dwfl_module_getsymtab(mod);
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
-		if (!sname || GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF || !addr)
-			continue;
-		xgrow(&tc->syms, &tc->capsyms, tc->nsyms + 1, sizeof(*tc->syms));
-		char *at = strchr(sname, '@');
-		tc->syms[tc->nsyms++] = (struct sym){
-			at ? strpool_intern_n(tc->names, sname, (size_t)(at - sname)) : strpool_intern(tc->names, sname), addr,
-			GELF_ST_BIND(sym.st_info) != STB_LOCAL};
-	}
-	return DWARF_CB_OK;
-}
-
-/* Entry address of a function known only by name: a unique local symbol
- * of the module holding near, else a unique global one. */
-static uint64_t lookup_name(struct tailcalls *tc, const char *name, uint64_t near)
-{
-	if (!tc->syms_loaded) {
-		dwfl_getmodules(tc->dwfl, add_module_syms, tc, 0);
-		tc->syms_loaded = true;
-	}
-	const char *key = strpool_intern(tc->names, name);
-	Dwfl_Module *home = dwfl_addrmodule(tc->dwfl, near);
-	uint64_t local = 0, global = 0;
-	int nlocal = 0, nglobal = 0;
-	for (size_t i = 0; i < tc->nsyms; i++) {
-		if (tc->syms[i].name != key)
-			continue;
-		if (tc->syms[i].global) {
-			if (global != tc->syms[i].addr)
-				nglobal++;
-			global = tc->syms[i].addr;
-		} else if (dwfl_addrmodule(tc->dwfl, tc->syms[i].addr) == home) {
-			if (local != tc->syms[i].addr)
-				nlocal++;
-			local = tc->syms[i].addr;
-		}
-	}
-	if (nlocal == 1)
-		return local;
-	return nglobal == 1 ? global : 0;
 }
 
 static const char *die_linkage_name(Dwarf_Die *die)
@@ -125,7 +64,7 @@ static uint64_t call_target(struct tailcalls *tc, Dwarf_Die *site, Dwarf_Addr bi
 	if (!dwarf_hasattr(&origin, DW_AT_declaration) && dwarf_entrypc(&origin, &entry) == 0)
 		return entry + bias;
 	const char *name = die_linkage_name(&origin);
-	return name ? lookup_name(tc, name, near) : 0;
+	return name ? symindex_function_by_name(tc->si, name, near) : 0;
 }
 
 static bool site_return_pc(Dwarf_Die *site, Dwarf_Addr *ret)
@@ -272,10 +211,9 @@ static void search_from(struct search *s, uint64_t entry)
 static uint64_t function_entry(struct tailcalls *tc, uint64_t pc)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(tc->dwfl, pc);
-	GElf_Off off;
-	GElf_Sym sym;
-	if (mod && dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL))
-		return pc - off;
+	struct symhit hit;
+	if (mod && symindex_lookup(tc->si, mod, pc, &hit))
+		return hit.value;
 	return 0;
 }
 
@@ -319,7 +257,14 @@ size_t tailcalls_between(struct tailcalls *tc, uint64_t callee_pc, bool activati
 		}
 		j = (j + 1) & (tc->cap - 1);
 	}
-	size_t n = compute(tc, function_entry(tc, lookup), ra, out);
+	long got = symcache_get_tails(tc->saved, lookup, ra, out, TAILCALL_MAX);
+	size_t n;
+	if (got >= 0) {
+		n = (size_t)got;
+	} else {
+		n = compute(tc, function_entry(tc, lookup), ra, out);
+		symcache_put_tails(tc->saved, lookup, ra, out, n);
+	}
 	struct cached *c = &tc->cache[j];
 	*c = (struct cached){.ra = ra, .callee_pc = lookup, .n = (uint8_t)n, .used = true};
 	memcpy(c->pcs, out, sizeof(uint64_t) * n);

@@ -14,7 +14,9 @@
 
 struct tailcalls;
 
-struct tailcalls *tailcalls_create(Dwfl *dwfl);
+struct symindex;
+struct symcache;
+struct tailcalls *tailcalls_create(Dwfl *dwfl, struct symindex *si, struct symcache *saved);
 void tailcalls_destroy(struct tailcalls *tc);
 
 enum { TAILCALL_MAX = 6 };

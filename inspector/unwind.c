@@ -3,7 +3,10 @@
 #include "debugcache.h"
 #include "proc.h"
 #include "symbols.h"
+#include "symcache.h"
+#include "symindex.h"
 #include "tailcall.h"
+#include "timing.h"
 
 #include <elfutils/libdwfl.h>
 #include <errno.h>
@@ -32,6 +35,8 @@ struct unwinder {
 	Dwfl *dwfl;
 	struct symbols *sym;
 	struct tailcalls *tails;
+	struct symindex *si; /* shared by sym and tails */
+	struct symcache *cache; /* theirs too: what earlier runs learned */
 	char *debuginfo_path;
 	Dwfl_Callbacks cbs;
 	struct snap_thread *cur;   /* thread being unwound */
@@ -91,6 +96,8 @@ static void unwinder_free(void *p)
 	prefetch_end(u);
 	symbols_destroy(u->sym);
 	tailcalls_destroy(u->tails);
+	symindex_destroy(u->si);
+	symcache_close(u->cache);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	if (g_debuginfo_path == u->debuginfo_path)
@@ -234,8 +241,11 @@ static struct pu_error *report_modules(struct unwinder *u)
 	struct snapshot *snap = u->snap;
 	dwfl_report_begin(u->dwfl);
 	if (snap->report_modules) {
-		if (snap->report_modules(snap, u->dwfl) != 0)
+		int r = snap->report_modules(snap, u->dwfl);
+		if (r < 0)
 			return pu_error_new(PU_EXIT_USAGE, "dwfl_core_file_report: %s", dwfl_errmsg(-1));
+		if (r == 1)
+			report_vdso(u);
 	} else {
 		char *text = NULL;
 		size_t len = 0;
@@ -419,9 +429,8 @@ static int direct_calls(struct unwinder *u, const struct walk *w)
 		uint64_t target = w->pc[i] + (uint64_t)(int64_t)rel;
 		uint64_t callee = w->act[i - 1] ? w->pc[i - 1] : w->pc[i - 1] - 1;
 		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, callee);
-		GElf_Off off;
-		GElf_Sym sym;
-		if (mod && dwfl_module_addrinfo(mod, callee, &off, &sym, NULL, NULL, NULL) && callee - off == target)
+		struct symhit hit;
+		if (mod && symindex_lookup(u->si, mod, callee, &hit) && hit.value == target)
 			score++;
 	}
 	return score;
@@ -630,7 +639,13 @@ static void *prefetch_main(void *arg)
 	struct unwinder *u = arg;
 	struct prefetch *p = u->pre;
 	p->err = unwinder_report(u);
-	for (size_t i = 0; !p->err && i < p->npcs; i++) {
+	/* An earlier run of this program left its symbols: the debug info
+	 * may not be needed at all (symcache.h). */
+	if (!p->err)
+		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
+	struct symcache_stats st;
+	symcache_stats(u->cache, &st);
+	for (size_t i = 0; !p->err && !st.file_found && i < p->npcs; i++) {
 		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, p->pcs[i]);
 		Dwarf_Addr bias;
 		/* Not a Go executable's: golang.c walks its threads. */
@@ -697,16 +712,22 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		snap->unwind_state = NULL;
 	}
 	struct pu_error *err = NULL;
+	timing_begin("unwind");
 	if (!u) {
 		u = unwinder_new(snap, dpath);
 		err = unwinder_report(u);
 	}
+	timing_mark("unwind", "modules");
 	snap->unwind_state = u;
 	snap->unwind_free = unwinder_free;
 	if (err)
 		return err;
-	u->sym = symbols_create(snap, u->dwfl);
-	u->tails = tailcalls_create(u->dwfl);
+	u->si = symindex_create(u->dwfl);
+	if (!u->cache)
+		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
+	timing_mark("unwind", "symbol cache");
+	u->sym = symbols_create(snap, u->dwfl, u->si, u->cache);
+	u->tails = tailcalls_create(u->dwfl, u->si, u->cache);
 	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))
 		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
 	/* Loading a Go executable's DWARF (compressed, for its CFI) costs more
@@ -729,6 +750,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		}
 		unwind_thread(u, t, stats);
 	}
+	timing_mark("unwind", "threads");
 	stats->distinct_pcs = symbols_distinct(u->sym);
 	return NULL;
 }
@@ -750,4 +772,11 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 	}
 	if (u && stats)
 		stats->distinct_pcs = symbols_distinct(u->sym);
+}
+
+void unwind_flush(struct snapshot *snap)
+{
+	struct unwinder *u = snap->unwind_state;
+	if (u && snap->unwind_free == unwinder_free)
+		symcache_flush(u->cache);
 }

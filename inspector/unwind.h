@@ -41,5 +41,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 /* After golang_add_goroutines: walks (and classifies) the threads still
  * deferred with libdwfl. */
 void unwind_finish(struct snapshot *snap, struct unwind_stats *stats);
+/* Writes what this unwinder learned to the symbol cache (symcache.h). */
+void unwind_flush(struct snapshot *snap);
 
 #endif

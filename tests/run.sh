@@ -11,6 +11,13 @@ if [ ${#tests[@]} -eq 0 ]; then
 	tests=("$ROOT"/tests/t_*.sh)
 fi
 ulimit -S -c 0 # soft only: core tests raise it for their own crashes
+# The caches (inflated debug info, symbols) of this run, shared by its tests:
+# never the user's, and cold at the start of each run.
+cache_tmp=
+if [ -z "${PILEUP_CACHE_DIR+x}" ]; then
+	cache_tmp=$(mktemp -d /tmp/pileup-cache.XXXXXX)
+	export PILEUP_CACHE_DIR=$cache_tmp
+fi
 pass=0
 fail=0
 failed=()
@@ -32,6 +39,7 @@ for t in "${tests[@]}"; do
 	[ "$f" -ne 0 ] && failed+=("$(basename "$t")")
 done
 rm -f "$results"
+[ -n "$cache_tmp" ] && rm -rf "$cache_tmp"
 [ ${#failed[@]} -ne 0 ] && echo "# failed: ${failed[*]}"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

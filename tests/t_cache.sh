@@ -5,6 +5,9 @@
 # the copy has no compressed section and the original's build-id; a
 # corrupt copy is replaced, an unwritable cache directory is no error.
 . "$(dirname "$0")/lib.sh"
+# The debug-info cache alone: the symbol cache (t_symcache.sh) would
+# spare warm runs the debug files altogether.
+export PILEUP_NO_SYMCACHE=1
 
 # A program whose DWARF lives in a separate, compressed debug file, found
 # by build-id under --debuginfo-path.

@@ -1,0 +1,780 @@
+#include "symcache.h"
+#include "debugcache.h"
+#include "error.h"
+#include "strpool.h"
+#include "tailcall.h"
+#include "timing.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Bump when what a cached frame means changes (symbols.c, tailcall.c). */
+#define SYMCACHE_FORMAT 1
+#define MAGIC "pileup-symcache\n"
+enum { MAX_FILE = 64 << 20 };
+
+struct module {
+	Dwfl_Module *mod;
+	uint64_t start, end;
+	char *key;
+};
+
+struct frec {
+	uint32_t mod;
+	bool act;
+	uint64_t off;
+	uint32_t first, n; /* in frames[] */
+};
+
+struct trec {
+	uint32_t cmod, rmod;
+	uint64_t coff, roff;
+	uint32_t n;
+	uint32_t tmod[TAILCALL_MAX];
+	uint64_t toff[TAILCALL_MAX];
+};
+
+struct symcache {
+	char *path;
+	char *key;
+	struct module *mods; /* in key order */
+	size_t nmods;
+	uint32_t *by_start; /* indices into mods, by start address */
+	struct strpool *strings;
+	struct symcache_frame *frames;
+	size_t nframes, capframes;
+	struct frec *frecs;
+	size_t nfrecs, capfrecs;
+	uint32_t *ftab; /* open addressing over frecs: index + 1 */
+	size_t fcap;
+	struct trec *trecs;
+	size_t ntrecs, captrecs;
+	uint32_t *ttab;
+	size_t tcap;
+	struct symcache_stats st;
+	size_t saved; /* st.added when last written */
+};
+
+/* --- the program's key ------------------------------------------------------ */
+
+static void add_stat(char **key, const char *what, const char *path)
+{
+	struct stat sb;
+	char *old = *key;
+	if (path && stat(path, &sb) == 0)
+		*key = xasprintf("%s %s %s %lld %lld.%09ld %llu", old, what, path, (long long)sb.st_size,
+				 (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec, (unsigned long long)sb.st_ino);
+	else
+		*key = xasprintf("%s %s %s -", old, what, path ? path : "-");
+	free(old);
+}
+
+/* The name in the .gnu_debuglink section of elf, or NULL. */
+static const char *debuglink(Elf *elf)
+{
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (!n || strcmp(n, ".gnu_debuglink") != 0 || sh.sh_type == SHT_NOBITS)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || !d->d_size || !memchr(d->d_buf, 0, d->d_size))
+			return NULL;
+		const char *name = d->d_buf;
+		return *name && !strchr(name, '/') ? name : NULL;
+	}
+	return NULL;
+}
+
+/* What decides how the module's pcs are symbolized: its code (build-id),
+ * its file (a stripped and an unstripped copy share a build-id) and the
+ * debug files libdwfl could find for it. */
+static char *module_key(Dwfl_Module *mod, const char *dpath)
+{
+	const char *mainfile = NULL;
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	char hex[2 * 64 + 1] = "-";
+	for (int i = 0; n > 0 && n <= 64 && i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+	char *key = xasprintf("module %s", hex);
+	add_stat(&key, "file", mainfile);
+	for (const char *p = dpath; n > 0 && n <= 64 && p && *p;) {
+		const char *end = strchrnul(p, ':');
+		if (*p == '/') {
+			char *c = xasprintf("%.*s/.build-id/%.2s/%s.debug", (int)(end - p), p, hex, hex + 2);
+			add_stat(&key, "id", c);
+			free(c);
+		}
+		p = *end ? end + 1 : end;
+	}
+	Dwarf_Addr bias;
+	const char *link = debuglink(dwfl_module_getelf(mod, &bias));
+	const char *slash = mainfile ? strrchr(mainfile, '/') : NULL;
+	if (link && slash) {
+		int dlen = (int)(slash - mainfile);
+		char *c = xasprintf("%.*s/%s", dlen, mainfile, link);
+		add_stat(&key, "link", c);
+		free(c);
+		c = xasprintf("%.*s/.debug/%s", dlen, mainfile, link);
+		add_stat(&key, "link", c);
+		free(c);
+		for (const char *p = dpath; p && *p;) {
+			const char *end = strchrnul(p, ':');
+			if (*p == '/') {
+				c = xasprintf("%.*s%.*s/%s", (int)(end - p), p, dlen, mainfile, link);
+				add_stat(&key, "link", c);
+				free(c);
+			}
+			p = *end ? end + 1 : end;
+		}
+	}
+	return key;
+}
+
+struct collect {
+	struct symcache *c;
+	const char *dpath;
+};
+
+static int collect_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)ud;
+	(void)name;
+	(void)start;
+	struct collect *col = arg;
+	struct symcache *c = col->c;
+	c->mods = xrealloc(c->mods, (c->nmods + 1) * sizeof(*c->mods));
+	struct module *m = &c->mods[c->nmods++];
+	m->mod = mod;
+	Dwarf_Addr lo = 0, hi = 0;
+	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	m->start = lo;
+	m->end = hi;
+	m->key = module_key(mod, col->dpath);
+	return DWARF_CB_OK;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct module *)a)->key, ((const struct module *)b)->key);
+}
+
+static const struct module *g_sort_mods;
+static int by_start(const void *a, const void *b)
+{
+	uint64_t x = g_sort_mods[*(const uint32_t *)a].start, y = g_sort_mods[*(const uint32_t *)b].start;
+	return x < y ? -1 : x > y;
+}
+
+/* --- lookups ---------------------------------------------------------------- */
+
+static bool locate(const struct symcache *c, uint64_t pc, uint32_t *mod, uint64_t *off)
+{
+	size_t lo = 0, hi = c->nmods;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->mods[c->by_start[mid]].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	const struct module *m = &c->mods[c->by_start[lo - 1]];
+	if (pc >= m->end)
+		return false;
+	*mod = c->by_start[lo - 1];
+	*off = pc - m->start;
+	return true;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t fhash(uint32_t mod, uint64_t off, bool act)
+{
+	return mix(off * 2 + act + ((uint64_t)mod << 48));
+}
+
+static uint64_t thash(uint32_t cmod, uint64_t coff, uint32_t rmod, uint64_t roff)
+{
+	return mix(coff + ((uint64_t)cmod << 48)) ^ mix(roff * 31 + ((uint64_t)rmod << 40) + 7);
+}
+
+static void ftab_insert(struct symcache *c, size_t idx);
+static void ttab_insert(struct symcache *c, size_t idx);
+
+static void ftab_grow(struct symcache *c)
+{
+	free(c->ftab);
+	c->fcap = c->fcap ? c->fcap * 2 : 256;
+	c->ftab = xcalloc(c->fcap, sizeof(*c->ftab));
+	for (size_t i = 0; i < c->nfrecs; i++)
+		ftab_insert(c, i);
+}
+
+static void ftab_insert(struct symcache *c, size_t idx)
+{
+	const struct frec *r = &c->frecs[idx];
+	size_t j = fhash(r->mod, r->off, r->act) & (c->fcap - 1);
+	while (c->ftab[j])
+		j = (j + 1) & (c->fcap - 1);
+	c->ftab[j] = (uint32_t)idx + 1;
+}
+
+static void ttab_grow(struct symcache *c)
+{
+	free(c->ttab);
+	c->tcap = c->tcap ? c->tcap * 2 : 256;
+	c->ttab = xcalloc(c->tcap, sizeof(*c->ttab));
+	for (size_t i = 0; i < c->ntrecs; i++)
+		ttab_insert(c, i);
+}
+
+static void ttab_insert(struct symcache *c, size_t idx)
+{
+	const struct trec *r = &c->trecs[idx];
+	size_t j = thash(r->cmod, r->coff, r->rmod, r->roff) & (c->tcap - 1);
+	while (c->ttab[j])
+		j = (j + 1) & (c->tcap - 1);
+	c->ttab[j] = (uint32_t)idx + 1;
+}
+
+static const struct frec *find_frec(const struct symcache *c, uint32_t mod, uint64_t off, bool act)
+{
+	if (!c->fcap)
+		return NULL;
+	for (size_t j = fhash(mod, off, act) & (c->fcap - 1); c->ftab[j]; j = (j + 1) & (c->fcap - 1)) {
+		const struct frec *r = &c->frecs[c->ftab[j] - 1];
+		if (r->mod == mod && r->off == off && r->act == act)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct trec *find_trec(const struct symcache *c, uint32_t cmod, uint64_t coff, uint32_t rmod, uint64_t roff)
+{
+	if (!c->tcap)
+		return NULL;
+	for (size_t j = thash(cmod, coff, rmod, roff) & (c->tcap - 1); c->ttab[j]; j = (j + 1) & (c->tcap - 1)) {
+		const struct trec *r = &c->trecs[c->ttab[j] - 1];
+		if (r->cmod == cmod && r->coff == coff && r->rmod == rmod && r->roff == roff)
+			return r;
+	}
+	return NULL;
+}
+
+static void add_frec(struct symcache *c, uint32_t mod, uint64_t off, bool act, const struct symcache_frame *f, size_t n)
+{
+	xgrow(&c->frames, &c->capframes, c->nframes + n, sizeof(*c->frames));
+	for (size_t i = 0; i < n; i++) {
+		struct symcache_frame *d = &c->frames[c->nframes + i];
+		*d = f[i];
+		d->function = strpool_intern(c->strings, f[i].function);
+		d->file = strpool_intern(c->strings, f[i].file);
+	}
+	xgrow(&c->frecs, &c->capfrecs, c->nfrecs + 1, sizeof(*c->frecs));
+	c->frecs[c->nfrecs] = (struct frec){mod, act, off, (uint32_t)c->nframes, (uint32_t)n};
+	c->nframes += n;
+	if (++c->nfrecs * 2 > c->fcap)
+		ftab_grow(c);
+	else
+		ftab_insert(c, c->nfrecs - 1);
+}
+
+static void add_trec(struct symcache *c, const struct trec *r)
+{
+	xgrow(&c->trecs, &c->captrecs, c->ntrecs + 1, sizeof(*c->trecs));
+	c->trecs[c->ntrecs] = *r;
+	if (++c->ntrecs * 2 > c->tcap)
+		ttab_grow(c);
+	else
+		ttab_insert(c, c->ntrecs - 1);
+}
+
+long symcache_get_frames(struct symcache *c, uint64_t pc, bool activation, const struct symcache_frame **frames)
+{
+	uint32_t mod;
+	uint64_t off;
+	if (!c || !locate(c, pc, &mod, &off))
+		return -1;
+	const struct frec *r = find_frec(c, mod, off, activation);
+	if (!r)
+		return -1;
+	c->st.hits++;
+	*frames = c->frames + r->first;
+	return r->n;
+}
+
+void symcache_put_frames(struct symcache *c, uint64_t pc, bool activation, const struct symcache_frame *f, size_t n)
+{
+	uint32_t mod;
+	uint64_t off;
+	if (!c || !n || !locate(c, pc, &mod, &off) || find_frec(c, mod, off, activation))
+		return;
+	add_frec(c, mod, off, activation, f, n);
+	c->st.added++;
+}
+
+long symcache_get_tails(struct symcache *c, uint64_t callee, uint64_t ra, uint64_t *out, size_t max)
+{
+	uint32_t cmod, rmod;
+	uint64_t coff, roff;
+	if (!c || !locate(c, callee, &cmod, &coff) || !locate(c, ra, &rmod, &roff))
+		return -1;
+	const struct trec *r = find_trec(c, cmod, coff, rmod, roff);
+	if (!r || r->n > max)
+		return -1;
+	for (uint32_t i = 0; i < r->n; i++)
+		out[i] = c->mods[r->tmod[i]].start + r->toff[i];
+	c->st.hits++;
+	return r->n;
+}
+
+void symcache_put_tails(struct symcache *c, uint64_t callee, uint64_t ra, const uint64_t *pcs, size_t n)
+{
+	struct trec r = {0};
+	if (!c || n > TAILCALL_MAX || !locate(c, callee, &r.cmod, &r.coff) || !locate(c, ra, &r.rmod, &r.roff) ||
+	    find_trec(c, r.cmod, r.coff, r.rmod, r.roff))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!locate(c, pcs[i], &r.tmod[i], &r.toff[i]))
+			return;
+	r.n = (uint32_t)n;
+	add_trec(c, &r);
+	c->st.added++;
+}
+
+void symcache_stats(const struct symcache *c, struct symcache_stats *st)
+{
+	if (c)
+		*st = c->st;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+/* --- the file ----------------------------------------------------------------
+ *
+ * MAGIC, then little-endian fields: u32 format, u32 key length, the key;
+ * u32 string count, each u32 length + bytes; u32 pc count, each u32 module,
+ * u8 activation, u64 offset, u32 frame count, each frame u32 function and
+ * u32 file (string number + 1, 0 = none), i32 line, u64 offset, u8 inlined;
+ * u32 tail count, each u32 + u64 callee, u32 + u64 return address, u32 n,
+ * n times u32 + u64; last, a u64 FNV-1a hash of every byte before it (a
+ * damaged file is not believed).  Module numbers index the key's modules. */
+
+struct rd {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static const void *take(struct rd *r, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return NULL;
+	}
+	const void *q = r->p;
+	r->p += n;
+	return q;
+}
+
+static uint32_t rd_u32(struct rd *r)
+{
+	const unsigned char *q = take(r, 4);
+	return q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24 : 0;
+}
+
+static uint64_t rd_u64(struct rd *r)
+{
+	uint64_t lo = rd_u32(r);
+	return lo | (uint64_t)rd_u32(r) << 32;
+}
+
+static uint8_t rd_u8(struct rd *r)
+{
+	const unsigned char *q = take(r, 1);
+	return q ? q[0] : 0;
+}
+
+static void load(struct symcache *c)
+{
+	int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat sb;
+	unsigned char *buf = NULL;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && sb.st_size <= MAX_FILE) {
+		buf = xmalloc((size_t)sb.st_size);
+		size_t got = 0;
+		while (got < (size_t)sb.st_size) {
+			ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		if (got != (size_t)sb.st_size) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	close(fd);
+	if (!buf)
+		return;
+	size_t size = (size_t)sb.st_size;
+	const char **strs = NULL;
+	struct symcache_frame *f = NULL;
+	uint64_t sum = 0;
+	if (size < strlen(MAGIC) + 8)
+		goto out;
+	for (int i = 7; i >= 0; i--)
+		sum = sum << 8 | buf[size - 8 + (size_t)i];
+	if (sum != pu_hash_bytes(PU_HASH_INIT, buf, size - 8))
+		goto out;
+	struct rd r = {buf, buf + size - 8, false};
+	const void *magic = take(&r, strlen(MAGIC));
+	if (!magic || memcmp(magic, MAGIC, strlen(MAGIC)) != 0 || rd_u32(&r) != SYMCACHE_FORMAT)
+		goto out;
+	uint32_t klen = rd_u32(&r);
+	const void *key = take(&r, klen);
+	if (!key || klen != strlen(c->key) || memcmp(key, c->key, klen) != 0)
+		goto out;
+	uint32_t nstr = rd_u32(&r);
+	if (r.bad || nstr > (size_t)(r.end - r.p) / 4)
+		goto out;
+	strs = xcalloc(nstr + 1, sizeof(*strs));
+	for (uint32_t i = 0; i < nstr; i++) {
+		uint32_t len = rd_u32(&r);
+		const char *s = take(&r, len);
+		if (!s || memchr(s, 0, len))
+			goto out;
+		strs[i] = strpool_intern_n(c->strings, s, len);
+	}
+	uint32_t npc = rd_u32(&r);
+	for (uint32_t i = 0; i < npc && !r.bad; i++) {
+		uint32_t mod = rd_u32(&r);
+		bool act = rd_u8(&r) != 0;
+		uint64_t off = rd_u64(&r);
+		uint32_t n = rd_u32(&r);
+		if (r.bad || mod >= c->nmods || !n || n > 4096 || n > (size_t)(r.end - r.p) / 21)
+			goto out;
+		f = xrealloc(f, n * sizeof(*f));
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t fn = rd_u32(&r), file = rd_u32(&r);
+			f[k].line = (int32_t)rd_u32(&r);
+			f[k].offset = rd_u64(&r);
+			f[k].inlined = rd_u8(&r) != 0;
+			if (fn > nstr || file > nstr)
+				goto out;
+			f[k].function = fn ? strs[fn - 1] : NULL;
+			f[k].file = file ? strs[file - 1] : NULL;
+		}
+		if (r.bad || find_frec(c, mod, off, act))
+			goto out;
+		add_frec(c, mod, off, act, f, n);
+	}
+	uint32_t ntail = rd_u32(&r);
+	for (uint32_t i = 0; i < ntail && !r.bad; i++) {
+		struct trec t = {0};
+		t.cmod = rd_u32(&r);
+		t.coff = rd_u64(&r);
+		t.rmod = rd_u32(&r);
+		t.roff = rd_u64(&r);
+		t.n = rd_u32(&r);
+		if (r.bad || t.cmod >= c->nmods || t.rmod >= c->nmods || t.n > TAILCALL_MAX)
+			goto out;
+		for (uint32_t k = 0; k < t.n; k++) {
+			t.tmod[k] = rd_u32(&r);
+			t.toff[k] = rd_u64(&r);
+			if (t.tmod[k] >= c->nmods)
+				goto out;
+		}
+		if (r.bad || find_trec(c, t.cmod, t.coff, t.rmod, t.roff))
+			goto out;
+		add_trec(c, &t);
+	}
+	if (r.bad || r.p != r.end)
+		goto out;
+	c->st.loaded = c->nfrecs + c->ntrecs;
+	c->st.file_found = true;
+	free(f);
+	free(strs);
+	free(buf);
+	return;
+out:
+	/* Not this program's, or damaged: start empty (and rewrite it). */
+	free(f);
+	free(strs);
+	free(buf);
+	c->nframes = c->nfrecs = c->ntrecs = 0;
+	if (c->ftab)
+		memset(c->ftab, 0, c->fcap * sizeof(*c->ftab));
+	if (c->ttab)
+		memset(c->ttab, 0, c->tcap * sizeof(*c->ttab));
+}
+
+struct wr {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static void put(struct wr *w, const void *p, size_t n)
+{
+	xgrow(&w->p, &w->cap, w->n + n, 1);
+	memcpy(w->p + w->n, p, n);
+	w->n += n;
+}
+
+static void put_u32(struct wr *w, uint32_t v)
+{
+	unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+	put(w, b, 4);
+}
+
+static void put_u64(struct wr *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)v);
+	put_u32(w, (uint32_t)(v >> 32));
+}
+
+/* Strings are interned: numbered by pointer. */
+struct strnum {
+	const char **ptr;
+	uint32_t *num;
+	size_t cap, n;
+	struct wr *w;
+};
+
+static uint32_t str_number(struct strnum *s, const char *p)
+{
+	if (!p)
+		return 0;
+	size_t j = (size_t)(mix((uintptr_t)p)) & (s->cap - 1);
+	while (s->ptr[j]) {
+		if (s->ptr[j] == p)
+			return s->num[j];
+		j = (j + 1) & (s->cap - 1);
+	}
+	s->ptr[j] = p;
+	s->num[j] = (uint32_t)++s->n;
+	size_t len = strlen(p);
+	put_u32(s->w, (uint32_t)len);
+	put(s->w, p, len);
+	return s->num[j];
+}
+
+static void save(struct symcache *c)
+{
+	struct wr w = {0}, strs = {0}, body = {0};
+	struct strnum sn = {0};
+	sn.cap = 64;
+	while (sn.cap < 4 * c->nframes + 64)
+		sn.cap *= 2;
+	sn.ptr = xcalloc(sn.cap, sizeof(*sn.ptr));
+	sn.num = xcalloc(sn.cap, sizeof(*sn.num));
+	sn.w = &strs;
+	put_u32(&body, (uint32_t)c->nfrecs);
+	for (size_t i = 0; i < c->nfrecs; i++) {
+		const struct frec *r = &c->frecs[i];
+		put_u32(&body, r->mod);
+		unsigned char act = r->act;
+		put(&body, &act, 1);
+		put_u64(&body, r->off);
+		put_u32(&body, r->n);
+		for (uint32_t k = 0; k < r->n; k++) {
+			const struct symcache_frame *f = &c->frames[r->first + k];
+			put_u32(&body, str_number(&sn, f->function));
+			put_u32(&body, str_number(&sn, f->file));
+			put_u32(&body, (uint32_t)f->line);
+			put_u64(&body, f->offset);
+			unsigned char inl = f->inlined;
+			put(&body, &inl, 1);
+		}
+	}
+	put_u32(&body, (uint32_t)c->ntrecs);
+	for (size_t i = 0; i < c->ntrecs; i++) {
+		const struct trec *t = &c->trecs[i];
+		put_u32(&body, t->cmod);
+		put_u64(&body, t->coff);
+		put_u32(&body, t->rmod);
+		put_u64(&body, t->roff);
+		put_u32(&body, t->n);
+		for (uint32_t k = 0; k < t->n; k++) {
+			put_u32(&body, t->tmod[k]);
+			put_u64(&body, t->toff[k]);
+		}
+	}
+	put(&w, MAGIC, strlen(MAGIC));
+	put_u32(&w, SYMCACHE_FORMAT);
+	put_u32(&w, (uint32_t)strlen(c->key));
+	put(&w, c->key, strlen(c->key));
+	put_u32(&w, (uint32_t)sn.n);
+	if (strs.n)
+		put(&w, strs.p, strs.n);
+	put(&w, body.p, body.n);
+	put_u64(&w, pu_hash_bytes(PU_HASH_INIT, w.p, w.n));
+	if (w.n > MAX_FILE)
+		goto out;
+	/* Written aside, then renamed over: a reader sees the old file or the
+	 * new one, never half of one. */
+	char *tmp = xasprintf("%s.%d.tmp", c->path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	bool ok = fd >= 0;
+	for (size_t done = 0; ok && done < w.n;) {
+		ssize_t n = write(fd, w.p + done, w.n - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0;
+		done += ok ? (size_t)n : 0;
+	}
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (!ok || rename(tmp, c->path) != 0)
+		unlink(tmp);
+	free(tmp);
+out:
+	free(w.p);
+	free(strs.p);
+	free(body.p);
+	free(sn.ptr);
+	free(sn.num);
+}
+
+/* --- open / close ------------------------------------------------------------ */
+
+/* pileup's own build-id: a rebuilt pileup may symbolize differently, and
+ * must not trust what an older build wrote. */
+static int self_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	char *out = arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (end - p >= 12) {
+			uint32_t namesz, descsz, type;
+			memcpy(&namesz, p, 4);
+			memcpy(&descsz, p + 4, 4);
+			memcpy(&type, p + 8, 4);
+			size_t name_off = 12, desc_off = name_off + ((namesz + 3) & ~3u), next = desc_off + ((descsz + 3) & ~3u);
+			if (next > (size_t)(end - p))
+				break;
+			if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + name_off, "GNU", 4) == 0 && descsz <= 64) {
+				for (uint32_t k = 0; k < descsz; k++)
+					snprintf(out + 2 * k, 3, "%02x", p[desc_off + k]);
+				return 1;
+			}
+			p += next;
+		}
+	}
+	return 1; /* the first object is the program itself */
+}
+
+struct symcache *symcache_open(Dwfl *dwfl, const char *debuginfo_path)
+{
+	const char *off = getenv("PILEUP_NO_SYMCACHE");
+	if (!dwfl || (off && *off && strcmp(off, "0") != 0))
+		return NULL;
+	char *dir = debugcache_dir();
+	if (!dir)
+		return NULL;
+	struct symcache *c = xcalloc(1, sizeof(*c));
+	struct collect col = {c, debuginfo_path};
+	dwfl_getmodules(dwfl, collect_module, &col, 0);
+	if (c->nmods > 1)
+		qsort(c->mods, c->nmods, sizeof(*c->mods), by_key);
+	bool usable = c->nmods > 0;
+	for (size_t i = 1; i < c->nmods; i++)
+		if (strcmp(c->mods[i - 1].key, c->mods[i].key) == 0)
+			usable = false; /* the same file twice: offsets would be ambiguous */
+	if (!usable) {
+		free(dir);
+		c->path = NULL;
+		symcache_close(c);
+		return NULL;
+	}
+	char self[2 * 64 + 1] = "-";
+	dl_iterate_phdr(self_build_id, self);
+	c->key = xasprintf("pileup %s build %s format %d\ndebuginfo-path %s", PILEUP_VERSION, self, SYMCACHE_FORMAT,
+			   debuginfo_path ? debuginfo_path : "-");
+	for (size_t i = 0; i < c->nmods; i++) {
+		char *k = xasprintf("%s\n%s", c->key, c->mods[i].key);
+		free(c->key);
+		c->key = k;
+	}
+	c->by_start = xmalloc(c->nmods * sizeof(*c->by_start));
+	for (size_t i = 0; i < c->nmods; i++)
+		c->by_start[i] = (uint32_t)i;
+	g_sort_mods = c->mods;
+	qsort(c->by_start, c->nmods, sizeof(*c->by_start), by_start);
+	g_sort_mods = NULL;
+	c->strings = strpool_create();
+	uint64_t h = pu_hash_bytes(PU_HASH_INIT, c->key, strlen(c->key));
+	c->path = xasprintf("%s/syms-%016" PRIx64, dir, h);
+	free(dir);
+	load(c);
+	return c;
+}
+
+static void write_new(struct symcache *c)
+{
+	if (c->path && c->st.added > c->saved) {
+		save(c);
+		c->saved = c->st.added;
+	}
+}
+
+void symcache_flush(struct symcache *c)
+{
+	if (!c)
+		return;
+	write_new(c);
+	if (timing_on())
+		fprintf(stderr, "pileup: symcache: %s: %zu entries read, %zu used, %zu added\n", c->path ? c->path : "-",
+			c->st.loaded, c->st.hits, c->st.added);
+}
+
+void symcache_close(struct symcache *c)
+{
+	if (!c)
+		return;
+	write_new(c);
+	for (size_t i = 0; i < c->nmods; i++)
+		free(c->mods[i].key);
+	free(c->mods);
+	free(c->by_start);
+	free(c->key);
+	free(c->path);
+	if (c->strings)
+		strpool_destroy(c->strings);
+	free(c->frames);
+	free(c->frecs);
+	free(c->ftab);
+	free(c->trecs);
+	free(c->ttab);
+	free(c);
+}
