@@ -1,5 +1,6 @@
 #include "core.h"
 #include "proc.h"
+#include "timing.h"
 #include "bytes.h"
 
 #include <elf.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +87,10 @@ struct core_thread {
 struct core {
 	int fd;
 	size_t size;
+	/* The whole file, mapped (copy-on-write, so libelf may do as it
+	 * likes): notes and libdwfl's reads cost no copy; stacks are still
+	 * read with pread (see copy_stacks). */
+	unsigned char *map;
 	Elf *elf;
 	struct core_seg *segs;
 	size_t nsegs;
@@ -116,6 +122,8 @@ static void core_free(void *p)
 		return;
 	if (c->elf)
 		elf_end(c->elf);
+	if (c->map)
+		munmap(c->map, c->size);
 	if (c->fd >= 0)
 		close(c->fd);
 	for (size_t i = 0; i < c->nmods; i++) {
@@ -180,6 +188,10 @@ static size_t core_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	uint64_t n = s->avail - off;
 	if (n > len)
 		n = len;
+	if (c->map) {
+		memcpy(buf, c->map + s->offset + off, (size_t)n); /* avail is within the file */
+		return (size_t)n;
+	}
 	return core_pread(c, s->offset + off, buf, (size_t)n) ? (size_t)n : 0;
 }
 
@@ -252,6 +264,28 @@ static size_t mem_build_id(const struct core *c, uint64_t base, unsigned char *o
  * file is not ELF. */
 static int file_build_id(int fd, unsigned char *out)
 {
+	/* The usual case in three small reads (header, program headers, the
+	 * notes they point to): no mapping, no section table. */
+	unsigned char eh[64];
+	if (pread(fd, eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) && memcmp(eh, ELFMAG, SELFMAG) == 0 &&
+	    eh[EI_CLASS] == ELFCLASS64 && eh[EI_DATA] == ELFDATA2LSB) {
+		uint64_t phoff = rd64(eh + 32);
+		unsigned phentsize = rd16(eh + 54), phnum = rd16(eh + 56);
+		Elf64_Phdr ph[64];
+		if (phentsize == sizeof(Elf64_Phdr) && phnum > 0 && phnum <= 64 &&
+		    pread(fd, ph, phnum * sizeof(*ph), (off_t)phoff) == (ssize_t)(phnum * sizeof(*ph))) {
+			for (unsigned i = 0; i < phnum; i++) {
+				if (ph[i].p_type != PT_NOTE || ph[i].p_filesz == 0 || ph[i].p_filesz > 4096)
+					continue;
+				unsigned char notes[4096];
+				size_t len = (size_t)ph[i].p_filesz, n;
+				if (pread(fd, notes, len, (off_t)ph[i].p_offset) == (ssize_t)len &&
+				    (n = note_build_id(notes, len, out)) > 0)
+					return (int)n;
+			}
+		}
+	}
+	/* Anything else (no note segment, 32-bit, big-endian): libelf. */
 	elf_version(EV_CURRENT);
 	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e)
@@ -473,11 +507,57 @@ static void resolve_modules(struct core *c, struct snapshot *snap, const char *u
 
 /* --- the unwinder's hooks -------------------------------------------------- */
 
+/* The end of the highest mapping of the file at path (NT_FILE). */
+static uint64_t module_end(const struct core *c, const struct core_module *m)
+{
+	uint64_t end = m->base;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const struct core_file *f = &c->files[i];
+		size_t n = strlen(m->path);
+		if (f->start >= m->base && f->end > end && strncmp(f->path, m->path, n) == 0 &&
+		    (f->path[n] == 0 || strcmp(f->path + n, " (deleted)") == 0))
+			end = f->end;
+	}
+	return end;
+}
+
+/* Reports the modules this reader found in NT_FILE and checked by
+ * build-id straight to libdwfl, each with the local file that matched, or
+ * by its range alone (frames show module+offset).  dwfl_core_file_report
+ * would find them again by probing the first page of every segment of the
+ * core for an ELF header and walking the link map, which on a small core
+ * costs more than all the rest of the analysis.  False when the core names
+ * no file: then libdwfl's search it is. */
+static bool report_known(struct core *c, Dwfl *dwfl)
+{
+	if (!c->nfiles || !c->nmods || getenv("PILEUP_DWFL_CORE_REPORT"))
+		return false;
+	for (size_t i = 0; i < c->nmods; i++) {
+		const struct core_module *m = &c->mods[i];
+		if (!m->base)
+			continue;
+		if (m->open_path) {
+			int fd = file_open_regular(m->open_path);
+			/* ET_DYN: placed at base; ET_EXEC: where its headers say */
+			if (fd >= 0 && dwfl_report_elf(dwfl, m->path, m->open_path, fd, m->base, false))
+				continue; /* fd is libdwfl's now */
+			if (fd >= 0)
+				close(fd);
+		}
+		uint64_t end = module_end(c, m);
+		if (end > m->base)
+			dwfl_report_module(dwfl, m->path, m->base, end);
+	}
+	return true;
+}
+
 static int core_report(struct snapshot *snap, void *dwfl)
 {
 	struct core *c = snap->input_state;
 	if (!c->elf)
 		return 0;
+	if (report_known(c, dwfl))
+		return 1; /* the vdso is the unwinder's to report, from the maps */
 	int n = dwfl_core_file_report(dwfl, c->elf, c->dwfl_exe);
 	if (n < 0)
 		snapshot_warn(snap, "libdwfl found no modules in the core (%s): frames show addresses only", dwfl_errmsg(-1));
@@ -629,6 +709,7 @@ struct note_reader {
 	uint64_t pos;      /* segment offset of the current note */
 	unsigned char *buf;
 	size_t at, have, cap; /* buf[at, at + have) holds the segment from pos */
+	bool direct; /* buf is the mapped segment itself */
 };
 
 /* Buffers at least want bytes from pos (fewer if the segment ends). */
@@ -637,6 +718,8 @@ static bool fill(struct note_reader *r, uint64_t want)
 	enum { PIECE = 1 << 20 };
 	if (r->have >= want)
 		return true;
+	if (r->direct)
+		return false;
 	if (r->at) {
 		memmove(r->buf, r->buf + r->at, r->have);
 		r->at = 0;
@@ -658,7 +741,13 @@ static bool fill(struct note_reader *r, uint64_t want)
 static bool read_notes(struct core *c, uint64_t off, uint64_t len, uint64_t align)
 {
 	enum { MAX_NOTE = 256 << 20 };
-	struct note_reader r = {c, off, len, 0, NULL, 0, 0, 0};
+	struct note_reader r = {.c = c, .off = off, .len = len};
+	if (c->map) {
+		/* off + len is within the file */
+		r.buf = c->map + off;
+		r.have = (size_t)len;
+		r.direct = true;
+	}
 	bool ok = true;
 	c->cur_thread = SIZE_MAX;
 	while (len - r.pos >= 12) {
@@ -693,7 +782,8 @@ static bool read_notes(struct core *c, uint64_t off, uint64_t len, uint64_t alig
 		}
 		r.pos += next;
 	}
-	free(r.buf);
+	if (!r.direct)
+		free(r.buf);
 	return ok;
 }
 
@@ -864,7 +954,7 @@ static void copy_stacks(struct core *c, struct snapshot *snap)
 	}
 	/* The arena rounds each piece up to 16 bytes. */
 	if (total)
-		snapshot_arena_reserve_huge(snap, total + 16 * snap->nthreads);
+		snapshot_arena_reserve(snap, total + 16 * snap->nthreads);
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
 		if (!len[i])
@@ -931,6 +1021,7 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 {
 	*ret = NULL;
 	uint64_t t0 = now_us();
+	timing_begin("core");
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
 		close(fd);
@@ -947,6 +1038,9 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 	struct core *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->size = (size_t)st.st_size;
+	c->map = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (c->map == MAP_FAILED)
+		c->map = NULL; /* read piece by piece instead */
 	c->page_size = 4096;
 	unsigned char head[sizeof(Elf64_Ehdr)] = {0};
 	size_t headlen = c->size < sizeof(head) ? c->size : sizeof(head);
@@ -997,6 +1091,7 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 		snapshot_destroy(snap);
 		return err;
 	}
+	timing_mark("core", "headers");
 	for (uint64_t i = 0; i < phnum; i++) {
 		Elf64_Phdr ph = phs[i];
 		uint64_t avail = 0;
@@ -1086,7 +1181,9 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 	}
 	snap->pid = c->have_psinfo && c->ps_pid > 0 ? c->ps_pid : snap->threads[0].tid;
 	apply_pileup_note(c, snap);
+	timing_mark("core", "notes");
 	copy_stacks(c, snap);
+	timing_mark("core", "stacks");
 	snapshot_sort(snap);
 
 	/* The program and its libraries, checked against the core's build-ids. */
@@ -1120,6 +1217,7 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 			c->dwfl_exe = xstrdup(o->exe);
 	}
 	resolve_modules(c, snap, o->exe);
+	timing_mark("core", "modules");
 	for (size_t i = 0; i < c->nmods; i++)
 		if (c->mods[i].is_exe && c->mods[i].open_path && !snap->exe_open) {
 			free(c->dwfl_exe);
@@ -1128,7 +1226,8 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 		}
 
 	elf_version(EV_CURRENT);
-	/* Read, not mapped: libelf reads the pieces libdwfl asks for. */
+	/* Mapped, libelf hands libdwfl pointers into the file; else libelf
+	 * reads the pieces libdwfl asks for. */
 	c->elf = elf_begin(c->fd, ELF_C_READ, NULL);
 	if (c->elf && elf_kind(c->elf) != ELF_K_ELF) {
 		elf_end(c->elf);

@@ -37,7 +37,7 @@ void pu_error_free(struct pu_error *err)
 		free(err);
 }
 
-static void oom(void)
+void pu_oom(void)
 {
 	fputs("pileup: out of memory; free memory or inspect a smaller target\n", stderr);
 	exit(PU_EXIT_USAGE);
@@ -47,7 +47,7 @@ void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		oom();
+		pu_oom();
 	return p;
 }
 
@@ -55,7 +55,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		oom();
+		pu_oom();
 	return p;
 }
 
@@ -63,7 +63,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
-		oom();
+		pu_oom();
 	return p;
 }
 
@@ -71,7 +71,7 @@ char *xstrdup(const char *s)
 {
 	char *d = strdup(s ? s : "");
 	if (!d)
-		oom();
+		pu_oom();
 	return d;
 }
 
@@ -83,7 +83,7 @@ char *xasprintf(const char *fmt, ...)
 	int n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		oom();
+		pu_oom();
 	return s;
 }
 

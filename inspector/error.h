@@ -29,6 +29,8 @@ struct pu_error *pu_error_new(int exit_code, const char *fmt, ...)
 struct pu_error *pu_error_newv(int exit_code, const char *fmt, va_list ap);
 void pu_error_free(struct pu_error *err);
 
+/* Says memory ran out (one line) and exits 2. */
+_Noreturn void pu_oom(void);
 /* Allocation that treats failure as fatal (prints one line, exits 2). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -58,7 +58,7 @@ void snapshot_destroy(struct snapshot *s)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);
 	for (size_t i = 0; i < s->narena; i++)
-		free(s->arena[i]);
+		munmap(s->arena[i].p, s->arena[i].len);
 	free(s->arena);
 	for (size_t i = 0; i < s->ngoroutines; i++) {
 		if (!s->goroutines[i].frames_shared)
@@ -82,45 +82,50 @@ void snapshot_destroy(struct snapshot *s)
 	free(s);
 }
 
-/* Makes block (bytes long) the arena's current one, every page touched
- * now rather than during a pause. */
-static void arena_push(struct snapshot *s, unsigned char *block, size_t bytes)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* A new arena block of at least bytes, every page already in place: a
+ * page fault per page costs ~10 us on a virtual machine, and a live
+ * capture must not take them during a pause.  One call populates the
+ * block (huge pages when it is large; 4 KB pages for a few stacks, where
+ * touching a whole huge page would cost more). */
+static void arena_map(struct snapshot *s, size_t bytes)
 {
-	for (size_t off = 0; off < bytes; off += 4096)
-		block[off] = 0;
+	enum { HUGE = 2u << 20 };
+	bool huge = bytes >= HUGE;
+	size_t len = huge ? (bytes + HUGE - 1) & ~(size_t)(HUGE - 1) : (bytes + 4095) & ~(size_t)4095;
+	/* Huge pages need 2 MB alignment: map more, trim both ends. */
+	size_t over = huge ? len + HUGE : len;
+	unsigned char *p = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (huge ? 0 : MAP_POPULATE),
+				-1, 0);
+	if (p == MAP_FAILED)
+		pu_oom();
+	if (huge) {
+		uintptr_t a = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
+		size_t head = a - (uintptr_t)p, tail = over - head - len;
+		if (head)
+			munmap(p, head);
+		if (tail)
+			munmap((unsigned char *)a + len, tail);
+		p = (unsigned char *)a;
+		madvise(p, len, MADV_HUGEPAGE); /* a hint: 4 KB pages otherwise */
+		if (madvise(p, len, MADV_POPULATE_WRITE) != 0) /* before Linux 5.14 */
+			for (size_t off = 0; off < len; off += 4096)
+				p[off] = 0;
+	}
 	xgrow(&s->arena, &s->cap_arena, s->narena + 1, sizeof(*s->arena));
-	s->arena[s->narena++] = block;
-	s->arena_next = block;
-	s->arena_left = bytes;
+	s->arena[s->narena++] = (struct arena_block){p, len};
+	s->arena_next = p;
+	s->arena_left = len;
 }
 
 void snapshot_arena_reserve(struct snapshot *s, size_t bytes)
 {
-	if (bytes <= s->arena_left)
-		return;
-	arena_push(s, xmalloc(bytes), bytes);
+	if (bytes > s->arena_left)
+		arena_map(s, bytes);
 }
-
-void snapshot_arena_reserve_huge(struct snapshot *s, size_t bytes)
-{
-	enum { HUGE = 2u << 20 };
-	if (bytes <= s->arena_left)
-		return;
-	if (bytes < HUGE) {
-		/* touching a whole huge page for a few stacks costs more */
-		snapshot_arena_reserve(s, bytes);
-		return;
-	}
-	bytes = (bytes + HUGE - 1) & ~(size_t)(HUGE - 1);
-	void *p = NULL;
-	if (posix_memalign(&p, HUGE, bytes) != 0 || !p) {
-		snapshot_arena_reserve(s, bytes);
-		return;
-	}
-	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: 4 KB pages otherwise */
-	arena_push(s, p, bytes);
-}
-
 bool snapshot_region_extend(const struct snapshot *s, struct mem_region *r, uint64_t addr)
 {
 	if (!r->data || !r->more || !s->read_fn || addr < r->addr || addr - r->addr + 8 <= r->len ||

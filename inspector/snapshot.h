@@ -172,7 +172,10 @@ struct snapshot {
 
 	struct strpool *strings;
 	/* bump arena for copied stacks: one allocation, not one per thread */
-	unsigned char **arena;
+	struct arena_block {
+		unsigned char *p;
+		size_t len;
+	} *arena; /* mapped */
 	size_t narena, cap_arena, arena_left;
 	unsigned char *arena_next;
 	/* opaque per-input and per-unwinder state */
@@ -183,8 +186,9 @@ struct snapshot {
 
 	/* Inputs that know the modules better than the mappings (cores) set
 	 * these, and the unwinder uses them.  report_modules reports modules
-	 * into a Dwfl * between dwfl_report_begin and _end (0, or -1 with the
-	 * libdwfl error set); open_module opens the file of the module named
+	 * into a Dwfl * between dwfl_report_begin and _end (0; 1 when the
+	 * unwinder is to add the vdso from the maps; -1 with the libdwfl
+	 * error set); open_module opens the file of the module named
 	 * name loaded at base (an fd and a malloc'd path in *path, or -1);
 	 * machine_elf, an Elf *, tells libdwfl the machine even when no
 	 * module has a file. */
@@ -205,12 +209,10 @@ const struct snap_map *snapshot_find_map(const struct snapshot *snap, uint64_t a
 size_t snapshot_read(const struct snapshot *snap, uint64_t addr, void *buf, size_t len);
 /* Memory for copied stacks, freed with the snapshot.  Reserving first
  * makes the later allocations page-fault free (used before stopping
- * threads, so the pause holds no allocation). */
+ * threads, so the pause holds no allocation): one mapping, populated in
+ * one call, of huge pages from 2 MB on where the kernel offers them. */
 void snapshot_arena_reserve(struct snapshot *snap, size_t bytes);
 void *snapshot_arena_alloc(struct snapshot *snap, size_t bytes);
-/* The same, in one block backed by huge pages where the kernel offers
- * them: a page fault per 2 MB rather than per 4 KB (thousands of stacks). */
-void snapshot_arena_reserve_huge(struct snapshot *snap, size_t bytes);
 /* Extends r (a copied stack) through addr + 8 and beyond, up to r->more
  * bytes, reading the target with snap->read_fn; returns whether addr + 8
  * is now inside r. */
