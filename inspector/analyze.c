@@ -25,10 +25,12 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 			return err;
 		timing_mark("analyze", "unwind");
 		classify_snapshot(snap);
+		timing_mark("analyze", "classify");
 		golang_add_goroutines(snap);
+		timing_mark("analyze", "go");
 		unwind_finish(snap, &r->unwind);
 		unwind_flush(snap);
-		timing_mark("analyze", "classify + go");
+		timing_mark("analyze", "finish");
 	}
 	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
 	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);

@@ -198,6 +198,11 @@ static bool find_buildinfo(struct gobin *b)
 	GElf_Shdr sh;
 	if (gobin_find_section(b->elf, ".go.buildinfo", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen)
 		return parse_buildinfo(b, b->raw + sh.sh_offset, b->rawlen - sh.sh_offset);
+	/* With section headers and none of that name, it is not Go (no need
+	 * to read 64 KB of a C program to be sure). */
+	size_t nsec = 0;
+	if (elf_getshdrnum(b->elf, &nsec) == 0 && nsec > 0)
+		return false;
 	/* No section headers: the linker puts the blob near the start of
 	 * the first writable segment, 16-byte aligned. */
 	for (size_t i = 0; i < b->nloads; i++) {

@@ -1,4 +1,5 @@
 #include "unwind.h"
+#include "cfirows.h"
 #include "classify.h"
 #include "debugcache.h"
 #include "proc.h"
@@ -37,6 +38,8 @@ struct unwinder {
 	struct tailcalls *tails;
 	struct symindex *si; /* shared by sym and tails */
 	struct symcache *cache; /* theirs too: what earlier runs learned */
+	struct cfirows *rows;    /* simple CFI rows by pc, for fast_walk */
+	size_t walks, fast_walks;
 	char *debuginfo_path;
 	Dwfl_Callbacks cbs;
 	struct snap_thread *cur;   /* thread being unwound */
@@ -98,6 +101,7 @@ static void unwinder_free(void *p)
 	tailcalls_destroy(u->tails);
 	symindex_destroy(u->si);
 	symcache_close(u->cache);
+	cfirows_destroy(u->rows);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	if (g_debuginfo_path == u->debuginfo_path)
@@ -366,8 +370,75 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+/* The walk libdwfl would make, made with cached rows (cfirows.h) where
+ * every frame's row is a simple one; false when some frame needs libdwfl
+ * (then the caller has libdwfl walk the whole thread). */
+static bool fast_walk(struct unwinder *u, const struct snap_regs *regs, struct walk *w)
+{
+	if (!u->rows || !(regs->valid & (1u << SNAP_REG_RIP)))
+		return false;
+	uint64_t r[CFI_NREGS], nr[CFI_NREGS];
+	uint32_t known = regs->valid & ((1u << CFI_RA) - 1);
+	memcpy(r, regs->r, sizeof(uint64_t) * CFI_RA);
+	uint64_t pc = regs->r[SNAP_REG_RIP];
+	bool act = true; /* the first frame is executing, the others return */
+	w->n = 0;
+	w->err[0] = 0;
+	for (;;) {
+		if (w->n == MAX_FRAMES)
+			return false;
+		w->pc[w->n] = pc;
+		w->act[w->n] = act;
+		w->sp[w->n] = known & (1u << SNAP_REG_RSP) ? r[SNAP_REG_RSP] : 0;
+		w->n++;
+		const struct cfirow *row = cfirows_get(u->rows, act ? pc : pc - 1);
+		if (!row || !(known & (1u << row->cfa_reg)))
+			return false;
+		uint64_t cfa = r[row->cfa_reg] + (uint64_t)row->cfa_off;
+		uint32_t nknown = 0;
+		for (int i = 0; i < CFI_NREGS; i++) {
+			switch (row->rule[i]) {
+			case CFI_SAME:
+				if (i < CFI_RA && (known & (1u << i))) {
+					nr[i] = r[i];
+					nknown |= 1u << i;
+				}
+				break;
+			case CFI_VAL:
+				nr[i] = cfa + (uint64_t)row->off[i];
+				nknown |= 1u << i;
+				break;
+			case CFI_AT: {
+				Dwarf_Word v;
+				if (!cb_memory_read(u->dwfl, cfa + (uint64_t)row->off[i], &v, u))
+					return false; /* libdwfl says how it fails */
+				nr[i] = v;
+				nknown |= 1u << i;
+				break;
+			}
+			default: /* CFI_UNDEF */
+				break;
+			}
+		}
+		/* No return address, or 0: the outermost frame. */
+		if (!(nknown & (1u << CFI_RA)) || nr[CFI_RA] == 0) {
+			w->rc = 0;
+			return true;
+		}
+		pc = nr[CFI_RA];
+		act = false;
+		memcpy(r, nr, sizeof(uint64_t) * CFI_RA);
+		known = nknown & ((1u << CFI_RA) - 1);
+	}
+}
+
 static void walk_from(struct unwinder *u, const struct snap_regs *regs, struct walk *w)
 {
+	u->walks++;
+	if (fast_walk(u, regs, w)) {
+		u->fast_walks++;
+		return;
+	}
 	u->start = *regs;
 	w->n = 0;
 	w->err[0] = 0;
@@ -726,6 +797,8 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	if (!u->cache)
 		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
 	timing_mark("unwind", "symbol cache");
+	if (!getenv("PILEUP_SLOW_UNWIND"))
+		u->rows = cfirows_create(u->dwfl);
 	u->sym = symbols_create(snap, u->dwfl, u->si, u->cache);
 	u->tails = tailcalls_create(u->dwfl, u->si, u->cache);
 	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))
@@ -751,6 +824,8 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		unwind_thread(u, t, stats);
 	}
 	timing_mark("unwind", "threads");
+	if (timing_on())
+		fprintf(stderr, "pileup: unwind: %zu of %zu walks from cached CFI rows\n", u->fast_walks, u->walks);
 	stats->distinct_pcs = symbols_distinct(u->sym);
 	return NULL;
 }
