@@ -1,5 +1,6 @@
 #include "cfirows.h"
 #include "error.h"
+#include "symcache.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -13,16 +14,18 @@ struct slot {
 
 struct cfirows {
 	Dwfl *dwfl;
+	struct symcache *saved; /* rows of earlier runs */
 	struct slot *tab;
 	size_t cap, used;
 	struct cfirow *rows;
 	size_t nrows, caprows;
 };
 
-struct cfirows *cfirows_create(Dwfl *dwfl)
+struct cfirows *cfirows_create(Dwfl *dwfl, struct symcache *saved)
 {
 	struct cfirows *c = xcalloc(1, sizeof(*c));
 	c->dwfl = dwfl;
+	c->saved = saved;
 	c->cap = 256;
 	c->tab = xcalloc(c->cap, sizeof(*c->tab));
 	return c;
@@ -123,7 +126,13 @@ const struct cfirow *cfirows_get(struct cfirows *c, uint64_t lookup)
 	struct cfirow row;
 	memset(&row, 0, sizeof(row));
 	int32_t idx = -1;
-	if (make_row(c, lookup, &row)) {
+	int saved = symcache_get_row(c->saved, lookup, &row);
+	bool have = saved == 1;
+	if (saved < 0) {
+		have = make_row(c, lookup, &row);
+		symcache_put_row(c->saved, lookup, have ? &row : NULL);
+	}
+	if (have) {
 		xgrow(&c->rows, &c->caprows, c->nrows + 1, sizeof(*c->rows));
 		c->rows[c->nrows] = row;
 		idx = (int32_t)c->nrows++;

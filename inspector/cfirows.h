@@ -35,7 +35,10 @@ struct cfirow {
 
 struct cfirows;
 
-struct cfirows *cfirows_create(Dwfl *dwfl);
+/* saved (may be NULL): rows of earlier runs are taken from it, new ones
+ * added to it. */
+struct symcache;
+struct cfirows *cfirows_create(Dwfl *dwfl, struct symcache *saved);
 void cfirows_destroy(struct cfirows *c);
 
 /* The row for the code at address lookup (a return address minus 1), or

@@ -1,4 +1,5 @@
 #include "symcache.h"
+#include "cfirows.h"
 #include "debugcache.h"
 #include "error.h"
 #include "strpool.h"
@@ -17,7 +18,7 @@
 #include <unistd.h>
 
 /* Bump when what a cached frame means changes (symbols.c, tailcall.c). */
-#define SYMCACHE_FORMAT 1
+#define SYMCACHE_FORMAT 2
 #define MAGIC "pileup-symcache\n"
 enum { MAX_FILE = 64 << 20 };
 
@@ -42,6 +43,21 @@ struct trec {
 	uint64_t toff[TAILCALL_MAX];
 };
 
+/* A call-frame row (cfirows.h) at a module offset, or the fact that there
+ * is no simple one. */
+struct rrec {
+	uint32_t mod;
+	bool has;
+	uint64_t off;
+	struct cfirow row;
+};
+
+/* Open addressing over one record array: slots hold index + 1. */
+struct index {
+	uint32_t *slot;
+	size_t cap;
+};
+
 struct symcache {
 	char *path;
 	char *key;
@@ -53,12 +69,13 @@ struct symcache {
 	size_t nframes, capframes;
 	struct frec *frecs;
 	size_t nfrecs, capfrecs;
-	uint32_t *ftab; /* open addressing over frecs: index + 1 */
-	size_t fcap;
+	struct index fidx;
 	struct trec *trecs;
 	size_t ntrecs, captrecs;
-	uint32_t *ttab;
-	size_t tcap;
+	struct index tidx;
+	struct rrec *rrecs;
+	size_t nrrecs, caprrecs;
+	struct index ridx;
 	struct symcache_stats st;
 	size_t saved; /* st.added when last written */
 };
@@ -221,51 +238,56 @@ static uint64_t thash(uint32_t cmod, uint64_t coff, uint32_t rmod, uint64_t roff
 	return mix(coff + ((uint64_t)cmod << 48)) ^ mix(roff * 31 + ((uint64_t)rmod << 40) + 7);
 }
 
-static void ftab_insert(struct symcache *c, size_t idx);
-static void ttab_insert(struct symcache *c, size_t idx);
-
-static void ftab_grow(struct symcache *c)
+static uint64_t rhash(uint32_t mod, uint64_t off)
 {
-	free(c->ftab);
-	c->fcap = c->fcap ? c->fcap * 2 : 256;
-	c->ftab = xcalloc(c->fcap, sizeof(*c->ftab));
-	for (size_t i = 0; i < c->nfrecs; i++)
-		ftab_insert(c, i);
+	return mix(off ^ ((uint64_t)mod << 48) ^ 0x5bd1e995ULL);
 }
 
-static void ftab_insert(struct symcache *c, size_t idx)
+static uint64_t frec_hash(const struct symcache *c, size_t i)
 {
-	const struct frec *r = &c->frecs[idx];
-	size_t j = fhash(r->mod, r->off, r->act) & (c->fcap - 1);
-	while (c->ftab[j])
-		j = (j + 1) & (c->fcap - 1);
-	c->ftab[j] = (uint32_t)idx + 1;
+	return fhash(c->frecs[i].mod, c->frecs[i].off, c->frecs[i].act);
 }
 
-static void ttab_grow(struct symcache *c)
+static uint64_t trec_hash(const struct symcache *c, size_t i)
 {
-	free(c->ttab);
-	c->tcap = c->tcap ? c->tcap * 2 : 256;
-	c->ttab = xcalloc(c->tcap, sizeof(*c->ttab));
-	for (size_t i = 0; i < c->ntrecs; i++)
-		ttab_insert(c, i);
+	const struct trec *r = &c->trecs[i];
+	return thash(r->cmod, r->coff, r->rmod, r->roff);
 }
 
-static void ttab_insert(struct symcache *c, size_t idx)
+static uint64_t rrec_hash(const struct symcache *c, size_t i)
 {
-	const struct trec *r = &c->trecs[idx];
-	size_t j = thash(r->cmod, r->coff, r->rmod, r->roff) & (c->tcap - 1);
-	while (c->ttab[j])
-		j = (j + 1) & (c->tcap - 1);
-	c->ttab[j] = (uint32_t)idx + 1;
+	return rhash(c->rrecs[i].mod, c->rrecs[i].off);
 }
+
+static void index_insert(struct index *x, uint64_t h, size_t idx)
+{
+	size_t j = h & (x->cap - 1);
+	while (x->slot[j])
+		j = (j + 1) & (x->cap - 1);
+	x->slot[j] = (uint32_t)idx + 1;
+}
+
+/* Record n - 1 was just appended: index it, or rebuild twice as big. */
+static void index_added(struct symcache *c, struct index *x, size_t n, uint64_t (*hash)(const struct symcache *, size_t))
+{
+	if (n * 2 <= x->cap) {
+		index_insert(x, hash(c, n - 1), n - 1);
+		return;
+	}
+	free(x->slot);
+	x->cap = x->cap ? x->cap * 2 : 256;
+	x->slot = xcalloc(x->cap, sizeof(*x->slot));
+	for (size_t i = 0; i < n; i++)
+		index_insert(x, hash(c, i), i);
+}
+
+/* Visits the records whose hash is h: j is the slot. */
+#define INDEX_EACH(x, h, j) for (size_t j = (x)->cap ? (h) & ((x)->cap - 1) : 0; (x)->cap && (x)->slot[j]; j = (j + 1) & ((x)->cap - 1))
 
 static const struct frec *find_frec(const struct symcache *c, uint32_t mod, uint64_t off, bool act)
 {
-	if (!c->fcap)
-		return NULL;
-	for (size_t j = fhash(mod, off, act) & (c->fcap - 1); c->ftab[j]; j = (j + 1) & (c->fcap - 1)) {
-		const struct frec *r = &c->frecs[c->ftab[j] - 1];
+	INDEX_EACH(&c->fidx, fhash(mod, off, act), j) {
+		const struct frec *r = &c->frecs[c->fidx.slot[j] - 1];
 		if (r->mod == mod && r->off == off && r->act == act)
 			return r;
 	}
@@ -274,11 +296,19 @@ static const struct frec *find_frec(const struct symcache *c, uint32_t mod, uint
 
 static const struct trec *find_trec(const struct symcache *c, uint32_t cmod, uint64_t coff, uint32_t rmod, uint64_t roff)
 {
-	if (!c->tcap)
-		return NULL;
-	for (size_t j = thash(cmod, coff, rmod, roff) & (c->tcap - 1); c->ttab[j]; j = (j + 1) & (c->tcap - 1)) {
-		const struct trec *r = &c->trecs[c->ttab[j] - 1];
+	INDEX_EACH(&c->tidx, thash(cmod, coff, rmod, roff), j) {
+		const struct trec *r = &c->trecs[c->tidx.slot[j] - 1];
 		if (r->cmod == cmod && r->coff == coff && r->rmod == rmod && r->roff == roff)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct rrec *find_rrec(const struct symcache *c, uint32_t mod, uint64_t off)
+{
+	INDEX_EACH(&c->ridx, rhash(mod, off), j) {
+		const struct rrec *r = &c->rrecs[c->ridx.slot[j] - 1];
+		if (r->mod == mod && r->off == off)
 			return r;
 	}
 	return NULL;
@@ -294,22 +324,23 @@ static void add_frec(struct symcache *c, uint32_t mod, uint64_t off, bool act, c
 		d->file = strpool_intern(c->strings, f[i].file);
 	}
 	xgrow(&c->frecs, &c->capfrecs, c->nfrecs + 1, sizeof(*c->frecs));
-	c->frecs[c->nfrecs] = (struct frec){mod, act, off, (uint32_t)c->nframes, (uint32_t)n};
+	c->frecs[c->nfrecs++] = (struct frec){mod, act, off, (uint32_t)c->nframes, (uint32_t)n};
 	c->nframes += n;
-	if (++c->nfrecs * 2 > c->fcap)
-		ftab_grow(c);
-	else
-		ftab_insert(c, c->nfrecs - 1);
+	index_added(c, &c->fidx, c->nfrecs, frec_hash);
 }
 
 static void add_trec(struct symcache *c, const struct trec *r)
 {
 	xgrow(&c->trecs, &c->captrecs, c->ntrecs + 1, sizeof(*c->trecs));
-	c->trecs[c->ntrecs] = *r;
-	if (++c->ntrecs * 2 > c->tcap)
-		ttab_grow(c);
-	else
-		ttab_insert(c, c->ntrecs - 1);
+	c->trecs[c->ntrecs++] = *r;
+	index_added(c, &c->tidx, c->ntrecs, trec_hash);
+}
+
+static void add_rrec(struct symcache *c, const struct rrec *r)
+{
+	xgrow(&c->rrecs, &c->caprrecs, c->nrrecs + 1, sizeof(*c->rrecs));
+	c->rrecs[c->nrrecs++] = *r;
+	index_added(c, &c->ridx, c->nrrecs, rrec_hash);
 }
 
 long symcache_get_frames(struct symcache *c, uint64_t pc, bool activation, const struct symcache_frame **frames)
@@ -365,6 +396,33 @@ void symcache_put_tails(struct symcache *c, uint64_t callee, uint64_t ra, const 
 	c->st.added++;
 }
 
+int symcache_get_row(struct symcache *c, uint64_t lookup, struct cfirow *row)
+{
+	uint32_t mod;
+	uint64_t off;
+	if (!c || !locate(c, lookup, &mod, &off))
+		return -1;
+	const struct rrec *r = find_rrec(c, mod, off);
+	if (!r)
+		return -1;
+	c->st.hits++;
+	if (r->has)
+		*row = r->row;
+	return r->has;
+}
+
+void symcache_put_row(struct symcache *c, uint64_t lookup, const struct cfirow *row)
+{
+	struct rrec r = {0};
+	if (!c || !locate(c, lookup, &r.mod, &r.off) || find_rrec(c, r.mod, r.off))
+		return;
+	r.has = row != NULL;
+	if (row)
+		r.row = *row;
+	add_rrec(c, &r);
+	c->st.added++;
+}
+
 void symcache_stats(const struct symcache *c, struct symcache_stats *st)
 {
 	if (c)
@@ -380,7 +438,9 @@ void symcache_stats(const struct symcache *c, struct symcache_stats *st)
  * u8 activation, u64 offset, u32 frame count, each frame u32 function and
  * u32 file (string number + 1, 0 = none), i32 line, u64 offset, u8 inlined;
  * u32 tail count, each u32 + u64 callee, u32 + u64 return address, u32 n,
- * n times u32 + u64; last, a u64 FNV-1a hash of every byte before it (a
+ * n times u32 + u64; u32 row count, each u32 module, u64 offset, u8 has a
+ * row, and if it has, u8 CFA register, i64 CFA offset, 17 times u8 rule +
+ * i64 offset (cfirows.h); last, a u64 FNV-1a hash of every byte before it (a
  * damaged file is not believed).  Module numbers index the key's modules. */
 
 struct rd {
@@ -515,9 +575,32 @@ static void load(struct symcache *c)
 			goto out;
 		add_trec(c, &t);
 	}
+	uint32_t nrows = rd_u32(&r);
+	for (uint32_t i = 0; i < nrows && !r.bad; i++) {
+		struct rrec row = {0};
+		row.mod = rd_u32(&r);
+		row.off = rd_u64(&r);
+		row.has = rd_u8(&r) != 0;
+		if (row.has) {
+			row.row.cfa_reg = rd_u8(&r);
+			row.row.cfa_off = (int64_t)rd_u64(&r);
+			for (int k = 0; k < CFI_NREGS; k++) {
+				row.row.rule[k] = rd_u8(&r);
+				row.row.off[k] = (int64_t)rd_u64(&r);
+				if (row.row.rule[k] > CFI_VAL)
+					goto out;
+			}
+			if (row.row.cfa_reg >= CFI_RA ||
+			    (row.row.rule[CFI_RA] != CFI_AT && row.row.rule[CFI_RA] != CFI_UNDEF))
+				goto out;
+		}
+		if (r.bad || row.mod >= c->nmods || find_rrec(c, row.mod, row.off))
+			goto out;
+		add_rrec(c, &row);
+	}
 	if (r.bad || r.p != r.end)
 		goto out;
-	c->st.loaded = c->nfrecs + c->ntrecs;
+	c->st.loaded = c->nfrecs + c->ntrecs + c->nrrecs;
 	c->st.file_found = true;
 	free(f);
 	free(strs);
@@ -528,11 +611,11 @@ out:
 	free(f);
 	free(strs);
 	free(buf);
-	c->nframes = c->nfrecs = c->ntrecs = 0;
-	if (c->ftab)
-		memset(c->ftab, 0, c->fcap * sizeof(*c->ftab));
-	if (c->ttab)
-		memset(c->ttab, 0, c->tcap * sizeof(*c->ttab));
+	c->nframes = c->nfrecs = c->ntrecs = c->nrrecs = 0;
+	struct index *idx[] = {&c->fidx, &c->tidx, &c->ridx};
+	for (size_t i = 0; i < 3; i++)
+		if (idx[i]->slot)
+			memset(idx[i]->slot, 0, idx[i]->cap * sizeof(*idx[i]->slot));
 }
 
 struct wr {
@@ -624,6 +707,22 @@ static void save(struct symcache *c)
 		for (uint32_t k = 0; k < t->n; k++) {
 			put_u32(&body, t->tmod[k]);
 			put_u64(&body, t->toff[k]);
+		}
+	}
+	put_u32(&body, (uint32_t)c->nrrecs);
+	for (size_t i = 0; i < c->nrrecs; i++) {
+		const struct rrec *row = &c->rrecs[i];
+		put_u32(&body, row->mod);
+		put_u64(&body, row->off);
+		unsigned char has = row->has;
+		put(&body, &has, 1);
+		if (!has)
+			continue;
+		put(&body, &row->row.cfa_reg, 1);
+		put_u64(&body, (uint64_t)row->row.cfa_off);
+		for (int k = 0; k < CFI_NREGS; k++) {
+			put(&body, &row->row.rule[k], 1);
+			put_u64(&body, (uint64_t)row->row.off[k]);
 		}
 	}
 	put(&w, MAGIC, strlen(MAGIC));
@@ -773,8 +872,10 @@ void symcache_close(struct symcache *c)
 		strpool_destroy(c->strings);
 	free(c->frames);
 	free(c->frecs);
-	free(c->ftab);
+	free(c->fidx.slot);
 	free(c->trecs);
-	free(c->ttab);
+	free(c->tidx.slot);
+	free(c->rrecs);
+	free(c->ridx.slot);
 	free(c);
 }

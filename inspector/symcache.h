@@ -15,7 +15,9 @@
  * pileup's version and the debug search path.  So installing a -dbg
  * package, rebuilding the program or upgrading libc makes a new key, and
  * the stale file is never used.  Tail-call frames (tailcall.h) depend on
- * every module's symbols, so they are keyed by the whole program too.
+ * every module's symbols, so they are keyed by the whole program too.  The
+ * call-frame rows of the pcs unwound through (cfirows.h) are kept as well:
+ * a warm run reads no .eh_frame either.
  *
  * PILEUP_CACHE_DIR= (empty) turns the cache off, PILEUP_NO_SYMCACHE=1 this
  * one only.  A file that cannot be read or does not parse is ignored and
@@ -56,6 +58,13 @@ void symcache_put_frames(struct symcache *c, uint64_t pc, bool activation, const
  * address: their number, or -1 if not cached. */
 long symcache_get_tails(struct symcache *c, uint64_t callee, uint64_t ra, uint64_t *out, size_t max);
 void symcache_put_tails(struct symcache *c, uint64_t callee, uint64_t ra, const uint64_t *pcs, size_t n);
+
+/* The call-frame row at lookup (cfirows.h): 1 and *row, 0 when it is
+ * known to have no simple row, -1 when not cached. */
+struct cfirow;
+int symcache_get_row(struct symcache *c, uint64_t lookup, struct cfirow *row);
+/* row NULL: no simple row there. */
+void symcache_put_row(struct symcache *c, uint64_t lookup, const struct cfirow *row);
 
 /* Counts for tests and PILEUP_TIMING: entries read, used, added. */
 struct symcache_stats {

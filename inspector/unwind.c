@@ -798,7 +798,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
 	timing_mark("unwind", "symbol cache");
 	if (!getenv("PILEUP_SLOW_UNWIND"))
-		u->rows = cfirows_create(u->dwfl);
+		u->rows = cfirows_create(u->dwfl, u->cache);
 	u->sym = symbols_create(snap, u->dwfl, u->si, u->cache);
 	u->tails = tailcalls_create(u->dwfl, u->si, u->cache);
 	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))

@@ -13,6 +13,9 @@
 #   pileup      pileup CORE              (the text report)
 #   json        pileup --json CORE
 #   zst         pileup CORE.zst          (decompression included)
+#   nosym       pileup CORE, PILEUP_NO_SYMCACHE=1 (every pc symbolized from
+#               the debug information, as on the first run of a program;
+#               the other pileup rows find the symbols of earlier rounds)
 #   eu-stack    eu-stack --core CORE -e EXE
 #   gdb         gdb -batch -ex 'thread apply all bt' EXE CORE
 #
@@ -39,7 +42,7 @@ REPS=${BENCH_REPS:-3}
 SLOW_REPS=${BENCH_SLOW_REPS:-1}
 TOOL_TIMEOUT=${BENCH_TIMEOUT:-1800}
 OUT=${BENCH_OUT:-$ROOT/tests/bench/core-results.md}
-TOOLS="pileup json zst eu-stack gdb"
+TOOLS="pileup json zst nosym eu-stack gdb"
 
 unset DEBUGINFOD_URLS
 export LC_ALL=C
@@ -124,16 +127,17 @@ note() {
 # run_one N TOOL: one measured run.
 run_one() {
 	local n=$1 tool=$2 k="$1|$2" dir=$TMP/$1 out=$TMP/out tf=$TMP/time rc t0 t1 seen
-	local -a cmd
+	local -a cmd envs=()
 	case $tool in
 	pileup) cmd=("$PILEUP" "$dir/core") ;;
+	nosym) cmd=("$PILEUP" "$dir/core") envs=(PILEUP_NO_SYMCACHE=1) ;;
 	json) cmd=("$PILEUP" --json "$dir/core") ;;
 	zst) cmd=("$PILEUP" "$dir/core.zst") ;;
 	eu-stack) cmd=(eu-stack --core "$dir/core" -e "$FIX") ;;
 	gdb) cmd=(gdb -nx -batch -ex 'set pagination off' -ex 'thread apply all bt' "$FIX" "$dir/core") ;;
 	esac
 	rm -f "$tf"
-	setsid "$MEASURE" -o "$tf" -t "$TOOL_TIMEOUT" -- "${cmd[@]}" >"$out" 2>"$out.err" &
+	env "${envs[@]}" setsid "$MEASURE" -o "$tf" -t "$TOOL_TIMEOUT" -- "${cmd[@]}" >"$out" 2>"$out.err" &
 	TOOL_PID=$!
 	wait "$TOOL_PID"
 	rc=$?
@@ -150,7 +154,7 @@ run_one() {
 		add "$k|rss" "$(awk 'END { printf "%.1f", $4 / 1024 }' "$tf")"
 	fi
 	case $tool in
-	pileup | zst) seen=$(awk '/^#[0-9]+ +[0-9]+ threads? / { s += $2 } END { print s + 0 }' "$out") ;;
+	pileup | zst | nosym) seen=$(awk '/^#[0-9]+ +[0-9]+ threads? / { s += $2 } END { print s + 0 }' "$out") ;;
 	json) seen=$(jq '.threads | length' "$out" 2>/dev/null) ;;
 	eu-stack) seen=$(grep -c '^TID ' "$out") ;;
 	gdb) seen=$(grep -c '^Thread [0-9]' "$out") ;;
@@ -175,6 +179,7 @@ label() {
 	pileup) echo "\`pileup CORE\`" ;;
 	json) echo "\`pileup --json CORE\`" ;;
 	zst) echo "\`pileup CORE.zst\`" ;;
+	nosym) echo "\`pileup CORE\`, symbol cache off" ;;
 	eu-stack) echo "\`eu-stack --core CORE -e EXE\`" ;;
 	gdb) echo "\`gdb -batch -ex 'thread apply all bt' EXE CORE\`" ;;
 	esac
