@@ -50,7 +50,7 @@ pileup-asan-link: $(OBJ)
 # libFuzzer with ASan and UBSan, for FUZZ_SECONDS.  An input that crashes
 # it is written to fuzz/regressions/, which tests/t_core_bad.sh replays.
 FUZZ_SECONDS ?= 300
-FUZZ_SRC := $(filter-out inspector/target.c inspector/coredumpctl.c inspector/gcore.c inspector/snapshot_json.c,$(LIB_SRC)) fuzz/core_fuzz.c
+FUZZ_SRC := $(filter-out inspector/target.c inspector/coredumpctl.c inspector/gcore.c,$(LIB_SRC)) fuzz/core_fuzz.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 fuzz: fuzz-build
@@ -75,7 +75,7 @@ tests/helpers/%: tests/helpers/%.c
 tests/helpers/pngstat: tests/helpers/pngstat.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lz
 
-check: pileup pileup-asan fixtures $(TEST_HELPERS)
+check: pileup pileup-asan fixtures $(TEST_HELPERS) fuzz-build
 	@scripts/deps.sh test
 	tests/check.sh
 
