@@ -2,6 +2,7 @@
 #include "cfirows.h"
 #include "debugcache.h"
 #include "error.h"
+#include "golang_bin.h"
 #include "strpool.h"
 #include "tailcall.h"
 #include "timing.h"
@@ -97,22 +98,13 @@ static void add_stat(char **key, const char *what, const char *path)
 /* The name in the .gnu_debuglink section of elf, or NULL. */
 static const char *debuglink(Elf *elf)
 {
-	size_t shstrndx;
-	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf ? gobin_find_section(elf, ".gnu_debuglink", &sh) : NULL;
+	Elf_Data *d = scn && sh.sh_type != SHT_NOBITS ? elf_getdata(scn, NULL) : NULL;
+	if (!d || !d->d_buf || !d->d_size || !memchr(d->d_buf, 0, d->d_size))
 		return NULL;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-		if (!n || strcmp(n, ".gnu_debuglink") != 0 || sh.sh_type == SHT_NOBITS)
-			continue;
-		Elf_Data *d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || !d->d_size || !memchr(d->d_buf, 0, d->d_size))
-			return NULL;
-		const char *name = d->d_buf;
-		return *name && !strchr(name, '/') ? name : NULL;
-	}
-	return NULL;
+	const char *name = d->d_buf;
+	return *name && !strchr(name, '/') ? name : NULL;
 }
 
 /* What decides how the module's pcs are symbolized: its code (build-id),

@@ -2,6 +2,7 @@
 #include "cfirows.h"
 #include "classify.h"
 #include "debugcache.h"
+#include "golang_bin.h"
 #include "proc.h"
 #include "symbols.h"
 #include "symcache.h"
@@ -636,18 +637,8 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
  * and unwound as any other module. */
 static bool is_go_elf(Elf *elf)
 {
-	size_t shstrndx;
-	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return false;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-		if (n && (strcmp(n, ".gopclntab") == 0 || strcmp(n, ".go.buildinfo") == 0 ||
-			  strcmp(n, ".note.go.buildid") == 0))
-			return true;
-	}
-	return false;
+	return elf && (gobin_find_section(elf, ".gopclntab", NULL) || gobin_find_section(elf, ".go.buildinfo", NULL) ||
+		       gobin_find_section(elf, ".note.go.buildid", NULL));
 }
 
 static int find_go_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
