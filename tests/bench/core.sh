@@ -60,31 +60,7 @@ TMP=$(mktemp -d "${BENCH_DIR:-/var/tmp}/pileup-core-bench.XXXXXX")
 FX_PID=
 TOOL_PID=
 
-kill_tool() {
-	[ -n "$TOOL_PID" ] || return 0
-	kill -TERM -- -"$TOOL_PID" 2>/dev/null || kill -TERM "$TOOL_PID" 2>/dev/null
-	sleep 0.5
-	kill -KILL -- -"$TOOL_PID" 2>/dev/null
-	wait "$TOOL_PID" 2>/dev/null
-	TOOL_PID=
-}
-
-kill_fixture() {
-	[ -n "$FX_PID" ] || return 0
-	kill -KILL "$FX_PID" 2>/dev/null
-	wait "$FX_PID" 2>/dev/null
-	FX_PID=
-}
-
-cleanup() {
-	kill_tool
-	kill_fixture
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "bench: interrupted" >&2; exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+. "$ROOT/tests/bench/lib.sh"
 
 # make_core N: the core of waits with exactly N threads, in $TMP/N/core.
 make_core() {

@@ -60,39 +60,7 @@ stopped() {
 		awk '{ sub(/.*\) /, ""); c = substr($0, 1, 1); if (c == "t" || c == "T") f = 1 } END { exit !f }'
 }
 
-kill_tool() {
-	[ -n "$TOOL_PID" ] || return 0
-	# measure passes the signal on to the tool's process group.
-	kill -TERM -- -"$TOOL_PID" 2>/dev/null || kill -TERM "$TOOL_PID" 2>/dev/null
-	sleep 0.5
-	kill -KILL -- -"$TOOL_PID" 2>/dev/null
-	wait "$TOOL_PID" 2>/dev/null
-	TOOL_PID=
-}
-
-kill_fixture() {
-	[ -n "$FX_PID" ] || return 0
-	kill -CONT "$FX_PID" 2>/dev/null
-	kill -TERM "$FX_PID" 2>/dev/null
-	local i
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$FX_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$FX_PID" 2>/dev/null
-	wait "$FX_PID" 2>/dev/null
-	FX_PID=
-}
-
-cleanup() {
-	kill_tool
-	kill_fixture
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "bench: interrupted" >&2; exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+. "$ROOT/tests/bench/lib.sh"
 
 # start_fixture N: waits with exactly N threads; sets FX_PID, FX_OUT.
 start_fixture() {
