@@ -133,4 +133,6 @@ fns='[.threads[] | [.frames[] | [.function, .file, .line]]] | sort'
 expect_eq "another build-id: the same frames otherwise" "" \
 	"$(diff <(jq -c "$fns" "$TMP/same1.json") <(jq -c "$fns" "$TMP/same2.json"))"
 stop_fixture "$FX_PID"
+check "--help tells of the symbol cache and PILEUP_NO_SYMCACHE" \
+	bash -c "'$PILEUP' --help | grep -q 'PILEUP_NO_SYMCACHE=1' && '$PILEUP' --help | grep -q 'what a run symbolized'"
 finish
