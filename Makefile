@@ -10,12 +10,15 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -DPILEUP_VERSION='"$(VERSION)"' -Iinspector -Itui -MMD -MP
 LIBS = $(PKG_LIBS) -lstdc++
-# The release binary carries libdw and its neighbours inside it: a run on a
-# small core is mostly process start, and loading a dozen shared libraries
-# was a third of it.  Only libc stays shared, and the program is not
-# position-independent (no relocations to apply at start).  The sanitizer
-# and fuzz builds link the shared libraries.
-STATIC_LIBS = -Wl,-Bstatic -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -Wl,-Bdynamic -lpthread -ldl -lm
+# The release binary is linked statically, glibc included: a run on a
+# small core is mostly process start, and loading shared libraries (a
+# dozen for libdw's neighbours, then glibc alone) was a third of it, and
+# the shared glibc's pages counted in pileup's memory.  pileup uses none of
+# glibc's name services (user names come from /etc/passwd) and never lets
+# libdwfl load libdebuginfod (DEBUGINFOD_URLS is cleared first), so the
+# linker's warnings about dlopen and getpwnam in static programs are
+# filtered out.  The sanitizer and fuzz builds link the shared libraries.
+STATIC_LIBS = -static -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
 
 LIB_SRC := $(wildcard inspector/*.c)
 LIB_SRC := $(filter-out inspector/main.c,$(LIB_SRC))
@@ -32,7 +35,9 @@ all: pileup
 	@touch $@
 
 pileup: $(OBJ) Makefile
-	$(CC) $(CFLAGS) $(LDFLAGS) -no-pie -o $@ $(OBJ) $(STATIC_LIBS)
+	@echo "$(CC) ... -static -o $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(STATIC_LIBS) 2>$(BUILD)/link.log || { cat $(BUILD)/link.log; exit 1; }
+	@grep -v -e 'in statically linked applications requires at runtime' -e ': in function .' $(BUILD)/link.log >&2 || true
 
 $(BUILD)/%.o: %.c | .deps-ok
 	@mkdir -p $(dir $@)

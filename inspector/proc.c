@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,13 +118,29 @@ static uid_t proc_uid(pid_t pid)
 	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
 }
 
+/* The user's name from /etc/passwd ("uid N" if it is not there).  Not
+ * getpwuid: pileup is linked statically, and glibc's name services would
+ * load shared libraries of the glibc it was built with. */
 static const char *user_name(uid_t uid, char *buf, size_t size)
 {
-	struct passwd *pw = getpwuid(uid);
-	if (pw)
-		snprintf(buf, size, "%s", pw->pw_name);
-	else
-		snprintf(buf, size, "uid %u", (unsigned)uid);
+	snprintf(buf, size, "uid %u", (unsigned)uid);
+	FILE *f = fopen("/etc/passwd", "re");
+	if (!f)
+		return buf;
+	char line[1024];
+	while (fgets(line, sizeof(line), f)) {
+		char *name = line, *colon = strchr(line, ':');
+		char *id = colon ? strchr(colon + 1, ':') : NULL;
+		if (!id || colon == name)
+			continue;
+		char *end;
+		unsigned long v = strtoul(id + 1, &end, 10);
+		if (end != id + 1 && *end == ':' && v == (unsigned long)uid) {
+			snprintf(buf, size, "%.*s", (int)(colon - name), name);
+			break;
+		}
+	}
+	fclose(f);
 	return buf;
 }
 
@@ -151,9 +166,12 @@ struct pu_error *proc_check_target(pid_t pid, bool need_ptrace)
 
 	uid_t me = geteuid(), owner = proc_uid(pid);
 	char a[64], b[64];
-	if (!readable && me != 0 && owner != me)
+	if (!readable && me != 0 && owner != me) {
+		user_name(owner, a, sizeof(a));
+		user_name(me, b, sizeof(b));
 		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d belongs to %s and pileup runs as %s; run pileup as root or as %s",
-				    pid, user_name(owner, a, sizeof(a)), user_name(me, b, sizeof(b)), user_name(owner, b, sizeof(b)));
+				    pid, a, b, a);
+	}
 	if (tracer > 0)
 		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d is already traced by PID %d (%s); detach that tracer first%s",
 				    pid, tracer, tname[0] ? tname : "?", need_ptrace ? ", or drop --stop-all (the default mode needs no ptrace attach for blocked threads)" : "");
