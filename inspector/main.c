@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <malloc.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -22,6 +20,7 @@
 #include "error.h"
 #include "failif.h"
 #include "gcore.h"
+#include "memory.h"
 #include "report.h"
 #include "sanitize.h"
 #include "snapshot.h"
@@ -248,44 +247,6 @@ struct options {
 };
 
 static volatile sig_atomic_t watching, watch_stop;
-
-/* A page fault costs more than the zeroing of its page on some virtual
- * machines (15-20 us each on the development VM), and at 10,000 threads
- * pileup touches tens of MB in small pieces: names, frames, libdw's
- * inflated sections.  So the heap is grown ahead in one piece that the
- * kernel may back with 2 MB pages, every allocation below 32 MB comes from
- * it (one arena, no mmap), and freed memory stays for the next capture.
- * Live captures, cores and saved reports alike.  PILEUP_NO_TUNE=1 leaves
- * malloc as it is. */
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL */
-#endif
-
-static void tune_memory(void)
-{
-	static bool done;
-	if (done || getenv("PILEUP_NO_TUNE"))
-		return;
-	done = true;
-	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, 32 << 20);
-	mallopt(M_TRIM_THRESHOLD, 512 << 20);
-	mallopt(M_TOP_PAD, 256 << 20);
-	uintptr_t lo = (uintptr_t)sbrk(0);
-	void *volatile grow = malloc(1 << 20); /* the heap grows by M_TOP_PAD */
-	free(grow);
-	uintptr_t hi = (uintptr_t)sbrk(0);
-	lo = (lo + 4095) & ~(uintptr_t)4095;
-	/* The first pages every run uses, in one call rather than a page
-	 * fault each (~100 of them, ~10 us apiece on a virtual machine). */
-	if (hi > lo)
-		madvise((void *)lo, hi - lo < (512u << 10) ? hi - lo : 512u << 10, MADV_POPULATE_WRITE);
-	/* Huge pages beyond the first 4 MB, where only big targets go: a
-	 * small run would touch a whole 2 MB page for a few hundred KB. */
-	uintptr_t big = (lo + (4u << 20) + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-	if (hi > big)
-		madvise((void *)big, hi - big, MADV_HUGEPAGE); /* a hint */
-}
 
 static void on_signal(int sig)
 {
@@ -791,7 +752,7 @@ int main(int argc, char **argv)
 	if (err)
 		return fail(err);
 	install_signals();
-	tune_memory();
+	memory_tune();
 	/* No network lookups: libdwfl would ask the debuginfod servers named
 	 * there (Debian's shell profile sets one) for every module without
 	 * local debug info. */

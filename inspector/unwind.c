@@ -3,6 +3,7 @@
 #include "classify.h"
 #include "debugcache.h"
 #include "golang_bin.h"
+#include "memory.h"
 #include "proc.h"
 #include "symbols.h"
 #include "symcache.h"
@@ -696,6 +697,16 @@ static struct pu_error *unwinder_report(struct unwinder *u)
 	return err;
 }
 
+/* Without an earlier run's symbols, the debug information will be read:
+ * megabytes of heap (memory.h). */
+static void expect_growth(const struct symcache *cache)
+{
+	struct symcache_stats st;
+	symcache_stats(cache, &st);
+	if (!st.file_found)
+		memory_expect_growth();
+}
+
 static void *prefetch_main(void *arg)
 {
 	struct unwinder *u = arg;
@@ -703,8 +714,10 @@ static void *prefetch_main(void *arg)
 	p->err = unwinder_report(u);
 	/* An earlier run of this program left its symbols: the debug info
 	 * may not be needed at all (symcache.h). */
-	if (!p->err)
+	if (!p->err) {
 		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
+		expect_growth(u->cache);
+	}
 	struct symcache_stats st;
 	symcache_stats(u->cache, &st);
 	for (size_t i = 0; !p->err && !st.file_found && i < p->npcs; i++) {
@@ -784,9 +797,11 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	snap->unwind_free = unwinder_free;
 	if (err)
 		return err;
-	u->si = symindex_create(u->dwfl);
-	if (!u->cache)
+	if (!u->cache) {
 		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
+		expect_growth(u->cache);
+	}
+	u->si = symindex_create(u->dwfl);
 	timing_mark("unwind", "symbol cache");
 	if (!getenv("PILEUP_SLOW_UNWIND"))
 		u->rows = cfirows_create(u->dwfl, u->cache);
