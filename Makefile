@@ -14,10 +14,10 @@ LIBS = $(PKG_LIBS) -lstdc++
 # small core is mostly process start, and loading shared libraries (a
 # dozen for libdw's neighbours, then glibc alone) was a third of it, and
 # the shared glibc's pages counted in pileup's memory.  pileup uses none of
-# glibc's name services (user names come from /etc/passwd) and never lets
-# libdwfl load libdebuginfod (DEBUGINFOD_URLS is cleared first), so the
-# linker's warnings about dlopen and getpwnam in static programs are
-# filtered out.  The sanitizer and fuzz builds link the shared libraries.
+# glibc's name services (user names come from /etc/passwd), and
+# inspector/static/nodlopen.c makes libdwfl's dlopen of libdebuginfod load
+# nothing; so the linker's warnings about dlopen and getpwnam in static
+# programs are filtered out.  The sanitizer and fuzz builds link the shared libraries.
 STATIC_LIBS = -static -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
 
 LIB_SRC := $(wildcard inspector/*.c)
@@ -34,9 +34,9 @@ all: pileup
 	@scripts/deps.sh build
 	@touch $@
 
-pileup: $(OBJ) Makefile
+pileup: $(OBJ) $(BUILD)/inspector/static/nodlopen.o Makefile
 	@echo "$(CC) ... -static -o $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(STATIC_LIBS) 2>$(BUILD)/link.log || { cat $(BUILD)/link.log; exit 1; }
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(BUILD)/inspector/static/nodlopen.o $(STATIC_LIBS) 2>$(BUILD)/link.log || { cat $(BUILD)/link.log; exit 1; }
 	@grep -v -e 'in statically linked applications requires at runtime' -e ': in function .' $(BUILD)/link.log >&2 || true
 
 $(BUILD)/%.o: %.c | .deps-ok

@@ -58,6 +58,23 @@ report "$C" "$TMP/corrupt.json"
 expect_eq "corrupt copy: the same report" "" "$(diff "$TMP/off.json" "$TMP/corrupt.json")"
 expect_eq "corrupt copy: replaced by a good one" "$bid" "$(readelf -n "$copy" 2>/dev/null | awk '/Build ID/{print $3}')"
 
+# Copies of libraries no longer in use go when a new copy is written (not
+# used for 30 days, or beyond the 32 most recently used); a copy in use is
+# marked (its time set to now when older than a day).
+touch -d '10 days ago' "$copy"
+report "$C" "$TMP/mark.json"
+check "a copy in use is marked as used (its time is today)" test "$(($(date +%s) - $(stat -c %Y "$copy")))" -lt 600
+printf x >"$C/00000000deadbeef-1000.inflated" && touch -d '40 days ago' "$C/00000000deadbeef-1000.inflated"
+printf x >"$C/11111111deadbeef-1000.inflated" && touch -d '2 days ago' "$C/11111111deadbeef-1000.inflated"
+printf x >"$C/syms-0123" && touch -d '40 days ago' "$C/syms-0123"
+rm -f "$copy"
+report "$C" "$TMP/new.json"
+check "a new copy was written" test -s "$copy"
+check "a copy unused for 40 days is removed" test ! -e "$C/00000000deadbeef-1000.inflated"
+check "a copy used 2 days ago is kept" test -e "$C/11111111deadbeef-1000.inflated"
+check "the symbol cache's files are not the debug cache's to remove" test -e "$C/syms-0123"
+expect_eq "the same report" "" "$(diff "$TMP/off.json" "$TMP/new.json")"
+
 # A cache directory that cannot be made is no error.
 report /proc/self/no-such-dir "$TMP/nodir.json"
 expect_eq "unwritable cache directory: the same report" "" "$(diff "$TMP/off.json" "$TMP/nodir.json")"
@@ -69,6 +86,14 @@ stop_fixture "$FX_PID"
 # No network lookups, even with debuginfod servers in the environment (as
 # Debian's shell profile sets): a stripped program has no debug info here.
 start_fixture "$FIX/waits-stripped" --mutex 2 || exit 1
-DEBUGINFOD_URLS=http://127.0.0.1:9 strace -f -e trace=connect,sendto -o "$TMP/net.txt" "$PILEUP" --json "$FX_PID" >/dev/null 2>&1
+DEBUGINFOD_URLS=http://127.0.0.1:9 strace -f -e trace=connect,sendto,openat -o "$TMP/net.txt" "$PILEUP" --json "$FX_PID" >/dev/null 2>&1
 expect_eq "DEBUGINFOD_URLS set, stripped program: no connection attempted" "" "$(grep -E 'connect\(|sendto\(' "$TMP/net.txt" | grep -v 'AF_UNIX')"
+# The release binary is static: loading libdebuginfod into it would bring
+# a second glibc (inspector/static/nodlopen.c).  The sanitizer build is
+# linked to the shared libraries, and libdwfl loads the client there.
+if [ "$ASAN" != 1 ]; then
+	expect_eq "DEBUGINFOD_URLS set: libdebuginfod is not loaded" "" "$(grep libdebuginfod "$TMP/net.txt")"
+	expect_eq "the release binary needs no shared library" "" "$(readelf -d "$PILEUP" | grep -E 'NEEDED|INTERP')"
+	expect_eq "the release binary has no interpreter" "" "$(readelf -l "$PILEUP" | grep -i 'interpreter')"
+fi
 finish
