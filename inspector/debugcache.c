@@ -2,6 +2,7 @@
 #include "error.h"
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -11,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64 };
+enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64, MAX_COPIES = 32 };
 
 char *debugcache_dir(void)
 {
@@ -157,6 +159,64 @@ static bool write_inflated(Elf *src, int out)
 	elf_end(dst);
 	return ok;
 }
+void debugcache_touch(int fd)
+{
+	struct stat sb;
+	if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_mtime < time(NULL) - 24 * 3600)
+		futimens(fd, NULL);
+}
+
+struct cache_file {
+	char *name;
+	time_t mtime;
+};
+
+static int by_mtime_desc(const void *a, const void *b)
+{
+	const struct cache_file *x = a, *y = b;
+	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->name, y->name);
+}
+
+void debugcache_prune(const char *dir, const char *prefix, const char *part, const char *keep, size_t max_files)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	time_t now = time(NULL);
+	struct cache_file *files = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct stat sb;
+		if (strncmp(e->d_name, prefix, strlen(prefix)) || !strstr(e->d_name, part) || (keep && !strcmp(e->d_name, keep)) ||
+		    fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		size_t len = strlen(e->d_name);
+		bool tmp = len > 4 && !strcmp(e->d_name + len - 4, ".tmp");
+		if (tmp ? sb.st_mtime < now - 24 * 3600 : sb.st_mtime < now - CACHE_UNUSED_DAYS * 24 * 3600) {
+			unlinkat(dfd, e->d_name, 0);
+			continue;
+		}
+		if (tmp)
+			continue; /* another run is writing it */
+		xgrow(&files, &cap, n + 1, sizeof(*files));
+		files[n++] = (struct cache_file){xstrdup(e->d_name), sb.st_mtime};
+	}
+	size_t room = keep && max_files ? max_files - 1 : max_files; /* keep counts */
+	if (n > room) {
+		qsort(files, n, sizeof(*files), by_mtime_desc);
+		for (size_t i = room; i < n; i++)
+			unlinkat(dfd, files[i].name, 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+	closedir(d);
+}
 
 /* Opens path if it is an ELF file whose build-id is bid. */
 static int open_copy(const char *path, const char *bid)
@@ -199,6 +259,8 @@ int debugcache_inflated(int fd, char **ret_path)
 	 * original's size tells them apart */
 	char *path = xasprintf("%s/%s-%llx.inflated", dir, bid, (unsigned long long)st.st_size);
 	int copy = open_copy(path, bid);
+	if (copy >= 0)
+		debugcache_touch(copy);
 	if (copy < 0) {
 		char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
 		int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -210,6 +272,9 @@ int debugcache_inflated(int fd, char **ret_path)
 		else if (out >= 0)
 			unlink(tmp);
 		free(tmp);
+		/* A new copy (a new library, or pileup's first run): the
+		 * copies of libraries no longer in use go. */
+		debugcache_prune(dir, "", ".inflated", strrchr(path, '/') + 1, MAX_COPIES);
 	}
 	elf_end(src);
 	free(dir);

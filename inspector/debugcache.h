@@ -17,6 +17,8 @@
 #ifndef PILEUP_DEBUGCACHE_H
 #define PILEUP_DEBUGCACHE_H
 
+#include <stddef.h>
+
 /* If the ELF file open as fd has compressed sections and a build-id,
  * returns a new read-only fd of its inflated copy (made now if missing)
  * and its path in *ret_path (malloc'd); fd itself is left alone.  Returns
@@ -26,5 +28,18 @@ int debugcache_inflated(int fd, char **ret_path);
 /* The cache directory (created, mode 0700), malloc'd; NULL when caching
  * is off or there is no directory to use. */
 char *debugcache_dir(void);
+
+/* Cache files are removed when unused for a while (debugcache_prune), so
+ * the directory does not grow with every rebuilt program, upgraded
+ * library or pileup.  Using a file marks it: debugcache_touch sets its
+ * time to now when it is older than a day (one system call a day). */
+void debugcache_touch(int fd);
+
+/* Removes from dir the files whose names start with prefix and contain
+ * part (not keep itself, not temporary files of other runs less than a
+ * day old) that were not used for CACHE_UNUSED_DAYS, then the least
+ * recently used beyond max_files. */
+enum { CACHE_UNUSED_DAYS = 30 };
+void debugcache_prune(const char *dir, const char *prefix, const char *part, const char *keep, size_t max_files);
 
 #endif

@@ -21,7 +21,7 @@
 /* Bump when what a cached frame means changes (symbols.c, tailcall.c). */
 #define SYMCACHE_FORMAT 2
 #define MAGIC "pileup-symcache\n"
-enum { MAX_FILE = 64 << 20 };
+enum { MAX_FILE = 64 << 20, MAX_SYMS_FILES = 256 };
 
 struct module {
 	Dwfl_Module *mod;
@@ -492,6 +492,8 @@ static void load(struct symcache *c)
 			buf = NULL;
 		}
 	}
+	if (buf)
+		debugcache_touch(fd);
 	close(fd);
 	if (!buf)
 		return;
@@ -745,6 +747,14 @@ static void save(struct symcache *c)
 	if (!ok || rename(tmp, c->path) != 0)
 		unlink(tmp);
 	free(tmp);
+	/* The files of programs, libraries and pileups not seen for a month
+	 * go (debugcache.h). */
+	const char *slash = strrchr(c->path, '/');
+	if (ok && slash) {
+		char *dir = xasprintf("%.*s", (int)(slash - c->path), c->path);
+		debugcache_prune(dir, "syms-", "", slash + 1, MAX_SYMS_FILES);
+		free(dir);
+	}
 out:
 	free(w.p);
 	free(strs.p);

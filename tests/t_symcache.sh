@@ -133,6 +133,40 @@ fns='[.threads[] | [.frames[] | [.function, .file, .line]]] | sort'
 expect_eq "another build-id: the same frames otherwise" "" \
 	"$(diff <(jq -c "$fns" "$TMP/same1.json") <(jq -c "$fns" "$TMP/same2.json"))"
 stop_fixture "$FX_PID"
+# --- the directory does not grow for ever.  A file used is marked (its
+# time set to now when older than a day); writing a new one removes files
+# not used for 30 days, other runs' temporary files older than a day, and
+# the least recently used beyond 256; other files are left alone.
+P=$TMP/prune
+mkdir -p "$P"
+start_fixture "$FIX/waits" --mutex 2 || exit 1
+run "$TMP/p1.json" "$TMP/p1.log" "$P" "$FX_PID"
+mine=$(basename "$(ls "$P"/syms-*)")
+touch -d '10 days ago' "$P/$mine"
+run "$TMP/p2.json" "$TMP/p2.log" "$P" "$FX_PID"
+check "a used cache file is marked as used (its time is today)" \
+	test "$(($(date +%s) - $(stat -c %Y "$P/$mine")))" -lt 600
+for i in $(seq 1 300); do
+	printf x >"$P/syms-recent$i" && touch -d "$((i + 60)) minutes ago" "$P/syms-recent$i"
+done
+printf x >"$P/syms-old" && touch -d '40 days ago' "$P/syms-old"
+printf x >"$P/syms-abc.99.tmp" && touch -d '2 days ago' "$P/syms-abc.99.tmp"
+printf x >"$P/syms-def.98.tmp" && touch -d '10 minutes ago' "$P/syms-def.98.tmp"
+printf x >"$P/notes.txt" && touch -d '400 days ago' "$P/notes.txt"
+touch -d '20 days ago' "$P/$mine"
+rm -f "$P/$mine" # the next run writes it anew
+run "$TMP/p3.json" "$TMP/p3.log" "$P" "$FX_PID"
+stop_fixture "$FX_PID"
+check "written anew" test -s "$P/$mine"
+check "a file unused for 40 days is removed" test ! -e "$P/syms-old"
+check "another run's temporary file older than a day is removed" test ! -e "$P/syms-abc.99.tmp"
+check "a temporary file being written is left" test -e "$P/syms-def.98.tmp"
+check "files that are not pileup's are left" test -e "$P/notes.txt"
+expect_eq "at most 256 cache files remain" 256 "$(ls "$P" | grep -c '^syms-[^.]*$')"
+check "the least recently used went (the oldest 45 of 300 recent files)" \
+	bash -c "test ! -e '$P/syms-recent300' -a ! -e '$P/syms-recent256' -a -e '$P/syms-recent255' -a -e '$P/syms-recent1'"
+expect_eq "the same report throughout" "" "$(diff "$TMP/p1.json" "$TMP/p3.json")"
+
 check "--help tells of the symbol cache and PILEUP_NO_SYMCACHE" \
 	bash -c "'$PILEUP' --help | grep -q 'PILEUP_NO_SYMCACHE=1' && '$PILEUP' --help | grep -q 'what a run symbolized'"
 finish
