@@ -202,6 +202,7 @@ static const char usage_text[] =
 "                       next run of the same program reads no debug info;\n"
 "                       a rebuilt program, a new -dbg package or a new\n"
 "                       pileup makes a new entry, never a stale answer.\n"
+"                       Files unused for 30 days are removed.\n"
 "    PILEUP_NO_SYMCACHE=1  do not use that symbol cache\n"
 "    PILEUP_TIMING=1    where the time goes, phase by phase, on stderr\n"
 "    NO_COLOR           no colours in the browser\n"
