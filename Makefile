@@ -17,7 +17,8 @@ LIBS = $(PKG_LIBS) -lstdc++
 # glibc's name services (user names come from /etc/passwd), and
 # inspector/static/nodlopen.c makes libdwfl's dlopen of libdebuginfod load
 # nothing; so the linker's warnings about dlopen and getpwnam in static
-# programs are filtered out.  The sanitizer and fuzz builds link the shared libraries.
+# programs are filtered out.  The sanitizer and fuzz builds link the
+# shared libraries.
 STATIC_LIBS = -static -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
 
 LIB_SRC := $(wildcard inspector/*.c)

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64, MAX_COPIES = 32 };
+enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64, MAX_COPIES = 32, DAY = 24 * 3600 };
 
 char *debugcache_dir(void)
 {
@@ -159,10 +159,11 @@ static bool write_inflated(Elf *src, int out)
 	elf_end(dst);
 	return ok;
 }
+
 void debugcache_touch(int fd)
 {
 	struct stat sb;
-	if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_mtime < time(NULL) - 24 * 3600)
+	if (fd >= 0 && fstat(fd, &sb) == 0 && sb.st_mtime < time(NULL) - DAY)
 		futimens(fd, NULL);
 }
 
@@ -197,7 +198,7 @@ void debugcache_prune(const char *dir, const char *prefix, const char *part, con
 			continue;
 		size_t len = strlen(e->d_name);
 		bool tmp = len > 4 && !strcmp(e->d_name + len - 4, ".tmp");
-		if (tmp ? sb.st_mtime < now - 24 * 3600 : sb.st_mtime < now - CACHE_UNUSED_DAYS * 24 * 3600) {
+		if (sb.st_mtime < now - (tmp ? 1 : CACHE_UNUSED_DAYS) * DAY) {
 			unlinkat(dfd, e->d_name, 0);
 			continue;
 		}
@@ -259,9 +260,9 @@ int debugcache_inflated(int fd, char **ret_path)
 	 * original's size tells them apart */
 	char *path = xasprintf("%s/%s-%llx.inflated", dir, bid, (unsigned long long)st.st_size);
 	int copy = open_copy(path, bid);
-	if (copy >= 0)
+	if (copy >= 0) {
 		debugcache_touch(copy);
-	if (copy < 0) {
+	} else {
 		char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
 		int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		bool ok = out >= 0 && write_inflated(src, out);

@@ -697,14 +697,17 @@ static struct pu_error *unwinder_report(struct unwinder *u)
 	return err;
 }
 
-/* Without an earlier run's symbols, the debug information will be read:
- * megabytes of heap (memory.h). */
-static void expect_growth(const struct symcache *cache)
+/* Opens the symbol cache; false when no earlier run of this program left
+ * its symbols.  Then the debug information will be read: megabytes of
+ * heap (memory.h). */
+static bool open_cache(struct unwinder *u)
 {
+	u->cache = symcache_open(u->dwfl, u->debuginfo_path);
 	struct symcache_stats st;
-	symcache_stats(cache, &st);
+	symcache_stats(u->cache, &st);
 	if (!st.file_found)
 		memory_expect_growth();
+	return st.file_found;
 }
 
 static void *prefetch_main(void *arg)
@@ -714,13 +717,8 @@ static void *prefetch_main(void *arg)
 	p->err = unwinder_report(u);
 	/* An earlier run of this program left its symbols: the debug info
 	 * may not be needed at all (symcache.h). */
-	if (!p->err) {
-		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
-		expect_growth(u->cache);
-	}
-	struct symcache_stats st;
-	symcache_stats(u->cache, &st);
-	for (size_t i = 0; !p->err && !st.file_found && i < p->npcs; i++) {
+	bool found = !p->err && open_cache(u);
+	for (size_t i = 0; !p->err && !found && i < p->npcs; i++) {
 		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, p->pcs[i]);
 		Dwarf_Addr bias;
 		/* Not a Go executable's: golang.c walks its threads. */
@@ -797,10 +795,8 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	snap->unwind_free = unwinder_free;
 	if (err)
 		return err;
-	if (!u->cache) {
-		u->cache = symcache_open(u->dwfl, u->debuginfo_path);
-		expect_growth(u->cache);
-	}
+	if (!u->cache)
+		open_cache(u);
 	u->si = symindex_create(u->dwfl);
 	timing_mark("unwind", "symbol cache");
 	if (!getenv("PILEUP_SLOW_UNWIND"))
