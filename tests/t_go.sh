@@ -30,7 +30,7 @@ for build in go-leaks go-leaks-stripped go-leaks-pie; do
 	"$PILEUP" --json "$FX_PID" >"$TMP/$build.json"
 	expect_eq "$build: exit 0 (complete, no warning)" 0 $?
 	J=$TMP/$build.json
-	expect_eq "$build: Go version and module" "$(go version | awk '{print $3}') example.com/pileup/leaks" \
+	expect_eq "$build: Go version and module" "$(/usr/lib/go-1.19/bin/go version | awk '{print $3}') example.com/pileup/leaks" \
 		"$(jq -r '"\(.target.go_version) \(.target.go_module)"' "$J")"
 	expect_eq "$build: target.goroutines counts the list" "$(jq '.goroutines | length' "$J")" "$(jq '.target.goroutines' "$J")"
 	expect_eq "$build: goroutines sorted by id" "$(jq -c '[.goroutines[].id] | sort' "$J")" "$(jq -c '[.goroutines[].id]' "$J")"
@@ -132,7 +132,7 @@ stop_fixture "$FX_PID"
 
 # An unknown Go version without DWARF: refused by name, never guessed.
 cp "$FIX/go-leaks-stripped" "$TMP/go-unknown"
-ver=$(go version | awk '{print $3}')
+ver=$(/usr/lib/go-1.19/bin/go version | awk '{print $3}')
 fake=go1.99.${ver##*.}
 fake=${fake:0:${#ver}}
 while [ ${#fake} -lt ${#ver} ]; do fake+=0; done

@@ -40,7 +40,7 @@ for build in go-leaks go-leaks-stripped; do
 	"$PILEUP" --json "$dir/core" "$FIX/$build" >"$J"
 	rc=$?
 	check "$build core: report written (exit $rc)" test "$rc" -le 1
-	expect_eq "$build core: source, Go version, module" "core $(go version | awk '{print $3}') example.com/pileup/leaks" \
+	expect_eq "$build core: source, Go version, module" "core $(/usr/lib/go-1.19/bin/go version | awk '{print $3}') example.com/pileup/leaks" \
 		"$(jq -r '"\(.target.source) \(.target.go_version) \(.target.go_module)"' "$J")"
 	expect_eq "$build core: no goroutine incomplete" "" "$(jq -r '.goroutines[] | select(.error) | "\(.id): \(.error)"' "$J")"
 	go_dump_norm "$dir/err.txt" 0 | sort -n >"$dir/go.txt"
