@@ -21,7 +21,7 @@ LIBS = $(PKG_LIBS) -lstdc++
 # shared libraries.
 STATIC_LIBS = -static -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
 
-LIB_SRC := $(wildcard inspector/*.c)
+LIB_SRC := $(wildcard inspector/*.c inspector/go/*.c)
 LIB_SRC := $(filter-out inspector/main.c,$(LIB_SRC))
 TUI_SRC := $(wildcard tui/*.c)
 SRC := $(LIB_SRC) $(TUI_SRC) inspector/main.c

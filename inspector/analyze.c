@@ -1,6 +1,6 @@
 #include "analyze.h"
 #include "classify.h"
-#include "golang.h"
+#include "go/golang.h"
 #include "snapshot_json.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #include "cfirows.h"
 #include "debugcache.h"
 #include "error.h"
-#include "golang_bin.h"
+#include "go/bin.h"
 #include "strpool.h"
 #include "tailcall.h"
 #include "timing.h"

@@ -2,7 +2,7 @@
 #include "cfirows.h"
 #include "classify.h"
 #include "debugcache.h"
-#include "golang_bin.h"
+#include "go/bin.h"
 #include "memory.h"
 #include "proc.h"
 #include "symbols.h"
@@ -49,7 +49,7 @@ struct unwinder {
 	struct fp_hint hints[FP_CACHE];
 	size_t nhints;
 	/* address ranges of Go executables: their threads are unwound from
-	 * the pclntab (golang.c), without loading their DWARF here */
+	 * the pclntab (go/golang.c), without loading their DWARF here */
 	struct { Dwarf_Addr lo, hi; } go[4];
 	size_t ngo;
 	struct prefetch *pre; /* set while loaded ahead by unwind_prefetch */
@@ -721,7 +721,7 @@ static void *prefetch_main(void *arg)
 	for (size_t i = 0; !p->err && !found && i < p->npcs; i++) {
 		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, p->pcs[i]);
 		Dwarf_Addr bias;
-		/* Not a Go executable's: golang.c walks its threads. */
+		/* Not a Go executable's: go/golang.c walks its threads. */
 		if (mod && !is_go_elf(dwfl_module_getelf(mod, &bias)))
 			dwfl_module_getdwarf(mod, &bias);
 	}
@@ -806,7 +806,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))
 		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
 	/* Loading a Go executable's DWARF (compressed, for its CFI) costs more
-	 * than walking all its threads: golang.c walks threads in Go code from
+	 * than walking all its threads: go/golang.c walks threads in Go code from
 	 * the pclntab, and unwind_finish() takes the ones it could not. */
 	if (o && o->defer_go && !getenv("PILEUP_GO_DWFL"))
 		dwfl_getmodules(u->dwfl, find_go_module, u, 0);

@@ -35,7 +35,7 @@ const char *unwind_build_id(const struct snapshot *snap, const char *module);
 void unwind_prefetch(struct snapshot *snap, const uint64_t *pcs, size_t npcs);
 
 /* With o->defer_go, threads in Go code are left with t->unwind_deferred
- * set: golang.c walks them from the pclntab and clears it. */
+ * set: go/golang.c walks them from the pclntab and clears it. */
 struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts *o, struct unwind_stats *stats);
 
 /* After golang_add_goroutines: walks (and classifies) the threads still

@@ -1,4 +1,4 @@
-/* golang_stack.h - Go stacks: pc -> frames, and the unwinder.
+/* go/stack.h - Go stacks: pc -> frames, and the unwinder.
  *
  * Each (pc, activation) pair is symbolized once from the pclntab:
  * function, file, line, the inlined calls at that pc (innermost first, as
@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "golang_bin.h"
-#include "golang_pcln.h"
+#include "go/bin.h"
+#include "go/pcln.h"
 #include "snapshot.h"
 
 /* Symbolized frames of one (pc, activation) pair, cached. */

@@ -1,4 +1,4 @@
-/* golang_layout.h - where the Go runtime keeps its goroutines.
+/* go/layout.h - where the Go runtime keeps its goroutines.
  *
  * Offsets of the fields of runtime.g, runtime.m and friends come from the
  * binary's DWARF when it has some (its compressed .debug_info inflated only
@@ -20,8 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "golang_bin.h"
-#include "golang_pcln.h"
+#include "go/bin.h"
+#include "go/pcln.h"
 #include "snapshot.h"
 
 enum { GO_NWAIT_REASONS_MAX = 64 };

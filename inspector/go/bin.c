@@ -1,4 +1,4 @@
-#include "golang_bin.h"
+#include "go/bin.h"
 #include "bytes.h"
 #include "error.h"
 

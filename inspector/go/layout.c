@@ -1,4 +1,4 @@
-#include "golang_layout.h"
+#include "go/layout.h"
 #include "bytes.h"
 #include "error.h"
 

@@ -1,4 +1,4 @@
-#include "golang_stack.h"
+#include "go/stack.h"
 #include "error.h"
 
 #include <stdio.h>

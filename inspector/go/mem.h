@@ -1,4 +1,4 @@
-/* golang_mem.h - many small reads of target memory at once.
+/* go/mem.h - many small reads of target memory at once.
  *
  * A Go program can have 100,000 goroutines: their descriptors and the
  * tops of their stacks are read in batches.  For a live process a batch

@@ -1,4 +1,4 @@
-/* golang_pcln.h - Go's own symbol table: pc -> function, frame size,
+/* go/pcln.h - Go's own symbol table: pc -> function, frame size,
  * file, line and inlined calls, from .gopclntab.
  *
  * The pclntab survives stripping (-ldflags=-s -w): it is what the Go
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "golang_bin.h"
+#include "go/bin.h"
 
 enum {
 	GO_FUNCFLAG_TOPFRAME = 1, /* outermost frame of a stack (goexit, mstart, rt0_go) */

@@ -1,11 +1,11 @@
-#include "golang.h"
+#include "go/golang.h"
 #include "classify.h"
 #include "error.h"
-#include "golang_bin.h"
-#include "golang_layout.h"
-#include "golang_mem.h"
-#include "golang_pcln.h"
-#include "golang_stack.h"
+#include "go/bin.h"
+#include "go/layout.h"
+#include "go/mem.h"
+#include "go/pcln.h"
+#include "go/stack.h"
 
 #include <stdio.h>
 #include <stdlib.h>

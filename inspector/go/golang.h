@@ -1,4 +1,4 @@
-/* golang.h - the goroutines of a Go program.
+/* go/golang.h - the goroutines of a Go program.
  *
  * For a snapshot of a Go program (its executable has .go.buildinfo), sets
  * the Go version and module path, lists every goroutine of runtime.allgs

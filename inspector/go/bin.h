@@ -1,4 +1,4 @@
-/* golang_bin.h - what a Go executable says about itself, read from its file.
+/* go/bin.h - what a Go executable says about itself, read from its file.
  *
  * Opens the executable of a snapshot and finds its Go build information
  * (.go.buildinfo: toolchain version, main package and module path), its

@@ -1,4 +1,4 @@
-#include "golang_pcln.h"
+#include "go/pcln.h"
 #include "bytes.h"
 #include "error.h"
 

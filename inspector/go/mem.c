@@ -1,4 +1,4 @@
-#include "golang_mem.h"
+#include "go/mem.h"
 #include "capture_live.h"
 
 #include <sys/uio.h>
