@@ -591,7 +591,7 @@ void golang_add_goroutines(struct snapshot *snap)
 	c->snap = snap;
 	c->bin = b;
 	free(snap->go_version);
-	snap->go_version = xstrdup(b->version);
+	snap->go_version = b->version ? xstrdup(b->version) : NULL;
 	free(snap->go_module);
 	snap->go_module = b->module ? xstrdup(b->module) : b->main_path ? xstrdup(b->main_path) : NULL;
 	c->n_systemstack_switch = strpool_intern(snap->strings, "runtime.systemstack_switch");
@@ -618,6 +618,18 @@ void golang_add_goroutines(struct snapshot *snap)
 	}
 	c->have_layout = true;
 	c->st.funcid_wrapper = c->lay.funcid_wrapper;
+	{
+		/* The table's wrapper funcID, checked against the binary's own
+		 * generated functions (and the only source without a table). */
+		int seen = gopcln_wrapper_funcid(&c->pcln);
+		if (seen >= 0 && c->lay.funcid_wrapper >= 0 && seen != c->lay.funcid_wrapper)
+			snapshot_warn(snap, "Go: %s: the wrapper funcID of pileup's table (%d) differs from the binary's (%d); "
+					    "the binary's is used", b->name, c->lay.funcid_wrapper, seen);
+		if (seen >= 0)
+			c->st.funcid_wrapper = seen;
+		if (getenv("PILEUP_GO_DEBUG"))
+			fprintf(stderr, "pileup: go: wrapper funcID: table %d, binary %d\n", c->lay.funcid_wrapper, seen);
+	}
 	if (getenv("PILEUP_GO_DEBUG")) {
 		const struct golayout *l = &c->lay;
 		fprintf(stderr,
