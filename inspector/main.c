@@ -89,6 +89,9 @@ static const char usage_text[] =
 "        --dominant PCT     a wait site holding at least PCT percent of the\n"
 "                           threads is dominant (default 20)\n"
 "        --frames N         print at most N frames per stack in text (default all)\n"
+"        --wrappers         show Go's compiler-generated wrapper frames in text\n"
+"                           (hidden by default, as Go's tracebacks hide them;\n"
+"                           JSON always has them, marked \"wrapper\": true)\n"
 "        --debuginfo-path DIR\n"
 "                           also look for separate debug info under DIR\n"
 "                           (DIR/.build-id/xx/yyyy.debug or .gnu_debuglink);\n"
@@ -237,6 +240,7 @@ struct options {
 	const char *output;
 	struct analyze_opts analyze;
 	size_t max_frames;
+	bool show_wrappers;
 	const char *gcore; /* --gcore PID: write a core to output */
 	const char *svg;   /* --svg FILE: also draw the graph there */
 	double watch;      /* --watch SECONDS, 0 none */
@@ -385,7 +389,7 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 
 static struct pu_error *parse_args(int argc, char **argv, bool diff, struct options *o)
 {
-	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES,
+	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES, OPT_WRAPPERS,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
 	       OPT_FOLDED, OPT_SVG };
 	static const struct option longopts[] = {
@@ -400,6 +404,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO},
 		{"stack-bytes", required_argument, NULL, OPT_STACK},
 		{"frames", required_argument, NULL, OPT_FRAMES},
+		{"wrappers", no_argument, NULL, OPT_WRAPPERS},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"executable", required_argument, NULL, 'e'},
 		{"exe", required_argument, NULL, 'e'},
@@ -458,6 +463,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 				return err;
 			o->max_frames = (size_t)v;
 			break;
+		case OPT_WRAPPERS: o->show_wrappers = true; break;
 		case OPT_WATCH:
 			if ((err = parse_number("--watch", optarg, 0.1, 86400, &o->watch)))
 				return err;
@@ -780,6 +786,7 @@ int main(int argc, char **argv)
 	}
 	timing_mark("main", "analyze");
 	a.report.max_frames = o.max_frames;
+	a.report.show_wrappers = o.show_wrappers;
 	/* --svg: the graph first, so a bad path fails before any report */
 	if (o.svg && (err = report_svg_write(o.svg, &a.report))) {
 		analysis_deinit(&a);

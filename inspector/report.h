@@ -21,6 +21,9 @@ struct report {
 	double dominant_pct;
 	/* text: how many frames of each stack to print (0: all) */
 	size_t max_frames;
+	/* text: print Go's compiler-generated wrappers (hidden by default,
+	 * as Go's own tracebacks do) */
+	bool show_wrappers;
 	const char *(*build_id)(const struct snapshot *snap, const char *module);
 };
 

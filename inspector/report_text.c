@@ -196,11 +196,19 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 		}
 	}
 	fputs("    stack:\n", f);
-	size_t limit = r->max_frames && r->max_frames < g->nframes ? r->max_frames : g->nframes;
-	for (size_t i = 0; i < limit; i++)
+	size_t limit = r->max_frames && r->max_frames < g->nframes ? r->max_frames : g->nframes, wrappers = 0;
+	for (size_t i = 0; i < limit; i++) {
+		if (g->frames[i].wrapper && !r->show_wrappers && (int)i != g->wait_site) {
+			wrappers++;
+			continue;
+		}
 		print_frame(f, i, &g->frames[i], g, i);
+	}
 	if (limit < g->nframes)
 		fprintf(f, "      ... %zu more frames\n", g->nframes - limit);
+	if (wrappers)
+		fprintf(f, "      (%zu compiler-generated wrapper frame%s hidden, as Go's tracebacks do; --wrappers shows %s)\n",
+			wrappers, wrappers == 1 ? "" : "s", wrappers == 1 ? "it" : "them");
 	if (!g->nframes)
 		fputs("      (no frames)\n", f);
 	fputc('\n', f);

@@ -74,6 +74,14 @@ static bool layout_from_table(struct golayout *l, const char *version)
 	return true;
 }
 
+bool golayout_version_at_least(const char *v, int major, int minor)
+{
+	int ma = 0, mi = 0;
+	if (!v || sscanf(v, "go%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
 /* --- DWARF ---------------------------------------------------------------- */
 
 enum { DS_G, DS_GOBUF, DS_STACK, DS_M, DS_ANC, DS_MD, DS_MSTATS, DS__N };
@@ -847,6 +855,9 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		if (layout_from_table(&tmp, b->version))
 			l->funcid_wrapper = tmp.funcid_wrapper;
 	}
+	/* _Gleaked and _Gdeadextra came with go1.26 (runtime2.go) */
+	if (!l->max_status)
+		l->max_status = b->version && golayout_version_at_least(b->version, 1, 26) ? 11 : 9;
 	l->g_read = l->g_startpc + 8;
 	uint32_t fields[] = {l->g_stack_hi, l->g_m, l->g_sched_bp, l->g_syscallpc, l->g_goid, l->g_waitsince, l->g_lockedm,
 			     l->g_gopc, l->g_ancestors, l->g_parent_goid};
