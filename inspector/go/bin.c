@@ -418,6 +418,15 @@ static bool take_moduledata(struct gobin *b, uint64_t vaddr)
 	unsigned tw = md_text_word(b->pclntab_magic);
 	b->text = b->md_words[tw];
 	b->etext = b->md_words[tw + 1];
+	/* go:func.*, the base of funcdata offsets in the go1.18 and go1.20
+	 * pclntab formats, follows text, etext and the data, bss, noptrbss,
+	 * (go1.20+: covctrs,) end, gcdata, gcbss, types, etypes and rodata
+	 * bounds: word 38 (go1.18, go1.19), 40 (go1.20 to go1.27). */
+	unsigned gw = b->pclntab_magic == 0xfffffff0 ? 38 : b->pclntab_magic == 0xfffffff1 ? 40 : 0;
+	uint64_t gofunc = gw ? b->md_words[gw] : 0;
+	for (size_t i = 0; gofunc && i < b->nloads; i++)
+		if (gofunc >= b->loads[i].vaddr && gofunc - b->loads[i].vaddr < b->loads[i].filesz && !b->loads[i].exec)
+			b->gofunc = gofunc;
 	return true;
 }
 
@@ -464,6 +473,20 @@ bool gobin_elf_is_go(Elf *elf)
 	}
 	find_pclntab(&b);
 	return b.pclntab_addr != 0;
+}
+
+bool gobin_path_is_go(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bool go = elf && elf_kind(elf) == ELF_K_ELF && gobin_elf_is_go(elf);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return go;
 }
 
 /* --- opening -------------------------------------------------------------- */

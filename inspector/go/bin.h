@@ -52,6 +52,7 @@ struct gobin {
 	uint64_t moduledata;
 	uint64_t md_words[GOBIN_MD_WORDS];
 	uint64_t text, etext;   /* link-time range of the Go text (moduledata.text, else .text) */
+	uint64_t gofunc;        /* link-time go:func.* (funcdata base of go1.18+ pclntabs), 0 unknown */
 	uint64_t noptrdata, enoptrdata; /* .noptrdata, or the first writable segment */
 	struct gobin_load loads[GOBIN_MAX_LOADS];
 	size_t nloads;
@@ -61,6 +62,7 @@ struct gobin {
 
 /* Whether elf is a Go executable (a pclntab by section or by content). */
 bool gobin_elf_is_go(Elf *elf);
+bool gobin_path_is_go(const char *path);
 
 /* Opens the snapshot's executable.  Returns NULL and sets *why when it is
  * not a Go program or cannot be read (*why NULL: simply not Go). */

@@ -907,7 +907,8 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		goto fail;
 	}
 	l->firstmoduledata = md;
-	t->gofunc = t->format == 116 ? 0 : gofunc - b->bias;
+	if (!t->gofunc && t->format != 116)
+		t->gofunc = gofunc - b->bias;
 
 	/* runtime.allgs */
 	uint64_t allgs = gobin_symbol(b, "runtime.allgs", NULL);

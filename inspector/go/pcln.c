@@ -28,6 +28,7 @@ bool gopcln_init(struct gopcln *t, const struct gobin *b, char **why)
 		return false;
 	}
 	t->quantum = t->data[6];
+	t->gofunc = t->format == 116 ? 0 : b->gofunc;
 	t->nfunc = rd64(t->data + 8);
 	t->ftab_entry = t->format == 116 ? 16 : 8;
 	t->func_size = t->format == 120 ? 44 : t->format == 118 ? 40 : 44;
