@@ -239,6 +239,7 @@ struct options {
 	size_t max_frames;
 	const char *gcore; /* --gcore PID: write a core to output */
 	const char *svg;   /* --svg FILE: also draw the graph there */
+	const char *pprof; /* --pprof FILE: also write a pprof profile there */
 	double watch;      /* --watch SECONDS, 0 none */
 	size_t count;      /* --count N */
 	bool diff;         /* pileup diff A B */
@@ -356,6 +357,13 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 			if (npos > 1)
 				return pu_error_new(PU_EXIT_USAGE, "'%s' is a process ID, which takes no program: unexpected '%s'", pos[0], pos[1]);
 			pid_arg = pos[0];
+		} else if (input_http_is_url(pos[0])) {
+			if (npos > 1)
+				return pu_error_new(PU_EXIT_USAGE, "'%s' is a URL, which takes no program: unexpected '%s'", pos[0], pos[1]);
+			if (t->capture.stop_all || t->capture.never_stop || t->exe || t->sysroot)
+				return pu_error_new(PU_EXIT_USAGE, "%s is a URL: --stop-all, --no-stop, -e and --sysroot apply to processes and cores", pos[0]);
+			t->url = pos[0];
+			return NULL;
 		} else {
 			t->file = pos[0];
 			if (npos > 1) {
@@ -365,9 +373,11 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 			}
 		}
 	}
-	if ((t->file || coredump) && o->watch)
+	if (coredump && o->watch)
 		return pu_error_new(PU_EXIT_USAGE, "--watch captures a running process again and again: give a process ID (to compare saved snapshots, use 'pileup diff A.json B.json')");
 	if (t->file) {
+		if (o->count && !o->watch)
+			return pu_error_new(PU_EXIT_USAGE, "--count N goes with --watch SECONDS");
 		if (t->capture.stop_all || t->capture.never_stop)
 			return pu_error_new(PU_EXIT_USAGE, "%s is for a running process; a core is already a snapshot",
 					    t->capture.stop_all ? "--stop-all" : "--no-stop");
@@ -387,7 +397,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 {
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
-	       OPT_FOLDED, OPT_SVG };
+	       OPT_FOLDED, OPT_SVG, OPT_PPROF, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -408,6 +418,8 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		{"gcore", required_argument, NULL, OPT_GCORE},
 		{"folded", no_argument, NULL, OPT_FOLDED},
 		{"svg", required_argument, NULL, OPT_SVG},
+		{"pprof", required_argument, NULL, OPT_PPROF},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"watch", required_argument, NULL, OPT_WATCH},
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
@@ -441,6 +453,11 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		case OPT_TUI: o->format = FMT_TUI; break;
 		case OPT_FOLDED: o->format = FMT_FOLDED; break;
 		case OPT_SVG: o->svg = optarg; break;
+		case OPT_PPROF: o->pprof = optarg; break;
+		case OPT_TIMEOUT:
+			if ((err = parse_number("--timeout", optarg, 0.1, 3600, &o->target.http.timeout_s)))
+				return err;
+			break;
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
@@ -493,11 +510,15 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		return pu_error_new(PU_EXIT_USAGE, "--tui browses on the terminal and -o writes a report to a file; choose one");
 	if (o->svg && o->gcore)
 		return pu_error_new(PU_EXIT_USAGE, "--gcore writes only a core; draw the graph from it later: pileup --svg FILE CORE");
+	if (o->pprof && o->gcore)
+		return pu_error_new(PU_EXIT_USAGE, "--gcore writes only a core; write the profile from it later: pileup --pprof FILE CORE");
 	if (o->svg && o->output && strcmp(o->svg, o->output) == 0)
 		return pu_error_new(PU_EXIT_USAGE, "--svg and -o name the same file, %s; give each its own", o->svg);
-	if ((o->svg || o->format == FMT_FOLDED) && (o->watch || o->diff))
+	if (o->pprof && ((o->output && strcmp(o->pprof, o->output) == 0) || (o->svg && strcmp(o->pprof, o->svg) == 0)))
+		return pu_error_new(PU_EXIT_USAGE, "--pprof and %s name the same file, %s; give each its own", o->svg && !strcmp(o->pprof, o->svg) ? "--svg" : "-o", o->pprof);
+	if ((o->svg || o->pprof || o->format == FMT_FOLDED) && (o->watch || o->diff))
 		return pu_error_new(PU_EXIT_USAGE, "%s draws one capture; %s compares captures (save them with --json, then draw each)",
-				    o->svg ? "--svg" : "--folded", o->diff ? "diff" : "--watch");
+				    o->svg ? "--svg" : o->pprof ? "--pprof" : "--folded", o->diff ? "diff" : "--watch");
 	if (o->format == FMT_TUI && (o->watch || o->nfail_if || o->diff))
 		return pu_error_new(PU_EXIT_USAGE, "--tui is interactive; %s print%s a report", o->diff ? "diff" : o->watch ? "--watch" : "--fail-if",
 				    o->diff ? "s" : "");
@@ -781,6 +802,11 @@ int main(int argc, char **argv)
 	timing_mark("main", "analyze");
 	a.report.max_frames = o.max_frames;
 	/* --svg: the graph first, so a bad path fails before any report */
+	if (o.pprof && (err = report_pprof_write(o.pprof, &a.report))) {
+		analysis_deinit(&a);
+		snapshot_destroy(snap);
+		return fail(err);
+	}
 	if (o.svg && (err = report_svg_write(o.svg, &a.report))) {
 		analysis_deinit(&a);
 		snapshot_destroy(snap);
