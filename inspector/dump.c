@@ -203,7 +203,8 @@ struct snapshot *dump_finish(struct dump_builder *b)
 	for (size_t i = 0; i < snap->ngoroutines; i++) {
 		if (!snap->goroutines[i].status)
 			snap->goroutines[i].status = unknown; /* profiles have none */
-		golang_goroutine_site(&snap->goroutines[i]);
+		if (snap->goroutines[i].wait_site < 0) /* not given by the input */
+			golang_goroutine_site(&snap->goroutines[i]);
 	}
 	/* A profile's goroutines have no ids (all 0): the sort is stable
 	 * enough (qsort of equal keys), order does not matter for them. */

@@ -53,9 +53,10 @@ static const char *generic_name(struct strpool *sp, const char *name)
 
 void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_opts *o, struct analysis *a)
 {
-	unsigned add = lacks & ~snap->lacks;
-	if (!add)
-		return;
+	/* all of it, also what snap says it lacks: a profile "lacks" runtime
+	 * frames but shows some (debug=1 the ones after the first user
+	 * frame, debug=0 all but wrappers) */
+	unsigned add = lacks;
 	if (add & SNAP_LACKS_THREADS)
 		snapshot_drop_threads(snap);
 	/* New frame arrays first: shared arrays are still read through

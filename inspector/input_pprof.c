@@ -10,7 +10,6 @@
  * filename 4.  The debug=1 text format: runtime/pprof's printCountProfile
  * and printStackRecord. */
 #include "input_pprof.h"
-#include "classify.h"
 #include "dump.h"
 #include "pbuf.h"
 
@@ -106,7 +105,9 @@ static bool text_frame(struct dump_builder *b, const char *s, const char *end, s
 		return true;
 	if (*s != '\t')
 		return false;
-	s++;
+	/* Go aligns the columns with tabwriter: runs of tabs */
+	while (s < end && *s == '\t')
+		s++;
 	const char *tab = memchr(s, '\t', (size_t)(end - s));
 	if (!tab)
 		return false;
@@ -122,7 +123,10 @@ static bool text_frame(struct dump_builder *b, const char *s, const char *end, s
 	if (!hex_at(&o, tab, &f->offset) || o != tab)
 		return false;
 	f->function = strpool_intern_n(b->snap->strings, s, (size_t)(plus - s));
-	const char *file = tab + 1, *colon = NULL;
+	const char *file = tab;
+	while (file < end && *file == '\t')
+		file++;
+	const char *colon = NULL;
 	for (const char *c = end; c > file; c--)
 		if (c[-1] == ':') {
 			colon = c - 1;
@@ -502,12 +506,21 @@ static void add_value(void *ctx, uint64_t v)
 		pr->value = (int64_t)v;
 }
 
+/* The innermost frame of function name (a "wait_site" label), or -1. */
+static int site_label(const struct frame *f, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (f[i].function == name)
+			return (int)i;
+	return -1;
+}
+
 /* One sample: its stack and count become goroutines (or threads). */
 static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *total, size_t *unknown)
 {
 	pr->nids = pr->nvalues = 0;
 	pr->value = 0;
-	const char *kind = NULL, *wait = NULL;
+	const char *kind = NULL, *wait = NULL, *site = NULL;
 	uint32_t f;
 	int w;
 	uint64_t v;
@@ -536,6 +549,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 				kind = str_at(pr, str);
 			else if (k && !strcmp(k, "wait"))
 				wait = str_at(pr, str);
+			else if (k && !strcmp(k, "wait_site"))
+				site = str_at(pr, str);
 		}
 		if (m->bad)
 			break;
@@ -589,7 +604,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 			memcpy(t->frames, pr->b.cur, t->nframes * sizeof(*t->frames));
 			enum wait_class wc = wait_class_parse(wait);
 			t->wait = wc == WAIT__COUNT ? WAIT_UNKNOWN : wc;
-			t->wait_site = classify_wait_site(t->frames, t->nframes);
+			/* only pileup writes threads; no label: no site */
+			t->wait_site = site_label(t->frames, t->nframes, site);
 			t->blocking_call = t->wait_site > 0 ? t->wait_site - 1 : -1;
 		}
 		pr->b.ncur = 0;
@@ -611,6 +627,11 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 		}
 	} else {
 		pr->nvalues = SIZE_MAX; /* marks: some sample had no wait */
+	}
+	if (site) {
+		/* pileup's own profile says where the wait site is */
+		g->wait_site = site_label(g->frames, g->nframes, site);
+		g->blocking_call = g->wait_site > 0 ? g->wait_site - 1 : -1;
 	}
 	if (pr->value > 1)
 		dump_repeat_goroutine(&pr->b, gi, (size_t)pr->value - 1);

@@ -96,8 +96,11 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 	for (size_t i = 1; i < n && !err; i++)
 		err = same_build(&in[0], &in[i]);
 	unsigned lacks = 0;
-	for (size_t i = 0; i < n; i++)
+	bool mixed = false;
+	for (size_t i = 0; i < n; i++) {
 		lacks |= in[i].snap->lacks;
+		mixed |= in[i].snap->lacks != in[0].snap->lacks;
+	}
 	struct snapshot *m = err ? NULL : snapshot_create(SNAP_DUMP);
 	if (m) {
 		m->mode = SNAP_MODE_DUMP;
@@ -110,7 +113,8 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 	for (size_t i = 0; i < n; i++) {
 		struct merge_input *mi = &in[i];
 		if (m) {
-			goview_lower(mi->snap, lacks, o, &mi->a);
+			if (mixed)
+				goview_lower(mi->snap, lacks, o, &mi->a);
 			struct snapshot *s = mi->snap;
 			m->hosts[i] = xstrdup(mi->host);
 			if (!m->exe && s->exe) {

@@ -3,7 +3,9 @@
  * One sample per group of identical stacks (threads and goroutines), its
  * count as the value of the sample type goroutine/count (what Go's own
  * goroutine profile uses, so go tool pprof, Pyroscope and Parca treat it
- * as one), labels "kind" and "wait".  One location per physical frame,
+ * as one), labels "kind", "wait" and "wait_site" (the function; a profile
+ * cannot say which frames are library code).  Compiler wrappers are left
+ * out, as in Go's own profiles.  One location per physical frame,
  * its lines the inlined calls innermost first and the function they were
  * inlined into last (profile.proto's rule); one function per (name,
  * file); one mapping per module, with its build-id, marked as already
@@ -213,6 +215,11 @@ static void samples(struct writer *w, const struct grouping *gr)
 		const struct group *g = &gr->groups[gi];
 		w->nsample_locs = 0;
 		for (size_t i = 0; i < g->nframes;) {
+			/* compiler wrappers are left out, as Go's own profiles do */
+			if (g->frames[i].wrapper && !g->frames[i].inlined) {
+				i++;
+				continue;
+			}
 			size_t j = i;
 			while (j + 1 < g->nframes && g->frames[j].inlined)
 				j++;
@@ -231,6 +238,10 @@ static void samples(struct writer *w, const struct grouping *gr)
 		free(packed.buf);
 		label(&s, w, "kind", g->kind == GROUP_THREADS ? "thread" : "goroutine");
 		label(&s, w, "wait", g->wait);
+		/* where pileup put the wait site: profiles do not say which
+		 * frames are library code */
+		if (g->wait_site >= 0)
+			label(&s, w, "wait_site", g->frames[g->wait_site].function);
 		pbw_len(&w->out, 2, s.buf, s.len);
 		free(s.buf);
 	}

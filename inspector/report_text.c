@@ -290,9 +290,9 @@ void report_text(FILE *f, const struct report *r)
 			}
 			sanitize_fputs(snap->hosts[i], f);
 		}
-		fputs(") of ", f);
-	}
-	if (snap->source == SNAP_DUMP) {
+		fputs("): ", f);
+		sanitize_fputs(snap->exe ? snap->exe : "program unknown", f);
+	} else if (snap->source == SNAP_DUMP) {
 		fputs(snap->dump_format ? snap->dump_format : "Go dump", f);
 		fputc(' ', f);
 		sanitize_fputs(snap->dump_from, f);
@@ -308,15 +308,17 @@ void report_text(FILE *f, const struct report *r)
 	} else {
 		fprintf(f, "pid %d (", snap->pid);
 	}
-	if (snap->exe && snap->source != SNAP_DUMP) {
+	if (snap->exe && snap->source != SNAP_DUMP && !snap->nhosts) {
 		if (snap->source == SNAP_CORE)
 			fputs(", ", f);
 		sanitize_fputs(snap->exe, f);
 	}
+	if (!snap->nhosts)
+		fputc(')', f);
 	if (snap->lacks & SNAP_LACKS_THREADS)
-		fputs("), no threads", f); /* a dump holds goroutines only */
+		fputs(", no threads", f); /* a dump holds goroutines only */
 	else
-		fprintf(f, "), %zu threads", snap->nthreads);
+		fprintf(f, ", %zu threads", snap->nthreads);
 	if (!snap->go_version && snap->ngoroutines)
 		fprintf(f, ", %zu goroutines", snap->ngoroutines);
 	if (snap->go_version) {
