@@ -73,11 +73,22 @@ fuzz: fuzz-build
 	@scripts/deps.sh test
 	fuzz/run.sh build-fuzz/core_fuzz $(FUZZ_SECONDS)
 
+# `make fuzz-dumps`: the readers of Go tracebacks and pprof profiles
+# (fuzz/dumps_fuzz.c); findings go to fuzz/dumps-regressions/.
+fuzz-dumps: fuzz-build
+	@scripts/deps.sh test
+	mkdir -p build-fuzz/dumps-corpus fuzz/dumps-regressions
+	build-fuzz/dumps_fuzz build-fuzz/dumps-corpus fuzz/dumps-seeds fuzz/dumps-regressions -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=20 -rss_limit_mb=2048 -max_len=262144 -artifact_prefix=fuzz/dumps-regressions/ -print_final_stats=1
+
 fuzz-build:
 	@scripts/deps.sh test
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz build-fuzz/dumps_fuzz
 
 build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
+build-fuzz/dumps_fuzz: $(filter-out $(BUILD)/fuzz/core_fuzz.o,$(FUZZ_SRC:%.c=$(BUILD)/%.o)) $(BUILD)/fuzz/dumps_fuzz.o
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
 
 fixtures:
@@ -111,5 +122,5 @@ clean:
 	rm -rf build build-asan build-fuzz pileup pileup-asan pileup-http .deps-ok
 	$(MAKE) -C fixtures clean
 
--include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d)
-.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build
+-include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d) $(BUILD)/fuzz/dumps_fuzz.d
+.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps

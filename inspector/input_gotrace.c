@@ -50,6 +50,10 @@ struct parser {
 	size_t truncated;        /* goroutines left out: cut off */
 	int64_t truncated_id;
 	bool runtime_frames;     /* GOTRACEBACK=system or crash: all frames */
+	/* the record has frames Go's default traceback hides, and others:
+	 * only a traceback of all frames has both in one goroutine (the
+	 * default shows runtime frames only when it would show nothing) */
+	bool rec_hidden, rec_shown;
 	/* seen ids of the current traceback (crash output prints the
 	 * goroutine a thread runs twice) */
 	int64_t *seen; /* open addressing; 0 is free (id 0 is never kept) */
@@ -260,6 +264,7 @@ static void end_record(struct parser *p, bool complete)
 	p->elided = NULL;
 	p->rec = REC_NONE;
 	p->have_fn = p->creator = p->incomplete = false;
+	p->rec_hidden = p->rec_shown = false;
 	p->nframes = 0;
 	p->b.ncur = 0;
 	memset(&p->g, 0, sizeof(p->g));
@@ -480,7 +485,11 @@ static void on_line(struct parser *p, const struct line *l)
 		p->fn.function = p->n_gopanic;
 	else
 		p->fn.function = strpool_intern_n(p->b.snap->strings, l->s, nl);
-	if (!strncmp(p->fn.function, "runtime.", 8) && p->fn.function[8] >= 'a' && p->fn.function[8] <= 'z')
+	if (!strncmp(p->fn.function, "runtime.", 8) && !(p->fn.function[8] >= 'A' && p->fn.function[8] <= 'Z'))
+		p->rec_hidden = true;
+	else
+		p->rec_shown = true;
+	if (p->rec_hidden && p->rec_shown)
 		p->runtime_frames = true;
 	p->have_fn = true;
 }

@@ -21,9 +21,12 @@
 
 #include "error.h"
 
+/* Go stops a debug=2 dump at 64 MB (runtime/pprof writeGoroutineStacks). */
+#define HTTP_MAX_DEFAULT ((size_t)256 << 20)
+
 struct http_opts {
 	double timeout_s;  /* the whole request; 0: 60 s */
-	size_t max_bytes;  /* 0: 1 GiB */
+	size_t max_bytes;  /* 0: HTTP_MAX_DEFAULT */
 };
 
 /* Whether s names an http:// or https:// URL. */

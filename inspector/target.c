@@ -219,7 +219,10 @@ struct pu_error *target_open(const struct target_opts *o, struct snapshot **ret)
 		struct pu_error *err = input_http_fetch(o->url, &o->http, &fd);
 		if (err)
 			return err;
-		return open_fd(o, o->url, fd, 0, ret);
+		char *url = input_http_url(o->url);
+		err = open_fd(o, url, fd, 0, ret);
+		free(url);
+		return err;
 	}
 	if (o->file)
 		return open_file(o, ret);

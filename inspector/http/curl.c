@@ -51,6 +51,9 @@ static struct pu_error *curl_failed(const char *url, CURLcode rc, const char *de
 	case CURLE_OPERATION_TIMEDOUT:
 		return pu_error_new(PU_EXIT_USAGE, "%s: no complete answer within %g s (%s); the service may be stuck: try again, or raise --timeout", url,
 				    timeout, d);
+	case CURLE_FILESIZE_EXCEEDED:
+		return pu_error_new(PU_EXIT_USAGE, "%s: the response says it is larger than %zu MiB, more than a goroutine dump; pileup did not read it (is the URL right?)",
+				    url, s->max >> 20);
 	case CURLE_WRITE_ERROR:
 		if (s->too_big)
 			return pu_error_new(PU_EXIT_USAGE, "%s: the response is larger than %zu MiB, more than a goroutine dump; pileup stopped reading (is the URL right?)",
@@ -86,7 +89,7 @@ struct pu_error *input_http_get(const char *url, const struct http_opts *o, int 
 	if (!c)
 		return pu_error_new(PU_EXIT_USAGE, "libcurl could not start; cannot fetch %s", url);
 	double timeout = o && o->timeout_s > 0 ? o->timeout_s : 60;
-	struct sink s = {fd, 0, o && o->max_bytes ? o->max_bytes : (size_t)1 << 30, false, 0};
+	struct sink s = {fd, 0, o && o->max_bytes ? o->max_bytes : HTTP_MAX_DEFAULT, false, 0};
 	char errbuf[CURL_ERROR_SIZE] = "";
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -98,6 +101,7 @@ struct pu_error *input_http_get(const char *url, const struct http_opts *o, int 
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)(timeout < STALL_S ? (timeout < 1 ? 1 : timeout) : STALL_S));
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max); /* by Content-Length, before reading */
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -53,7 +53,7 @@ struct pu_error *input_http_get(const char *url, const struct http_opts *o, int 
 	}
 	char timeout[32], max[32];
 	snprintf(timeout, sizeof(timeout), "%g", o && o->timeout_s > 0 ? o->timeout_s : 60);
-	snprintf(max, sizeof(max), "%zu", o && o->max_bytes ? o->max_bytes : (size_t)1 << 30);
+	snprintf(max, sizeof(max), "%zu", o && o->max_bytes ? o->max_bytes : HTTP_MAX_DEFAULT);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fd, 1);
