@@ -485,7 +485,9 @@ static void on_line(struct parser *p, const struct line *l)
 		p->fn.function = p->n_gopanic;
 	else
 		p->fn.function = strpool_intern_n(p->b.snap->strings, l->s, nl);
-	if (!strncmp(p->fn.function, "runtime.", 8) && !(p->fn.function[8] >= 'A' && p->fn.function[8] <= 'Z'))
+	/* (a goroutine not started yet shows runtime.goexit even so) */
+	if (!strncmp(p->fn.function, "runtime.", 8) && !(p->fn.function[8] >= 'A' && p->fn.function[8] <= 'Z') &&
+	    strcmp(p->fn.function, "runtime.goexit") != 0)
 		p->rec_hidden = true;
 	else
 		p->rec_shown = true;
