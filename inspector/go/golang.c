@@ -228,7 +228,7 @@ static int cmp_goroutine(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-static void set_goroutine_site(struct snap_goroutine *g)
+void golang_goroutine_site(struct snap_goroutine *g)
 {
 	g->wait_site = g->blocking_call = -1;
 	for (size_t i = 0; i < g->nframes; i++)
@@ -363,12 +363,12 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 	}
 	if (st == G_DEAD || st >= G_NSTATUS) {
 		out->error = xasprintf("status %u: no stack", g->status);
-		set_goroutine_site(out);
+		golang_goroutine_site(out);
 		return;
 	}
 	if (!start->ok) {
 		out->error = xstrdup(start->why ? start->why : "no saved context");
-		set_goroutine_site(out);
+		golang_goroutine_site(out);
 		return;
 	}
 	struct gostack_walk w;
@@ -377,7 +377,7 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 		take_stack(c, out, w.complete);
 	if (!w.complete)
 		out->error = xstrdup(w.err[0] ? w.err : "the stack ends before the goroutine's entry");
-	set_goroutine_site(out);
+	golang_goroutine_site(out);
 }
 
 struct gwork {
