@@ -658,6 +658,15 @@ static int run_watch(const struct options *o)
 		struct analysis a;
 		if ((err = target_open(&o->target, &snap)))
 			break;
+		if (snap->source == SNAP_SAVED) {
+			/* A saved report never changes; a dump file may be rewritten
+			 * (a service that writes its goroutines periodically). */
+			err = pu_error_new(PU_EXIT_USAGE, "%s is a saved report, which does not change: --watch needs a process ID, a URL "
+							  "or a dump that is rewritten (to compare saved snapshots, use 'pileup diff A.json B.json')",
+					   o->target.file);
+			snapshot_destroy(snap);
+			break;
+		}
 		if ((err = analyze_snapshot(snap, &o->analyze, &a))) {
 			snapshot_destroy(snap);
 			break;
