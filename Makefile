@@ -97,9 +97,11 @@ bench:
 	@$(MAKE) --no-print-directory pileup fixtures tests/helpers/measure
 	tests/bench/run.sh
 
-# The demo needs only the build packages (deps.sh build, through .deps-ok)
-# and the C service fixture: no Go, nothing of the tests.
-demo: pileup
+# The demo needs only the build packages and libc6-dbg (deps.sh demo), and
+# the C service fixture: no Go, nothing else of the tests.
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory pileup
 	@$(MAKE) --no-print-directory -C fixtures bin/service
 	tests/demo.sh
 

@@ -2,8 +2,10 @@
 # Installs what pileup needs to build and test, if anything is missing.
 # Idempotent: when everything is present it prints nothing, changes nothing
 # and needs no network.
-# Usage: scripts/deps.sh [build|test|mirror]
-#   build: the Debian packages that compiling pileup (and `make demo`) needs.
+# Usage: scripts/deps.sh [build|demo|test|mirror]
+#   build: the Debian packages that compiling pileup needs.
+#   demo:  those and libc6-dbg, whose symbols the demo's report shows
+#          (`make demo`: its service fixture is C; no Go).
 #   test:  those, the packages of `make check`, and the Go toolchains the
 #          fixtures are built with, each found by its path (fixtures/Makefile):
 #            go1.19          Debian's golang-go, /usr/lib/go-1.19
@@ -20,6 +22,7 @@
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 want_build="libdw-dev libelf-dev libbz2-dev libncurses-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev pkg-config gcc g++ make"
+want_demo="libc6-dbg"
 want_test="gdb elfutils golang-go golang-1.21-go golang-1.22-go golang-1.23-go ca-certificates tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace"
 # Only in bookworm-backports:
 backports_only="golang-1.21-go golang-1.22-go golang-1.23-go"
@@ -32,9 +35,10 @@ go127=go1.27.3
 mode=${1:-test}
 case "$mode" in
   build) want="$want_build" ;;
+  demo) want="$want_build $want_demo" ;;
   test) want="$want_build $want_test" ;;
   mirror) ;;
-  *) echo "usage: scripts/deps.sh [build|test|mirror]" >&2; exit 2 ;;
+  *) echo "usage: scripts/deps.sh [build|demo|test|mirror]" >&2; exit 2 ;;
 esac
 
 # apt's own source files (apt ignores other names, such as *.disabled).

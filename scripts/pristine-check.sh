@@ -4,7 +4,8 @@
 # root; not part of make check): it debootstraps a minimal bookworm
 # (--variant=minbase, from the archive this machine's apt sources name)
 # into a fresh directory, adds only git and make, mounts proc, sys, dev,
-# dev/pts and dev/shm into it, clones BRANCH (default: the current branch)
+# dev/pts and dev/shm into it (and the site's CA certificates, if any),
+# clones BRANCH (default: the current branch)
 # of this repository inside, and runs `make demo`, then `make check`
 # there.  It prints both exit codes and make check's summary line, keeps
 # the logs (the path is printed), and unmounts everything on every exit
@@ -99,6 +100,14 @@ if ! debootstrap --variant=minbase bookworm "$chr" "$mirror" >"$logs/debootstrap
 	exit 2
 fi
 cp /etc/resolv.conf "$chr/etc/resolv.conf"
+# The site's own CA certificates, if this machine has any (a network that
+# intercepts TLS: the Go module proxy is reached through it).  They become
+# trusted when the chroot installs ca-certificates, as on any machine here;
+# a plain network has none, and nothing else of this machine is copied.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	mkdir -p "$chr/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$chr/usr/local/share/ca-certificates/"
+fi
 mnt "$chr/proc" -t proc proc
 mnt "$chr/sys" -t sysfs sys
 mnt "$chr/dev" --bind /dev
