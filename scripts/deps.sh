@@ -174,8 +174,7 @@ fi
 # fetch_go VERSION: VERSION (go1.X.Y) in the toolchain cache, brought through
 # the module proxy by the backports go1.23 if it is not there yet.
 fetch_go() {
-  arch=$(dpkg --print-architecture)
-  gobin=$toolcache/golang.org/toolchain@v0.0.1-$1.linux-$arch/bin/go
+  gobin=$toolcache/golang.org/toolchain@v0.0.1-$1.linux-amd64/bin/go # pileup is for x86_64
   if "$gobin" version 2>/dev/null | grep -q "^go version $1 "; then
     return 0
   fi
