@@ -91,7 +91,10 @@ build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 build-fuzz/dumps_fuzz: $(filter-out $(BUILD)/fuzz/core_fuzz.o,$(FUZZ_SRC:%.c=$(BUILD)/%.o)) $(BUILD)/fuzz/dumps_fuzz.o
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
 
+# The fixtures need the test packages and the Go toolchains (deps.sh test
+# installs or fetches them; fixtures/Makefile names each toolchain by path).
 fixtures:
+	@scripts/deps.sh test
 	$(MAKE) -C fixtures
 
 TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat tests/helpers/measure
@@ -102,16 +105,25 @@ tests/helpers/%: tests/helpers/%.c
 tests/helpers/pngstat: tests/helpers/pngstat.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lz
 
-check: pileup pileup-http pileup-asan fixtures $(TEST_HELPERS) fuzz-build
+# check and bench: first what they need is installed (deps.sh test), then
+# it is built: a sub-make, so that even with -j nothing is built (or
+# installed a second time) before deps.sh has run.
+check:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory pileup pileup-http pileup-asan fixtures $(TEST_HELPERS) fuzz-build
 	tests/check.sh
 
-bench: pileup fixtures tests/helpers/measure
+bench:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory pileup fixtures tests/helpers/measure
 	tests/bench/run.sh
 
-demo: pileup fixtures
-	@scripts/deps.sh build
+# The demo needs only the build packages and libc6-dbg (deps.sh demo), and
+# the C service fixture: no Go, nothing else of the tests.
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory pileup
+	@$(MAKE) --no-print-directory -C fixtures bin/service
 	tests/demo.sh
 
 install: pileup pileup-http
@@ -122,5 +134,9 @@ clean:
 	rm -rf build build-asan build-fuzz pileup pileup-asan pileup-http .deps-ok
 	$(MAKE) -C fixtures clean
 
+# clean, and the Go toolchains deps.sh fetched into fixtures/bin/toolchains.
+distclean: clean
+	$(MAKE) -C fixtures distclean
+
 -include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d) $(BUILD)/fuzz/dumps_fuzz.d
-.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps
+.PHONY: all check bench demo install clean distclean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps
