@@ -8,8 +8,12 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -DPILEUP_VERSION='"$(VERSION)"' -Iinspector -Itui -MMD -MP
-LIBS = $(PKG_LIBS) -lstdc++
+LIBEXECDIR ?= $(PREFIX)/libexec/pileup
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -DPILEUP_VERSION='"$(VERSION)"' \
+	-DPILEUP_LIBEXECDIR='"$(LIBEXECDIR)"' -Iinspector -Itui -MMD -MP
+# libunwind-x86_64 holds the remote unwinder (libunwind-generic is its
+# alias); libiberty (a static archive only) demangles C++ and Rust.
+LIBS = $(PKG_LIBS) -lunwind-x86_64 -lunwind-generic -liberty -lstdc++
 # The release binary is linked statically, glibc included: a run on a
 # small core is mostly process start, and loading shared libraries (a
 # dozen for libdw's neighbours, then glibc alone) was a third of it, and
@@ -18,10 +22,12 @@ LIBS = $(PKG_LIBS) -lstdc++
 # inspector/static/nodlopen.c makes libdwfl's dlopen of libdebuginfod load
 # nothing; so the linker's warnings about dlopen and getpwnam in static
 # programs are filtered out.  The sanitizer and fuzz builds link the
-# shared libraries.
-STATIC_LIBS = -static -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
+# shared libraries.  libdebuginfod (and libcurl under it) come as shared
+# libraries only, so --debuginfod runs pileup-debuginfod, a small
+# dynamically linked helper built beside pileup (debuginfod.h).
+STATIC_LIBS = -static -ldw -lelf -lunwind-x86_64 -lunwind -liberty -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
 
-LIB_SRC := $(wildcard inspector/*.c inspector/go/*.c)
+LIB_SRC := $(wildcard inspector/*.c inspector/go/*.c inspector/unwind/*.c)
 LIB_SRC := $(filter-out inspector/main.c,$(LIB_SRC))
 TUI_SRC := $(wildcard tui/*.c)
 SRC := $(LIB_SRC) $(TUI_SRC) inspector/main.c
@@ -29,7 +35,7 @@ SRC := $(LIB_SRC) $(TUI_SRC) inspector/main.c
 BUILD ?= build
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
 
-all: pileup
+all: pileup pileup-debuginfod
 
 .deps-ok: scripts/deps.sh
 	@scripts/deps.sh build
@@ -39,6 +45,11 @@ pileup: $(OBJ) $(BUILD)/inspector/static/nodlopen.o Makefile
 	@echo "$(CC) ... -static -o $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(BUILD)/inspector/static/nodlopen.o $(STATIC_LIBS) 2>$(BUILD)/link.log || { cat $(BUILD)/link.log; exit 1; }
 	@grep -v -e 'in statically linked applications requires at runtime' -e ': in function .' $(BUILD)/link.log >&2 || true
+
+# --debuginfod's helper (debuginfod.h), linked with the shared libdebuginfod.
+pileup-debuginfod: inspector/debuginfod/fetch.c Makefile | .deps-ok
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags libdebuginfod 2>/dev/null) -o $@ $< \
+		$(shell pkg-config --libs libdebuginfod 2>/dev/null) -lpthread
 
 $(BUILD)/%.o: %.c | .deps-ok
 	@mkdir -p $(dir $@)
@@ -81,7 +92,7 @@ tests/helpers/%: tests/helpers/%.c
 tests/helpers/pngstat: tests/helpers/pngstat.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lz
 
-check: pileup pileup-asan fixtures $(TEST_HELPERS) fuzz-build
+check: pileup pileup-asan pileup-debuginfod fixtures $(TEST_HELPERS) fuzz-build
 	@scripts/deps.sh test
 	tests/check.sh
 
@@ -93,11 +104,11 @@ demo: pileup fixtures
 	@scripts/deps.sh build
 	tests/demo.sh
 
-install: pileup
+install: pileup pileup-debuginfod
 	install -D -m 755 pileup $(DESTDIR)$(PREFIX)/bin/pileup
 
 clean:
-	rm -rf build build-asan build-fuzz pileup pileup-asan .deps-ok
+	rm -rf build build-asan build-fuzz pileup pileup-asan pileup-debuginfod .deps-ok
 	$(MAKE) -C fixtures clean
 
 -include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d)
