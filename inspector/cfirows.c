@@ -160,6 +160,13 @@ bool cfirows_fde_range(struct cfirows *c, uint64_t lookup, uint64_t *start, uint
 	const struct fdetab *t = mod ? fde_table(c, mod) : NULL;
 	if (!t || !t->n)
 		return false;
+	/* Some FDE must cover lookup (code built without unwind tables has
+	 * none): libdw knows; the table then says where it starts. */
+	Dwarf_Addr bias;
+	Dwarf_Frame *frame = frame_at(c, lookup, &bias);
+	if (!frame)
+		return false;
+	free(frame);
 	size_t lo = 0, hi = t->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

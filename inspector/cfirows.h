@@ -52,7 +52,8 @@ int cfirows_ra_undefined(struct cfirows *c, uint64_t lookup);
 
 /* The function holding lookup, from the module's .eh_frame_hdr search
  * table: from the start of the FDE at or below lookup (a function, or a
- * part of one the compiler split off) to the next FDE's start. */
+ * part of one the compiler split off) to the next FDE's start; false
+ * when no FDE covers lookup. */
 bool cfirows_fde_range(struct cfirows *c, uint64_t lookup, uint64_t *start, uint64_t *end);
 
 #endif

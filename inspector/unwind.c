@@ -34,7 +34,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { MAX_FP_CANDIDATES = 16, FP_CACHE = 64 };
+/* MAX_FUNCTION: the largest function a direct call is believed to
+ * reach into, when no CFI says where the callee starts. */
+enum { MAX_FP_CANDIDATES = 16, FP_CACHE = 64, MAX_FUNCTION = 1 << 20 };
 
 /* Which frame-pointer slot (as an offset from sp) completed a stack that
  * started at pc0 and stopped early at pc_end: threads parked the same way
@@ -545,6 +547,31 @@ static int64_t frame_size(struct unwinder *u, uint64_t fn)
 	return size;
 }
 
+/* Where the function holding pc starts, for code without CFI (built
+ * with frame pointers and no unwind tables, as Chromium is): the nearest
+ * frame-pointer prologue below it, at a 16-byte boundary after padding
+ * or a return, within 32 KB; 0 if none. */
+static uint64_t prologue_below(struct unwinder *u, uint64_t pc)
+{
+	enum { BLOCK = 4096, SCAN = 32768 };
+	unsigned char b[BLOCK + 8];
+	for (uint64_t top = pc & ~(uint64_t)15; top + SCAN > pc && top >= BLOCK;) {
+		uint64_t base = top - BLOCK;
+		if (!unwind_mem_read(&u->mem, base - 8, b, BLOCK + 8))
+			return 0;
+		for (uint64_t a = top; a > base; a -= 16) {
+			const unsigned char *p = b + 8 + (a - base);
+			if (a + 4 > pc + 1 || a - base + 4 > BLOCK)
+				continue;
+			if (p[0] == 0x55 && p[1] == 0x48 && p[2] == 0x89 && p[3] == 0xe5 &&
+			    (p[-1] == 0xcc || p[-1] == 0x90 || p[-1] == 0xc3))
+				return a;
+		}
+		top = base;
+	}
+	return 0;
+}
+
 /* How well a walk from a guessed frame pointer fits the code, from frame
  * `from` (the first whose caller the guess decided) on; false when it
  * cannot be right. */
@@ -564,13 +591,21 @@ static bool walk_fits(struct unwinder *u, const struct unwind_walk *w, int from,
 		if (k == CALL_NONE)
 			return false;
 		uint64_t callee = w->act[i - 1] ? w->pc[i - 1] : w->pc[i - 1] - 1;
-		if (k != CALL_DIRECT || !cfirows_fde_range(u->rows, callee, &lo, &hi))
+		if (k != CALL_DIRECT)
 			continue;
 		uint64_t tlo, thi;
 		/* With CET, functions start with endbr64, and gcc's FDEs after it. */
 		unsigned char eb[4];
 		if (unwind_mem_read(&u->mem, target, eb, 4) && eb[0] == 0xf3 && eb[1] == 0x0f && eb[2] == 0x1e && eb[3] == 0xfa)
 			target += 4;
+		if (!cfirows_fde_range(u->rows, callee, &lo, &hi) || callee >= hi) {
+			/* No CFI for the callee (code built without unwind tables,
+			 * unwound by its frame pointers): a direct call to it goes
+			 * to some address not far below it. */
+			if (target > callee || callee - target > MAX_FUNCTION)
+				fit->mismatches++;
+			continue;
+		}
 		if (target == lo)
 			fit->matches++;
 		else if (cfirows_fde_range(u->rows, target, &tlo, &thi) && tlo == target && in_exec_map(u->snap, target)) {
@@ -581,8 +616,10 @@ static bool walk_fits(struct unwinder *u, const struct unwind_walk *w, int from,
 	}
 	/* The guessed frame base against the prologue of the function that
 	 * keeps it: rbp - sp is at least the frame the prologue made. */
-	uint64_t lo, hi, pc = w->pc[from], sp = w->sp[from];
-	if (sp && cfirows_fde_range(u->rows, w->act[from] ? pc : pc - 1, &lo, &hi)) {
+	uint64_t lo, hi, pc = w->pc[from], sp = w->sp[from], fn = w->act[from] ? pc : pc - 1;
+	if (!cfirows_fde_range(u->rows, fn, &lo, &hi))
+		lo = prologue_below(u, fn);
+	if (sp && lo) {
 		int64_t size = frame_size(u, lo);
 		if (size >= 0 && (rbp < sp || (int64_t)(rbp - sp) < size))
 			return false;
