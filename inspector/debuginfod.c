@@ -74,6 +74,19 @@ const char *debuginfod_path(const struct debuginfod *d, const char *hex)
 	return NULL;
 }
 
+char *debuginfod_key(const struct debuginfod *d, const char *dpath)
+{
+	if (!d || !d->nfound)
+		return NULL;
+	char *key = xasprintf("%s debuginfod", dpath ? dpath : "-");
+	for (size_t i = 0; i < d->nfound; i++) {
+		char *k = xasprintf("%s %s=%s", key, d->found[i].id, d->found[i].path);
+		free(key);
+		key = k;
+	}
+	return key;
+}
+
 size_t debuginfod_found(const struct debuginfod *d)
 {
 	return d ? d->nfound : 0;

@@ -33,6 +33,10 @@ void debuginfod_fetch(struct debuginfod *d, const char *const *ids, size_t n);
 /* The downloaded debug file of build-id hex, or NULL. */
 const char *debuginfod_path(const struct debuginfod *d, const char *hex);
 
+/* A symbol-cache search path (symcache.h) naming dpath and the files that
+ * arrived, malloc'd; NULL when none did. */
+char *debuginfod_key(const struct debuginfod *d, const char *dpath);
+
 /* How many debug files arrived. */
 size_t debuginfod_found(const struct debuginfod *d);
 

@@ -68,6 +68,7 @@ struct unwinder {
 	char *debuginfo_path;
 	Dwfl_Callbacks cbs;
 	struct debuginfod *dfd;  /* --debuginfod: downloads of missing debug info */
+	struct symcache *cache_dl; /* symbols with downloaded debug info */
 	struct fp_hint hints[FP_CACHE];
 	size_t nhints;
 	/* address ranges of Go executables: their threads are unwound from
@@ -125,6 +126,7 @@ static void unwinder_free(void *p)
 	tailcalls_destroy(u->tails);
 	symindex_destroy(u->si);
 	symcache_close(u->cache);
+	symcache_close(u->cache_dl);
 	if (u->dw)
 		u->dw->destroy(u->dw);
 	if (u->lu)
@@ -1121,8 +1123,6 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	u->si = symindex_create(u->dwfl);
 	timing_mark("unwind", "symbol cache");
 	u->rows = cfirows_create(u->dwfl, u->cache);
-	u->sym = symbols_create(snap, u->dwfl, u->si, u->cache);
-	u->tails = tailcalls_create(u->dwfl, u->si, u->cache);
 	u->mem = (struct unwind_mem){.snap = snap, .dwfl = u->dwfl};
 	u->choice = o ? o->unwinder : UNWIND_AUTO;
 	u->cross = o && o->cross_check;
@@ -1156,10 +1156,21 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		unwind_thread(u, t, stats);
 	}
 	timing_mark("unwind", "threads");
+	struct symcache *syms = u->cache;
 	if (u->dfd) {
 		fetch_missing(u, stats);
 		timing_mark("unwind", "debuginfod");
+		/* What earlier runs symbolized without these files is no answer
+		 * now: symbols are cached under a key that names them. */
+		char *key = debuginfod_key(u->dfd, u->debuginfo_path);
+		if (key) {
+			u->cache_dl = symcache_open(u->dwfl, key);
+			syms = u->cache_dl;
+			free(key);
+		}
 	}
+	u->sym = symbols_create(snap, u->dwfl, u->si, syms);
+	u->tails = tailcalls_create(u->dwfl, u->si, syms);
 	for (size_t i = 0; i < snap->nthreads; i++)
 		symbolize_thread(u, &snap->threads[i]);
 	timing_mark("unwind", "symbols");
@@ -1193,6 +1204,8 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 void unwind_flush(struct snapshot *snap)
 {
 	struct unwinder *u = snap->unwind_state;
-	if (u && snap->unwind_free == unwinder_free)
+	if (u && snap->unwind_free == unwinder_free) {
 		symcache_flush(u->cache);
+		symcache_flush(u->cache_dl);
+	}
 }
