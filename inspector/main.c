@@ -267,6 +267,9 @@ struct options {
 };
 
 static volatile sig_atomic_t watching, watch_stop;
+/* DEBUGINFOD_URLS, kept for --debuginfod before it is unset (global: held
+ * until exit on every path). */
+char *debuginfod_urls;
 
 static void on_signal(int sig)
 {
@@ -800,11 +803,10 @@ int main(int argc, char **argv)
 	 * named there (Debian's shell profile sets one) for every module
 	 * without local debug info.  --debuginfod asks them itself, for the
 	 * modules the stacks need (debuginfod.h). */
-	static char *urls;
 	if (o.analyze.unwind.debuginfod) {
 		const char *u = getenv("DEBUGINFOD_URLS");
-		urls = u ? strdup(u) : NULL;
-		o.analyze.unwind.debuginfod_urls = urls;
+		debuginfod_urls = u ? strdup(u) : NULL;
+		o.analyze.unwind.debuginfod_urls = debuginfod_urls;
 	}
 	unsetenv("DEBUGINFOD_URLS");
 	if (o.gcore)
@@ -879,6 +881,7 @@ int main(int argc, char **argv)
 #endif
 	analysis_deinit(&a);
 	snapshot_destroy(snap);
+	free(debuginfod_urls);
 	timing_mark("main", "free");
 	return code;
 }
