@@ -69,6 +69,7 @@ struct unwinder {
 	Dwfl_Callbacks cbs;
 	struct debuginfod *dfd;  /* --debuginfod: downloads of missing debug info */
 	struct symcache *cache_dl; /* symbols with downloaded debug info */
+	bool cache_tried;          /* symcache_open was called (it may say no) */
 	struct fp_hint hints[FP_CACHE];
 	size_t nhints;
 	/* address ranges of Go executables: their threads are unwound from
@@ -375,7 +376,12 @@ static struct pu_error *report_modules(struct unwinder *u)
 			return &pu_enomem;
 		for (size_t i = 0; i < snap->nmaps; i++) {
 			const struct snap_map *m = &snap->maps[i];
-			if (!m->path || m->path[0] != '/')
+			/* Files only: shared memory (memfd, SysV, /dev/shm and the
+			 * like) is no module, and twenty of them in a Chromium
+			 * process would make the program's symbol-cache key ambiguous
+			 * (symcache.h). */
+			if (!m->path || m->path[0] != '/' || strncmp(m->path, "/memfd:", 7) == 0 || strncmp(m->path, "/SYSV", 5) == 0 ||
+			    strncmp(m->path, "/dev/", 5) == 0)
 				continue;
 			fprintf(f, "%" PRIx64 "-%" PRIx64 " %s %" PRIx64 " 00:01 %" PRIu64 " %s\n", m->start, m->end,
 				m->perms[0] ? m->perms : "r--p", m->offset, m->inode ? m->inode : (uint64_t)i + 1, m->path);
@@ -956,6 +962,7 @@ static struct pu_error *unwinder_report(struct unwinder *u)
  * heap (memory.h). */
 static bool open_cache(struct unwinder *u)
 {
+	u->cache_tried = true;
 	u->cache = symcache_open(u->dwfl, u->debuginfo_path);
 	struct symcache_stats st;
 	symcache_stats(u->cache, &st);
@@ -1118,7 +1125,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	snap->unwind_free = unwinder_free;
 	if (err)
 		return err;
-	if (!u->cache)
+	if (!u->cache_tried)
 		open_cache(u);
 	u->si = symindex_create(u->dwfl);
 	timing_mark("unwind", "symbol cache");
