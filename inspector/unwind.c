@@ -215,10 +215,21 @@ static int open_debug_file(const char *dpath, const char *hex, const char *file_
 		}
 		free(cand[0]);
 		free(cand[1]);
+		/* Under a debug directory, by the path the target names the file
+		 * by (not the /proc/PID/root it is opened through). */
+		const char *tp = file_name;
+		if (strncmp(tp, "/proc/", 6) == 0) {
+			const char *q = tp + 6;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (q > tp + 6 && strncmp(q, "/root/", 6) == 0)
+				tp = q + 5;
+		}
+		int tlen = (int)(strrchr(tp, '/') - tp);
 		for (const char *p = dpath; p && *p;) {
 			const char *end = strchrnul(p, ':');
 			if (*p == '/') {
-				char *path = xasprintf("%.*s%.*s/%s", (int)(end - p), p, dlen, file_name, link);
+				char *path = xasprintf("%.*s%.*s/%s", (int)(end - p), p, tlen, tp, link);
 				int fd = open_debug_candidate(path, hex);
 				if (fd >= 0) {
 					*ret_path = path;
