@@ -99,6 +99,7 @@ check: pileup pileup-asan pileup-debuginfod fixtures $(TEST_HELPERS) fuzz-build
 bench: pileup fixtures tests/helpers/measure
 	@scripts/deps.sh test
 	tests/bench/run.sh
+	tests/bench/native.sh
 
 demo: pileup fixtures
 	@scripts/deps.sh build
