@@ -76,7 +76,16 @@ fuzz: fuzz-build
 
 fuzz-build:
 	@scripts/deps.sh test
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz build-fuzz/perfmap_fuzz
+
+# The perf map reader (perfmap.h) on its own: FUZZ_SECONDS on it with
+# `make fuzz-perfmap`; its seeds are replayed by tests/t_native_perfmap.sh.
+build-fuzz/perfmap_fuzz: $(BUILD)/inspector/perfmap.o $(BUILD)/inspector/error.o $(BUILD)/fuzz/perfmap_fuzz.o
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
+fuzz-perfmap: fuzz-build
+	mkdir -p build-fuzz/perfmap-corpus
+	build-fuzz/perfmap_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/regressions/perfmap- build-fuzz/perfmap-corpus fuzz/perfmap-seeds
 
 build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
@@ -112,5 +121,5 @@ clean:
 	rm -rf build build-asan build-fuzz pileup pileup-asan pileup-debuginfod .deps-ok
 	$(MAKE) -C fixtures clean
 
--include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d)
-.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build
+-include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(BUILD)/fuzz/perfmap_fuzz.d
+.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-perfmap
