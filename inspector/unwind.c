@@ -96,6 +96,18 @@ static struct unwinder *g_reporting;
  * has no user argument either). */
 static const char *g_debuginfo_path;
 
+/* --debuginfod's downloads, for find_debuginfo (no user argument either). */
+static struct debuginfod *g_debuginfod;
+
+/* Whose DWARF is read: the modules the walks went through (set before the
+ * symbols pass), and any module on the prefetch thread (which loads the
+ * DWARF of the code the threads are in).  Only their compressed debug
+ * files are worth an inflated copy (debugcache.h); another module's debug
+ * file is opened for its symbol table alone, which is not compressed. */
+static Dwfl_Module **g_dwarf_mods;
+static size_t g_ndwarf_mods;
+static __thread bool t_want_dwarf;
+
 /* After the prefetch thread has been joined. */
 static void prefetch_release(struct unwinder *u)
 {
@@ -141,14 +153,27 @@ static void unwinder_free(void *p)
 		dwfl_end(u->dwfl);
 	if (g_debuginfo_path == u->debuginfo_path)
 		g_debuginfo_path = NULL;
+	if (u->sym) {
+		/* this unwinder's modules */
+		free(g_dwarf_mods);
+		g_dwarf_mods = NULL;
+		g_ndwarf_mods = 0;
+	}
 	free(u->debuginfo_path);
 	free(u);
 }
 
 /* --- finding files as the target sees them ------------------------------- */
 
-/* --debuginfod's downloads, for find_debuginfo (no user argument either). */
-static struct debuginfod *g_debuginfod;
+static bool wants_dwarf(Dwfl_Module *mod)
+{
+	if (t_want_dwarf)
+		return true;
+	for (size_t i = 0; i < g_ndwarf_mods; i++)
+		if (g_dwarf_mods[i] == mod)
+			return true;
+	return false;
+}
 
 /* The build-id note of elf as hex into out (2 * 64 + 1); its length in
  * bytes, or 0. */
@@ -272,7 +297,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	if (fd < 0)
 		return -1;
 	char *copy_path;
-	int copy = debugcache_inflated(fd, &copy_path);
+	int copy = wants_dwarf(mod) ? debugcache_inflated(fd, &copy_path) : -1;
 	if (copy >= 0) {
 		close(fd);
 		free(path);
@@ -990,6 +1015,7 @@ static void *prefetch_main(void *arg)
 	/* An earlier run of this program left its symbols: the debug info
 	 * may not be needed at all (symcache.h). */
 	bool found = !p->err && open_cache(u);
+	t_want_dwarf = true;
 	for (size_t i = 0; !p->err && !found && i < p->npcs; i++) {
 		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, p->pcs[i]);
 		Dwarf_Addr bias;
@@ -1028,6 +1054,23 @@ void unwind_prefetch(struct snapshot *snap, const uint64_t *pcs, size_t npcs)
 	}
 	snap->unwind_state = u;
 	snap->unwind_free = unwinder_free;
+}
+
+/* The modules of every walk's pcs: their DWARF is read next. */
+static void mark_dwarf_modules(struct unwinder *u)
+{
+	size_t cap = 0;
+	g_ndwarf_mods = 0;
+	for (size_t i = 0; i < u->ntw; i++) {
+		const struct thread_walk *tw = u->tw[i];
+		for (int k = 0; tw && k < tw->w.n; k++) {
+			Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, tw->w.act[k] ? tw->w.pc[k] : tw->w.pc[k] - 1);
+			if (!mod || wants_dwarf(mod))
+				continue;
+			xgrow(&g_dwarf_mods, &cap, g_ndwarf_mods + 1, sizeof(*g_dwarf_mods));
+			g_dwarf_mods[g_ndwarf_mods++] = mod;
+		}
+	}
 }
 
 /* Whether a module has debug information here: in its file, or a
@@ -1189,6 +1232,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	}
 	u->sym = symbols_create(snap, u->dwfl, u->si, syms);
 	u->tails = tailcalls_create(u->dwfl, u->si, syms);
+	mark_dwarf_modules(u);
 	for (size_t i = 0; i < snap->nthreads; i++)
 		symbolize_thread(u, &snap->threads[i]);
 	timing_mark("unwind", "symbols");
