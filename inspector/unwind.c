@@ -599,17 +599,18 @@ static uint64_t prologue_below(struct unwinder *u, uint64_t pc)
 {
 	enum { BLOCK = 4096, SCAN = 32768 };
 	unsigned char b[BLOCK + 8];
-	for (uint64_t top = pc & ~(uint64_t)15; top + SCAN > pc && top >= BLOCK;) {
+	/* blocks [base, top), read with the byte before each candidate */
+	for (uint64_t top = (pc & ~(uint64_t)15) + 16; top + SCAN > pc && top >= BLOCK + 8;) {
 		uint64_t base = top - BLOCK;
 		if (!unwind_mem_read(&u->mem, base - 8, b, BLOCK + 8))
 			return 0;
-		for (uint64_t a = top; a > base; a -= 16) {
+		for (uint64_t a = top - 16;; a -= 16) {
 			const unsigned char *p = b + 8 + (a - base);
-			if (a + 4 > pc + 1 || a - base + 4 > BLOCK)
-				continue;
-			if (p[0] == 0x55 && p[1] == 0x48 && p[2] == 0x89 && p[3] == 0xe5 &&
+			if (a + 4 <= pc + 1 && p[0] == 0x55 && p[1] == 0x48 && p[2] == 0x89 && p[3] == 0xe5 &&
 			    (p[-1] == 0xcc || p[-1] == 0x90 || p[-1] == 0xc3))
 				return a;
+			if (a == base)
+				break;
 		}
 		top = base;
 	}

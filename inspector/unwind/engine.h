@@ -45,7 +45,7 @@ struct unwind_mem {
 	Dwfl *dwfl;              /* modules: their files back read-only mappings */
 };
 
-/* Reads len bytes (at most 8) at addr; false at an unreadable byte. */
+/* Reads len bytes at addr; false at an unreadable byte. */
 bool unwind_mem_read(struct unwind_mem *m, uint64_t addr, void *buf, size_t len);
 
 struct unwind_engine {
