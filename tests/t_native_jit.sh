@@ -66,7 +66,7 @@ for pc in sys.stdin.read().split():
 	expect_eq "node JIT: no pc outside node's file is credited to it" "" "$outside"
 	kill "$NODE"
 
-	node --perf-basic-prof -e 'function spin() { for (;;) {} } spin()' &
+	(cd "$TMP" && exec node --perf-basic-prof -e 'function spin() { for (;;) {} } spin()') &
 	NODE=$!
 	FX_PIDS+=("$NODE")
 	for ((i = 0; i < 50; i++)); do [ -s /tmp/perf-"$NODE".map ] && break; sleep 0.1; done
