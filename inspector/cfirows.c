@@ -76,16 +76,15 @@ static bool parse_rule(const Dwarf_Op *ops, size_t nops, uint8_t *rule, int64_t 
 	return true;
 }
 
-/* The CFI frame at lookup (.eh_frame, else .debug_frame), malloc'd, and
- * the module's bias; NULL if none. */
+/* The .eh_frame CFI frame at lookup, malloc'd, and the module's bias;
+ * NULL if none.  Not .debug_frame: that would load the module's debug
+ * file (and inflate its DWARF) to unwind, which libdwfl's own walk does
+ * when it has to. */
 static Dwarf_Frame *frame_at(struct cfirows *c, uint64_t lookup, Dwarf_Addr *bias)
 {
 	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, lookup);
 	Dwarf_Frame *frame = NULL;
 	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, bias) : NULL;
-	if (cfi && dwarf_cfi_addrframe(cfi, lookup - *bias, &frame) == 0)
-		return frame;
-	cfi = mod ? dwfl_module_dwarf_cfi(mod, bias) : NULL;
 	if (cfi && dwarf_cfi_addrframe(cfi, lookup - *bias, &frame) == 0)
 		return frame;
 	return NULL;

@@ -99,9 +99,10 @@ static const char *g_debuginfo_path;
 /* --debuginfod's downloads, for find_debuginfo (no user argument either). */
 static struct debuginfod *g_debuginfod;
 
-/* Whose DWARF is read: the modules the walks went through (set before the
- * symbols pass), and any module on the prefetch thread (which loads the
- * DWARF of the code the threads are in).  Only their compressed debug
+/* Whose DWARF is read: any module while threads are walked (libdwfl reads
+ * .debug_frame where .eh_frame has no entry) and on the prefetch thread
+ * (which loads the DWARF of the code the threads are in); in the symbols
+ * pass, the modules the walks went through.  Only their compressed debug
  * files are worth an inflated copy (debugcache.h); another module's debug
  * file is opened for its symbol table alone, which is not compressed. */
 static Dwfl_Module **g_dwarf_mods;
@@ -1202,6 +1203,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	 * the pclntab, and unwind_finish() takes the ones it could not. */
 	if (o && o->defer_go && !getenv("PILEUP_GO_DWFL"))
 		dwfl_getmodules(u->dwfl, find_go_module, u, 0);
+	t_want_dwarf = true;
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
 		if (t->how == SNAP_HOW_NONE || t->how == SNAP_HOW_SAVED)
@@ -1217,6 +1219,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		}
 		unwind_thread(u, t, stats);
 	}
+	t_want_dwarf = false;
 	timing_mark("unwind", "threads");
 	struct symcache *syms = u->cache;
 	if (u->dfd) {
@@ -1256,8 +1259,10 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 		if (!u || i >= u->ntw)
 			continue;
 		struct unwind_stats dummy = {0};
+		t_want_dwarf = true;
 		unwind_thread(u, t, stats ? stats : &dummy);
 		symbolize_thread(u, t);
+		t_want_dwarf = false;
 		classify_thread(t);
 	}
 	if (u && stats)
