@@ -101,6 +101,25 @@ static const char usage_text[] =
 "                           also look for separate debug info under DIR\n"
 "                           (DIR/.build-id/xx/yyyy.debug or .gnu_debuglink);\n"
 "                           /usr/lib/debug is always searched\n"
+"        --unwinder NAME    libdw (elfutils) or libunwind: the unwinder that\n"
+"                           walks every thread. By default libdw, and where its\n"
+"                           walk of a thread ends early but libunwind's reaches\n"
+"                           the thread's entry frame, libunwind's (those frames\n"
+"                           say \"engine\": \"libunwind\" in JSON)\n"
+"        --cross-check      walk every thread with both unwinders and say on\n"
+"                           stderr, per thread, where they differ and which one\n"
+"                           reached the entry frame; exit status 1 when any\n"
+"                           thread differs\n"
+"        --debuginfod       download missing debug information from the\n"
+"                           debuginfod servers in DEBUGINFOD_URLS, for the\n"
+"                           modules the stacks go through (off by default:\n"
+"                           pileup makes no network request unless asked);\n"
+"                           after the capture, so no thread is stopped while\n"
+"                           it waits; kept in libdebuginfod's cache\n"
+"        --debuginfod-timeout SECONDS\n"
+"                           wait at most that long for the servers in all\n"
+"                           (default 10); what did not arrive shows as\n"
+"                           exported symbols or module+offset, with a warning\n"
 "        --stack-bytes N    bytes of stack copied per thread (default 262144);\n"
 "                           deeper frames are read from the live process\n"
 "        --core CORE        the core dump to read (also the first argument)\n"
@@ -261,6 +280,9 @@ struct options {
 };
 
 static volatile sig_atomic_t watching, watch_stop;
+/* DEBUGINFOD_URLS, kept for --debuginfod before it is unset (global: held
+ * until exit on every path). */
+char *debuginfod_urls;
 
 static void on_signal(int sig)
 {
@@ -418,7 +440,8 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 {
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES, OPT_WRAPPERS,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
-	       OPT_FOLDED, OPT_SVG, OPT_PPROF, OPT_TIMEOUT };
+	       OPT_FOLDED, OPT_SVG, OPT_PPROF, OPT_TIMEOUT, OPT_UNWINDER, OPT_CROSS_CHECK, OPT_DEBUGINFOD,
+	       OPT_DEBUGINFOD_TIMEOUT };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -430,6 +453,10 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		{"dominant", required_argument, NULL, OPT_DOMINANT},
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO},
 		{"stack-bytes", required_argument, NULL, OPT_STACK},
+		{"unwinder", required_argument, NULL, OPT_UNWINDER},
+		{"cross-check", no_argument, NULL, OPT_CROSS_CHECK},
+		{"debuginfod", no_argument, NULL, OPT_DEBUGINFOD},
+		{"debuginfod-timeout", required_argument, NULL, OPT_DEBUGINFOD_TIMEOUT},
 		{"frames", required_argument, NULL, OPT_FRAMES},
 		{"wrappers", no_argument, NULL, OPT_WRAPPERS},
 		{"core", required_argument, NULL, OPT_CORE},
@@ -484,6 +511,20 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
+		case OPT_UNWINDER:
+			if (!strcmp(optarg, "libdw"))
+				o->analyze.unwind.unwinder = UNWIND_LIBDW;
+			else if (!strcmp(optarg, "libunwind"))
+				o->analyze.unwind.unwinder = UNWIND_LIBUNWIND;
+			else
+				return pu_error_new(PU_EXIT_USAGE, "--unwinder is libdw or libunwind, not '%s'", optarg);
+			break;
+		case OPT_CROSS_CHECK: o->analyze.unwind.cross_check = true; break;
+		case OPT_DEBUGINFOD: o->analyze.unwind.debuginfod = true; break;
+		case OPT_DEBUGINFOD_TIMEOUT:
+			if ((err = parse_number("--debuginfod-timeout", optarg, 0.1, 3600, &o->analyze.unwind.debuginfod_seconds)))
+				return err;
+			break;
 		case OPT_DOMINANT:
 			if ((err = parse_number("--dominant", optarg, 0, 100, &o->analyze.dominant_pct)))
 				return err;
@@ -528,6 +569,11 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 			return pu_error_new(PU_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
+	if (o->analyze.unwind.debuginfod_seconds && !o->analyze.unwind.debuginfod)
+		return pu_error_new(PU_EXIT_USAGE, "--debuginfod-timeout goes with --debuginfod");
+	if (o->analyze.unwind.cross_check && (o->watch || o->format == FMT_TUI))
+		return pu_error_new(PU_EXIT_USAGE, "--cross-check compares the unwinders on one capture; drop %s",
+				    o->watch ? "--watch" : "--tui");
 	if (o->target.capture.stop_all && o->target.capture.never_stop)
 		return pu_error_new(PU_EXIT_USAGE, "--stop-all and --no-stop contradict each other; choose one");
 	if (o->format == FMT_TUI && o->output)
@@ -874,9 +920,15 @@ int main(int argc, char **argv)
 		return fail(err);
 	install_signals();
 	memory_tune();
-	/* No network lookups: libdwfl would ask the debuginfod servers named
-	 * there (Debian's shell profile sets one) for every module without
-	 * local debug info. */
+	/* No network lookups by libdwfl: it would ask the debuginfod servers
+	 * named there (Debian's shell profile sets one) for every module
+	 * without local debug info.  --debuginfod asks them itself, for the
+	 * modules the stacks need (debuginfod.h). */
+	if (o.analyze.unwind.debuginfod) {
+		const char *u = getenv("DEBUGINFOD_URLS");
+		debuginfod_urls = u ? strdup(u) : NULL;
+		o.analyze.unwind.debuginfod_urls = debuginfod_urls;
+	}
 	unsetenv("DEBUGINFOD_URLS");
 	if (o.gcore)
 		return write_core(&o);
@@ -937,6 +989,12 @@ int main(int argc, char **argv)
 	if (!(o.format != FMT_JSON && !o.output && isatty(STDOUT_FILENO)))
 		print_warnings(snap);
 	int code = snapshot_partial_threads(snap) || snap->nwarnings ? PU_EXIT_PARTIAL : PU_EXIT_OK;
+	if (o.analyze.unwind.cross_check) {
+		fprintf(stderr, "pileup: --cross-check: %zu of %zu threads walked differently by libdw and libunwind\n",
+			r.unwind.disagreements, r.unwind.cross_checked);
+		if (r.unwind.disagreements)
+			code = PU_EXIT_PARTIAL;
+	}
 	if (err)
 		code = fail(err);
 	timing_mark("main", "report");
@@ -950,6 +1008,7 @@ int main(int argc, char **argv)
 #endif
 	analysis_deinit(&a);
 	snapshot_destroy(snap);
+	free(debuginfod_urls);
 	timing_mark("main", "free");
 	return code;
 }

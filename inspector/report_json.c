@@ -43,6 +43,18 @@ static void frame_json(struct json *j, const struct report *r, const struct fram
 		json_key(j, "wrapper");
 		json_bool(j, true);
 	}
+	if (f->jit) {
+		json_key(j, "jit");
+		json_bool(j, true);
+	}
+	if (f->fp_guessed) {
+		json_key(j, "fp_guessed");
+		json_bool(j, true);
+	}
+	if (f->engine) {
+		json_key(j, "engine");
+		json_string(j, f->engine);
+	}
 	json_end_object(j);
 }
 
@@ -293,6 +305,18 @@ void report_json(FILE *f, const struct report *r)
 	json_uint(&j, r->unwind.distinct_pcs);
 	json_key(&j, "frame_pointers_recovered");
 	json_uint(&j, r->unwind.recovered);
+	json_key(&j, "libunwind_fallbacks");
+	json_uint(&j, r->unwind.fallbacks);
+	if (r->unwind.cross_checked) {
+		json_key(&j, "cross_check_differences");
+		json_uint(&j, r->unwind.disagreements);
+	}
+	if (r->unwind.debuginfod_asked) {
+		json_key(&j, "debuginfod_asked");
+		json_uint(&j, r->unwind.debuginfod_asked);
+		json_key(&j, "debuginfod_found");
+		json_uint(&j, r->unwind.debuginfod_found);
+	}
 	json_end_object(&j);
 
 	json_key(&j, "threads");

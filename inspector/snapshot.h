@@ -61,6 +61,9 @@ struct frame {
 	bool library;         /* libc, ld.so, vdso, std:: primitives, Go runtime... */
 	bool wrapper;         /* Go: compiler-generated wrapper, hidden by Go's default traceback */
 	bool tail_call;       /* not on the stack: restored from DWARF call sites */
+	bool jit;             /* named from the program's perf map (/tmp/perf-PID.map) */
+	bool fp_guessed;      /* the walk to it rests on a frame pointer guessed from the stack */
+	const char *engine;   /* the unwinder that walked it, when not the default (libdw) */
 };
 
 struct mem_region {

@@ -491,6 +491,12 @@ static bool parse_frame(struct loader *l, struct frame *f)
 			ok = jp_bool(p, "tail_call", &f->tail_call);
 		else if (!strcmp(key, "wrapper"))
 			ok = jp_bool(p, "wrapper", &f->wrapper);
+		else if (!strcmp(key, "jit"))
+			ok = jp_bool(p, "jit", &f->jit);
+		else if (!strcmp(key, "fp_guessed"))
+			ok = jp_bool(p, "fp_guessed", &f->fp_guessed);
+		else if (!strcmp(key, "engine"))
+			ok = str_field(l, "engine", &f->engine);
 		else if (!strcmp(key, "build_id"))
 			ok = str_field(l, "build_id", &bid);
 		else
