@@ -2,6 +2,8 @@
 #include "classify.h"
 #include "go/golang.h"
 #include "snapshot_json.h"
+#include "waitgraph.h"
+#include "waits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,11 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		unwind_finish(snap, &r->unwind);
 		unwind_flush(snap);
 		timing_mark("analyze", "finish");
+		waits_resolve(snap);
+		timing_mark("analyze", "waits");
 	}
+	a->graph = waitgraph_build(snap);
+	r->graph = a->graph;
 	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
 	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);
 	if (snap->ngoroutines) {
@@ -53,5 +59,6 @@ void analysis_deinit(struct analysis *a)
 	grouping_destroy(a->sites);
 	grouping_destroy(a->goroutines);
 	grouping_destroy(a->gsites);
+	waitgraph_destroy(a->graph);
 	memset(a, 0, sizeof(*a));
 }

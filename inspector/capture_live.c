@@ -1,4 +1,5 @@
 #include "capture_live.h"
+#include "fdinfo.h"
 #include "proc.h"
 #include "timing.h"
 #include "unwind.h"
@@ -806,6 +807,7 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	snap->root = xasprintf("/proc/%d/root", pid);
 	snap->read_fn = capture_live_read;
 	snap->read_ctx = (void *)(intptr_t)pid;
+	fdinfo_attach(snap, pid); /* fds are described when a waiter names one */
 	char path[64], buf[PATH_MAX];
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);

@@ -111,6 +111,7 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 		sanitize_fputs(g->frames[g->blocking_call].function, f);
 		fputc('\n', f);
 	}
+	report_text_group_waits(f, r, g);
 	if (g->wait_min_hi >= 0) {
 		if (g->wait_min_lo == g->wait_min_hi)
 			fprintf(f, "    waiting:       %" PRId64 " minutes\n", g->wait_min_hi);
@@ -309,9 +310,11 @@ void report_text(FILE *f, const struct report *r)
 		fprintf(f, "incomplete: %zu of %zu threads could not be fully unwound (reasons below)\n", partial, snap->nthreads);
 	fputc('\n', f);
 
+	report_text_deadlocks(f, r);
 	if (r->gsites)
 		print_summary(f, "goroutines", r->gsites);
 	print_summary(f, "threads", r->sites);
+	report_text_holders(f, r);
 
 	if (r->goroutines && r->goroutines->ngroups) {
 		fprintf(f, "Goroutine groups (identical stacks, largest first): %zu\n\n", r->goroutines->ngroups);

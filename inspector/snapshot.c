@@ -29,6 +29,71 @@ enum wait_class wait_class_parse(const char *name)
 	return WAIT__COUNT;
 }
 
+static const char *const wobj_names[WOBJ__COUNT] = {
+	[WOBJ_MUTEX] = "mutex", [WOBJ_RWLOCK] = "rwlock", [WOBJ_CONDVAR] = "condvar",
+	[WOBJ_SEMAPHORE] = "semaphore", [WOBJ_FUTEX] = "futex", [WOBJ_THREAD] = "thread",
+	[WOBJ_FD] = "fd", [WOBJ_CHAN] = "chan", [WOBJ_SELECT] = "select",
+	[WOBJ_SYNC_MUTEX] = "sync.Mutex", [WOBJ_SYNC_RWMUTEX] = "sync.RWMutex",
+	[WOBJ_SYNC_WAITGROUP] = "sync.WaitGroup", [WOBJ_SYNC_COND] = "sync.Cond", [WOBJ_TIMER] = "timer",
+};
+
+const char *wobj_kind_name(enum wobj_kind k)
+{
+	return (unsigned)k < WOBJ__COUNT ? wobj_names[k] : NULL;
+}
+
+enum wobj_kind wobj_kind_parse(const char *name)
+{
+	for (int i = 1; i < WOBJ__COUNT; i++)
+		if (name && strcmp(name, wobj_names[i]) == 0)
+			return (enum wobj_kind)i;
+	return WOBJ__COUNT;
+}
+
+static const char *const owner_names[WOWNER__COUNT] = {
+	[WOWNER_UNKNOWN] = "unknown", [WOWNER_NONE] = "none", [WOWNER_THREAD] = "thread",
+	[WOWNER_EXITED] = "exited", [WOWNER_NOT_RECORDED] = "not recorded", [WOWNER_READERS] = "readers",
+};
+
+const char *wobj_owner_name(enum wobj_owner o)
+{
+	return (unsigned)o < WOWNER__COUNT ? owner_names[o] : "unknown";
+}
+
+enum wobj_owner wobj_owner_parse(const char *name)
+{
+	for (int i = 0; i < WOWNER__COUNT; i++)
+		if (name && strcmp(name, owner_names[i]) == 0)
+			return (enum wobj_owner)i;
+	return WOWNER__COUNT;
+}
+
+uint32_t snapshot_add_object(struct snapshot *snap)
+{
+	xgrow(&snap->objects, &snap->cap_objects, snap->nobjects + 1, sizeof(*snap->objects));
+	struct snap_object *o = &snap->objects[snap->nobjects++];
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	return (uint32_t)snap->nobjects;
+}
+
+const struct snap_object *snapshot_object(const struct snapshot *snap, uint32_t ref)
+{
+	return ref && ref <= snap->nobjects ? &snap->objects[ref - 1] : NULL;
+}
+
+void snapshot_object_fact(struct snap_object *o, const char *key, int64_t value)
+{
+	if (o->nfacts < SNAP_MAX_FACTS)
+		o->facts[o->nfacts++] = (struct snap_fact){key, value, false};
+}
+
+void snapshot_object_flag(struct snap_object *o, const char *key, bool value)
+{
+	if (o->nfacts < SNAP_MAX_FACTS)
+		o->facts[o->nfacts++] = (struct snap_fact){key, value, true};
+}
+
 struct snapshot *snapshot_create(enum snap_source source)
 {
 	struct snapshot *s = xcalloc(1, sizeof(*s));
@@ -44,6 +109,7 @@ static void thread_deinit(struct snap_thread *t)
 		free(t->stack.data);
 	free(t->frames);
 	free(t->error);
+	free(t->waits_on.set);
 }
 
 void snapshot_destroy(struct snapshot *s)
@@ -54,6 +120,9 @@ void snapshot_destroy(struct snapshot *s)
 		s->unwind_free(s->unwind_state);
 	if (s->input_free)
 		s->input_free(s->input_state);
+	if (s->fd_free)
+		s->fd_free(s->fd_state);
+	free(s->objects);
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);
@@ -64,6 +133,7 @@ void snapshot_destroy(struct snapshot *s)
 		if (!s->goroutines[i].frames_shared)
 			free(s->goroutines[i].frames);
 		free(s->goroutines[i].error);
+		free(s->goroutines[i].waits_on.set);
 	}
 	free(s->goroutines);
 	for (size_t i = 0; i < s->nmaps; i++)
@@ -196,6 +266,25 @@ static int cmp_map(const void *a, const void *b)
 {
 	const struct snap_map *x = a, *y = b;
 	return (x->start > y->start) - (x->start < y->start);
+}
+
+long snapshot_find_thread(const struct snapshot *s, pid_t tid)
+{
+	size_t lo = 0, hi = s->nthreads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->threads[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nthreads && s->threads[lo].tid == tid)
+		return (long)lo;
+	/* Not sorted after all (an input that forgot): look at each. */
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return (long)i;
+	return -1;
 }
 
 void snapshot_sort(struct snapshot *s)
