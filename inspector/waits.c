@@ -4,6 +4,7 @@
 #include "fdinfo.h"
 #include "glibc.h"
 #include "objname.h"
+#include "proc.h"
 #include "unwind.h"
 
 #include <elfutils/libdwfl.h>
@@ -68,6 +69,7 @@ struct resolver {
 	 * two words tell its start */
 	uint64_t *words;
 	size_t nwords;
+	long pid_max; /* live: /proc/sys/kernel/pid_max, else 0 */
 };
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -159,15 +161,30 @@ static void set_owner(struct resolver *r, struct snap_object *o, int64_t tid)
 		o->owner_state = WOWNER_THREAD;
 		return;
 	}
-	/* A live thread started after the task list was read is no proof of
-	 * an abandoned lock. */
+	/* Live, a tid that is no thread of ours may still be one: started
+	 * after the task list was read, or (a forged or corrupt lock) some
+	 * other process's.  Only a tid nobody has is an exited owner. */
 	if (r->snap->source == SNAP_LIVE) {
-		char path[64];
+		char path[64], buf[1024];
 		struct stat st;
 		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)r->snap->pid, (int)tid);
 		if (stat(path, &st) == 0) {
 			o->owner_state = WOWNER_UNKNOWN;
 			o->note = internf(r, "its owner %d is a thread that started after the capture", (int)tid);
+			return;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+		ssize_t n = proc_read_file(path, buf, sizeof(buf));
+		const char *tg = n > 0 ? strstr(buf, "\nTgid:") : NULL;
+		if (tg) {
+			o->owner_state = WOWNER_UNKNOWN;
+			o->note = internf(r, "its owner field holds %d, a thread of another process (%ld): not believable", (int)tid,
+					  strtol(tg + 6, NULL, 10));
+			return;
+		}
+		if (r->pid_max && tid > r->pid_max) {
+			o->owner_state = WOWNER_UNKNOWN;
+			o->note = internf(r, "its owner field holds %" PRId64 ", above pid_max (%ld): no thread id", tid, r->pid_max);
 			return;
 		}
 	}
@@ -756,6 +773,9 @@ void waits_resolve(struct snapshot *snap)
 		return;
 	struct resolver r = {.snap = snap, .dwfl = unwind_dwfl(snap)};
 	r.names = objnamer_create(snap);
+	char pm[32];
+	if (snap->source == SNAP_LIVE && proc_read_file("/proc/sys/kernel/pid_max", pm, sizeof(pm)) > 0)
+		r.pid_max = strtol(pm, NULL, 10);
 	r.words = xmalloc((snap->nthreads ? snap->nthreads : 1) * sizeof(*r.words));
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		const struct snap_thread *t = &snap->threads[i];
