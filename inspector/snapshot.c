@@ -77,6 +77,46 @@ uint32_t snapshot_add_object(struct snapshot *snap)
 	return (uint32_t)snap->nobjects;
 }
 
+static size_t objkey_slot(uint64_t key, uint32_t kind, size_t cap)
+{
+	return (size_t)((key ^ (uint64_t)kind << 56) * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+}
+
+uint32_t snapshot_object_for(struct snapshot *snap, enum wobj_kind kind, uint64_t key, bool *is_new)
+{
+	if (snap->nobjkeys * 2 >= snap->cap_objkeys) {
+		size_t cap = snap->cap_objkeys ? snap->cap_objkeys * 2 : 64;
+		struct snap_objkey *t = xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < snap->cap_objkeys; i++) {
+			const struct snap_objkey *k = &snap->objkeys[i];
+			if (!k->ref)
+				continue;
+			size_t j = objkey_slot(k->key, k->kind, cap);
+			while (t[j].ref)
+				j = (j + 1) & (cap - 1);
+			t[j] = *k;
+		}
+		free(snap->objkeys);
+		snap->objkeys = t;
+		snap->cap_objkeys = cap;
+	}
+	size_t j = objkey_slot(key, (uint32_t)kind, snap->cap_objkeys);
+	while (snap->objkeys[j].ref) {
+		const struct snap_objkey *k = &snap->objkeys[j];
+		if (k->key == key && k->kind == (uint32_t)kind) {
+			*is_new = false;
+			return k->ref;
+		}
+		j = (j + 1) & (snap->cap_objkeys - 1);
+	}
+	uint32_t ref = snapshot_add_object(snap);
+	snap->objects[ref - 1].kind = kind;
+	snap->objkeys[j] = (struct snap_objkey){key, (uint32_t)kind, ref};
+	snap->nobjkeys++;
+	*is_new = true;
+	return ref;
+}
+
 const struct snap_object *snapshot_object(const struct snapshot *snap, uint32_t ref)
 {
 	return ref && ref <= snap->nobjects ? &snap->objects[ref - 1] : NULL;
@@ -123,6 +163,7 @@ void snapshot_destroy(struct snapshot *s)
 	if (s->fd_free)
 		s->fd_free(s->fd_state);
 	free(s->objects);
+	free(s->objkeys);
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);

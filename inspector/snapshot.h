@@ -237,6 +237,8 @@ struct snapshot {
 	/* what waiters wait on (struct snap_wait refers to them) */
 	struct snap_object *objects;
 	size_t nobjects, cap_objects;
+	struct snap_objkey { uint64_t key; uint32_t kind, ref; } *objkeys; /* snapshot_object_for's hash */
+	size_t nobjkeys, cap_objkeys;
 	/* the glibc whose lock layout waits.c used ("2.36") and where the
 	 * layout came from ("dwarf", "table"), or why there was none;
 	 * interned, NULL when no lock was read */
@@ -294,6 +296,10 @@ struct snap_thread *snapshot_add_thread(struct snapshot *snap, pid_t tid);
 struct snap_map *snapshot_add_map(struct snapshot *snap);
 /* A new object (zeroed, fd -1): its reference (1 + index). */
 uint32_t snapshot_add_object(struct snapshot *snap);
+/* The object of kind known by key (its address, an fd number, ...): the
+ * same one for the same pair, made (zeroed, with kind set) the first time,
+ * when *is_new says so. */
+uint32_t snapshot_object_for(struct snapshot *snap, enum wobj_kind kind, uint64_t key, bool *is_new);
 /* The object a reference names, or NULL (0 or out of range). */
 const struct snap_object *snapshot_object(const struct snapshot *snap, uint32_t ref);
 /* Adds a fact to an object (ignored beyond SNAP_MAX_FACTS). */

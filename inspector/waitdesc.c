@@ -403,7 +403,7 @@ char *waitdesc_group(const struct snapshot *snap, const struct group *g, char *b
 		if (n && c[n - 1].object == refs[i])
 			c[n - 1].count++;
 		else
-			c[n++] = (struct wg_count){refs[i], 1};
+			c[n++] = (struct wg_count){refs[i], 1, 0};
 	}
 	free(refs);
 	qsort(c, n, sizeof(*c), cmp_count);

@@ -173,6 +173,8 @@ static int cmp_count(const void *a, const void *b)
 	const struct wg_count *x = a, *y = b;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
 	return (x->object > y->object) - (x->object < y->object);
 }
 
@@ -211,9 +213,13 @@ size_t waitgraph_group_objects(const struct snapshot *snap, const struct group *
 		if (m && out[m - 1].object == refs[i])
 			out[m - 1].count++;
 		else
-			out[m++] = (struct wg_count){refs[i], 1};
+			out[m++] = (struct wg_count){refs[i], 1, 0};
 	}
 	free(refs);
+	for (size_t i = 0; i < m; i++) {
+		const struct snap_object *o = snapshot_object(snap, out[i].object);
+		out[i].order = (uint64_t)o->kind << 56 ^ (o->kind == WOBJ_FD ? (uint64_t)(uint32_t)o->fd : o->addr);
+	}
 	qsort(out, m, sizeof(*out), cmp_count);
 	*ret = out;
 	return m;

@@ -49,10 +49,12 @@ void waitgraph_destroy(struct waitgraph *g);
 
 /* The objects the members of a group wait on, most waiters first (ties
  * by address): how many of them, in *ret (malloc'd); members waiting on
- * a set (a select, a poll) count once for each object of it. */
+ * a set (a select, a poll) count once for each object of it; ties by kind,
+ * then address or fd number. */
 struct wg_count {
 	uint32_t object;
 	size_t count;
+	uint64_t order; /* ties: by kind and address (fd number), the same in every input */
 };
 size_t waitgraph_group_objects(const struct snapshot *snap, const struct group *g, struct wg_count **ret);
 

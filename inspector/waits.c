@@ -52,19 +52,12 @@ struct layout_slot {
 	char why[256];
 };
 
-struct objkey {
-	uint64_t key;
-	uint32_t kind, ref;
-};
-
 struct resolver {
 	struct snapshot *snap;
 	struct objnamer *names;
 	Dwfl *dwfl;
 	struct layout_slot *layouts; /* one per glibc module met */
 	size_t nlayouts, cap_layouts;
-	struct objkey *tab;
-	size_t cap, n;
 	/* futex words that threads wait on, sorted: a condition variable's
 	 * two words tell its start */
 	uint64_t *words;
@@ -95,38 +88,9 @@ static struct snap_object *obj(struct resolver *r, uint32_t ref)
 	return &r->snap->objects[ref - 1];
 }
 
-/* The object of kind at key (an address, or an fd number), made once. */
 static uint32_t object_for(struct resolver *r, enum wobj_kind kind, uint64_t key, bool *is_new)
 {
-	if (r->n * 2 >= r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct objkey *t = xcalloc(cap, sizeof(*t));
-		for (size_t i = 0; i < r->cap; i++) {
-			if (!r->tab[i].ref)
-				continue;
-			size_t j = (size_t)(r->tab[i].key * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
-			while (t[j].ref)
-				j = (j + 1) & (cap - 1);
-			t[j] = r->tab[i];
-		}
-		free(r->tab);
-		r->tab = t;
-		r->cap = cap;
-	}
-	size_t j = (size_t)(key * 0x9e3779b97f4a7c15ULL >> 20) & (r->cap - 1);
-	while (r->tab[j].ref) {
-		if (r->tab[j].key == key && r->tab[j].kind == (uint32_t)kind) {
-			*is_new = false;
-			return r->tab[j].ref;
-		}
-		j = (j + 1) & (r->cap - 1);
-	}
-	uint32_t ref = snapshot_add_object(r->snap);
-	obj(r, ref)->kind = kind;
-	r->tab[j] = (struct objkey){key, (uint32_t)kind, ref};
-	r->n++;
-	*is_new = true;
-	return ref;
+	return snapshot_object_for(r->snap, kind, key, is_new);
 }
 
 static bool read_exact(struct resolver *r, uint64_t addr, void *buf, size_t len)
@@ -793,7 +757,6 @@ void waits_resolve(struct snapshot *snap)
 			fd_wait(&r, t);
 	}
 	free(r.words);
-	free(r.tab);
 	free(r.layouts);
 	objnamer_destroy(r.names);
 }
