@@ -164,6 +164,7 @@ void snapshot_destroy(struct snapshot *s)
 		s->fd_free(s->fd_state);
 	free(s->objects);
 	free(s->objkeys);
+	free(s->copies);
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);
@@ -374,6 +375,18 @@ size_t snapshot_read(const struct snapshot *s, uint64_t addr, void *buf, size_t 
 		 * the same mapping only when the address is in a stack region. */
 		for (size_t i = 0; i < s->nthreads && !n; i++)
 			n = read_region(&s->threads[i].stack, addr + done, (char *)buf + done, len - done);
+		if (!n && s->ncopies) {
+			size_t lo = 0, hi = s->ncopies;
+			while (lo < hi) { /* the last copy starting at or below addr */
+				size_t mid = lo + (hi - lo) / 2;
+				if (s->copies[mid].addr <= addr + done)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo)
+				n = read_region(&s->copies[lo - 1], addr + done, (char *)buf + done, len - done);
+		}
 		if (!n && s->read_fn)
 			n = s->read_fn(s->read_ctx, addr + done, (char *)buf + done, len - done);
 		if (!n)

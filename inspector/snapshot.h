@@ -247,6 +247,12 @@ struct snapshot {
 	void *fd_state;
 	void (*fd_free)(void *);
 
+	/* memory the capture copied besides stacks, sorted by address: the
+	 * words futex waiters wait on and the locks around them, so locks are
+	 * read as they were when the threads were (snapshot_read serves them
+	 * before read_fn); data in the arena */
+	struct mem_region *copies;
+	size_t ncopies;
 	/* memory beyond the copied stacks */
 	snap_read_fn read_fn;
 	void *read_ctx;

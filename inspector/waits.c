@@ -289,7 +289,7 @@ static void read_mutex(struct resolver *r, struct snap_object *o, const struct g
 		return;
 	}
 	bool pi = kind & MK_PI, robust = kind & MK_ROBUST;
-	bool pi_call = cmd == FUTEX_CMD_LOCK_PI || cmd == FUTEX_CMD_LOCK_PI2 || cmd == FUTEX_CMD_WAIT_REQUEUE_PI;
+	bool pi_call = cmd == FUTEX_CMD_LOCK_PI || cmd == FUTEX_CMD_LOCK_PI2;
 	if (pi != pi_call) {
 		o->note = intern(r, pi ? "a PI mutex, but the thread is not in a PI futex call"
 				      : "not a PI mutex, but the thread is in a PI futex call");
@@ -472,6 +472,17 @@ static void futex_wait(struct resolver *r, struct snap_thread *t)
 	w->futex = uaddr;
 	int at;
 	enum prim p = primitive(t, &at);
+	/* A PI lock wait whose frames say nothing (a libc without its debug
+	 * information names none of them): glibc takes PI mutexes with
+	 * FUTEX_LOCK_PI(2), and by the kernel's ABI the word then holds the
+	 * owner's tid. */
+	bool pi_inferred = false;
+	if ((p == P_NONE || p == P_LLL) && (cmd == FUTEX_CMD_LOCK_PI || cmd == FUTEX_CMD_LOCK_PI2) && t->nframes &&
+	    t->frames[0].module) {
+		p = P_MUTEX;
+		at = 0;
+		pi_inferred = true;
+	}
 	const struct layout_slot *ls = NULL;
 	if (p == P_MUTEX || p == P_RW_READ || p == P_RW_WRITE || p == P_COND || p == P_SEM)
 		ls = layout_of(r, &t->frames[at]);
@@ -485,6 +496,26 @@ static void futex_wait(struct resolver *r, struct snap_thread *t)
 	default: kind = WOBJ_FUTEX; break;
 	}
 	w->kind = kind;
+	if (pi_inferred && !ls->ok) {
+		/* Not a glibc: the kernel's word alone. */
+		bool fresh;
+		uint32_t ref = object_for(r, WOBJ_MUTEX, uaddr, &fresh);
+		w->object = ref;
+		struct snap_object *o = obj(r, ref);
+		uint32_t word;
+		if (fresh) {
+			o->addr = uaddr;
+			o->name = objnamer_name(r->names, uaddr);
+			o->type = intern(r, "PI futex");
+			if (!read_exact(r, uaddr, &word, 4))
+				o->note = internf(r, "its memory at 0x%" PRIx64 " cannot be read", uaddr);
+			else if (!(word & FUTEX_TID_BITS))
+				o->owner_state = WOWNER_NONE;
+			else
+				set_owner(r, o, word & FUTEX_TID_BITS);
+		}
+		return;
+	}
 	if (ls && !ls->ok) {
 		/* No layout to read the lock with: the word and its variable
 		 * are known, not the lock's start or its owner. */

@@ -1,0 +1,212 @@
+#!/bin/bash
+# The wait-for graph of native threads (waits.c, waitgraph.c): what each
+# thread waits on and who holds it, checked against the answers
+# fixtures/bin/locks prints (its expect, cycle, fd, poll and epoll lines),
+# live in both capture modes and from a kernel core; owners against gdb's
+# print of the same core; the same answers with glibc's layout from the
+# table (libc6-dbg hidden in a mount namespace) as from its DWARF; fds and
+# their endpoints against /proc and ss; forged locks give "unknown"; the
+# text report, a saved report read back, and --fail-if deadlock.
+. "$(dirname "$0")/lib.sh"
+
+LOCKS_ARGS=(--cycle --abba --cxx --convoy 3 --rwlock 2,2 --orphan 2 --pi 2 --nested 1 --forged --tcp 3 --pipe 1 --epoll --poll)
+
+# The fixture's answers as "tid kind name owner", sorted.
+expected() {
+	awk '$1 == "expect" { print $2, $3, $4, $5 }' "$1" | sort
+}
+
+# The report's, for the tids the fixture answered for.
+reported() {
+	jq -r '.threads[] | select(.waits_on and .waits_on.kind != "fd") | .waits_on as $w
+		| "\(.tid) \($w.kind) \($w.name) \(
+			if $w.owner_state == "thread" then $w.owner
+			elif $w.owner_state == "exited" then "exited:\($w.owner)"
+			elif $w.owner_state == "not recorded" then "-"
+			else $w.owner_state end)"' "$1" | sort
+}
+
+# Cycles as "tid,tid,..." starting at the lowest tid (each waits for the next).
+rotate() {
+	awk -F, '{ lo = 1; for (i = 2; i <= NF; i++) if ($i + 0 < $lo + 0) lo = i
+		s = ""; for (k = 0; k < NF; k++) s = s (k ? "," : "") $((lo - 1 + k) % NF + 1); print s }' | sort
+}
+expected_cycles() {
+	awk '$1 == "cycle" { print $2 }' "$1" | rotate
+}
+reported_cycles() {
+	jq -r '.deadlocks[] | .threads | map(tostring) | join(",")' "$1" | rotate
+}
+
+# "tid fd" of the threads blocked on one fd.
+expected_fds() {
+	awk '$1 == "fd" { print $2, $3 }' "$1" | sort
+}
+reported_fds() {
+	jq -r '.threads[] | select(.waits_on.kind == "fd" and (.syscall | test("poll") | not)) | "\(.tid) \(.waits_on.fd.fd)"' "$1" | sort
+}
+
+# --- a live process -----------------------------------------------------------
+d=$TMP/live
+mkdir -p "$d"
+# In its own directory with cores allowed: its core is read at the end.
+start_fixture bash -c 'cd "$1" && ulimit -c unlimited && shift && exec "$@"' sh "$d" "$FIX/locks" "${LOCKS_ARGS[@]}" || exit 1
+PID=$FX_PID
+OUT=$FX_OUT
+"$PILEUP" --json "$PID" >"$d/nonstop.json"
+expect_eq "nonstop: every waiter's object, its name and its owner" "$(expected "$OUT")" "$(reported "$d/nonstop.json")"
+expect_eq "nonstop: the deadlocks are the fixture's cycles (3 threads; ABBA in C; std::mutex)" \
+	"$(expected_cycles "$OUT")" "$(reported_cycles "$d/nonstop.json")"
+expect_eq "nonstop: the deadlocks name their mutexes" "cycle_m1 cycle_m2 cycle_m3|abba_m1 abba_m2|svc::g_accounts svc::g_journal" \
+	"$(jq -r '[.deadlocks[] | .names | sort | join(" ")] | join("|")' "$d/nonstop.json")"
+holder() { awk -v f="$1" '$1 == "site" && $3 == f { print $5 }' "$OUT"; }
+expect_eq "nonstop: convoys ranked: the rwlock's writer (4 behind), the convoy's holder (3), the abandoned lock (2), the PI holder (2), the recursive one (1)" \
+	"$(holder table_writer_holder) 4|$(holder convoy_holder) 3|null 2|$(holder pi_holder) 2|$(holder nested_holder) 1" \
+	"$(jq -r '[.convoys[] | "\(.root) \(.behind)"] | join("|")' "$d/nonstop.json")"
+expect_eq "nonstop: the abandoned lock's owner exited" "true orphan_lock exited" \
+	"$(jq -r '.convoys[] | select(.abandoned) | "\(.abandoned) \(.object.name) \(.object.owner_state)"' "$d/nonstop.json")"
+expect_eq "nonstop: the PI mutex and the recursive one (held twice) say so" "normal, PI|recursive 2" \
+	"$(jq -r '[(.threads[] | select(.name == "pi-0") | .waits_on.type), (.threads[] | select(.name == "nested-0") | "\(.waits_on.type) \(.waits_on.depth)")] | join("|")' "$d/nonstop.json")"
+expect_eq "nonstop: forged locks are unknown, saying why" \
+	"kind word|another process|no thread id|lock word" \
+	"$(jq -r '[.threads[] | select((.name // "") | test("^forged-[0-9]")) | .waits_on.note
+		| if test("kind word") then "kind word" elif test("another process") then "another process"
+		  elif test("no thread id") then "no thread id" elif test("lock word") then "lock word" else . end] | join("|")' "$d/nonstop.json")"
+expect_eq "nonstop: groups count the objects their members wait on" "3 convoy_lock" \
+	"$(jq -r '.groups[] | select(.wait_site.function == "convoy_waiter") | .objects[] | "\(.count) \(.name)"' "$d/nonstop.json")"
+
+# File descriptors, against /proc and ss.
+expect_eq "nonstop: fd waiters name their fd" "$(expected_fds "$OUT")" "$(reported_fds "$d/nonstop.json")"
+pipe_reader=$(awk '$1 == "site" && $3 == "pipe_reader" { print $5 }' "$OUT")
+pipe_fd=$(awk -v t="$pipe_reader" '$1 == "fd" && $2 == t { print $3 }' "$OUT")
+pipe_ino=$(readlink "/proc/$PID/fd/$pipe_fd" | tr -dc 0-9)
+check "nonstop: the pipe is /proc's (pipe:[$pipe_ino]), read end" \
+	bash -c "jq -r '.threads[] | select(.tid == $pipe_reader) | .waits_on.fd.desc' '$d/nonstop.json' | grep -q '^pipe $pipe_ino (read end'"
+port=$(awk '$1 == "tcp" { print $2 }' "$OUT")
+want_tcp=$(ss -tnpH state established "( dport = :$port )" |
+	sed -n 's/^ *[0-9]* *[0-9]* *\([^ ]*\) *\([^ ]*\).*fd=\([0-9]*\).*/\3 TCP \1 -> \2/p' | sort)
+got_tcp=$(jq -r '.threads[] | select(.waits_on.fd.type == "tcp") | .waits_on.fd | "\(.fd) \(.desc)"' "$d/nonstop.json" |
+	grep -v listening | sort)
+expect_eq "nonstop: TCP readers' connections are ss's (both ends, 3 of them)" "$want_tcp" "$got_tcp"
+check "nonstop: ... that is, 3 connections" test "$(wc -l <<<"$want_tcp")" = 3
+want_listen=$(ss -tlnpH "( sport = :$port )" | sed -n 's/^ *[A-Z]* *[0-9]* *[0-9]* *\([^ ]*\) .*fd=\([0-9]*\).*/\2 TCP listening on \1/p')
+expect_eq "nonstop: the server's accept names its listening socket, as ss does" "$want_listen" \
+	"$(jq -r '.threads[] | select(.name == "tcp-server") | .waits_on.fd | "\(.fd) \(.desc)"' "$d/nonstop.json")"
+expect_eq "nonstop: epoll_wait names its epoll fd and the fds it watches (fdinfo)" \
+	"$(awk '$1 == "epoll" { n = split($4, f, ","); s = ""; for (i = 1; i <= n; i++) s = s " " f[i]; print $2, $3 s }' "$OUT")" \
+	"$(jq -r '.threads[] | select(.name == "epoll-waiter") | "\(.tid) \(.waits_on.fd.fd) \([.waits_on.fds[].fd] | sort | map(tostring) | join(" "))"' "$d/nonstop.json")"
+expect_eq "nonstop: the epoll set: a pipe, a Unix socket, an eventfd" "eventfd pipe unix" \
+	"$(jq -r '.threads[] | select(.name == "epoll-waiter") | [.waits_on.fds[].type] | sort | join(" ")' "$d/nonstop.json")"
+expect_eq "nonstop: poll's array, read from the target's memory" "$(awk '$1 == "poll" { print $2, $3 }' "$OUT")" \
+	"$(jq -r '.threads[] | select(.name == "poll-waiter") | "\(.tid) \([.waits_on.fds[].fd] | map(tostring) | join(","))"' "$d/nonstop.json")"
+
+# The text report: the deadlocks first, then who holds whom up.
+"$PILEUP" --text "$PID" >"$d/text.txt"
+check "text: a DEADLOCK section comes first, with its 3 cycles" \
+	bash -c "grep -m1 -n -e '^DEADLOCK' -e '^Dominant' -e '^No dominant' '$d/text.txt' | grep -q ':DEADLOCK: 3 cycles'"
+convoy_holder=$(holder convoy_holder)
+check "text: a convoy waiter's group says what it waits on and what its holder does" \
+	grep -q "waits:         on mutex convoy_lock (0x[0-9a-f]*) held by thread $convoy_holder \`convoy-holder\`, which sleeps in convoy_holder at locks.c:[0-9]*$" "$d/text.txt"
+check "text: the TCP readers' group: on 3 TCP connections to the server" \
+	grep -q "waits:         on 3 TCP connections to 127.0.0.1:$port$" "$d/text.txt"
+check "text: the abandoned lock is named among the holders" \
+	grep -q "^  mutex orphan_lock (0x[0-9a-f]*), abandoned: its owner, thread [0-9]*, is gone" "$d/text.txt"
+
+# A saved report gives the same graph.
+"$PILEUP" --json "$d/nonstop.json" >"$d/again.json"
+GRAPH='[.deadlocks, .convoys, [.threads[] | .waits_on], [.groups[] | .objects]]'
+expect_eq "saved report read back: the same deadlocks, convoys, waits and group objects" \
+	"$(jq -S -c "$GRAPH" "$d/nonstop.json")" "$(jq -S -c "$GRAPH" "$d/again.json")"
+
+# --fail-if deadlock
+"$PILEUP" --fail-if deadlock "$PID" >/dev/null 2>"$d/fail.err"
+expect_eq "--fail-if deadlock: exit 3 when a cycle exists" 3 "$?"
+expect_eq "--fail-if deadlock: one line per cycle" 3 "$(grep -c '^pileup: --fail-if deadlock: [0-9] threads wait for each other:' "$d/fail.err")"
+
+# The layout: from the DWARF (libc6-dbg), agreeing with the table; cached.
+LC=$TMP/layout-cache
+PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout.err" >/dev/null
+check "glibc: the layout comes from libc6-dbg's DWARF" grep -q "^pileup: glibc 2.36: layout from the DWARF$" "$d/layout.err"
+check "glibc: the 2.36 table agrees with that DWARF, field by field" \
+	grep -q "^pileup: glibc 2.36: the table agrees with the DWARF (4 structs, 23 fields)$" "$d/layout.err"
+PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout2.err" >/dev/null
+check "glibc: the next run takes it from the cache" grep -q "layout from the cache (.*, found by dwarf)" "$d/layout2.err"
+expect_eq "glibc: the report says which layout it read locks with" '{"version":"2.36","layout":"dwarf"}' \
+	"$(jq -c .analysis.glibc "$d/nonstop.json")"
+
+fixture_stats "$PID" "$OUT" >/dev/null
+check "the fixture is not left stopped or traced" not_stopped "$PID"
+
+# --- --stop-all: the same answers ---------------------------------------------
+# Another instance: stopping lets the forged_word waiter restart its futex
+# call, and glibc's lock loop then writes a 2 over the forged word; the
+# first one stays as it was, for its core.  --stop-all reads the locks
+# while everyone is stopped (copied with the stacks), so it still sees 7.
+start_fixture "$FIX/locks" "${LOCKS_ARGS[@]}" || exit 1
+"$PILEUP" --stop-all --json "$FX_PID" >"$d/stopall.json"
+expect_eq "--stop-all: every waiter's object, name and owner" "$(expected "$FX_OUT")" "$(reported "$d/stopall.json")"
+expect_eq "--stop-all: the same deadlocks" "$(expected_cycles "$FX_OUT")" "$(reported_cycles "$d/stopall.json")"
+expect_eq "--stop-all: the same fds" "$(expected_fds "$FX_OUT")" "$(reported_fds "$d/stopall.json")"
+stop_fixture "$FX_PID"
+
+# --- no deadlock: --fail-if stays quiet ----------------------------------------
+start_fixture "$FIX/locks" --convoy 2 --pipe 1 || exit 1
+"$PILEUP" --fail-if deadlock "$FX_PID" >"$TMP/quiet.txt" 2>"$TMP/quiet.err"
+expect_eq "--fail-if deadlock: exit 0 without a cycle, nothing said" "0 " "$? $(cat "$TMP/quiet.err")"
+check "text: no DEADLOCK section without one" bash -c "! grep -q DEADLOCK '$TMP/quiet.txt'"
+stop_fixture "$FX_PID"
+
+# --- the core of the same process ------------------------------------------------
+kill -ABRT "$PID"
+for ((i = 0; i < 200; i++)); do
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.05
+done
+wait "$PID" 2>/dev/null
+core=$d/core
+check "the fixture dumped a core" test -s "$core"
+"$PILEUP" --json "$core" "$FIX/locks" >"$d/core.json" 2>"$d/core.err"
+# In a core, an owner that is no thread of it is gone: the forged owner 1
+# reads as exited (whether it is another process's cannot be told).
+expect_eq "core: every waiter's object, name and owner (from the NT_PRSTATUS registers)" \
+	"$(expected "$OUT" | sed 's/\(forged_owner\) unknown/\1 exited:1/')" "$(reported "$d/core.json")"
+expect_eq "core: the same deadlocks" "$(expected_cycles "$OUT")" "$(reported_cycles "$d/core.json")"
+expect_eq "core: fd waiters name their fd numbers (what they are needs the live process)" \
+	"$(expected_fds "$OUT")" "$(reported_fds "$d/core.json")"
+check "core: ... and say why there is no description" \
+	bash -c "jq -r '.threads[] | select(.waits_on.kind == \"fd\") | .waits_on.fd.note' '$d/core.json' | grep -q 'a core has no fd table'"
+
+# gdb as oracle: the owner fields of the same core, printed by gdb.
+owner_expr() {
+	case $1 in
+	svc::*) echo "$1._M_mutex.__data.__owner" ;;
+	table_lock) echo "$1.__data.__cur_writer" ;;
+	*) echo "$1.__data.__owner" ;;
+	esac
+}
+names=$(awk '$1 == "expect" && $5 != "unknown" { print $4 }' "$OUT" | sort -u)
+gdb_args=()
+for n in $names; do gdb_args+=(-ex "printf \"$n %d\\n\", $(owner_expr "$n")"); done
+gdb_owners=$(timeout 120 gdb -nx -batch "${gdb_args[@]}" "$FIX/locks" "$core" 2>/dev/null | grep -E '^[a-z:_0-9]+ -?[0-9]+$' | sort)
+pileup_owners=$(jq -r '[.threads[] | .waits_on | select(.owner != null and .kind != "thread")] | unique_by(.name)[]
+	| select(.name | startswith("forged_") | not) | "\(.name) \(.owner)"' "$d/core.json" | sort)
+expect_eq "core: every owner is what gdb prints from the lock ($(wc -l <<<"$gdb_owners") locks)" "$gdb_owners" "$pileup_owners"
+
+# Without libc6-dbg (hidden in a mount namespace): the table gives the same.
+NC=$TMP/nodbg-cache
+if unshare -m true 2>/dev/null; then
+	unshare -m bash -c 'mount -t tmpfs none /usr/lib/debug && PILEUP_CACHE_DIR="$1" "$2" --json "$3" "$4"' \
+		sh "$NC" "$PILEUP" "$core" "$FIX/locks" >"$d/nodbg.json" 2>/dev/null
+	expect_eq "no libc6-dbg: the layout comes from the 2.36 table" '{"version":"2.36","layout":"table"}' \
+		"$(jq -c .analysis.glibc "$d/nodbg.json")"
+	expect_eq "no libc6-dbg: the same waits, owners and deadlocks as with the DWARF" "" \
+		"$(diff <(jq -S '[.deadlocks, .convoys, [.threads[] | .waits_on]]' "$d/core.json") \
+			<(jq -S '[.deadlocks, .convoys, [.threads[] | .waits_on]]' "$d/nodbg.json") | head -20)"
+else
+	check "unshare -m works here (needed to hide libc6-dbg)" false
+fi
+PILEUP_GLIBC_LAYOUT=table "$PILEUP" --json "$core" "$FIX/locks" >"$d/table.json" 2>/dev/null
+expect_eq "PILEUP_GLIBC_LAYOUT=table: the same answers" \
+	"$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/core.json")" "$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/table.json")"
+
+finish
