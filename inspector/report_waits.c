@@ -166,10 +166,9 @@ void report_json_group_objects(struct json *j, const struct report *r, const str
 		json_key(j, "kind");
 		json_string(j, wobj_kind_name(o->kind));
 		if (o->kind == WOBJ_FD) {
+			/* what the fd is: in the members' waits_on (live only) */
 			json_key(j, "fd");
 			json_int(j, o->fd);
-			json_key(j, "desc");
-			json_string(j, o->desc);
 		} else {
 			json_key(j, "address");
 			if (o->addr)
