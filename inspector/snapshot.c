@@ -370,12 +370,9 @@ size_t snapshot_read(const struct snapshot *s, uint64_t addr, void *buf, size_t 
 	size_t done = 0;
 	while (done < len) {
 		size_t n = 0;
-		/* Stacks are found through the mapping that holds them: threads
-		 * share few stack mappings, so try the threads whose sp lies in
-		 * the same mapping only when the address is in a stack region. */
-		for (size_t i = 0; i < s->nthreads && !n; i++)
-			n = read_region(&s->threads[i].stack, addr + done, (char *)buf + done, len - done);
-		if (!n && s->ncopies) {
+		/* The copies first: a binary search, where the stacks below are
+		 * a look at every thread. */
+		if (s->ncopies) {
 			size_t lo = 0, hi = s->ncopies;
 			while (lo < hi) { /* the last copy starting at or below addr */
 				size_t mid = lo + (hi - lo) / 2;
@@ -387,6 +384,11 @@ size_t snapshot_read(const struct snapshot *s, uint64_t addr, void *buf, size_t 
 			if (lo)
 				n = read_region(&s->copies[lo - 1], addr + done, (char *)buf + done, len - done);
 		}
+		/* Stacks are found through the mapping that holds them: threads
+		 * share few stack mappings, so try the threads whose sp lies in
+		 * the same mapping only when the address is in a stack region. */
+		for (size_t i = 0; i < s->nthreads && !n; i++)
+			n = read_region(&s->threads[i].stack, addr + done, (char *)buf + done, len - done);
 		if (!n && s->read_fn)
 			n = s->read_fn(s->read_ctx, addr + done, (char *)buf + done, len - done);
 		if (!n)

@@ -45,6 +45,14 @@ enum prim {
 	P_RUST_MUTEX, P_RUST_RWLOCK, P_RUST_COND, P_CXX_SEM,
 };
 
+/* What frame_prim said about each function name (interned: one pointer
+ * per name), so 10,000 threads with the same frames ask once per frame. */
+struct prim_cache {
+	const char *fn[256];
+	uint8_t prim[256];
+	bool weak[256];
+};
+
 struct layout_slot {
 	Dwfl_Module *mod;
 	bool ok;
@@ -63,6 +71,19 @@ struct resolver {
 	uint64_t *words;
 	size_t nwords;
 	long pid_max; /* live: /proc/sys/kernel/pid_max, else 0 */
+	/* what a futex word turned out to be, per primitive: ten thousand
+	 * waiters of one condition variable are worked out once */
+	struct word_memo {
+		uint64_t word;
+		uint32_t prim, ref;
+		enum wobj_kind kind;
+	} *memo;
+	size_t cap_memo, nmemo;
+	struct prim_cache prims;
+	/* live, a target in another pid namespace (a container): its locks
+	 * hold tids of that namespace; ns_tids[i] is threads[i]'s there */
+	int other_ns; /* -1 not known yet */
+	pid_t *ns_tids;
 };
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -112,6 +133,38 @@ static uint64_t u64_at(const unsigned char *b, size_t off)
 	return v;
 }
 
+/* Whether a live target lives in another pid namespace; if so, each
+ * thread's tid there, from the last field of its status's NSpid line. */
+static bool in_other_ns(struct resolver *r)
+{
+	struct snapshot *snap = r->snap;
+	if (r->other_ns >= 0)
+		return r->other_ns;
+	r->other_ns = 0;
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)snap->pid);
+	if (snap->source != SNAP_LIVE || stat(path, &a) != 0 || stat("/proc/self/ns/pid", &b) != 0 ||
+	    (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
+		return false;
+	r->other_ns = 1;
+	r->ns_tids = xcalloc(snap->nthreads ? snap->nthreads : 1, sizeof(*r->ns_tids));
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		char buf[2048];
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)snap->pid, (int)snap->threads[i].tid);
+		const char *l = proc_read_file(path, buf, sizeof(buf)) > 0 ? strstr(buf, "\nNSpid:") : NULL;
+		if (!l)
+			continue;
+		const char *end = strchr(l + 1, '\n'), *last = NULL;
+		for (const char *p = l + 7; *p && (!end || p < end); p++)
+			if ((*p == '\t' || *p == ' ') && p[1] >= '0' && p[1] <= '9')
+				last = p + 1;
+		if (last)
+			r->ns_tids[i] = (pid_t)strtol(last, NULL, 10);
+	}
+	return true;
+}
+
 /* Sets o's owner from a thread id the lock recorded. */
 static void set_owner(struct resolver *r, struct snap_object *o, int64_t tid)
 {
@@ -121,6 +174,20 @@ static void set_owner(struct resolver *r, struct snap_object *o, int64_t tid)
 		return;
 	}
 	o->owner = (pid_t)tid;
+	if (in_other_ns(r)) {
+		/* The lock holds the namespace's tid: the report speaks of
+		 * the thread by the tid it lists. */
+		for (size_t i = 0; i < r->snap->nthreads; i++)
+			if (r->ns_tids[i] == (pid_t)tid) {
+				o->owner = r->snap->threads[i].tid;
+				o->owner_state = WOWNER_THREAD;
+				return;
+			}
+		o->owner_state = WOWNER_EXITED;
+		o->note = internf(r, "its owner %d (a tid of the target's pid namespace) is no thread of the process: it exited "
+				  "or was cancelled holding it (abandoned)", (int)tid);
+		return;
+	}
 	if (snapshot_find_thread(r->snap, (pid_t)tid) >= 0) {
 		o->owner_state = WOWNER_THREAD;
 		return;
@@ -214,7 +281,18 @@ static enum prim frame_prim(const char *fn, bool *weak)
 
 /* The primitive a futex waiter is in, from its library frames innermost
  * first; *at is the frame that said so. */
-static enum prim primitive(const struct snap_thread *t, int *at)
+static enum prim frame_prim_cached(struct prim_cache *c, const char *fn, bool *weak)
+{
+	size_t j = (size_t)(((uintptr_t)fn * 0x9e3779b97f4a7c15ULL) >> 56);
+	if (c->fn[j] != fn) {
+		c->prim[j] = (uint8_t)frame_prim(fn, &c->weak[j]);
+		c->fn[j] = fn;
+	}
+	*weak = c->weak[j];
+	return (enum prim)c->prim[j];
+}
+
+static enum prim primitive(struct prim_cache *c, const struct snap_thread *t, int *at)
 {
 	int limit = t->wait_site >= 0 ? t->wait_site : (int)t->nframes;
 	enum prim found = P_NONE;
@@ -223,7 +301,7 @@ static enum prim primitive(const struct snap_thread *t, int *at)
 		if (!t->frames[i].function)
 			continue;
 		bool weak;
-		enum prim p = frame_prim(t->frames[i].function, &weak);
+		enum prim p = frame_prim_cached(c, t->frames[i].function, &weak);
 		if (p == P_NONE)
 			continue;
 		if (found == P_NONE || !weak) {
@@ -460,18 +538,73 @@ static void read_sem(struct resolver *r, struct snap_object *o, const struct gli
 
 /* --- futex waits ------------------------------------------------------------- */
 
+static size_t memo_slot(const struct resolver *r, uint64_t word, uint32_t prim)
+{
+	size_t j = (size_t)((word ^ (uint64_t)prim << 59) * 0x9e3779b97f4a7c15ULL >> 20) & (r->cap_memo - 1);
+	while (r->memo[j].ref && (r->memo[j].word != word || r->memo[j].prim != prim))
+		j = (j + 1) & (r->cap_memo - 1);
+	return j;
+}
+
+static const struct word_memo *memo_find(const struct resolver *r, uint64_t word, uint32_t prim)
+{
+	if (!r->cap_memo)
+		return NULL;
+	const struct word_memo *m = &r->memo[memo_slot(r, word, prim)];
+	return m->ref ? m : NULL;
+}
+
+static void memo_put(struct resolver *r, uint64_t word, uint32_t prim, uint32_t ref, enum wobj_kind kind)
+{
+	if (!ref)
+		return;
+	if (r->nmemo * 2 >= r->cap_memo) {
+		struct word_memo *old = r->memo;
+		size_t ocap = r->cap_memo;
+		r->cap_memo = ocap ? ocap * 2 : 64;
+		r->memo = xcalloc(r->cap_memo, sizeof(*r->memo));
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].ref)
+				r->memo[memo_slot(r, old[i].word, old[i].prim)] = old[i];
+		free(old);
+	}
+	struct word_memo *m = &r->memo[memo_slot(r, word, prim)];
+	if (!m->ref)
+		r->nmemo++;
+	*m = (struct word_memo){word, prim, ref, kind};
+}
+
+static void futex_wait_new(struct resolver *r, struct snap_thread *t, enum prim p, int at, int cmd);
+
 static void futex_wait(struct resolver *r, struct snap_thread *t)
 {
 	uint64_t uaddr = t->syscall_args[0];
 	int cmd = (int)(t->syscall_args[1] & FUTEX_CMD_MASK);
-	uint32_t val = (uint32_t)t->syscall_args[2];
 	if (cmd != FUTEX_CMD_WAIT && cmd != FUTEX_CMD_WAIT_BITSET && cmd != FUTEX_CMD_LOCK_PI &&
 	    cmd != FUTEX_CMD_LOCK_PI2 && cmd != FUTEX_CMD_WAIT_REQUEUE_PI)
 		return;
+	int at;
+	enum prim p = primitive(&r->prims, t, &at);
+	/* The futex value matters to rwlocks (which field): part of the key. */
+	uint32_t key = (uint32_t)p | (uint32_t)cmd << 8 |
+		       (p == P_RW_READ || p == P_RW_WRITE ? (uint32_t)(t->syscall_args[2] & 0xffff) << 16 : 0);
+	const struct word_memo *m = memo_find(r, uaddr, key);
+	if (m) {
+		t->waits_on.kind = m->kind;
+		t->waits_on.object = m->ref;
+		t->waits_on.futex = uaddr;
+		return;
+	}
+	futex_wait_new(r, t, p, at, cmd);
+	memo_put(r, uaddr, key, t->waits_on.object, t->waits_on.kind);
+}
+
+static void futex_wait_new(struct resolver *r, struct snap_thread *t, enum prim p, int at, int cmd)
+{
+	uint64_t uaddr = t->syscall_args[0];
+	uint32_t val = (uint32_t)t->syscall_args[2];
 	struct snap_wait *w = &t->waits_on;
 	w->futex = uaddr;
-	int at;
-	enum prim p = primitive(t, &at);
 	/* A PI lock wait whose frames say nothing (a libc without its debug
 	 * information names none of them): glibc takes PI mutexes with
 	 * FUTEX_LOCK_PI(2), and by the kernel's ABI the word then holds the
@@ -766,7 +899,7 @@ void waits_resolve(struct snapshot *snap)
 {
 	if (snap->source == SNAP_SAVED)
 		return;
-	struct resolver r = {.snap = snap, .dwfl = unwind_dwfl(snap)};
+	struct resolver r = {.snap = snap, .dwfl = unwind_dwfl(snap), .other_ns = -1};
 	r.names = objnamer_create(snap);
 	char pm[32];
 	if (snap->source == SNAP_LIVE && proc_read_file("/proc/sys/kernel/pid_max", pm, sizeof(pm)) > 0)
@@ -789,5 +922,7 @@ void waits_resolve(struct snapshot *snap)
 	}
 	free(r.words);
 	free(r.layouts);
+	free(r.ns_tids);
+	free(r.memo);
 	objnamer_destroy(r.names);
 }

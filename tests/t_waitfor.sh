@@ -156,6 +156,25 @@ expect_eq "--fail-if deadlock: exit 0 without a cycle, nothing said" "0 " "$? $(
 check "text: no DEADLOCK section without one" bash -c "! grep -q DEADLOCK '$TMP/quiet.txt'"
 stop_fixture "$FX_PID"
 
+# --- a pid namespace (a container): locks hold the namespace's tids ---------------
+if unshare -p -f --mount-proc --kill-child=SIGKILL true 2>/dev/null; then
+	start_fixture unshare -p -f --mount-proc --kill-child=SIGKILL "$FIX/locks" --abba --convoy 2 --orphan 1 || exit 1
+	inner=$(pgrep -P "$FX_PID" | head -1)
+	# ns tid -> host tid, from NSpid; an exited owner keeps its namespace tid
+	map=$(awk '/^NSpid:/ { print $NF, $2 }' /proc/"$inner"/task/*/status)
+	want=$(expected "$FX_OUT" | awk -v m="$map" 'BEGIN { n = split(m, a, "\n"); for (i = 1; i <= n; i++) { split(a[i], f, " "); h[f[1]] = f[2] } }
+		{ o = $4; if (o in h) o = h[o]; print h[$1], $2, $3, o }' | sort)
+	"$PILEUP" --json "$inner" >"$TMP/ns.json"
+	expect_eq "pid namespace: owners are the threads the report lists (their host tids)" "$want" "$(reported "$TMP/ns.json")"
+	check "pid namespace: the ABBA pair is a deadlock" test "$(jq '.deadlocks | length' "$TMP/ns.json")" = 1
+	# The namespace's init ignores SIGTERM from outside (no handler) and
+	# unshare blocks it: KILL the fixture, unshare then ends.
+	kill -KILL "$inner"
+	wait "$FX_PID" 2>/dev/null
+else
+	check "unshare -p works here (a pid namespace for the container case)" false
+fi
+
 # --- the core of the same process ------------------------------------------------
 kill -ABRT "$PID"
 for ((i = 0; i < 200; i++)); do
@@ -208,5 +227,44 @@ fi
 PILEUP_GLIBC_LAYOUT=table "$PILEUP" --json "$core" "$FIX/locks" >"$d/table.json" 2>/dev/null
 expect_eq "PILEUP_GLIBC_LAYOUT=table: the same answers" \
 	"$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/core.json")" "$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/table.json")"
+
+# --- saved reports with bad waits_on: a report or one error line --------------
+J=$ROOT/tests/tui/locks.json
+bad() { # bad DESC WANT_RC JQ: the report edited by JQ, read back
+	jq -c "$3" "$J" >"$TMP/bad.json"
+	"$PILEUP" --json "$TMP/bad.json" >"$TMP/bad.out" 2>"$TMP/bad.err"
+	local rc=$?
+	expect_eq "bad waits_on: $1: exit $2" "$2" "$rc"
+	if [ "$rc" = 2 ]; then
+		check "bad waits_on: $1: one line naming the file" test "$(wc -l <"$TMP/bad.err")" = 1 -a -n "$(grep -F bad.json "$TMP/bad.err")"
+	fi
+}
+bad "an owner that is a string" 2 '.threads[5].waits_on.owner = "x"'
+bad "an owner beyond any tid" 2 '.threads[5].waits_on.owner = 99999999999'
+bad "an address that is no hex string" 2 '.threads[5].waits_on.address = "0xzz"'
+bad "a waits_on that is an array" 2 '.threads[5].waits_on = [1, 2]'
+bad "fds nested too deep" 2 '.threads[12].waits_on.fds = ([range(80)] | reduce .[] as $i ([]; [.]))'
+bad "a kind of a later version (skipped)" 0 '.threads[5].waits_on.kind = "frobnicator"'
+bad "an owner state of a later version" 0 '.threads[5].waits_on.owner_state = "borrowed"'
+bad "an owner state thread without an owner" 0 '.threads[5].waits_on.owner_state = "thread" | .threads[5].waits_on.owner = null'
+bad "an owner that is no thread of the report" 0 '.threads[5].waits_on.owner = 777'
+bad "ten facts (four kept)" 0 '.threads[5].waits_on += ([range(10)] | map({key: "f\(.)", value: .}) | from_entries)'
+bad "a set of 2000 fds" 0 '.threads[12].waits_on.fds = [range(2000) | {fd: ., type: "pipe", desc: null}]'
+bad "a cycle of owners made up in the file" 0 '.threads[6].waits_on.owner = 4246 | .threads[4].waits_on.owner = 4248 | .threads[4].waits_on.owner_state = "thread"'
+check "bad waits_on: a made-up cycle is still a cycle (the file says so)" \
+	bash -c "'$PILEUP' --json '$TMP/bad.json' | jq -e '.deadlocks | length >= 1' >/dev/null"
+# Bytes flipped inside the waits_on members: never a crash.
+off=$(grep -b -o '"waits_on"' "$J" | head -1 | cut -d: -f1)
+size=$(stat -c %s "$J")
+crashed=0
+for k in $(seq 1 24); do
+	cp "$J" "$TMP/flip.json"
+	pos=$(((off + k * 97) % size))
+	printf '\x%02x' $(((k * 37) % 256)) | dd of="$TMP/flip.json" bs=1 seek="$pos" conv=notrunc status=none
+	"$PILEUP" --json "$TMP/flip.json" >/dev/null 2>"$TMP/flip.err"
+	rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = 2 ] || crashed=$((crashed + 1))
+done
+expect_eq "bad waits_on: 24 byte flips: each a report or one error line" 0 "$crashed"
 
 finish
