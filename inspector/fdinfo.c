@@ -226,6 +226,16 @@ static bool link_inode(const char *link, const char *prefix, uint64_t *inode)
 	return true;
 }
 
+static int by_fd_inode(const void *a, const void *b)
+{
+	const struct fd_inode *x = a, *y = b;
+	if (x->inode != y->inode)
+		return x->inode < y->inode ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
 static void list_fds(struct fdstate *s)
 {
 	if (s->fds_listed)
@@ -259,6 +269,7 @@ static void list_fds(struct fdstate *s)
 		s->fds[s->nfds++] = fi;
 	}
 	closedir(d);
+	qsort(s->fds, s->nfds, sizeof(*s->fds), by_fd_inode);
 }
 
 /* fdinfo's "flags:" (octal): O_ACCMODE tells a pipe's end. */
@@ -285,9 +296,18 @@ static void same_inode_fds(struct fdstate *s, char kind, uint64_t inode, int exc
 	list_fds(s);
 	out[0] = 0;
 	size_t len = 0, n = 0;
-	for (size_t i = 0; i < s->nfds; i++) {
+	/* sorted by inode: the first entry of it, by binary search */
+	size_t lo = 0, hi = s->nfds;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->fds[mid].inode < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < s->nfds && s->fds[i].inode == inode; i++) {
 		const struct fd_inode *f = &s->fds[i];
-		if (f->kind != kind || f->inode != inode || f->fd == except)
+		if (f->kind != kind || f->fd == except)
 			continue;
 		if (want_acc >= 0) {
 			int fl = fd_flags(s, f->fd);

@@ -153,6 +153,15 @@ static bool read_dwarf(Dwfl_Module *mod, struct glibc_layout *l)
 
 /* --- the cache ------------------------------------------------------------ */
 
+static const struct glibc_release *table_for(const char *version)
+{
+	for (size_t i = 0; i < glibc_nreleases; i++)
+		if (strcmp(glibc_releases[i]->version, version) == 0)
+			return glibc_releases[i];
+	return NULL;
+}
+
+
 /* Where libdwfl finds libc6-dbg's file, and whether it is there: a debug
  * file installed or removed since makes a new entry. */
 static void debug_identity(const char *hex, char *out, size_t size)
@@ -255,12 +264,22 @@ static void cache_write(const char *path, const char *debug_id, const struct gli
 
 /* --- the layout ----------------------------------------------------------- */
 
-static const struct glibc_release *table_for(const char *version)
+/* Whatever its source: every field inside its struct, no two fields of a
+ * struct overlapping, and each struct at least as big as its field
+ * offsets allow; else the layout is not used. */
+static bool sane(const struct glibc_layout *l)
 {
-	for (size_t i = 0; i < glibc_nreleases; i++)
-		if (strcmp(glibc_releases[i]->version, version) == 0)
-			return glibc_releases[i];
-	return NULL;
+	for (int i = 0; i < GF__COUNT; i++) {
+		const struct glibc_field_name *a = &glibc_fields[i];
+		if (!l->size[a->in] || l->off[i] + a->size > l->size[a->in])
+			return false;
+		for (int k = i + 1; k < GF__COUNT; k++) {
+			const struct glibc_field_name *b = &glibc_fields[k];
+			if (a->in == b->in && l->off[i] < l->off[k] + b->size && l->off[k] < l->off[i] + a->size)
+				return false;
+		}
+	}
+	return true;
 }
 
 static void from_table(const struct glibc_release *r, struct glibc_layout *l)
@@ -307,7 +326,11 @@ bool glibc_layout(Dwfl_Module *mod, struct glibc_layout *ret, char *why, size_t 
 	char debug_id[128];
 	debug_identity(hex, debug_id, sizeof(debug_id));
 	char *path = hex[0] && !force ? cache_path(hex) : NULL;
-	if (path && cache_read(path, debug_id, ret)) {
+	/* A layout the table gave stands only while the table still says so. */
+	if (path && cache_read(path, debug_id, ret) && sane(ret) &&
+	    (strcmp(ret->source, "table") != 0 ||
+	     (table_for(ret->version) && !memcmp(table_for(ret->version)->off, ret->off, sizeof(ret->off)) &&
+	      !memcmp(table_for(ret->version)->size, ret->size, sizeof(ret->size))))) {
 		if (debug_on())
 			fprintf(stderr, "pileup: glibc %s: layout from the cache (%s, found by %s)\n", ret->version, path,
 				ret->source);
@@ -322,7 +345,7 @@ bool glibc_layout(Dwfl_Module *mod, struct glibc_layout *ret, char *why, size_t 
 	}
 	const struct glibc_release *row = table_for(ret->version);
 	bool ok = false;
-	if (!only_table && read_dwarf(mod, ret)) {
+	if (!only_table && read_dwarf(mod, ret) && sane(ret)) {
 		ret->source = "dwarf";
 		ok = true;
 		if (debug_on()) {

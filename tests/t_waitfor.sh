@@ -131,6 +131,15 @@ check "glibc: the 2.36 table agrees with that DWARF, field by field" \
 	grep -q "^pileup: glibc 2.36: the table agrees with the DWARF (4 structs, 23 fields)$" "$d/layout.err"
 PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout2.err" >/dev/null
 check "glibc: the next run takes it from the cache" grep -q "layout from the cache (.*, found by dwarf)" "$d/layout2.err"
+cf=$(ls "$LC"/glibc-* 2>/dev/null | head -1)
+for damage in truncated random; do
+	if [ "$damage" = truncated ]; then head -c 60 "$cf" >"$cf.x"; else head -c 2000 /dev/urandom >"$cf.x"; fi
+	cat "$cf.x" >"$cf"
+	PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout3.err" >"$d/layout3.json"
+	check "glibc: a $damage cache entry is ignored: the DWARF again" grep -q "layout from the DWARF$" "$d/layout3.err"
+	expect_eq "glibc: ... the same answers" "$(expected "$OUT")" "$(reported "$d/layout3.json")"
+done
+rm -f "$cf" "$cf.x"
 expect_eq "glibc: the report says which layout it read locks with" '{"version":"2.36","layout":"dwarf"}' \
 	"$(jq -c .analysis.glibc "$d/nonstop.json")"
 
