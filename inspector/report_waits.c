@@ -81,13 +81,15 @@ static void object_fields(struct json *j, const struct snap_object *o)
 		json_key(j, "type");
 		json_string(j, o->type);
 	}
-	json_key(j, "owner");
-	if (o->owner_state == WOWNER_THREAD || o->owner_state == WOWNER_EXITED)
-		json_int(j, o->owner);
-	else
-		json_null(j);
-	json_key(j, "owner_state");
-	json_string(j, wobj_owner_name(o->owner_state));
+	if (o->kind != WOBJ_CHAN && o->kind != WOBJ_SELECT && o->kind != WOBJ_TIMER) { /* those have no owners */
+		json_key(j, "owner");
+		if (o->owner_state == WOWNER_THREAD || o->owner_state == WOWNER_EXITED)
+			json_int(j, o->owner);
+		else
+			json_null(j);
+		json_key(j, "owner_state");
+		json_string(j, wobj_owner_name(o->owner_state));
+	}
 	for (uint8_t k = 0; k < o->nfacts; k++) {
 		json_key(j, o->facts[k].key);
 		if (o->facts[k].boolean)

@@ -250,7 +250,7 @@ char *waitdesc_wait(const struct snapshot *snap, const struct snap_wait *w, char
 		if (w->set[i] == w->object)
 			continue;
 		if (shown == 0)
-			add(buf, size, "%s", o ? ", watching " : "");
+			add(buf, size, "%s", o ? ", watching " : w->kind == WOBJ_SELECT ? "a select over " : "");
 		if (shown == 4) {
 			add(buf, size, ", ...");
 			break;

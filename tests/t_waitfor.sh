@@ -237,6 +237,43 @@ PILEUP_GLIBC_LAYOUT=table "$PILEUP" --json "$core" "$FIX/locks" >"$d/table.json"
 expect_eq "PILEUP_GLIBC_LAYOUT=table: the same answers" \
 	"$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/core.json")" "$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/table.json")"
 
+# --- goroutines: their waits are data for the same outputs --------------------
+# A saved report with what the Go support will fill in (channels, a select,
+# a sync.Mutex): the text and JSON come from the same code as threads'.
+cat >"$TMP/go.json" <<'GOJSON'
+{"pileup": 1, "target": {"source": "live", "pid": 77, "exe": "/opt/go/bin/svc", "go_version": "go1.19.8", "taken_at": 1700000000},
+ "capture": {"mode": "nonstop", "pause_us": 0, "elapsed_us": 900},
+ "threads": [{"tid": 77, "name": "svc", "state": "S", "syscall": "futex", "wait": "futex", "frames": []}],
+ "goroutines": [
+  {"id": 10, "status": "waiting", "wait_reason": "chan send", "frames": [{"pc": "0x1", "function": "main.broadcast.func1", "offset": "0x1", "module": "/opt/go/bin/svc", "file": "/src/main.go", "line": 9, "inlined": false, "library": false}],
+   "waits_on": {"kind": "chan", "address": "0xc000010000", "name": null, "chan": {"type": "chan error", "cap": 0, "len": 0, "closed": false, "senders": 2, "receivers": 0}}},
+  {"id": 11, "status": "waiting", "wait_reason": "chan send", "frames": [{"pc": "0x1", "function": "main.broadcast.func1", "offset": "0x1", "module": "/opt/go/bin/svc", "file": "/src/main.go", "line": 9, "inlined": false, "library": false}],
+   "waits_on": {"kind": "chan", "address": "0xc000010000", "name": null, "chan": {"type": "chan error", "cap": 0, "len": 0, "closed": false, "senders": 2, "receivers": 0}}},
+  {"id": 12, "status": "waiting", "wait_reason": "chan send", "frames": [{"pc": "0x1", "function": "main.broadcast.func1", "offset": "0x1", "module": "/opt/go/bin/svc", "file": "/src/main.go", "line": 9, "inlined": false, "library": false}],
+   "waits_on": {"kind": "chan", "address": "0xc000020000", "name": null, "chan": {"type": "chan error", "cap": 0, "len": 0, "closed": false, "senders": 2, "receivers": 0}}},
+  {"id": 13, "status": "waiting", "wait_reason": "chan send", "frames": [{"pc": "0x1", "function": "main.broadcast.func1", "offset": "0x1", "module": "/opt/go/bin/svc", "file": "/src/main.go", "line": 9, "inlined": false, "library": false}],
+   "waits_on": {"kind": "chan", "address": "0xc000020000", "name": null, "chan": {"type": "chan error", "cap": 0, "len": 0, "closed": false, "senders": 2, "receivers": 0}}},
+  {"id": 14, "status": "waiting", "wait_reason": "select", "frames": [{"pc": "0x2", "function": "main.loop", "offset": "0x1", "module": "/opt/go/bin/svc", "file": "/src/main.go", "line": 20, "inlined": false, "library": false}],
+   "waits_on": {"kind": "select", "address": null, "name": null, "channels": [
+     {"kind": "chan", "address": "0xc000030000", "name": null, "chan": {"type": "chan int", "cap": 4, "len": 0, "closed": false, "senders": 0, "receivers": 1}},
+     {"kind": "chan", "address": "0xc000040000", "name": null, "chan": {"type": "chan struct {}", "cap": 0, "len": 0, "closed": false, "senders": 0, "receivers": 1}}]}},
+  {"id": 15, "status": "waiting", "wait_reason": "semacquire", "frames": [{"pc": "0x3", "function": "main.lockIt", "offset": "0x1", "module": "/opt/go/bin/svc", "file": "/src/main.go", "line": 30, "inlined": false, "library": false}],
+   "waits_on": {"kind": "sync.Mutex", "address": "0xc000050000", "name": "main.mu", "owner": null, "owner_state": "not recorded", "locked": true, "starving": false, "waiters": 1}}
+ ]}
+GOJSON
+"$PILEUP" --text "$TMP/go.json" >"$TMP/go.txt"
+check "goroutines: 4 senders on 2 channels: the channels summed up" \
+	grep -q "waits:         on 2 channels of type chan error (unbuffered), 2 senders each, no receiver$" "$TMP/go.txt"
+check "goroutines: a select names each of its channels" \
+	grep -q "waits:         on a select over chan (0xc000030000) \[chan int, 0 of 4 buffered, 0 senders, 1 receiver\], chan (0xc000040000)" "$TMP/go.txt"
+check "goroutines: a sync.Mutex: Go records no owner, and the report says so" \
+	grep -q "waits:         on sync.Mutex main.mu (0xc000050000) owner not recorded (Go records none)$" "$TMP/go.txt"
+"$PILEUP" --json "$TMP/go.json" >"$TMP/go.out.json"
+expect_eq "goroutines: waits_on, with the primitive's facts, read and written back" \
+	"$(jq -S -c '[.goroutines[].waits_on]' "$TMP/go.json")" "$(jq -S -c '[.goroutines[].waits_on]' "$TMP/go.out.json")"
+expect_eq "goroutines: the group counts its channels" "0xc000010000 2,0xc000020000 2" \
+	"$(jq -r '[.groups[0].objects[] | "\(.address) \(.count)"] | join(",")' "$TMP/go.out.json")"
+
 # --- saved reports with bad waits_on: a report or one error line --------------
 J=$ROOT/tests/tui/locks.json
 bad() { # bad DESC WANT_RC JQ: the report edited by JQ, read back
