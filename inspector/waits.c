@@ -3,7 +3,7 @@
 #include "error.h"
 #include "fdinfo.h"
 #include "glibc.h"
-#include "objname.h"
+#include "objnamer.h"
 #include "proc.h"
 #include "unwind.h"
 

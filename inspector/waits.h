@@ -16,7 +16,7 @@
  * Whatever the memory holds (a hostile process can forge any of it), the
  * result is an object or "unknown" with a reason, never a crash; a field
  * that cannot be verified is left unknown.  Objects are named by
- * objname.h.  Needs the unwinder's modules (unwind_snapshot). */
+ * objnamer.h.  Needs the unwinder's modules (unwind_snapshot). */
 #ifndef PILEUP_WAITS_H
 #define PILEUP_WAITS_H
 

@@ -1,4 +1,4 @@
-/* objname.h - a name for an address in the target's memory.
+/* objnamer.h - a name for an address in the target's memory.
  *
  * The variable that holds it, from the module's symbol table (globals and
  * statics, C++ and Rust names demangled, "+0x28" inside a bigger one);
@@ -6,8 +6,8 @@
  * "MODULE+0xOFFSET" in a module's data without a symbol.  NULL when the
  * address is in no mapping at all.  Names are interned in the snapshot;
  * like every name from the target they are raw bytes (sanitize.h). */
-#ifndef PILEUP_OBJNAME_H
-#define PILEUP_OBJNAME_H
+#ifndef PILEUP_OBJNAMER_H
+#define PILEUP_OBJNAMER_H
 
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-#include "objname.h"
+#include "objnamer.h"
 #include "error.h"
 #include "symbols.h"
 #include "symindex.h"
