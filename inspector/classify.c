@@ -186,6 +186,12 @@ void classify_thread(struct snap_thread *t)
 				break;
 			}
 		}
+		/* Without names for the library's frames: FUTEX_LOCK_PI(2) is
+		 * by the kernel's ABI the wait for a lock with an owner. */
+		int cmd = (int)(t->syscall_args[1] & ~(uint64_t)(128 | 256));
+		if (t->wait == WAIT_FUTEX && (t->how == SNAP_HOW_SYSCALL || t->how == SNAP_HOW_STOPPED || t->how == SNAP_HOW_CORE) &&
+		    (cmd == 6 || cmd == 13))
+			t->wait = WAIT_MUTEX;
 	}
 }
 

@@ -133,6 +133,7 @@ void report_json_group_fields(struct json *j, const struct report *r, const stru
 			json_null(j);
 		}
 	}
+	report_json_group_objects(j, r, g);
 	json_key(j, "members");
 	json_begin_array(j);
 	size_t unknown = 0; /* a profile names no goroutine (ids 0) */
@@ -317,7 +318,23 @@ void report_json(FILE *f, const struct report *r)
 		json_key(&j, "debuginfod_found");
 		json_uint(&j, r->unwind.debuginfod_found);
 	}
+	if (snap->glibc_version || snap->glibc_problem) {
+		/* which layout the locks were read with (glibc.h) */
+		json_key(&j, "glibc");
+		json_begin_object(&j);
+		json_key(&j, "version");
+		json_string(&j, snap->glibc_version);
+		json_key(&j, "layout");
+		json_string(&j, snap->glibc_layout);
+		if (snap->glibc_problem) {
+			json_key(&j, "problem");
+			json_string(&j, snap->glibc_problem);
+		}
+		json_end_object(&j);
+	}
 	json_end_object(&j);
+
+	report_json_wait_graph(&j, r);
 
 	json_key(&j, "threads");
 	json_begin_array(&j);
@@ -360,6 +377,7 @@ void report_json(FILE *f, const struct report *r)
 		}
 		json_key(&j, "wait_site");
 		site_json(&j, t->frames, t->wait_site);
+		report_json_waits_on(&j, snap, &t->waits_on);
 		json_key(&j, "frames");
 		frames_json(&j, r, t->frames, t->nframes);
 		json_end_object(&j);
@@ -423,6 +441,7 @@ void report_json(FILE *f, const struct report *r)
 			site_json(&j, g->frames, g->wait_site);
 			json_key(&j, "blocking_call");
 			json_string(&j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
+			report_json_waits_on(&j, snap, &g->waits_on);
 			json_key(&j, "frames");
 			frames_json(&j, r, g->frames, g->nframes);
 			json_end_object(&j);

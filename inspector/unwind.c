@@ -1275,3 +1275,15 @@ void unwind_flush(struct snapshot *snap)
 		symcache_flush(u->cache_dl);
 	}
 }
+
+void *unwind_dwfl(const struct snapshot *snap)
+{
+	const struct unwinder *u = snap->unwind_state;
+	return u && snap->unwind_free == unwinder_free && u->sym ? u->dwfl : NULL;
+}
+
+struct symindex *unwind_symindex(const struct snapshot *snap)
+{
+	const struct unwinder *u = snap->unwind_state;
+	return u && snap->unwind_free == unwinder_free && u->sym ? u->si : NULL;
+}

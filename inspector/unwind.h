@@ -64,4 +64,11 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats);
 /* Writes what this unwinder learned to the symbol cache (symcache.h). */
 void unwind_flush(struct snapshot *snap);
 
+/* The modules this unwinder reported, and its index of their symbols, for
+ * the passes after it (naming a lock by its variable); NULL before
+ * unwind_snapshot() and for saved reports. */
+struct symindex;
+void *unwind_dwfl(const struct snapshot *snap); /* a Dwfl * */
+struct symindex *unwind_symindex(const struct snapshot *snap);
+
 #endif
