@@ -383,6 +383,26 @@ static bool check_mheap(const struct ctx *c, uint64_t addr)
 	return span_of(c, addr, g) != 0;
 }
 
+/* runtime.memstats at link-time address x: gcMarkTermination stores the
+ * two clocks at the layout's offsets from x, and (*mcache).refill takes
+ * the address of memstats.heapStats, its first field, so x itself is an
+ * operand there: a layout whose offsets were shifted (mstats' prefix
+ * changes between releases) finds no such x. */
+static bool check_memstats(const struct ctx *c, uint64_t x)
+{
+	uint64_t tg[1024];
+	size_t n = function_rip_targets(c->b, c->t, "runtime.gcMarkTermination", tg, 1024);
+	if (!has(tg, n, x + c->l->ms_last_gc_unix) || !has(tg, n, x + c->l->ms_last_gc_nanotime))
+		return false;
+	static const char *const base_users[] = {"runtime.(*mcache).refill", "runtime.(*mheap).grow"};
+	for (size_t i = 0; i < sizeof(base_users) / sizeof(*base_users); i++) {
+		n = function_rip_targets(c->b, c->t, base_users[i], tg, 1024);
+		if (has(tg, n, x))
+			return true;
+	}
+	return false;
+}
+
 /* A global from its symbol, else from the code of fns; either way
  * checked. */
 static uint64_t locate(const struct ctx *c, enum golayout_global g, const char *const *fns, bool slice, check_fn check)
@@ -428,7 +448,7 @@ static const char *row_note(const struct golayout_table *tab, int id)
 	return NULL;
 }
 
-static void dump(const struct golayout *l, const struct gobin *b, const struct golayout_table *tab)
+static void dump(const struct golayout *l, const struct gobin *b, const struct gopcln *t, const struct golayout_table *tab)
 {
 	static const char *const from[] = {"none", "table", "dwarf"};
 	fprintf(stderr, "golayout source %s\n", l->source);
@@ -457,6 +477,42 @@ static void dump(const struct golayout *l, const struct gobin *b, const struct g
 	}
 	for (int g = 0; g < GG__N; g++)
 		fprintf(stderr, "golayout global %s 0x%llx\n", golayout_global_name(g), (unsigned long long)l->global[g]);
+	/* The funcID the pclntab gives each special function, against the
+	 * layout's (tests compare them on real binaries). */
+	static const struct {
+		enum golayout_id id;
+		const char *fn;
+	} fns[] = {
+		{GL_fid_abort, "runtime.abort"},
+		{GL_fid_asmcgocall, "runtime.asmcgocall"},
+		{GL_fid_asyncpreempt, "runtime.asyncPreempt"},
+		{GL_fid_cgocallback, "runtime.cgocallback"},
+		{GL_fid_corostart, "runtime.corostart"},
+		{GL_fid_debugcallv2, "runtime.debugCallV2"},
+		{GL_fid_gcbgmarkworker, "runtime.gcBgMarkWorker"},
+		{GL_fid_goexit, "runtime.goexit"},
+		{GL_fid_gogo, "runtime.gogo"},
+		{GL_fid_gopanic, "runtime.gopanic"},
+		{GL_fid_jmpdefer, "runtime.jmpdefer"},
+		{GL_fid_mcall, "runtime.mcall"},
+		{GL_fid_morestack, "runtime.morestack"},
+		{GL_fid_mstart, "runtime.mstart"},
+		{GL_fid_panicwrap, "runtime.panicwrap"},
+		{GL_fid_rt0_go, "runtime.rt0_go"},
+		{GL_fid_runfinq, "runtime.runfinq"},
+		{GL_fid_runfinq, "runtime.runFinalizers"},
+		{GL_fid_runcleanups, "runtime.runCleanups"},
+		{GL_fid_runtime_main, "runtime.main"},
+		{GL_fid_sigpanic, "runtime.sigpanic"},
+		{GL_fid_systemstack, "runtime.systemstack"},
+		{GL_fid_systemstack_switch, "runtime.systemstack_switch"},
+	};
+	for (size_t i = 0; t && i < sizeof(fns) / sizeof(*fns); i++) {
+		struct gofunc f;
+		if (gopcln_lookup(t, fns[i].fn, &f))
+			fprintf(stderr, "golayout funcid %s %s %u %s\n", golayout_specs[fns[i].id].name, fns[i].fn, f.funcid,
+				golayout_has(l, fns[i].id) ? "known" : "unknown");
+	}
 }
 
 /* --- entry ---------------------------------------------------------------- */
@@ -628,10 +684,10 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	uint64_t ms = global_sym(&c, GG_memstats, NULL);
 	if (!ms)
 		ms = find_struct_by_fields(b, t, "runtime.gcMarkTermination", l->ms_last_gc_unix, l->ms_last_gc_nanotime);
-	l->memstats = ms && l->ms_last_gc_unix ? ms + b->bias : 0;
+	l->memstats = ms && l->ms_last_gc_unix && check_memstats(&c, ms) ? ms + b->bias : 0;
 	l->global[GG_memstats] = l->memstats;
 	if (getenv("PILEUP_GO_LAYOUT_DUMP"))
-		dump(l, b, tab);
+		dump(l, b, t, tab);
 	free(dw);
 	return true;
 fail:

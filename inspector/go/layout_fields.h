@@ -105,6 +105,7 @@
 	S(md_size, "runtime.moduledata")                                                                               \
 	F(ts_vaddr, "runtime.textsect", "vaddr")                                                                       \
 	F(ts_end, "runtime.textsect", "end")                                                                           \
+	F(ts_length, "runtime.textsect", "length")                                                                     \
 	F(ts_baseaddr, "runtime.textsect", "baseaddr")                                                                 \
 	S(ts_size, "runtime.textsect")                                                                                 \
 	F(bv_n, "runtime.bitvector", "n")                                                                              \
