@@ -385,19 +385,22 @@ static bool check_mheap(const struct ctx *c, uint64_t addr)
 
 /* runtime.memstats at link-time address x: gcMarkTermination stores the
  * two clocks at the layout's offsets from x, and (*mcache).refill takes
- * the address of memstats.heapStats, its first field, so x itself is an
- * operand there: a layout whose offsets were shifted (mstats' prefix
- * changes between releases) finds no such x. */
+ * the address of memstats.heapStats (its first field from go1.19 on), so
+ * x plus that offset is an operand there: a layout whose offsets are
+ * shifted (mstats' prefix changes between releases) finds no such x. */
 static bool check_memstats(const struct ctx *c, uint64_t x)
 {
-	uint64_t tg[1024];
-	size_t n = function_rip_targets(c->b, c->t, "runtime.gcMarkTermination", tg, 1024);
-	if (!has(tg, n, x + c->l->ms_last_gc_unix) || !has(tg, n, x + c->l->ms_last_gc_nanotime))
+	const struct golayout *l = c->l;
+	if (!golayout_has(l, GL_mstats_heapstats))
 		return false;
-	static const char *const base_users[] = {"runtime.(*mcache).refill", "runtime.(*mheap).grow"};
-	for (size_t i = 0; i < sizeof(base_users) / sizeof(*base_users); i++) {
-		n = function_rip_targets(c->b, c->t, base_users[i], tg, 1024);
-		if (has(tg, n, x))
+	uint64_t tg[1024], hs = x + (uint64_t)golayout_get(l, GL_mstats_heapstats);
+	size_t n = function_rip_targets(c->b, c->t, "runtime.gcMarkTermination", tg, 1024);
+	if (!has(tg, n, x + l->ms_last_gc_unix) || !has(tg, n, x + l->ms_last_gc_nanotime))
+		return false;
+	static const char *const users[] = {"runtime.(*mcache).refill", "runtime.(*mheap).grow"};
+	for (size_t i = 0; i < sizeof(users) / sizeof(*users); i++) {
+		n = function_rip_targets(c->b, c->t, users[i], tg, 1024);
+		if (has(tg, n, hs))
 			return true;
 	}
 	return false;

@@ -111,6 +111,7 @@
 	F(bv_n, "runtime.bitvector", "n")                                                                              \
 	F(bv_bytedata, "runtime.bitvector", "bytedata")                                                                \
 	/* runtime.mstats: the clocks at the last GC, which date a core */                                             \
+	F(mstats_heapstats, "runtime.mstats", "heapStats")                                                             \
 	F(mstats_last_gc_unix, "runtime.mstats", "last_gc_unix")                                                       \
 	F(mstats_last_gc_nanotime, "runtime.mstats", "last_gc_nanotime")                                               \
 	/* g status values (atomicstatus; _Gscan is a bit added to them) */                                            \

@@ -97,6 +97,7 @@ static const struct golayout_row rows[] = {
 	GSN(ts_size, 24, TD),
 	GFN(bv_n, 0, 4, TD),
 	GFN(bv_bytedata, 8, 8, TD),
+	GF(mstats_heapstats, 5960, 3568),
 	GF(mstats_last_gc_unix, 168, 8),
 	GF(mstats_last_gc_nanotime, 5944, 8),
 	GC(c_Gidle, 0),

@@ -103,6 +103,7 @@ static const struct golayout_row rows[] = {
 	GSN(ts_size, 24, TD),
 	GFN(bv_n, 0, 4, TD),
 	GFN(bv_bytedata, 8, 8, TD),
+	GF(mstats_heapstats, 0, 3544),
 	GF(mstats_last_gc_unix, 3592, 8),
 	GF(mstats_last_gc_nanotime, 7720, 8),
 	GC(c_Gidle, 0),

@@ -96,6 +96,7 @@ static const struct golayout_row rows[] = {
 	GS(ts_size, 24),
 	GF(bv_n, 0, 4),
 	GF(bv_bytedata, 8, 8),
+	GF(mstats_heapstats, 0, 3520),
 	GF(mstats_last_gc_unix, 3568, 8),
 	GF(mstats_last_gc_nanotime, 7696, 8),
 	GC(c_Gidle, 0),

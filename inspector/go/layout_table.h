@@ -43,7 +43,7 @@ struct golayout_table {
 #define GOLAYOUT_NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 extern const struct golayout_table golayout_go117, golayout_go118, golayout_go119, golayout_go120, golayout_go121,
-	golayout_go122, golayout_go123, golayout_go126, golayout_go127;
+	golayout_go122, golayout_go123, golayout_go124, golayout_go125, golayout_go126, golayout_go127;
 
 /* What each fact is (its kind and DWARF names), indexed by golayout_id. */
 struct golayout_spec {

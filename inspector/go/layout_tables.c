@@ -7,7 +7,7 @@
 #include <string.h>
 
 const char golayout_table_versions[] = "go1.17.x, go1.18.x, go1.19.x, go1.20.x, go1.21.x, go1.22.x, go1.23.x, "
-				       "go1.26.x and go1.27.x";
+				       "go1.24.x, go1.25.x, go1.26.x and go1.27.x";
 
 const struct golayout_spec golayout_specs[GL__N] = {
 #define SPEC_F(id, s, p) [GL_##id] = {#id, GOLAYOUT_OFF, s, p},
@@ -43,7 +43,7 @@ const char *golayout_global_name(enum golayout_global g)
 
 static const struct golayout_table *const tables[] = {
 	&golayout_go117, &golayout_go118, &golayout_go119, &golayout_go120, &golayout_go121,
-	&golayout_go122, &golayout_go123, &golayout_go126, &golayout_go127,
+	&golayout_go122, &golayout_go123, &golayout_go124, &golayout_go125, &golayout_go126, &golayout_go127,
 };
 
 /* GOEXPERIMENTs that leave the runtime's structures as they are: boringcrypto
