@@ -26,6 +26,11 @@ funcid_mismatch() {
 		$2 == "funcid" && $5 != 0 && c[$3] != $5 { printf "%s: %s, table %s; ", $4, $5, c[$3] }' "$1"
 }
 
+# typedesc_ok FILE: the layout was compared with the binary's own type
+# descriptors, over 150 facts, none different.
+typedesc_ok() { awk '$2 == "typedesc-summary" && $3 > 150 && $4 == "-" { ok = 1 } END { exit !ok }' "$1"; }
+typedesc_summary() { awk '$2 == "typedesc-summary" { print $3 " facts, first different: " $4 }' "$1"; }
+
 # groups_found JSON OUT: each manifest group (wait reason, site function,
 # count) has at least that many goroutines with that reason and that
 # function on their stack; prints the groups that do not.
@@ -104,6 +109,8 @@ for ver in 1.19 1.21 1.22 1.23 1.26 1.27; do
 		done)
 		expect_eq "$full $build: allgs, allm, allp, mheap_, memstats found in the code" "" "$missing"
 		expect_eq "$full $build: every goroutine group of the fixture listed" "" "$(groups_found "$TMP/$build.json" "$FX_OUT")"
+		check "$full $build: the table equals the binary's own type descriptors ($(typedesc_summary "$TMP/$build.err"))" \
+			typedesc_ok "$TMP/$build.err"
 		stop_fixture "$FX_PID"
 	done
 done
@@ -138,6 +145,28 @@ if [ -x "$FIX/go/1.22/leaks-stripped" ] && [ -s "$FIX/go/1.22/version" ]; then
 	done
 fi
 
+# A table that is wrong for the binary (offsets off by 8, injected) is
+# caught by the program's own type descriptors: a few wrong facts (a point
+# release that moved a field) take the descriptors' values, and the
+# goroutines are the same; a table they contradict wholesale is refused.
+if [ -x "$FIX/go/1.22/leaks-stripped" ]; then
+	start_fixture "$FIX/go/1.22/leaks-stripped" "${ARGS[@]}" || exit 1
+	"$PILEUP" --json "$FX_PID" >"$TMP/nofault.json"
+	for f in g_goid ch_qcount; do
+		PILEUP_GO_LAYOUT_FAULT=$f PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json "$FX_PID" >"$TMP/fault.json" 2>"$TMP/fault.err"
+		check "wrong $f in the table: the binary's own value taken" \
+			grep -qE "^golayout field $f [0-9]+ [0-9]+ typedesc$" "$TMP/fault.err"
+		expect_eq "wrong $f in the table: the same goroutines" \
+			"$(jq -c '[.goroutines[] | [.id, .wait_reason]]' "$TMP/nofault.json")" \
+			"$(jq -c '[.goroutines[] | [.id, .wait_reason]]' "$TMP/fault.json")"
+	done
+	PILEUP_GO_LAYOUT_FAULT='*' "$PILEUP" --json "$FX_PID" >"$TMP/fault.json" 2>"$TMP/fault.err"
+	check "a table of another layout: refused, naming the descriptors" \
+		grep -q "disagrees with the program's own type descriptors (.*); goroutines are not listed" "$TMP/fault.err"
+	expect_eq "a table of another layout: no goroutine listed" 0 "$(jq .target.goroutines "$TMP/fault.json")"
+	stop_fixture "$FX_PID"
+fi
+
 # Real programs nobody here wrote (fixtures/realgo.sh's cache of npm
 # packages; REALGO names another copy of the script): for the releases
 # without a toolchain here these are what the tables were checked on.
@@ -145,7 +174,20 @@ fi
 # waiting for two hook commands), then read from its release's table:
 # every global found and checked, the funcIDs agreeing, goroutines listed.
 REALGO=${REALGO:-$ROOT/fixtures/realgo.sh}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_port: a loopback TCP port nothing listens on (tests/helpers/loopport
+# when built, else one not in /proc/net/tcp*).
+free_port() {
+	if [ -x "$ROOT/tests/helpers/loopport" ]; then
+		"$ROOT/tests/helpers/loopport" free
+		return
+	fi
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		awk -v h="$(printf ':%04X' "$p")" '$2 ~ h "$" { f = 1 } END { exit f }' /proc/net/tcp /proc/net/tcp6 && break
+	done
+	echo "$p"
+}
 # start_real KIND BIN DIR: starts BIN blocked in DIR, sets FX_PID.
 start_real() {
 	local kind=$1 bin=$2 dir=$3 i
@@ -202,6 +244,8 @@ if [ -x "$REALGO" ]; then
 		expect_eq "$release $kind: allgs, allm, allp, mheap_, memstats found and checked" "" "$missing"
 		expect_eq "$release $kind: the pclntab's funcIDs are the table's" "" "$(funcid_mismatch "$dir/p.err")"
 		check "$release $kind: goroutines listed" test "$(jq .target.goroutines "$dir/p.json")" -gt 3
+		check "$release $kind: the table equals the binary's own type descriptors ($(typedesc_summary "$dir/p.err"))" \
+			typedesc_ok "$dir/p.err"
 	done < <("$REALGO" --cached 2>/dev/null)
 fi
 [ "$real" -gt 0 ] || echo "# no real Go program cached ($REALGO --cached): that part skipped"

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "go/layout_dwarf.h"
 #include "go/layout_table.h"
+#include "go/layout_typedesc.h"
 #include "sanitize.h"
 
 #include <stdio.h>
@@ -27,11 +28,11 @@ struct ctx {
 
 /* --- the facts ------------------------------------------------------------ */
 
-static void from_table(struct golayout *l, const struct golayout_table *tab, bool only_missing)
+static void from_table(struct golayout *l, const struct golayout_table *tab, unsigned patch, bool only_missing)
 {
 	for (size_t i = 0; i < tab->nrows; i++) {
 		const struct golayout_row *r = &tab->rows[i];
-		if (r->id >= GL__N || (only_missing && l->f[r->id].from))
+		if (r->id >= GL__N || (only_missing && l->f[r->id].from) || !golayout_row_applies(r, patch))
 			continue;
 		l->f[r->id] = (struct golayout_val){r->v, r->size, GOLAYOUT_TABLE};
 	}
@@ -72,6 +73,20 @@ static void name_facts(struct golayout *l)
 	l->ms_last_gc_unix = off(l, GL_mstats_last_gc_unix);
 	l->ms_last_gc_nanotime = off(l, GL_mstats_last_gc_nanotime);
 	l->funcid_wrapper = golayout_has(l, GL_fid_wrapper) ? (int)golayout_get(l, GL_fid_wrapper) : -1;
+}
+
+/* PILEUP_GO_LAYOUT_FAULT=FACT (tests): the table's offset of FACT made
+ * wrong by 8, as a table error would be, to show the checks catch it
+ * ("*": every member offset but moduledata's, which locates the type
+ * descriptors: a table for another layout altogether). */
+static void inject_fault(struct golayout *l)
+{
+	const char *f = getenv("PILEUP_GO_LAYOUT_FAULT");
+	for (int i = 0; f && i < GL__N; i++)
+		if (l->f[i].from && (strcmp(golayout_specs[i].name, f) == 0 ||
+				     (strcmp(f, "*") == 0 && golayout_specs[i].kind == GOLAYOUT_OFF &&
+				      strncmp(golayout_specs[i].name, "md_", 3) != 0)))
+			l->f[i].v += 8;
 }
 
 /* What goroutines cannot be read without, and sizes that say the
@@ -443,17 +458,18 @@ static bool funcids_agree(const struct golayout *l, const struct gopcln *t, cons
 
 /* The note of the row of tab for fact id: how it was checked, when not
  * as the table says. */
-static const char *row_note(const struct golayout_table *tab, int id)
+static const char *row_note(const struct golayout_table *tab, unsigned patch, int id)
 {
 	for (size_t i = 0; tab && i < tab->nrows; i++)
-		if (tab->rows[i].id == id)
+		if (tab->rows[i].id == id && golayout_row_applies(&tab->rows[i], patch))
 			return tab->rows[i].checked;
 	return NULL;
 }
 
-static void dump(const struct golayout *l, const struct gobin *b, const struct gopcln *t, const struct golayout_table *tab)
+static void dump(const struct golayout *l, const struct gobin *b, const struct gopcln *t, const struct golayout_table *tab,
+		 unsigned patch)
 {
-	static const char *const from[] = {"none", "table", "dwarf"};
+	static const char *const from[] = {"none", "table", "dwarf", "typedesc"};
 	fprintf(stderr, "golayout source %s\n", l->source);
 	fprintf(stderr, "golayout version ");
 	sanitize_fputs(b->version ? b->version : "?", stderr);
@@ -463,7 +479,7 @@ static void dump(const struct golayout *l, const struct gobin *b, const struct g
 	for (int i = 0; i < GL__N; i++) {
 		const struct golayout_val *v = &l->f[i];
 		enum golayout_kind k = golayout_specs[i].kind;
-		const char *note = v->from == GOLAYOUT_TABLE ? row_note(tab, i) : NULL;
+		const char *note = v->from == GOLAYOUT_TABLE ? row_note(tab, patch, i) : NULL;
 		if (!v->from)
 			fprintf(stderr, "golayout absent %s\n", golayout_specs[i].name);
 		else if (k == GOLAYOUT_OFF)
@@ -549,7 +565,8 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	*why = NULL;
 	struct ctx c = {.l = l, .b = b, .t = t, .snap = snap, .mode = mode_from_env()};
 	const char *twhy = NULL;
-	const struct golayout_table *tab = golayout_table_find(b->version, &twhy);
+	unsigned patch;
+	const struct golayout_table *tab = golayout_table_find(b->version, &patch, &twhy);
 	if (c.mode == MODE_DWARF)
 		tab = NULL, twhy = "PILEUP_GO_LAYOUT=dwarf";
 	struct godwarf *dw = NULL;
@@ -574,11 +591,12 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 			refuse(b, dwarf_read, twhy, why);
 			goto fail;
 		}
-		from_table(l, tab, false);
+		from_table(l, tab, patch, false);
 		snprintf(l->source, sizeof(l->source), "table %s", tab->series);
+		inject_fault(l);
 	} else if (tab) {
 		/* Constants the DWARF leaves out (Go emits only those used). */
-		from_table(l, tab, true);
+		from_table(l, tab, patch, true);
 	}
 	name_facts(l);
 	if (!facts_usable(l)) {
@@ -639,6 +657,29 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		t->gofunc = gofunc - b->bias;
 	}
 	l->firstmoduledata = l->global[GG_firstmoduledata] = md;
+	/* A table is checked against the program's own type descriptors; a
+	 * fact they contradict becomes unknown, and a layout without what
+	 * goroutines need is refused. */
+	bool dumping = getenv("PILEUP_GO_LAYOUT_DUMP") != NULL;
+	if (strncmp(l->source, "table", 5) == 0 || dumping) {
+		const char *tdbad;
+		/* PILEUP_GO_LAYOUT=table: the table as it is, for tests. */
+		bool adopt = strncmp(l->source, "table", 5) == 0 && c.mode != MODE_TABLE;
+		unsigned n = golayout_typedesc_check(l, b, snap, adopt, dumping ? stderr : NULL, &tdbad);
+		if (dumping)
+			fprintf(stderr, "golayout typedesc-summary %u %s\n", n, tdbad ? tdbad : "-");
+		if (tdbad && adopt) {
+			if (getenv("PILEUP_GO_DEBUG"))
+				fprintf(stderr, "pileup: go: the binary's type descriptors differ from the %s (%s first)\n", l->source,
+					tdbad);
+			name_facts(l);
+			if (!facts_usable(l)) {
+				*why = xasprintf("%s: pileup's %s disagrees with the program's own type descriptors (%s); "
+						 "goroutines are not listed", b->name, l->source, tdbad);
+				goto fail;
+			}
+		}
+	}
 	/* Go 1.26's linker writes 0 as the pclntab's text start: the
 	 * runtime takes it from moduledata.text, and so do we. */
 	uint64_t text;
@@ -690,7 +731,7 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	l->memstats = ms && l->ms_last_gc_unix && check_memstats(&c, ms) ? ms + b->bias : 0;
 	l->global[GG_memstats] = l->memstats;
 	if (getenv("PILEUP_GO_LAYOUT_DUMP"))
-		dump(l, b, t, tab);
+		dump(l, b, t, tab, patch);
 	free(dw);
 	return true;
 fail:

@@ -10,7 +10,11 @@
  * the toolchain version in the build info; each says how it was checked).
  * A release with neither is refused with a message naming it, never
  * guessed; so is a development build or an experiment that may change
- * the layout.  A fact a release does not have is not "known"
+ * the layout.  A table is then checked against the program's own type
+ * descriptors (layout_typedesc.c: every structure the runtime allocates is
+ * described there, field by field): a point release that moved a field
+ * gets the binary's own offset, and a table the descriptors contradict
+ * wholesale is refused.  A fact a release does not have is not "known"
  * (golayout_has), never 0.
  *
  * The runtime globals are found by symbol (.symtab or DWARF) or, in
@@ -56,7 +60,7 @@ enum golayout_global {
 };
 
 enum golayout_kind { GOLAYOUT_OFF, GOLAYOUT_SIZE, GOLAYOUT_CONST };
-enum golayout_from { GOLAYOUT_NONE, GOLAYOUT_TABLE, GOLAYOUT_DWARF };
+enum golayout_from { GOLAYOUT_NONE, GOLAYOUT_TABLE, GOLAYOUT_DWARF, GOLAYOUT_TYPEDESC };
 
 /* One fact: an offset (v) and the member's size, a structure's size (v),
  * or a constant's value (v). */

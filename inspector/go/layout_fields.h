@@ -211,6 +211,9 @@
 	C(c_kind_mask, "runtime.kindMask|internal/abi.KindMask")                                                       \
 	C(c_kind_directiface, "runtime.kindDirectIface|internal/abi.KindDirectIface")                                  \
 	C(c_kind_chan, "runtime.kindChan|internal/abi.Chan")                                                           \
+	/* StructField.offset holds offset << 1 | embedded before go1.19:                                              \
+	 * the shift (1) is a table fact only; absent means 0 */                                                       \
+	C(c_structfield_embed_bit, "")                                                                                 \
 	/* sync.Mutex (1.24+: a wrapper around internal/sync.Mutex) */                                                 \
 	F(mu_state, "sync.Mutex", "state|mu.state")                                                                    \
 	F(mu_sema, "sync.Mutex", "sema|mu.sema")                                                                       \

@@ -181,6 +181,7 @@ static const struct golayout_row rows[] = {
 	GC(c_kind_mask, 31),
 	GC(c_kind_directiface, 32),
 	GC(c_kind_chan, 18),
+	GCN(c_structfield_embed_bit, 1, "source at tag go1.18: reflect structField.offsetEmbed; verified on the real binary's type descriptors"),
 	GFN(mu_state, 0, 4, TD),
 	GFN(mu_sema, 4, 4, TD),
 	GSN(mu_size, 8, TD),

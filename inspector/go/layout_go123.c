@@ -9,6 +9,9 @@
  * runtime's source as the note says. */
 #include "go/layout_table.h"
 
+#define OLD_M "DWARF of go1.23.5 build; also the type descriptors of go1.23.6, .8 and .10 binaries (lefthook-linux-x64@1.11.0, @esbuild/linux-x64@0.25.5 and 0.25.8)"
+#define NEW_M "verified on real binary @esbuild/linux-x64@0.25.12 (go1.23.12): its type descriptors (m.allpSnapshot)"
+
 static const struct golayout_row rows[] = {
 	GF(g_stack_lo, 0, 8),
 	GF(g_stack_hi, 8, 8),
@@ -44,9 +47,15 @@ static const struct golayout_row rows[] = {
 	GF(m_curg, 192, 8),
 	GF(m_p, 208, 8),
 	GF(m_id, 232, 8),
-	GF(m_alllink, 328, 8),
-	GF(m_lockedg, 344, 8),
-	GS(m_size, 1760),
+	/* go1.23.12 inserted m.allpSnapshot (24 bytes) before alllink.  Up to
+	 * .10: this DWARF, and the type descriptors of lefthook 1.11.0
+	 * (go1.23.6) and esbuild 0.25.5/0.25.8 (.8, .10); .11 not seen. */
+	GFP(m_alllink, 328, 8, 0, 10, OLD_M),
+	GFP(m_lockedg, 344, 8, 0, 10, OLD_M),
+	GSP(m_size, 1760, 0, 10, OLD_M),
+	GFP(m_alllink, 352, 8, 12, GOLAYOUT_PATCH_MAX, NEW_M),
+	GFP(m_lockedg, 368, 8, 12, GOLAYOUT_PATCH_MAX, NEW_M),
+	GSP(m_size, 1784, 12, GOLAYOUT_PATCH_MAX, NEW_M),
 	GF(anc_pcs, 0, 24),
 	GF(anc_goid, 24, 8),
 	GF(anc_gopc, 32, 8),

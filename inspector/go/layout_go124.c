@@ -23,6 +23,7 @@
 #include "go/layout_table.h"
 
 #define TD "verified on real binary lefthook-linux-x64@1.13.0 (go1.24.7): its type descriptors"
+#define OLD_M "verified on real binaries lefthook-linux-x64@1.11.10, 1.12.0 and 1.12.3 (go1.24.2, .4, .5): their type descriptors"
 #define NB "the same in go1.23 and go1.26 (DWARF); not in the binary's type descriptors"
 
 static const struct golayout_row rows[] = {
@@ -61,9 +62,15 @@ static const struct golayout_row rows[] = {
 	GFN(m_curg, 192, 8, TD),
 	GFN(m_p, 208, 8, TD),
 	GFN(m_id, 232, 8, TD),
-	GFN(m_alllink, 352, 8, TD),
-	GFN(m_lockedg, 368, 8, TD),
-	GSN(m_size, 1832, TD),
+	/* go1.24.6 or .7 inserted m.allpSnapshot (24 bytes) before alllink:
+	 * .2, .4 and .5 have it not (lefthook 1.11.10, 1.12.0, 1.12.3), .7
+	 * has it; .6 not seen. */
+	GFP(m_alllink, 328, 8, 0, 5, OLD_M),
+	GFP(m_lockedg, 344, 8, 0, 5, OLD_M),
+	GSP(m_size, 1808, 0, 5, OLD_M),
+	GFP(m_alllink, 352, 8, 7, GOLAYOUT_PATCH_MAX, TD),
+	GFP(m_lockedg, 368, 8, 7, GOLAYOUT_PATCH_MAX, TD),
+	GSP(m_size, 1832, 7, GOLAYOUT_PATCH_MAX, TD),
 	GFN(anc_pcs, 0, 24, TD),
 	GFN(anc_goid, 24, 8, TD),
 	GFN(anc_gopc, 32, 8, TD),

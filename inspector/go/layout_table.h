@@ -19,16 +19,24 @@ struct golayout_row {
 	uint32_t size;
 	int64_t v;
 	const char *checked; /* NULL: as the table says */
+	/* The point releases the row is for, when a structure changed within
+	 * the series (both 0: all of them). */
+	uint16_t min_patch, max_patch;
 };
 
+enum { GOLAYOUT_PATCH_MAX = 0xffff };
+
 /* Rows: a member's offset and size, a structure's size, a constant. */
-#define GF(id, off, sz) {GL_##id, (sz), (off), NULL}
-#define GS(id, sz) {GL_##id, 0, (sz), NULL}
-#define GC(id, val) {GL_##id, 0, (val), NULL}
+#define GF(id, off, sz) {GL_##id, (sz), (off), NULL, 0, 0}
+#define GS(id, sz) {GL_##id, 0, (sz), NULL, 0, 0}
+#define GC(id, val) {GL_##id, 0, (val), NULL, 0, 0}
 /* The same with a note on how that row was checked. */
-#define GFN(id, off, sz, note) {GL_##id, (sz), (off), (note)}
-#define GSN(id, sz, note) {GL_##id, 0, (sz), (note)}
-#define GCN(id, val, note) {GL_##id, 0, (val), (note)}
+#define GFN(id, off, sz, note) {GL_##id, (sz), (off), (note), 0, 0}
+#define GSN(id, sz, note) {GL_##id, 0, (sz), (note), 0, 0}
+#define GCN(id, val, note) {GL_##id, 0, (val), (note), 0, 0}
+/* Rows for point releases lo to hi only (hi GOLAYOUT_PATCH_MAX: and later). */
+#define GFP(id, off, sz, lo, hi, note) {GL_##id, (sz), (off), (note), (lo), (hi)}
+#define GSP(id, sz, lo, hi, note) {GL_##id, 0, (sz), (note), (lo), (hi)}
 
 struct golayout_table {
 	const char *series;  /* "go1.21" */
@@ -55,8 +63,15 @@ struct golayout_spec {
 extern const struct golayout_spec golayout_specs[GL__N];
 extern const char *const golayout_global_syms[GG__N];
 
-/* The table for toolchain version v, or NULL with *why set (static text:
- * no table for that series, or a build whose layout may differ). */
-const struct golayout_table *golayout_table_find(const char *v, const char **why);
+/* The table for toolchain version v, and its point release (go1.22.12:
+ * 12; go1.20: 0), or NULL with *why set (static text: no table for that
+ * series, or a build whose layout may differ). */
+const struct golayout_table *golayout_table_find(const char *v, unsigned *patch, const char **why);
+
+/* Whether row r is for point release patch. */
+static inline bool golayout_row_applies(const struct golayout_row *r, unsigned patch)
+{
+	return (!r->min_patch && !r->max_patch) || (patch >= r->min_patch && patch <= r->max_patch);
+}
 
 #endif

@@ -58,9 +58,10 @@ static bool experiment_harmless(const char *x, size_t n)
 	return false;
 }
 
-const struct golayout_table *golayout_table_find(const char *v, const char **why)
+const struct golayout_table *golayout_table_find(const char *v, unsigned *patch, const char **why)
 {
 	*why = "no table for that release";
+	*patch = 0;
 	if (!v)
 		return NULL;
 	if (strncmp(v, "devel", 5) == 0) {
@@ -81,9 +82,10 @@ const struct golayout_table *golayout_table_find(const char *v, const char **why
 		return NULL;
 	if (*e == '.') {
 		p = e + 1;
-		strtol(p, &e, 10);
-		if (e == p)
+		long pl = strtol(p, &e, 10);
+		if (e == p || pl < 0 || pl >= GOLAYOUT_PATCH_MAX)
 			return NULL;
+		*patch = (unsigned)pl;
 	}
 	if (strncmp(e, "rc", 2) == 0 || strncmp(e, "beta", 4) == 0) {
 		*why = "a pre-release, whose runtime may differ from the release";
