@@ -300,6 +300,24 @@ static bool check_allgs(const struct ctx *c, uint64_t addr)
 	return read_u64(c, g0 + c->l->g_goid, &goid) && goid == 1;
 }
 
+/* runtime.allglen: the word runtime.allgadd stores the new length of
+ * allgs in (not allgs' own three), holding that length now. */
+static uint64_t find_allglen(const struct ctx *c, uint64_t allgs)
+{
+	uint64_t tg[256], len;
+	size_t n = function_rip_targets(c->b, c->t, "runtime.allgadd", tg, 256);
+	if (!read_u64(c, allgs + 8, &len) || !len)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = tg[i] + c->b->bias, v;
+		if (x >= allgs && x < allgs + 24)
+			continue;
+		if (gobin_in_data(c->b, tg[i]) && read_u64(c, x, &v) && v == len)
+			return x;
+	}
+	return 0;
+}
+
 /* runtime.allm: a list of Ms linked by alllink, each with a g0 (goroutine
  * id 0) whose m points back at it. */
 static bool check_allm(const struct ctx *c, uint64_t addr)
@@ -708,7 +726,7 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	}
 	l->allgs = l->global[GG_allgs] = allgs;
 	uint64_t allglen = global_sym(&c, GG_allglen, NULL);
-	l->allglen = l->global[GG_allglen] = allglen ? allglen + b->bias : 0;
+	l->allglen = l->global[GG_allglen] = allglen ? allglen + b->bias : find_allglen(&c, allgs);
 
 	/* The rest is optional: what waits and what is reachable. */
 	l->global[GG_allm] = locate(&c, GG_allm, (const char *const[]){"runtime.mcommoninit", "runtime.checkdead", NULL},
