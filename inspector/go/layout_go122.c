@@ -6,7 +6,10 @@
  * DWARF fact by fact, and these wait reasons with the binary's own
  * runtime.waitReasonStrings.  Rows with a note are facts the DWARF does
  * not carry (Go emits only the constants a program uses), read from the
- * runtime's source as the note says. */
+ * runtime's source as the note says.  The rows of the structures it
+ * describes also equal the type
+ * descriptors of the real binary @bufbuild/buf-linux-x64@1.45.0 (go1.22.8),
+ * compared once by hand (buf needs a server to block on). */
 #include "go/layout_table.h"
 
 static const struct golayout_row rows[] = {

@@ -6,7 +6,10 @@
  * DWARF fact by fact, and these wait reasons with the binary's own
  * runtime.waitReasonStrings.  Rows with a note are facts the DWARF does
  * not carry (Go emits only the constants a program uses), read from the
- * runtime's source as the note says. */
+ * runtime's source as the note says.  The rows of the structures it
+ * describes also equal the type
+ * descriptors of the real binaries @bufbuild/buf-linux-x64@1.70.0 (go1.26.3)
+ * and @esbuild/linux-x64@0.28.2 (go1.26.5), compared once by hand. */
 #include "go/layout_table.h"
 
 static const struct golayout_row rows[] = {
