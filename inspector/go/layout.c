@@ -26,6 +26,14 @@ struct ctx {
 	enum mode mode;
 };
 
+bool golayout_version_at_least(const char *v, int major, int minor)
+{
+	int ma = 0, mi = 0;
+	if (!v || sscanf(v, "go%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
 /* --- the facts ------------------------------------------------------------ */
 
 static void from_table(struct golayout *l, const struct golayout_table *tab, unsigned patch, bool only_missing)
@@ -73,6 +81,13 @@ static void name_facts(struct golayout *l)
 	l->ms_last_gc_unix = off(l, GL_mstats_last_gc_unix);
 	l->ms_last_gc_nanotime = off(l, GL_mstats_last_gc_nanotime);
 	l->funcid_wrapper = golayout_has(l, GL_fid_wrapper) ? (int)golayout_get(l, GL_fid_wrapper) : -1;
+	/* The highest status the release has: _Gdeadextra and _Gleaked came
+	 * with go1.26, after _Gpreempted. */
+	enum golayout_id top[] = {GL_c_Gdeadextra, GL_c_Gleaked, GL_c_Gpreempted};
+	l->max_status = 0;
+	for (size_t i = 0; i < sizeof(top) / sizeof(*top) && !l->max_status; i++)
+		if (golayout_has(l, top[i]) && golayout_get(l, top[i]) > 0 && golayout_get(l, top[i]) < 0x1000)
+			l->max_status = (unsigned)golayout_get(l, top[i]);
 }
 
 /* PILEUP_GO_LAYOUT_FAULT=FACT (tests): the table's offset of FACT made
@@ -568,7 +583,11 @@ static void refuse(const struct gobin *b, bool dwarf_read, const char *twhy, cha
 	if (dwarf_read)
 		*why = xasprintf("%s: its DWARF lacks the runtime types pileup needs, and its Go version (%s) is not in "
 				 "pileup's runtime tables (%s: %s); goroutines are not listed",
-				 b->name, b->version, golayout_table_versions, twhy);
+				 b->name, b->version ? b->version : "unknown: the binary does not say", golayout_table_versions,
+				 twhy);
+	else if (!b->version)
+		*why = xasprintf("%s is a Go program that does not say which Go release built it (no build info, no "
+				 "runtime.buildVersion), and it has no debug info; goroutines are not listed", b->name);
 	else
 		*why = xasprintf("%s was built with %s, whose runtime layout pileup does not know without debug info "
 				 "(%s; its tables cover %s); rebuild without -ldflags=-w to keep DWARF; goroutines are "
@@ -654,8 +673,11 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		table_wait_reasons(l, tab);
 	}
 
-	/* runtime.firstmoduledata, for go:func.* (inline trees). */
-	uint64_t md = global_sym(&c, GG_firstmoduledata, NULL);
+	/* runtime.firstmoduledata, for go:func.* (inline trees): bin.c found
+	 * it by content, else a symbol names it, else it is searched for. */
+	uint64_t md = b->moduledata;
+	if (!md)
+		md = global_sym(&c, GG_firstmoduledata, NULL);
 	md = md ? md + b->bias : 0;
 	if (!md) {
 		uint64_t link = find_moduledata(b, t, snap);
@@ -665,14 +687,17 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		*why = xasprintf("%s: runtime.firstmoduledata was not found; goroutines are not listed", b->name);
 		goto fail;
 	}
-	if (l->md_gofunc) {
+	/* go1.16/1.17 funcdata point to inline trees directly: no go:func.*
+	 * base, and no moduledata.gofunc in their layout. */
+	if (l->md_gofunc && t->format != 116) {
 		uint64_t gofunc = 0;
 		if (gobin_read(b, snap, md - b->bias + l->md_gofunc, &gofunc, 8) != 8 || !gofunc ||
 		    !gobin_file_ptr(b, gofunc - b->bias, 1)) {
 			*why = xasprintf("%s: runtime.firstmoduledata is unreadable; goroutines are not listed", b->name);
 			goto fail;
 		}
-		t->gofunc = gofunc - b->bias;
+		if (!t->gofunc)
+			t->gofunc = gofunc - b->bias;
 	}
 	l->firstmoduledata = l->global[GG_firstmoduledata] = md;
 	/* A table is checked against the program's own type descriptors; a
@@ -698,13 +723,6 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 			}
 		}
 	}
-	/* Go 1.26's linker writes 0 as the pclntab's text start: the
-	 * runtime takes it from moduledata.text, and so do we. */
-	uint64_t text;
-	if (!t->text_start && golayout_has(l, GL_md_text) &&
-	    gobin_read(b, snap, md - b->bias + (uint64_t)golayout_get(l, GL_md_text), &text, 8) == 8 && text > b->bias &&
-	    gobin_in_data(b, text - b->bias))
-		t->text_start = text - b->bias;
 
 	/* runtime.allgs */
 	uint64_t allgs = global_sym(&c, GG_allgs, NULL);
