@@ -1,78 +1,30 @@
+/* go/layout.c - the runtime layout of one Go program: DWARF or its
+ * release's table, the wait reasons, the runtime's globals, and the
+ * cross-checks that keep a wrong layout from producing goroutines. */
 #include "go/layout.h"
 #include "bytes.h"
 #include "error.h"
+#include "go/layout_dwarf.h"
+#include "go/layout_table.h"
+#include "go/layout_typedesc.h"
+#include "sanitize.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#include <zlib.h>
 
-const char golayout_table_versions[] = "go1.19.x";
+/* PILEUP_GO_LAYOUT: one source only, for tests. */
+enum mode { MODE_AUTO, MODE_TABLE, MODE_DWARF, MODE_STRIPPED };
 
-/* --- per-version tables --------------------------------------------------- */
-
-/* Go 1.19 (runtime/runtime2.go, symtab.go of the go1.19 release branch),
- * linux/amd64.  Checked against the DWARF of go1.19.8 builds by
- * tests/t_go.sh (PILEUP_GO_LAYOUT=table vs dwarf). */
-static const char *const wait_reasons_119[] = {
-	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)", "dumping heap",
-	"garbage collection", "garbage collection scan", "panicwait", "select", "select (no cases)",
-	"GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive", "chan send", "finalizer wait",
-	"force gc (idle)", "semacquire", "sleep", "sync.Cond.Wait", "timer goroutine (idle)",
-	"trace reader (blocked)", "wait for GC cycle", "GC worker (idle)", "preempted", "debug call",
+struct ctx {
+	struct golayout *l;
+	const struct gobin *b;
+	const struct gopcln *t;
+	const struct snapshot *snap;
+	const struct godwarf *dw; /* NULL: none read */
+	enum mode mode;
 };
-
-static void table_119(struct golayout *l)
-{
-	l->g_stack_lo = 0;
-	l->g_stack_hi = 8;
-	l->g_m = 48;
-	l->g_sched_sp = 56;
-	l->g_sched_pc = 64;
-	l->g_sched_bp = 104;
-	l->g_syscallsp = 112;
-	l->g_syscallpc = 120;
-	l->g_atomicstatus = 144;
-	l->g_goid = 152;
-	l->g_waitsince = 168;
-	l->g_waitreason = 176;
-	l->g_lockedm = 232;
-	l->g_gopc = 296;
-	l->g_ancestors = 304;
-	l->g_startpc = 312;
-	l->g_parent_goid = 0;
-	l->m_procid = 72;
-	l->m_curg = 192;
-	l->anc_size = 40;
-	l->anc_goid = 24;
-	l->md_gofunc = 304;
-	l->ms_last_gc_unix = 3592;
-	l->ms_last_gc_nanotime = 7720;
-	l->funcid_wrapper = 21;
-}
-
-/* "go1.19", "go1.19.8": the release series the tables know. */
-static bool version_is(const char *v, const char *series)
-{
-	size_t n = strlen(series);
-	return strncmp(v, series, n) == 0 && (v[n] == 0 || v[n] == '.' || v[n] == ' ');
-}
-
-static bool layout_from_table(struct golayout *l, const char *version)
-{
-	if (!version || !version_is(version, "go1.19"))
-		return false;
-	table_119(l);
-	for (size_t i = 0; i < sizeof(wait_reasons_119) / sizeof(*wait_reasons_119); i++)
-		l->wait_reasons[i] = wait_reasons_119[i];
-	l->nwait_reasons = sizeof(wait_reasons_119) / sizeof(*wait_reasons_119);
-	snprintf(l->source, sizeof(l->source), "table go1.19");
-	return true;
-}
 
 bool golayout_version_at_least(const char *v, int major, int minor)
 {
@@ -82,588 +34,88 @@ bool golayout_version_at_least(const char *v, int major, int minor)
 	return ma > major || (ma == major && mi >= minor);
 }
 
-/* --- DWARF ---------------------------------------------------------------- */
+/* --- the facts ------------------------------------------------------------ */
 
-enum { DS_G, DS_GOBUF, DS_STACK, DS_M, DS_ANC, DS_MD, DS_MSTATS, DS__N };
-static const char *const dw_structs[DS__N] = {"runtime.g", "runtime.gobuf", "runtime.stack", "runtime.m",
-					      "runtime.ancestorInfo", "runtime.moduledata", "runtime.mstats"};
-
-struct dw_member {
-	char name[32];
-	uint32_t off;
-};
-
-struct dw_struct {
-	bool found;
-	uint32_t size;
-	struct dw_member *m;
-	size_t n;
-};
-
-struct dw_info {
-	struct dw_struct s[DS__N];
-	uint64_t allgs, allglen, firstmoduledata, wait_reasons, memstats;
-	uint64_t wait_reasons_count;
-};
-
-static bool member_off(const struct dw_struct *s, const char *name, uint32_t *out)
+static void from_table(struct golayout *l, const struct golayout_table *tab, unsigned patch, bool only_missing)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->m[i].name, name) == 0) {
-			*out = s->m[i].off;
-			return true;
-		}
-	return false;
-}
-
-static void read_struct(Dwarf_Die *die, struct dw_struct *s)
-{
-	Dwarf_Attribute a;
-	Dwarf_Word w;
-	s->found = true;
-	if (dwarf_attr(die, DW_AT_byte_size, &a) && dwarf_formudata(&a, &w) == 0)
-		s->size = (uint32_t)w;
-	Dwarf_Die c;
-	if (dwarf_child(die, &c) != 0)
-		return;
-	size_t cap = 0;
-	do {
-		if (dwarf_tag(&c) != DW_TAG_member)
+	for (size_t i = 0; i < tab->nrows; i++) {
+		const struct golayout_row *r = &tab->rows[i];
+		if (r->id >= GL__N || (only_missing && l->f[r->id].from) || !golayout_row_applies(r, patch))
 			continue;
-		const char *n = dwarf_diename(&c);
-		if (!n || strlen(n) >= sizeof(s->m->name))
-			continue;
-		if (!dwarf_attr(&c, DW_AT_data_member_location, &a) || dwarf_formudata(&a, &w) != 0)
-			continue;
-		xgrow(&s->m, &cap, s->n + 1, sizeof(*s->m));
-		snprintf(s->m[s->n].name, sizeof(s->m->name), "%s", n);
-		s->m[s->n++].off = (uint32_t)w;
-	} while (dwarf_siblingof(&c, &c) == 0);
-}
-
-static uint64_t var_addr(Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	Dwarf_Op *ops;
-	size_t n;
-	if (!dwarf_attr(die, DW_AT_location, &a) || dwarf_getlocation(&a, &ops, &n) != 0 || n != 1 || ops[0].atom != DW_OP_addr)
-		return 0;
-	return ops[0].number;
-}
-
-static uint64_t array_count(Dwarf_Die *var)
-{
-	Dwarf_Attribute a;
-	Dwarf_Die type, sub;
-	Dwarf_Word w;
-	if (!dwarf_attr(var, DW_AT_type, &a) || !dwarf_formref_die(&a, &type) || dwarf_tag(&type) != DW_TAG_array_type)
-		return 0;
-	if (dwarf_child(&type, &sub) != 0)
-		return 0;
-	do {
-		if (dwarf_tag(&sub) != DW_TAG_subrange_type)
-			continue;
-		if (dwarf_attr(&sub, DW_AT_count, &a) && dwarf_formudata(&a, &w) == 0)
-			return w;
-		if (dwarf_attr(&sub, DW_AT_upper_bound, &a) && dwarf_formudata(&a, &w) == 0)
-			return w + 1;
-	} while (dwarf_siblingof(&sub, &sub) == 0);
-	return 0;
-}
-
-static void scan_runtime_cu(Dwarf_Die *cu, struct dw_info *info)
-{
-	Dwarf_Die d;
-	if (dwarf_child(cu, &d) != 0)
-		return;
-	do {
-		int tag = dwarf_tag(&d);
-		const char *n = dwarf_diename(&d);
-		if (!n)
-			continue;
-		if (tag == DW_TAG_structure_type) {
-			for (int i = 0; i < DS__N; i++)
-				if (!info->s[i].found && strcmp(n, dw_structs[i]) == 0)
-					read_struct(&d, &info->s[i]);
-		} else if (tag == DW_TAG_variable) {
-			if (strcmp(n, "runtime.allgs") == 0)
-				info->allgs = var_addr(&d);
-			else if (strcmp(n, "runtime.allglen") == 0)
-				info->allglen = var_addr(&d);
-			else if (strcmp(n, "runtime.firstmoduledata") == 0)
-				info->firstmoduledata = var_addr(&d);
-			else if (strcmp(n, "runtime.memstats") == 0)
-				info->memstats = var_addr(&d);
-			else if (strcmp(n, "runtime.waitReasonStrings") == 0) {
-				info->wait_reasons = var_addr(&d);
-				info->wait_reasons_count = array_count(&d);
-			}
-		}
-	} while (dwarf_siblingof(&d, &d) == 0);
-}
-
-static void dw_info_free(struct dw_info *info)
-{
-	for (int i = 0; i < DS__N; i++)
-		free(info->s[i].m);
-}
-
-/* The bytes of a debug section, decompressed in place if need be. */
-static Elf_Data *debug_section(Elf *elf, const char *name)
-{
-	GElf_Shdr sh;
-	Elf_Scn *scn = gobin_find_section(elf, name, &sh);
-	if (scn)
-		return (sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0 ? NULL : elf_getdata(scn, NULL);
-	/* GNU style: .zdebug_info for .debug_info */
-	char zname[64];
-	snprintf(zname, sizeof(zname), ".z%s", name + 1);
-	scn = gobin_find_section(elf, zname, NULL);
-	return scn && elf_compress_gnu(scn, 0, 0) >= 0 ? elf_getdata(scn, NULL) : NULL;
-}
-
-/* libdw decompresses every debug section it knows (line tables, frame
- * tables, location lists: most of the time it takes on a Go binary);
- * the runtime types need only .debug_info and .debug_abbrev, so libdw
- * gets an ELF image in memory holding just those two. */
-struct light_dwarf {
-	unsigned char *image;
-	Elf *elf;
-	Dwarf *dw;
-};
-
-/* The ELF header of a light image: 4 sections (null, .debug_abbrev,
- * .debug_info, .shstrtab), their headers at off_sh. */
-static void light_elf_header(unsigned char *img, size_t off_sh)
-{
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_shoff = off_sh;
-	eh->e_shentsize = sizeof(Elf64_Shdr);
-	eh->e_shnum = 4;
-	eh->e_shstrndx = 3;
-}
-
-static bool light_dwarf_image(const Elf_Data *abbrev, const Elf_Data *info, struct light_dwarf *ld)
-{
-	memset(ld, 0, sizeof(*ld));
-	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
-	size_t off_abbrev = sizeof(Elf64_Ehdr), off_info = (off_abbrev + abbrev->d_size + 7) & ~(size_t)7;
-	size_t off_str = (off_info + info->d_size + 7) & ~(size_t)7;
-	size_t off_sh = (off_str + sizeof(shstr) + 7) & ~(size_t)7, size = off_sh + 4 * sizeof(Elf64_Shdr);
-	ld->image = xcalloc(1, size);
-	light_elf_header(ld->image, off_sh);
-	memcpy(ld->image + off_abbrev, abbrev->d_buf, abbrev->d_size);
-	memcpy(ld->image + off_info, info->d_buf, info->d_size);
-	memcpy(ld->image + off_str, shstr, sizeof(shstr));
-	Elf64_Shdr *sh = (Elf64_Shdr *)(ld->image + off_sh);
-	sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = off_abbrev, .sh_size = abbrev->d_size, .sh_addralign = 1};
-	sh[2] = (Elf64_Shdr){.sh_name = 15, .sh_type = SHT_PROGBITS, .sh_offset = off_info, .sh_size = info->d_size, .sh_addralign = 1};
-	sh[3] = (Elf64_Shdr){.sh_name = 27, .sh_type = SHT_STRTAB, .sh_offset = off_str, .sh_size = sizeof(shstr), .sh_addralign = 1};
-	ld->elf = elf_memory((char *)ld->image, size);
-	ld->dw = ld->elf ? dwarf_begin_elf(ld->elf, DWARF_C_READ, NULL) : NULL;
-	if (!ld->dw) {
-		if (ld->elf)
-			elf_end(ld->elf);
-		free(ld->image);
-		return false;
+		l->f[r->id] = (struct golayout_val){r->v, r->size, GOLAYOUT_TABLE};
 	}
-	return true;
+	l->checked = tab->checked;
 }
 
-/* The same ELF image built around sections already in place: the ELF
- * and section headers at img, .debug_abbrev at abbrev_off, .debug_info at
- * info_off (img stays the caller's). */
-enum { LIGHT_HEAD = 512 }; /* bytes at img for the headers and names */
-
-static bool light_dwarf_inplace(unsigned char *img, size_t abbrev_off, size_t abbrev_len, size_t info_off, size_t info_len,
-				struct light_dwarf *ld)
+static uint32_t off(const struct golayout *l, enum golayout_id id)
 {
-	memset(ld, 0, sizeof(*ld));
-	static const char shstr[] = "\0.debug_abbrev\0.debug_info\0.shstrtab";
-	size_t off_sh = sizeof(Elf64_Ehdr), off_str = off_sh + 4 * sizeof(Elf64_Shdr);
-	memset(img, 0, off_str);
-	light_elf_header(img, off_sh);
-	memcpy(img + off_str, shstr, sizeof(shstr));
-	Elf64_Shdr *sh = (Elf64_Shdr *)(img + off_sh);
-	sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_offset = abbrev_off, .sh_size = abbrev_len, .sh_addralign = 1};
-	sh[2] = (Elf64_Shdr){.sh_name = 15, .sh_type = SHT_PROGBITS, .sh_offset = info_off, .sh_size = info_len, .sh_addralign = 1};
-	sh[3] = (Elf64_Shdr){.sh_name = 27, .sh_type = SHT_STRTAB, .sh_offset = off_str, .sh_size = sizeof(shstr), .sh_addralign = 1};
-	ld->elf = elf_memory((char *)img, info_off + info_len);
-	ld->dw = ld->elf ? dwarf_begin_elf(ld->elf, DWARF_C_READ, NULL) : NULL;
-	if (!ld->dw) {
-		if (ld->elf)
-			elf_end(ld->elf);
-		return false;
-	}
-	return true;
+	int64_t v = golayout_get(l, id);
+	return v > 0 && v < (1 << 24) ? (uint32_t)v : 0;
 }
 
-static bool light_dwarf_open(const struct gobin *b, struct light_dwarf *ld)
+/* The facts golang.c reads by name. */
+static void name_facts(struct golayout *l)
 {
-	memset(ld, 0, sizeof(*ld));
-	Elf_Data *abbrev = debug_section(b->elf, ".debug_abbrev"), *info = debug_section(b->elf, ".debug_info");
-	if (!abbrev || !info || !abbrev->d_buf || !info->d_buf)
-		return false;
-	return light_dwarf_image(abbrev, info, ld);
+	l->g_stack_lo = off(l, GL_g_stack_lo);
+	l->g_stack_hi = off(l, GL_g_stack_hi);
+	l->g_m = off(l, GL_g_m);
+	l->g_sched_sp = off(l, GL_g_sched_sp);
+	l->g_sched_pc = off(l, GL_g_sched_pc);
+	l->g_sched_bp = off(l, GL_g_sched_bp);
+	l->g_syscallsp = off(l, GL_g_syscallsp);
+	l->g_syscallpc = off(l, GL_g_syscallpc);
+	l->g_atomicstatus = off(l, GL_g_atomicstatus);
+	l->g_goid = off(l, GL_g_goid);
+	l->g_waitsince = off(l, GL_g_waitsince);
+	l->g_waitreason = off(l, GL_g_waitreason);
+	l->g_lockedm = off(l, GL_g_lockedm);
+	l->g_gopc = off(l, GL_g_gopc);
+	l->g_ancestors = off(l, GL_g_ancestors);
+	l->g_startpc = off(l, GL_g_startpc);
+	l->g_parent_goid = off(l, GL_g_parent_goid);
+	l->m_procid = off(l, GL_m_procid);
+	l->m_curg = off(l, GL_m_curg);
+	l->anc_goid = off(l, GL_anc_goid);
+	l->anc_size = l->anc_goid ? off(l, GL_anc_size) : 0;
+	l->md_gofunc = off(l, GL_md_gofunc);
+	l->ms_last_gc_unix = off(l, GL_mstats_last_gc_unix);
+	l->ms_last_gc_nanotime = off(l, GL_mstats_last_gc_nanotime);
+	l->funcid_wrapper = golayout_has(l, GL_fid_wrapper) ? (int)golayout_get(l, GL_fid_wrapper) : -1;
+	/* The highest status the release has: _Gdeadextra and _Gleaked came
+	 * with go1.26, after _Gpreempted. */
+	enum golayout_id top[] = {GL_c_Gdeadextra, GL_c_Gleaked, GL_c_Gpreempted};
+	l->max_status = 0;
+	for (size_t i = 0; i < sizeof(top) / sizeof(*top) && !l->max_status; i++)
+		if (golayout_has(l, top[i]) && golayout_get(l, top[i]) > 0 && golayout_get(l, top[i]) < 0x1000)
+			l->max_status = (unsigned)golayout_get(l, top[i]);
 }
 
-static void light_dwarf_close(struct light_dwarf *ld)
+/* PILEUP_GO_LAYOUT_FAULT=FACT (tests): the table's offset of FACT made
+ * wrong by 8, as a table error would be, to show the checks catch it
+ * ("*": every member offset but moduledata's, which locates the type
+ * descriptors: a table for another layout altogether). */
+static void inject_fault(struct golayout *l)
 {
-	dwarf_end(ld->dw);
-	elf_end(ld->elf);
-	free(ld->image);
+	const char *f = getenv("PILEUP_GO_LAYOUT_FAULT");
+	for (int i = 0; f && i < GL__N; i++)
+		if (l->f[i].from && (strcmp(golayout_specs[i].name, f) == 0 ||
+				     (strcmp(f, "*") == 0 && golayout_specs[i].kind == GOLAYOUT_OFF &&
+				      strncmp(golayout_specs[i].name, "md_", 3) != 0)))
+			l->f[i].v += 8;
 }
 
-/* --- the runtime's compile unit alone -------------------------------------
- *
- * Inflating all of a Go binary's .debug_info is most of the time the
- * layout takes; the runtime's types and variables are in the compile
- * unit named "runtime", often a third of the way in.  So .debug_info is
- * inflated as a stream only until that unit ends; its units' first DIE
- * (the name) is decoded here with .debug_abbrev.  Anything unexpected
- * (64-bit DWARF, a name in .debug_str, an unknown form) gives up, and the
- * whole section is read as before. */
-
-/* Skips the value of an attribute of form f; false for forms not known. */
-static bool skip_form(const unsigned char **p, const unsigned char *end, uint64_t f, unsigned addr_size)
+/* What goroutines cannot be read without, and sizes that say the
+ * layout is not a runtime.g at all. */
+static bool facts_usable(const struct golayout *l)
 {
-	uint64_t n;
-	size_t k;
-	switch (f) {
-	case DW_FORM_flag_present: case DW_FORM_implicit_const: return true;
-	case DW_FORM_data1: case DW_FORM_ref1: case DW_FORM_flag: case DW_FORM_strx1: case DW_FORM_addrx1: k = 1; break;
-	case DW_FORM_data2: case DW_FORM_ref2: case DW_FORM_strx2: case DW_FORM_addrx2: k = 2; break;
-	case DW_FORM_strx3: case DW_FORM_addrx3: k = 3; break;
-	case DW_FORM_data4: case DW_FORM_ref4: case DW_FORM_strp: case DW_FORM_sec_offset: case DW_FORM_ref_addr:
-	case DW_FORM_line_strp: case DW_FORM_strx4: case DW_FORM_addrx4: k = 4; break;
-	case DW_FORM_data8: case DW_FORM_ref8: case DW_FORM_ref_sig8: k = 8; break;
-	case DW_FORM_data16: k = 16; break;
-	case DW_FORM_addr: k = addr_size; break;
-	case DW_FORM_udata: case DW_FORM_sdata: case DW_FORM_ref_udata: case DW_FORM_strx: case DW_FORM_addrx:
-	case DW_FORM_loclistx: case DW_FORM_rnglistx:
-		return rd_uleb(p, end, &n);
-	case DW_FORM_string:
-		while (*p < end && **p)
-			(*p)++;
-		if (*p >= end)
+	static const enum golayout_id need[] = {
+		GL_g_stack_lo,	 GL_g_stack_hi, GL_g_m,		GL_g_sched_sp,	 GL_g_sched_pc, GL_g_sched_bp,
+		GL_g_syscallsp,	 GL_g_syscallpc, GL_g_atomicstatus, GL_g_goid,	GL_g_waitsince, GL_g_waitreason,
+		GL_g_lockedm,	 GL_g_gopc,	GL_g_startpc,	GL_m_procid,	 GL_m_curg,	GL_c_Gwaiting,
+	};
+	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++)
+		if (!golayout_has(l, need[i]))
 			return false;
-		(*p)++;
-		return true;
-	case DW_FORM_block1: if (*p >= end) return false; k = 1 + **p; break;
-	case DW_FORM_exprloc: case DW_FORM_block:
-		if (!rd_uleb(p, end, &n) || n > (uint64_t)(end - *p))
-			return false;
-		k = (size_t)n;
-		break;
-	default: return false;
-	}
-	if (k > (size_t)(end - *p))
-		return false;
-	*p += k;
-	return true;
-}
-
-/* The name of the unit whose first DIE is at die (DW_FORM_string only):
- * 1 and *name set, 0 no name, -1 cannot tell. */
-static int unit_name(const unsigned char *die, const unsigned char *end, const Elf_Data *abbrev, uint64_t abbrev_off,
-		     unsigned addr_size, const char **name)
-{
-	const unsigned char *p = die;
-	uint64_t code;
-	if (!rd_uleb(&p, end, &code) || abbrev_off >= abbrev->d_size)
-		return -1;
-	const unsigned char *a = (const unsigned char *)abbrev->d_buf + abbrev_off,
-			    *aend = (const unsigned char *)abbrev->d_buf + abbrev->d_size;
-	for (;;) {
-		uint64_t c, tag, at, form, ic;
-		if (!rd_uleb(&a, aend, &c) || c == 0 || !rd_uleb(&a, aend, &tag) || a >= aend)
-			return -1;
-		a++; /* children */
-		for (;;) {
-			if (!rd_uleb(&a, aend, &at) || !rd_uleb(&a, aend, &form))
-				return -1;
-			if (!at && !form)
-				break;
-			if (form == DW_FORM_implicit_const && !rd_uleb(&a, aend, &ic))
-				return -1;
-			if (c != code)
-				continue;
-			if (at == DW_AT_name) {
-				if (form != DW_FORM_string)
-					return -1;
-				*name = (const char *)p;
-				return memchr(p, 0, (size_t)(end - p)) ? 1 : -1;
-			}
-			if (!skip_form(&p, end, form, addr_size))
-				return -1;
-		}
-		if (c == code)
-			return 0;
-	}
-}
-
-/* The raw (compressed) bytes of .debug_info and its inflated size. */
-static bool info_stream(Elf *elf, const unsigned char **src, size_t *srclen, size_t *total)
-{
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return false;
-	Elf_Scn *scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-		if (!n)
-			continue;
-		bool gnu = strcmp(n, ".zdebug_info") == 0;
-		if (!gnu && strcmp(n, ".debug_info") != 0)
-			continue;
-		Elf_Data *raw = elf_rawdata(scn, NULL);
-		if (!raw || !raw->d_buf)
-			return false;
-		const unsigned char *d = raw->d_buf;
-		*total = 0;
-		if (gnu) {
-			if (raw->d_size < 12 || memcmp(d, "ZLIB", 4) != 0)
-				return false;
-			for (int i = 4; i < 12; i++)
-				*total = *total << 8 | d[i];
-			*src = d + 12;
-			*srclen = raw->d_size - 12;
-		} else {
-			Elf64_Chdr ch;
-			if (!(sh.sh_flags & SHF_COMPRESSED) || raw->d_size < sizeof(ch))
-				return false;
-			memcpy(&ch, d, sizeof(ch));
-			if (ch.ch_type != ELFCOMPRESS_ZLIB)
-				return false;
-			*total = ch.ch_size;
-			*src = d + sizeof(ch);
-			*srclen = raw->d_size - sizeof(ch);
-		}
-		return *total > 0 && *total < (1u << 30);
-	}
-	return false;
-}
-
-static bool scan_light(struct light_dwarf *ld, struct dw_info *info);
-static bool dw_info_complete(const struct dw_info *info);
-static void dw_info_free(struct dw_info *info);
-
-/* Scans the runtime's units among the first len bytes of .debug_info,
- * inflated at img + info_off (see light_dwarf_inplace). */
-static bool scan_prefix(unsigned char *img, size_t abbrev_len, size_t info_off, size_t len, struct dw_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	struct light_dwarf ld;
-	if (!light_dwarf_inplace(img, LIGHT_HEAD, abbrev_len, info_off, len, &ld))
-		return false;
-	bool found = scan_light(&ld, info);
-	light_dwarf_close(&ld);
-	return found;
-}
-
-/* Memory written once and read by libdw: huge pages when the kernel
- * offers them (one fault per 2 MB, not per 4 KB).  Freed with free(). */
-static void *big_alloc(size_t len)
-{
-	enum { HUGE = 2u << 20 };
-	size_t r = (len + HUGE - 1) & ~(size_t)(HUGE - 1);
-	void *p = NULL;
-	if (posix_memalign(&p, HUGE, r) != 0)
-		return xmalloc(len);
-	madvise(p, r, MADV_HUGEPAGE);
-	return p;
-}
-
-/* Inflates .debug_info as a stream; at the end of each run of units named
- * "runtime" (Go's code, its assembly, its types) scans what is there,
- * and stops once that has all the layout needs.  Returns false when
- * the section cannot be read this way (then it is read whole). */
-static bool dwarf_read_info_stream(const struct gobin *b, struct dw_info *info, bool *found)
-{
-	Elf_Data *abbrev = debug_section(b->elf, ".debug_abbrev");
-	const unsigned char *src;
-	size_t srclen, total;
-	if (!abbrev || !abbrev->d_buf || !info_stream(b->elf, &src, &srclen, &total))
-		return false;
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit(&z) != Z_OK)
-		return false;
-	z.next_in = (Bytef *)src;
-	z.avail_in = (uInt)srclen;
-	/* Inflated in place inside the image libdw reads: nothing copied. */
-	size_t info_off = (LIGHT_HEAD + abbrev->d_size + 15) & ~(size_t)15;
-	unsigned char *img = big_alloc(info_off + total), *out = img + info_off;
-	memcpy(img + LIGHT_HEAD, abbrev->d_buf, abbrev->d_size);
-	size_t have = 0, pos = 0, run_end = 0;
-	bool ok = false, done = false, in_run = false;
-	*found = false;
-	for (;;) {
-		/* Units whose name can be told from what is inflated so far. */
-		bool scan = false;
-		while (pos + 16 <= have) {
-			uint32_t ulen;
-			uint16_t ver;
-			memcpy(&ulen, out + pos, 4);
-			memcpy(&ver, out + pos + 4, 2);
-			if (ulen >= 0xfffffff0u || ver < 2 || ver > 5)
-				goto out;
-			size_t end = pos + 4 + (size_t)ulen, die;
-			uint32_t aoff;
-			unsigned asz;
-			if (ver < 5) {
-				memcpy(&aoff, out + pos + 6, 4);
-				asz = out[pos + 10];
-				die = pos + 11;
-			} else {
-				if (out[pos + 6] != DW_UT_compile)
-					goto out;
-				asz = out[pos + 7];
-				memcpy(&aoff, out + pos + 8, 4);
-				die = pos + 12;
-			}
-			const char *name = NULL;
-			size_t avail = end < have ? end : have;
-			int r = die < avail ? unit_name(out + die, out + avail, abbrev, aoff, asz, &name) : -1;
-			if (r < 0 && avail < end && !done)
-				break; /* the DIE may go on: inflate more */
-			if (r < 0)
-				goto out;
-			bool rt = r == 1 && strcmp(name, "runtime") == 0;
-			if (!rt && in_run) {
-				scan = true; /* a run of the runtime's units ended at pos */
-				run_end = pos;
-			}
-			in_run = rt;
-			pos = end;
-			if (scan)
-				break;
-		}
-		if (scan) {
-			struct dw_info tmp;
-			bool f = scan_prefix(img, abbrev->d_size, info_off, run_end, &tmp);
-			if (f && dw_info_complete(&tmp)) {
-				*info = tmp;
-				*found = true;
-				ok = true;
-				break;
-			}
-			dw_info_free(&tmp);
-			continue;
-		}
-		if (done || have >= total) {
-			/* All of it: the same as reading the section whole. */
-			*found = scan_prefix(img, abbrev->d_size, info_off, have, info);
-			ok = true;
-			break;
-		}
-		z.next_out = out + have;
-		z.avail_out = (uInt)(total - have < (256u << 10) ? total - have : (256u << 10));
-		size_t before = z.avail_out;
-		int r = inflate(&z, Z_NO_FLUSH);
-		have += before - z.avail_out;
-		if (r == Z_STREAM_END)
-			done = true;
-		else if (r != Z_OK)
-			break;
-	}
-out:
-	inflateEnd(&z);
-	free(img);
-	return ok;
-}
-
-
-static bool scan_light(struct light_dwarf *ld, struct dw_info *info)
-{
-	Dwarf *dw = ld->dw;
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	bool found = false;
-	/* A package can span several compile units (Go and assembly). */
-	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu;
-		if (dwarf_offdie(dw, off + hsize, &cu)) {
-			const char *n = dwarf_diename(&cu);
-			if (n && strcmp(n, "runtime") == 0) {
-				scan_runtime_cu(&cu, info);
-				found = true;
-			}
-		}
-		off = next;
-	}
-	return found;
-}
-
-static bool dwarf_read_info(const struct gobin *b, struct dw_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	bool found;
-	if (!getenv("PILEUP_GO_DWARF_FULL") && dwarf_read_info_stream(b, info, &found))
-		return found;
-	memset(info, 0, sizeof(*info));
-	struct light_dwarf ld;
-	if (!light_dwarf_open(b, &ld))
-		return false;
-	found = scan_light(&ld, info);
-	light_dwarf_close(&ld);
-	return found;
-}
-
-/* All the layout can use from the runtime's units. */
-static bool dw_info_complete(const struct dw_info *info)
-{
-	for (int i = 0; i < DS__N; i++)
-		if (!info->s[i].found)
-			return false;
-	return info->allgs && info->firstmoduledata && info->memstats && info->wait_reasons && info->wait_reasons_count;
-}
-
-static bool layout_from_dwarf(struct golayout *l, const struct dw_info *info)
-{
-	const struct dw_struct *g = &info->s[DS_G], *gobuf = &info->s[DS_GOBUF], *stack = &info->s[DS_STACK],
-			       *m = &info->s[DS_M], *anc = &info->s[DS_ANC], *md = &info->s[DS_MD];
-	uint32_t sched, stk, lo, hi, sp, pc, bp;
-	bool ok = g->found && gobuf->found && stack->found && m->found && md->found;
-	ok = ok && member_off(g, "sched", &sched) && member_off(g, "stack", &stk) && member_off(stack, "lo", &lo) &&
-	     member_off(stack, "hi", &hi) && member_off(gobuf, "sp", &sp) && member_off(gobuf, "pc", &pc) &&
-	     member_off(gobuf, "bp", &bp);
-	ok = ok && member_off(g, "m", &l->g_m) && member_off(g, "syscallsp", &l->g_syscallsp) &&
-	     member_off(g, "syscallpc", &l->g_syscallpc) && member_off(g, "atomicstatus", &l->g_atomicstatus) &&
-	     member_off(g, "goid", &l->g_goid) && member_off(g, "waitsince", &l->g_waitsince) &&
-	     member_off(g, "waitreason", &l->g_waitreason) && member_off(g, "lockedm", &l->g_lockedm) &&
-	     member_off(g, "gopc", &l->g_gopc) && member_off(g, "startpc", &l->g_startpc);
-	ok = ok && member_off(m, "procid", &l->m_procid) && member_off(m, "curg", &l->m_curg) &&
-	     member_off(md, "gofunc", &l->md_gofunc);
-	if (!ok)
-		return false;
-	l->g_stack_lo = stk + lo;
-	l->g_stack_hi = stk + hi;
-	l->g_sched_sp = sched + sp;
-	l->g_sched_pc = sched + pc;
-	l->g_sched_bp = sched + bp;
-	if (!member_off(g, "ancestors", &l->g_ancestors))
-		l->g_ancestors = 0;
-	if (!member_off(g, "parentGoid", &l->g_parent_goid))
-		l->g_parent_goid = 0;
-	l->anc_size = 0;
-	if (anc->found && member_off(anc, "goid", &l->anc_goid))
-		l->anc_size = anc->size;
-	const struct dw_struct *ms = &info->s[DS_MSTATS];
-	if (!ms->found || !member_off(ms, "last_gc_unix", &l->ms_last_gc_unix) ||
-	    !member_off(ms, "last_gc_nanotime", &l->ms_last_gc_nanotime))
-		l->ms_last_gc_unix = l->ms_last_gc_nanotime = 0;
-	l->funcid_wrapper = -1;
-	snprintf(l->source, sizeof(l->source), "DWARF");
 	return true;
 }
 
@@ -702,28 +154,58 @@ static bool read_wait_reasons(struct golayout *l, const struct gobin *b, const s
 	return true;
 }
 
-/* --- globals without symbols ---------------------------------------------- */
+static void table_wait_reasons(struct golayout *l, const struct golayout_table *tab)
+{
+	size_t n = tab->nwait_reasons < GO_NWAIT_REASONS_MAX ? tab->nwait_reasons : GO_NWAIT_REASONS_MAX;
+	for (size_t i = 0; i < n; i++)
+		l->wait_reasons[i] = tab->wait_reasons[i];
+	l->nwait_reasons = (unsigned)n;
+}
+
+/* --- globals: symbols, or found in the code -------------------------------- */
+
+/* Link-time address of a global from .symtab or DWARF (never in the
+ * stripped mode), 0 if neither names it. */
+static uint64_t global_sym(const struct ctx *c, enum golayout_global g, uint64_t *size)
+{
+	if (size)
+		*size = 0;
+	if (c->mode == MODE_STRIPPED)
+		return 0;
+	uint64_t a = gobin_symbol(c->b, golayout_global_syms[g], size);
+	if (!a && c->dw)
+		a = c->dw->global[g];
+	return a;
+}
 
 /* runtime.firstmoduledata: starts with a pointer to the pclntab header,
- * then the funcnametab slice, which points into the pclntab. */
+ * then the funcnametab slice, which points into the pclntab.  It is in
+ * .noptrdata, or (go1.26+) in .go.module just before it: the search
+ * starts where the writable segment holding .noptrdata does. */
 static uint64_t find_moduledata(const struct gobin *b, const struct gopcln *t, const struct snapshot *snap)
 {
 	if (!b->noptrdata || b->enoptrdata <= b->noptrdata)
 		return 0;
-	size_t len = (size_t)(b->enoptrdata - b->noptrdata);
+	uint64_t start = b->noptrdata;
+	for (size_t i = 0; i < b->nloads; i++) {
+		const struct gobin_load *s = &b->loads[i];
+		if (s->write && b->noptrdata >= s->vaddr && b->noptrdata - s->vaddr < s->memsz)
+			start = s->vaddr;
+	}
+	size_t len = (size_t)(b->enoptrdata - start);
 	if (len > (64u << 20))
 		return 0;
 	unsigned char *buf = xmalloc(len);
-	size_t got = gobin_read(b, snap, b->noptrdata, buf, len);
+	size_t got = gobin_read(b, snap, start, buf, len);
 	uint64_t want = b->pclntab_addr + b->bias, names = want + (uint64_t)(t->funcnametab - t->data), found = 0;
 	for (size_t off = 0; off + 64 <= got && !found; off += 8) {
 		if (rd64(buf + off) != want || rd64(buf + off + 8) != names)
 			continue;
 		/* the slice's length: the table, less the padding after it */
-		uint64_t len = rd64(buf + off + 16);
-		if (len > t->funcnametab_len || t->funcnametab_len - len > 64)
+		uint64_t n = rd64(buf + off + 16);
+		if (n > t->funcnametab_len || t->funcnametab_len - n > 64)
 			continue;
-		found = b->noptrdata + off;
+		found = start + off;
 	}
 	free(buf);
 	return found;
@@ -754,20 +236,6 @@ static bool has(const uint64_t *v, size_t n, uint64_t x)
 		if (v[i] == x)
 			return true;
 	return false;
-}
-
-/* Checks that addr holds runtime.allgs: a slice of g pointers whose first
- * element is the main goroutine (id 1). */
-static bool check_allgs(const struct golayout *l, const struct snapshot *snap, uint64_t addr)
-{
-	uint64_t s[3], g0, goid;
-	if (snapshot_read(snap, addr, s, sizeof(s)) != sizeof(s))
-		return false;
-	if (!s[0] || !s[1] || s[1] > s[2] || s[2] > (1ull << 28))
-		return false;
-	if (!snapshot_read_u64(snap, s[0], &g0) || !g0)
-		return false;
-	return snapshot_read_u64(snap, g0 + l->g_goid, &goid) && goid == 1;
 }
 
 /* The rip-relative addresses the code of runtime function fn refers to
@@ -802,62 +270,384 @@ static uint64_t find_struct_by_fields(const struct gobin *b, const struct gopcln
 	return 0;
 }
 
-static uint64_t find_allgs(const struct golayout *l, const struct gobin *b, const struct gopcln *t,
-			   const struct snapshot *snap)
+typedef bool (*check_fn)(const struct ctx *c, uint64_t addr);
+
+/* The first operand of the functions fns that passes check, as a runtime
+ * address (check gets runtime addresses); slice: only addresses whose
+ * next word (the length) is an operand too. */
+static uint64_t find_by_code(const struct ctx *c, const char *const *fns, bool slice, check_fn check)
 {
-	uint64_t tg[256];
-	size_t n = function_rip_targets(b, t, "runtime.allgadd", tg, 256);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x = tg[i];
-		if (!gobin_in_data(b, x) || !has(tg, n, x + 8) || !has(tg, n, x + 16))
-			continue;
-		if (check_allgs(l, snap, x + b->bias))
-			return x + b->bias;
+	uint64_t tg[1024];
+	for (; *fns; fns++) {
+		size_t n = function_rip_targets(c->b, c->t, *fns, tg, 1024);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t x = tg[i];
+			if (!gobin_in_data(c->b, x) || has(tg, i, x) || (slice && !has(tg, n, x + 8)))
+				continue;
+			if (check(c, x + c->b->bias))
+				return x + c->b->bias;
+		}
 	}
 	return 0;
 }
 
+static bool read_u64(const struct ctx *c, uint64_t addr, uint64_t *v)
+{
+	return addr && snapshot_read_u64(c->snap, addr, v);
+}
+
+static bool read_u32(const struct ctx *c, uint64_t addr, uint32_t *v)
+{
+	return addr && snapshot_read(c->snap, addr, v, 4) == 4;
+}
+
+/* runtime.allgs: a slice of g pointers whose first element is the main
+ * goroutine (id 1). */
+static bool check_allgs(const struct ctx *c, uint64_t addr)
+{
+	uint64_t s[3], g0, goid;
+	if (snapshot_read(c->snap, addr, s, sizeof(s)) != sizeof(s))
+		return false;
+	if (!s[0] || !s[1] || s[1] > s[2] || s[2] > (1ull << 28))
+		return false;
+	if (!read_u64(c, s[0], &g0) || !g0)
+		return false;
+	return read_u64(c, g0 + c->l->g_goid, &goid) && goid == 1;
+}
+
+/* runtime.allglen: the word runtime.allgadd stores the new length of
+ * allgs in (not allgs' own three), holding that length now. */
+static uint64_t find_allglen(const struct ctx *c, uint64_t allgs)
+{
+	uint64_t tg[256], len;
+	size_t n = function_rip_targets(c->b, c->t, "runtime.allgadd", tg, 256);
+	if (!read_u64(c, allgs + 8, &len) || !len)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = tg[i] + c->b->bias, v;
+		if (x >= allgs && x < allgs + 24)
+			continue;
+		if (gobin_in_data(c->b, tg[i]) && read_u64(c, x, &v) && v == len)
+			return x;
+	}
+	return 0;
+}
+
+/* runtime.allm: a list of Ms linked by alllink, each with a g0 (goroutine
+ * id 0) whose m points back at it. */
+static bool check_allm(const struct ctx *c, uint64_t addr)
+{
+	const struct golayout *l = c->l;
+	if (!golayout_has(l, GL_m_g0) || !golayout_has(l, GL_m_alllink) || !l->g_m)
+		return false;
+	uint64_t m;
+	if (!read_u64(c, addr, &m) || !m)
+		return false;
+	for (int i = 0; m && i < 64; i++) {
+		uint64_t g0, back, goid, next;
+		if (!read_u64(c, m + (uint64_t)golayout_get(l, GL_m_g0), &g0) || !g0 || !read_u64(c, g0 + l->g_m, &back) ||
+		    back != m || !read_u64(c, g0 + l->g_goid, &goid) || goid != 0)
+			return false;
+		if (!read_u64(c, m + (uint64_t)golayout_get(l, GL_m_alllink), &next))
+			return false;
+		m = next;
+	}
+	return true;
+}
+
+/* runtime.allp: a slice of Ps, each numbered by its index, each in a
+ * valid P status. */
+static bool check_allp(const struct ctx *c, uint64_t addr)
+{
+	const struct golayout *l = c->l;
+	if (!golayout_has(l, GL_p_id) || !golayout_has(l, GL_p_status) || !golayout_has(l, GL_c_Pdead))
+		return false;
+	uint64_t s[3];
+	if (snapshot_read(c->snap, addr, s, sizeof(s)) != sizeof(s) || !s[0] || !s[1] || s[1] > s[2] ||
+	    s[2] > (1u << 16))
+		return false;
+	for (uint64_t i = 0; i < s[1] && i < 16; i++) {
+		uint64_t p;
+		uint32_t id, st;
+		if (!read_u64(c, s[0] + 8 * i, &p) || !p || !read_u32(c, p + (uint64_t)golayout_get(l, GL_p_id), &id) ||
+		    id != i || !read_u32(c, p + (uint64_t)golayout_get(l, GL_p_status), &st) ||
+		    st > (uint32_t)golayout_get(l, GL_c_Pdead))
+			return false;
+	}
+	return true;
+}
+
+/* The span holding heap address p, through mheap_ at h: arenas (L1
+ * bits 0 on amd64: one L2 array), heapArena.spans, mspan bounds and
+ * state.  0 when any step fails. */
+static uint64_t span_of(const struct ctx *c, uint64_t h, uint64_t p)
+{
+	const struct golayout *l = c->l;
+	static const enum golayout_id need[] = {GL_mh_arenas,	   GL_ha_spans,		GL_span_startaddr,
+						GL_span_npages,	   GL_span_state,	GL_c_heap_arena_bytes,
+						GL_c_arena_l1_bits, GL_c_arena_l2_bits, GL_c_pages_per_arena,
+						GL_c_mspan_inuse};
+	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++)
+		if (!golayout_has(l, need[i]))
+			return 0;
+	int64_t bytes = golayout_get(l, GL_c_heap_arena_bytes), l2 = golayout_get(l, GL_c_arena_l2_bits),
+		shift = golayout_get(l, GL_c_page_shift), per = golayout_get(l, GL_c_pages_per_arena);
+	/* go1.26 moved the page shift out of the runtime: it is the log2 of
+	 * an arena's bytes per page. */
+	for (int64_t q = per > 0 ? bytes / per : 0; !golayout_has(l, GL_c_page_shift) && q > 1 && !(q & 1); q >>= 1)
+		shift++;
+	if (golayout_get(l, GL_c_arena_l1_bits) != 0 || bytes <= 0 || (bytes & (bytes - 1)) || l2 <= 0 || l2 > 30 ||
+	    shift <= 0 || shift > 20 || per <= 0)
+		return 0;
+	/* The DWARF has no arenaBaseOffset (a uintptr constant): amd64's
+	 * every release from go1.15 on.  Were it wrong, no span would hold
+	 * the goroutine and mheap_ would stay unknown. */
+	uint64_t base = golayout_has(l, GL_c_arena_base_offset) ? (uint64_t)golayout_get(l, GL_c_arena_base_offset)
+								: 0xffff800000000000u;
+	uint64_t idx = (p - base) / (uint64_t)bytes, l2arr, ha, s, start, npages;
+	uint8_t state;
+	if (idx >> l2 || !read_u64(c, h + (uint64_t)golayout_get(l, GL_mh_arenas), &l2arr) || !l2arr ||
+	    !read_u64(c, l2arr + 8 * idx, &ha) || !ha)
+		return 0;
+	uint64_t page = (p >> shift) % (uint64_t)per;
+	if (!read_u64(c, ha + (uint64_t)golayout_get(l, GL_ha_spans) + 8 * page, &s) || !s ||
+	    !read_u64(c, s + (uint64_t)golayout_get(l, GL_span_startaddr), &start) ||
+	    !read_u64(c, s + (uint64_t)golayout_get(l, GL_span_npages), &npages) ||
+	    snapshot_read(c->snap, s + (uint64_t)golayout_get(l, GL_span_state), &state, 1) != 1)
+		return 0;
+	if (p < start || npages == 0 || npages > (1u << 20) || p - start >= npages << shift ||
+	    state != golayout_get(l, GL_c_mspan_inuse))
+		return 0;
+	return s;
+}
+
+/* runtime.mheap_: the span of the main goroutine's g is found through it. */
+static bool check_mheap(const struct ctx *c, uint64_t addr)
+{
+	uint64_t s[2], g;
+	if (!c->l->allgs || snapshot_read(c->snap, c->l->allgs, s, sizeof(s)) != sizeof(s) || !s[1] ||
+	    !read_u64(c, s[0], &g) || !g)
+		return false;
+	return span_of(c, addr, g) != 0;
+}
+
+/* runtime.memstats at link-time address x: gcMarkTermination stores the
+ * two clocks at the layout's offsets from x, and (*mcache).refill takes
+ * the address of memstats.heapStats (its first field from go1.19 on), so
+ * x plus that offset is an operand there: a layout whose offsets are
+ * shifted (mstats' prefix changes between releases) finds no such x. */
+static bool check_memstats(const struct ctx *c, uint64_t x)
+{
+	const struct golayout *l = c->l;
+	if (!golayout_has(l, GL_mstats_heapstats))
+		return false;
+	uint64_t tg[1024], hs = x + (uint64_t)golayout_get(l, GL_mstats_heapstats);
+	size_t n = function_rip_targets(c->b, c->t, "runtime.gcMarkTermination", tg, 1024);
+	if (!has(tg, n, x + l->ms_last_gc_unix) || !has(tg, n, x + l->ms_last_gc_nanotime))
+		return false;
+	static const char *const users[] = {"runtime.(*mcache).refill", "runtime.(*mheap).grow"};
+	for (size_t i = 0; i < sizeof(users) / sizeof(*users); i++) {
+		n = function_rip_targets(c->b, c->t, users[i], tg, 1024);
+		if (has(tg, n, hs))
+			return true;
+	}
+	return false;
+}
+
+/* A global from its symbol, else from the code of fns; either way
+ * checked. */
+static uint64_t locate(const struct ctx *c, enum golayout_global g, const char *const *fns, bool slice, check_fn check)
+{
+	uint64_t a = global_sym(c, g, NULL);
+	if (a)
+		return check(c, a + c->b->bias) ? a + c->b->bias : 0;
+	return fns ? find_by_code(c, fns, slice, check) : 0;
+}
+
+/* --- funcIDs against the pclntab ------------------------------------------- */
+
+/* The funcIDs the pclntab gives the runtime's special functions must be
+ * the layout's; otherwise none of them is trusted (wrappers are then
+ * told by their "<autogenerated>" file). */
+static bool funcids_agree(const struct golayout *l, const struct gopcln *t, const char **bad)
+{
+	static const struct {
+		enum golayout_id id;
+		const char *fn;
+	} probe[] = {{GL_fid_goexit, "runtime.goexit"}, {GL_fid_mcall, "runtime.mcall"}, {GL_fid_morestack, "runtime.morestack"}};
+	for (size_t i = 0; i < sizeof(probe) / sizeof(*probe); i++) {
+		struct gofunc f;
+		if (!golayout_has(l, probe[i].id) || !gopcln_lookup(t, probe[i].fn, &f))
+			continue;
+		if (f.funcid != golayout_get(l, probe[i].id)) {
+			*bad = probe[i].fn;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --- the dump --------------------------------------------------------------- */
+
+/* The note of the row of tab for fact id: how it was checked, when not
+ * as the table says. */
+static const char *row_note(const struct golayout_table *tab, unsigned patch, int id)
+{
+	for (size_t i = 0; tab && i < tab->nrows; i++)
+		if (tab->rows[i].id == id && golayout_row_applies(&tab->rows[i], patch))
+			return tab->rows[i].checked;
+	return NULL;
+}
+
+static void dump(const struct golayout *l, const struct gobin *b, const struct gopcln *t, const struct golayout_table *tab,
+		 unsigned patch)
+{
+	static const char *const from[] = {"none", "table", "dwarf", "typedesc"};
+	fprintf(stderr, "golayout source %s\n", l->source);
+	fprintf(stderr, "golayout version ");
+	sanitize_fputs(b->version ? b->version : "?", stderr);
+	fprintf(stderr, "\n");
+	if (l->checked)
+		fprintf(stderr, "golayout checked %s\n", l->checked);
+	for (int i = 0; i < GL__N; i++) {
+		const struct golayout_val *v = &l->f[i];
+		enum golayout_kind k = golayout_specs[i].kind;
+		const char *note = v->from == GOLAYOUT_TABLE ? row_note(tab, patch, i) : NULL;
+		if (!v->from)
+			fprintf(stderr, "golayout absent %s\n", golayout_specs[i].name);
+		else if (k == GOLAYOUT_OFF)
+			fprintf(stderr, "golayout field %s %lld %u %s%s%s\n", golayout_specs[i].name, (long long)v->v, v->size,
+				from[v->from], note ? " note: " : "", note ? note : "");
+		else
+			fprintf(stderr, "golayout %s %s %lld %s%s%s\n", k == GOLAYOUT_SIZE ? "size" : "const",
+				golayout_specs[i].name, (long long)v->v, from[v->from], note ? " note: " : "", note ? note : "");
+	}
+	for (unsigned i = 0; i < l->nwait_reasons; i++) {
+		fprintf(stderr, "golayout wait %u \"", i);
+		sanitize_fputs_also(l->wait_reasons[i], "\"", stderr);
+		fprintf(stderr, "\"\n");
+	}
+	for (int g = 0; g < GG__N; g++)
+		fprintf(stderr, "golayout global %s 0x%llx\n", golayout_global_name(g), (unsigned long long)l->global[g]);
+	/* The funcID the pclntab gives each special function, against the
+	 * layout's (tests compare them on real binaries). */
+	static const struct {
+		enum golayout_id id;
+		const char *fn;
+	} fns[] = {
+		{GL_fid_abort, "runtime.abort"},
+		{GL_fid_asmcgocall, "runtime.asmcgocall"},
+		{GL_fid_asyncpreempt, "runtime.asyncPreempt"},
+		{GL_fid_cgocallback, "runtime.cgocallback"},
+		{GL_fid_corostart, "runtime.corostart"},
+		{GL_fid_debugcallv2, "runtime.debugCallV2"},
+		{GL_fid_gcbgmarkworker, "runtime.gcBgMarkWorker"},
+		{GL_fid_goexit, "runtime.goexit"},
+		{GL_fid_gogo, "runtime.gogo"},
+		{GL_fid_gopanic, "runtime.gopanic"},
+		{GL_fid_jmpdefer, "runtime.jmpdefer"},
+		{GL_fid_mcall, "runtime.mcall"},
+		{GL_fid_morestack, "runtime.morestack"},
+		{GL_fid_mstart, "runtime.mstart"},
+		{GL_fid_panicwrap, "runtime.panicwrap"},
+		{GL_fid_rt0_go, "runtime.rt0_go"},
+		{GL_fid_runfinq, "runtime.runfinq"},
+		{GL_fid_runfinq, "runtime.runFinalizers"},
+		{GL_fid_runcleanups, "runtime.runCleanups"},
+		{GL_fid_runtime_main, "runtime.main"},
+		{GL_fid_sigpanic, "runtime.sigpanic"},
+		{GL_fid_systemstack, "runtime.systemstack"},
+		{GL_fid_systemstack_switch, "runtime.systemstack_switch"},
+	};
+	for (size_t i = 0; t && i < sizeof(fns) / sizeof(*fns); i++) {
+		struct gofunc f;
+		if (gopcln_lookup(t, fns[i].fn, &f))
+			fprintf(stderr, "golayout funcid %s %s %u %s\n", golayout_specs[fns[i].id].name, fns[i].fn, f.funcid,
+				golayout_has(l, fns[i].id) ? "known" : "unknown");
+	}
+}
+
 /* --- entry ---------------------------------------------------------------- */
+
+static enum mode mode_from_env(void)
+{
+	const char *m = getenv("PILEUP_GO_LAYOUT");
+	if (!m)
+		return MODE_AUTO;
+	return strcmp(m, "table") == 0 ? MODE_TABLE : strcmp(m, "dwarf") == 0 ? MODE_DWARF
+					       : strcmp(m, "stripped") == 0 ? MODE_STRIPPED : MODE_AUTO;
+}
+
+static void refuse(const struct gobin *b, bool dwarf_read, const char *twhy, char **why)
+{
+	if (dwarf_read)
+		*why = xasprintf("%s: its DWARF lacks the runtime types pileup needs, and its Go version (%s) is not in "
+				 "pileup's runtime tables (%s: %s); goroutines are not listed",
+				 b->name, b->version ? b->version : "unknown: the binary does not say", golayout_table_versions,
+				 twhy);
+	else if (!b->version)
+		*why = xasprintf("%s is a Go program that does not say which Go release built it (no build info, no "
+				 "runtime.buildVersion), and it has no debug info; goroutines are not listed", b->name);
+	else
+		*why = xasprintf("%s was built with %s, whose runtime layout pileup does not know without debug info "
+				 "(%s; its tables cover %s); rebuild without -ldflags=-w to keep DWARF; goroutines are "
+				 "not listed",
+				 b->name, b->version, twhy, golayout_table_versions);
+}
 
 bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, const struct snapshot *snap, char **why)
 {
 	memset(l, 0, sizeof(*l));
 	l->funcid_wrapper = -1;
 	*why = NULL;
-	const char *force = getenv("PILEUP_GO_LAYOUT"); /* "table" or "dwarf", for tests */
-	struct dw_info info;
-	bool have_info = false, ok = false;
-	if (b->has_dwarf && !(force && strcmp(force, "table") == 0)) {
-		have_info = dwarf_read_info(b, &info);
-		ok = have_info && layout_from_dwarf(l, &info);
+	struct ctx c = {.l = l, .b = b, .t = t, .snap = snap, .mode = mode_from_env()};
+	const char *twhy = NULL;
+	unsigned patch;
+	const struct golayout_table *tab = golayout_table_find(b->version, &patch, &twhy);
+	if (c.mode == MODE_DWARF)
+		tab = NULL, twhy = "PILEUP_GO_LAYOUT=dwarf";
+	struct godwarf *dw = NULL;
+	bool dwarf_read = false;
+	if (b->has_dwarf && c.mode != MODE_TABLE && c.mode != MODE_STRIPPED) {
+		dw = xmalloc(sizeof(*dw));
+		dwarf_read = godwarf_read(b, !tab, dw);
+		if (!dwarf_read) {
+			free(dw);
+			dw = NULL;
+		}
 	}
-	if (!ok && !(force && strcmp(force, "dwarf") == 0))
-		ok = layout_from_table(l, b->version);
-	if (!ok) {
-		if (have_info)
-			dw_info_free(&info);
-		if (b->has_dwarf)
-			*why = xasprintf("%s: its DWARF lacks the runtime types pileup needs, and its Go version (%s) is not in "
-					 "pileup's runtime tables (%s); goroutines are not listed",
-					 b->name, b->version ? b->version : "unknown: the binary does not say", golayout_table_versions);
-		else if (!b->version)
-			*why = xasprintf("%s is a Go program that does not say which Go release built it (no build info, no "
-					 "runtime.buildVersion), and it has no debug info; goroutines are not listed", b->name);
-		else
-			*why = xasprintf("%s was built with %s, whose runtime layout pileup does not know without debug info "
-					 "(its tables cover %s); rebuild without -ldflags=-w to keep DWARF; goroutines are not listed",
-					 b->name, b->version, golayout_table_versions);
-		return false;
+	c.dw = dw;
+	if (dw) {
+		memcpy(l->f, dw->f, sizeof(l->f));
+		snprintf(l->source, sizeof(l->source), "DWARF");
+		name_facts(l);
 	}
-	if (l->funcid_wrapper < 0) {
-		struct golayout tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		if (layout_from_table(&tmp, b->version))
-			l->funcid_wrapper = tmp.funcid_wrapper;
+	if (!dw || !facts_usable(l)) {
+		memset(l->f, 0, sizeof(l->f));
+		if (!tab) {
+			refuse(b, dwarf_read, twhy, why);
+			goto fail;
+		}
+		from_table(l, tab, patch, false);
+		snprintf(l->source, sizeof(l->source), "table %s", tab->series);
+		inject_fault(l);
+	} else if (tab) {
+		/* Constants the DWARF leaves out (Go emits only those used). */
+		from_table(l, tab, patch, true);
 	}
-	/* _Gleaked and _Gdeadextra came with go1.26 (runtime2.go) */
-	if (!l->max_status)
-		l->max_status = b->version && golayout_version_at_least(b->version, 1, 26) ? 11 : 9;
+	name_facts(l);
+	if (!facts_usable(l)) {
+		*why = xasprintf("%s: implausible runtime.g layout; goroutines are not listed", b->name);
+		goto fail;
+	}
+	const char *bad;
+	if (!funcids_agree(l, t, &bad)) {
+		if (getenv("PILEUP_GO_DEBUG"))
+			fprintf(stderr, "pileup: go: funcID of %s is not the layout's; funcIDs unused\n", bad);
+		for (int i = GL_fid_normal; i <= GL_fid_wrapper; i++)
+			l->f[i].from = GOLAYOUT_NONE;
+		l->funcid_wrapper = -1;
+	}
 	l->g_read = l->g_startpc + 8;
 	uint32_t fields[] = {l->g_stack_hi, l->g_m, l->g_sched_bp, l->g_syscallpc, l->g_goid, l->g_waitsince, l->g_lockedm,
 			     l->g_gopc, l->g_ancestors, l->g_parent_goid};
@@ -870,81 +660,118 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	}
 
 	/* Wait reasons: the binary's own table when a symbol names it. */
-	uint64_t wsize = 0, waddr = gobin_symbol(b, "runtime.waitReasonStrings", &wsize);
+	uint64_t wsize = 0, waddr = global_sym(&c, GG_waitreasonstrings, &wsize);
+	if (waddr && !wsize && dw)
+		wsize = dw->wait_reasons_count * 16;
 	bool wr = waddr && read_wait_reasons(l, b, snap, waddr, wsize / 16);
-	if (!wr && have_info)
-		wr = read_wait_reasons(l, b, snap, info.wait_reasons, info.wait_reasons_count);
-	if (!wr && !l->nwait_reasons) {
-		struct golayout tmp;
-		memset(&tmp, 0, sizeof(tmp));
-		if (!layout_from_table(&tmp, b->version)) {
-			*why = xasprintf("%s: the wait reasons of %s are unknown (no symbols, and pileup's tables cover %s); "
-					 "goroutines are not listed", b->name, b->version, golayout_table_versions);
+	if (!wr) {
+		if (!tab) {
+			*why = xasprintf("%s: the wait reasons of %s are unknown (no symbols, and %s); goroutines are not listed",
+					 b->name, b->version, twhy ? twhy : "no table");
 			goto fail;
 		}
-		memcpy(l->wait_reasons, tmp.wait_reasons, sizeof(l->wait_reasons));
-		l->nwait_reasons = tmp.nwait_reasons;
+		table_wait_reasons(l, tab);
 	}
 
-	/* runtime.firstmoduledata, for go:func.* (inline trees). */
+	/* runtime.firstmoduledata, for go:func.* (inline trees): bin.c found
+	 * it by content, else a symbol names it, else it is searched for. */
 	uint64_t md = b->moduledata;
 	if (!md)
-		md = gobin_symbol(b, "runtime.firstmoduledata", NULL);
-	if (!md && have_info)
-		md = info.firstmoduledata;
+		md = global_sym(&c, GG_firstmoduledata, NULL);
 	md = md ? md + b->bias : 0;
 	if (!md) {
 		uint64_t link = find_moduledata(b, t, snap);
 		md = link ? link + b->bias : 0;
 	}
-	uint64_t gofunc = 0;
-	/* go1.16/1.17 point to inline trees directly: no go:func.* base */
-	if (t->format == 116 && md)
-		gofunc = b->bias + 1;
-	else if (!md || gobin_read(b, snap, md - b->bias + l->md_gofunc, &gofunc, 8) != 8 || !gofunc ||
-		 !gobin_file_ptr(b, gofunc - b->bias, 1)) {
-		*why = xasprintf("%s: runtime.firstmoduledata was not found or is unreadable; goroutines are not listed", b->name);
+	if (!md) {
+		*why = xasprintf("%s: runtime.firstmoduledata was not found; goroutines are not listed", b->name);
 		goto fail;
 	}
-	l->firstmoduledata = md;
-	if (!t->gofunc && t->format != 116)
-		t->gofunc = gofunc - b->bias;
+	/* go1.16/1.17 funcdata point to inline trees directly: no go:func.*
+	 * base, and no moduledata.gofunc in their layout. */
+	if (l->md_gofunc && t->format != 116) {
+		uint64_t gofunc = 0;
+		if (gobin_read(b, snap, md - b->bias + l->md_gofunc, &gofunc, 8) != 8 || !gofunc ||
+		    !gobin_file_ptr(b, gofunc - b->bias, 1)) {
+			*why = xasprintf("%s: runtime.firstmoduledata is unreadable; goroutines are not listed", b->name);
+			goto fail;
+		}
+		if (!t->gofunc)
+			t->gofunc = gofunc - b->bias;
+	}
+	l->firstmoduledata = l->global[GG_firstmoduledata] = md;
+	/* A table is checked against the program's own type descriptors; a
+	 * fact they contradict becomes unknown, and a layout without what
+	 * goroutines need is refused. */
+	bool dumping = getenv("PILEUP_GO_LAYOUT_DUMP") != NULL;
+	if (strncmp(l->source, "table", 5) == 0 || dumping) {
+		const char *tdbad;
+		/* PILEUP_GO_LAYOUT=table: the table as it is, for tests. */
+		bool adopt = strncmp(l->source, "table", 5) == 0 && c.mode != MODE_TABLE;
+		unsigned n = golayout_typedesc_check(l, b, snap, adopt, dumping ? stderr : NULL, &tdbad);
+		if (dumping)
+			fprintf(stderr, "golayout typedesc-summary %u %s\n", n, tdbad ? tdbad : "-");
+		if (tdbad && adopt) {
+			if (getenv("PILEUP_GO_DEBUG"))
+				fprintf(stderr, "pileup: go: the binary's type descriptors differ from the %s (%s first)\n", l->source,
+					tdbad);
+			name_facts(l);
+			if (!facts_usable(l)) {
+				*why = xasprintf("%s: pileup's %s disagrees with the program's own type descriptors (%s); "
+						 "goroutines are not listed", b->name, l->source, tdbad);
+				goto fail;
+			}
+		}
+	}
 
 	/* runtime.allgs */
-	uint64_t allgs = gobin_symbol(b, "runtime.allgs", NULL);
-	if (!allgs && have_info)
-		allgs = info.allgs;
+	uint64_t allgs = global_sym(&c, GG_allgs, NULL);
 	if (allgs)
 		allgs += b->bias;
 	else
-		allgs = find_allgs(l, b, t, snap);
+		allgs = find_by_code(&c, (const char *const[]){"runtime.allgadd", NULL}, true, check_allgs);
 	/* A live program may be growing allgs while we read its three words:
 	 * a torn read looks invalid, so look again a few times. */
-	bool allgs_ok = allgs && check_allgs(l, snap, allgs);
+	bool allgs_ok = allgs && check_allgs(&c, allgs);
 	for (int i = 0; allgs && !allgs_ok && snap->source == SNAP_LIVE && i < 20; i++) {
 		usleep(2000);
-		allgs_ok = check_allgs(l, snap, allgs);
+		allgs_ok = check_allgs(&c, allgs);
 	}
 	if (!allgs_ok) {
 		*why = xasprintf("%s: the goroutine list (runtime.allgs) was not found or does not look like one; "
 				 "goroutines are not listed", b->name);
 		goto fail;
 	}
-	l->allgs = allgs;
+	l->allgs = l->global[GG_allgs] = allgs;
+	uint64_t allglen = global_sym(&c, GG_allglen, NULL);
+	l->allglen = l->global[GG_allglen] = allglen ? allglen + b->bias : find_allglen(&c, allgs);
+
+	/* The rest is optional: what waits and what is reachable. */
+	l->global[GG_allm] = locate(&c, GG_allm, (const char *const[]){"runtime.mcommoninit", "runtime.checkdead", NULL},
+				    false, check_allm);
+	l->global[GG_allp] = locate(&c, GG_allp, (const char *const[]){"runtime.procresize", NULL}, true, check_allp);
+	l->global[GG_mheap] =
+		locate(&c, GG_mheap, (const char *const[]){"runtime.(*mcentral).grow", "runtime.mallocinit", NULL}, false,
+		       check_mheap);
+	static const enum golayout_global plain[] = {GG_finq, GG_fing, GG_allfin, GG_pollcache, GG_gccleanups,
+						     GG_waitreasonstrings};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
+		uint64_t a = global_sym(&c, plain[i], NULL);
+		l->global[plain[i]] = a ? a + b->bias : 0;
+	}
 
 	/* runtime.memstats (optional): dates a core's wait minutes. */
-	uint64_t ms = gobin_symbol(b, "runtime.memstats", NULL);
-	if (!ms && have_info)
-		ms = info.memstats;
+	uint64_t ms = global_sym(&c, GG_memstats, NULL);
 	if (!ms)
 		ms = find_struct_by_fields(b, t, "runtime.gcMarkTermination", l->ms_last_gc_unix, l->ms_last_gc_nanotime);
-	l->memstats = ms && l->ms_last_gc_unix ? ms + b->bias : 0;
-	if (have_info)
-		dw_info_free(&info);
+	l->memstats = ms && l->ms_last_gc_unix && check_memstats(&c, ms) ? ms + b->bias : 0;
+	l->global[GG_memstats] = l->memstats;
+	if (getenv("PILEUP_GO_LAYOUT_DUMP"))
+		dump(l, b, t, tab, patch);
+	free(dw);
 	return true;
 fail:
-	if (have_info)
-		dw_info_free(&info);
+	free(dw);
 	golayout_deinit(l);
 	return false;
 }

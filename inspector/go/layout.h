@@ -1,19 +1,33 @@
-/* go/layout.h - where the Go runtime keeps its goroutines.
+/* go/layout.h - where the Go runtime keeps its goroutines, for every
+ * release from go1.17 on.
  *
- * Offsets of the fields of runtime.g, runtime.m and friends come from the
- * binary's DWARF when it has some (its compressed .debug_info inflated only
- * as far as the runtime's compile units), else from per-version tables keyed by
- * the toolchain version in the build info.  The tables cover go1.19.x
- * (the Go 1.19 release series); any other version without DWARF is refused
- * with a message naming it, never guessed.
+ * Every fact pileup reads (offsets and sizes of runtime.g, runtime.m,
+ * moduledata, sudog, hchan, mspan and friends; g status values, funcIDs,
+ * funcFlag bits, wait reasons; see layout_fields.h) comes from the
+ * binary's DWARF when it has some (layout_dwarf.c: its compressed
+ * .debug_info inflated only as far as the runtime's compile units), and
+ * from one table per release series otherwise (layout_go1XX.c, keyed by
+ * the toolchain version in the build info; each says how it was checked).
+ * A release with neither is refused with a message naming it, never
+ * guessed; so is a development build or an experiment that may change
+ * the layout.  A table is then checked against the program's own type
+ * descriptors (layout_typedesc.c: every structure the runtime allocates is
+ * described there, field by field): a point release that moved a field
+ * gets the binary's own offset, and a table the descriptors contradict
+ * wholesale is refused.  A fact a release does not have is not "known"
+ * (golayout_has), never 0.
  *
  * The runtime globals are found by symbol (.symtab or DWARF) or, in
  * stripped binaries, without symbols: runtime.firstmoduledata is the word
  * in the data segment that points to the pclntab (checked against the
- * slices that follow it), and runtime.allgs is the slice whose three words
- * runtime.allgadd loads and stores, found by decoding the RIP-relative
- * operands in that function's code (located through the pclntab), then
- * checked against the goroutines it points to. */
+ * slices that follow it); allgs, allm, allp and mheap_ are found by
+ * decoding the RIP-relative operands of runtime functions that use them
+ * (located through the pclntab), each checked against what it points to
+ * (the main goroutine, an M whose g0 points back at it, Ps numbered in
+ * order, a span holding a goroutine).  PILEUP_GO_LAYOUT=table|dwarf|stripped
+ * forces one source (stripped: the table and no symbols at all, as for a
+ * stripped build); PILEUP_GO_LAYOUT_DUMP=1 prints every fact to stderr
+ * (tests/t_go_layout.sh compares the sources). */
 #ifndef PILEUP_GOLANG_LAYOUT_H
 #define PILEUP_GOLANG_LAYOUT_H
 
@@ -21,33 +35,63 @@
 #include <stdint.h>
 
 #include "go/bin.h"
+#include "go/layout_fields.h"
 #include "go/pcln.h"
 #include "snapshot.h"
 
-enum { GO_NWAIT_REASONS_MAX = 64 };
+enum { GO_NWAIT_REASONS_MAX = 96 };
+
+enum golayout_id {
+#define GL_ENUM_F(id, s, p) GL_##id,
+#define GL_ENUM_S(id, s) GL_##id,
+#define GL_ENUM_C(id, c) GL_##id,
+	GOLAYOUT_FIELDS(GL_ENUM_F, GL_ENUM_S, GL_ENUM_C)
+#undef GL_ENUM_F
+#undef GL_ENUM_S
+#undef GL_ENUM_C
+	GL__N
+};
+
+enum golayout_global {
+#define GL_ENUM_G(id, sym) GG_##id,
+	GOLAYOUT_GLOBALS(GL_ENUM_G)
+#undef GL_ENUM_G
+	GG__N
+};
+
+enum golayout_kind { GOLAYOUT_OFF, GOLAYOUT_SIZE, GOLAYOUT_CONST };
+enum golayout_from { GOLAYOUT_NONE, GOLAYOUT_TABLE, GOLAYOUT_DWARF, GOLAYOUT_TYPEDESC };
+
+/* One fact: an offset (v) and the member's size, a structure's size (v),
+ * or a constant's value (v). */
+struct golayout_val {
+	int64_t v;
+	uint32_t size;
+	uint8_t from; /* enum golayout_from; GOLAYOUT_NONE: unknown */
+};
 
 struct golayout {
 	char source[48]; /* "DWARF", "table go1.19" */
-	/* runtime.g */
+	const char *checked; /* how the table used was checked, NULL without one */
+	struct golayout_val f[GL__N];
+	uint64_t global[GG__N]; /* runtime addresses, 0 when not found */
+
+	/* The facts golang.c reads, by name (0 when absent: none of them is
+	 * ever at offset 0 but stack.lo, which every release has). */
 	uint32_t g_stack_lo, g_stack_hi, g_m, g_sched_sp, g_sched_pc, g_sched_bp, g_syscallsp, g_syscallpc,
 		g_atomicstatus, g_goid, g_waitsince, g_waitreason, g_lockedm, g_gopc, g_ancestors, g_startpc;
 	uint32_t g_parent_goid; /* go1.21+, 0 when absent */
 	uint32_t g_read;        /* bytes of a g to read: past the last field used */
-	/* runtime.m */
 	uint32_t m_procid, m_curg;
-	/* runtime.ancestorInfo (kept with GODEBUG=tracebackancestors) */
-	uint32_t anc_size, anc_goid;
-	/* runtime.moduledata */
-	uint32_t md_gofunc;
-	/* runtime.mstats: the wall and monotonic clocks at the last GC, which
-	 * date a core (0: unknown) */
-	uint32_t ms_last_gc_unix, ms_last_gc_nanotime;
+	uint32_t anc_size, anc_goid; /* anc_size 0: no ancestor records */
+	uint32_t md_gofunc;          /* 0 before go1.18 */
+	uint32_t ms_last_gc_unix, ms_last_gc_nanotime; /* 0: unknown */
 	/* wait reasons, indexed by runtime.waitReason */
 	const char *wait_reasons[GO_NWAIT_REASONS_MAX];
 	unsigned nwait_reasons;
 	int funcid_wrapper; /* -1 unknown: then "<autogenerated>" files mark wrappers */
 	unsigned max_status; /* highest g status of the release (_Gpreempted 9; 1.26+: _Gdeadextra 11) */
-	/* runtime addresses of the globals */
+	/* runtime addresses of the globals (also in global[]) */
 	uint64_t allgs, allglen, firstmoduledata, memstats; /* memstats: 0 unknown */
 	char *owned_strings; /* wait reasons read from the binary */
 };
@@ -56,6 +100,26 @@ struct golayout {
  * naming the cause (for example the unsupported version). */
 bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, const struct snapshot *snap, char **why);
 void golayout_deinit(struct golayout *l);
+
+static inline bool golayout_has(const struct golayout *l, enum golayout_id id)
+{
+	return l->f[id].from != GOLAYOUT_NONE;
+}
+/* Offset of a member, size of a structure or value of a constant; 0 when
+ * not known (check golayout_has first where 0 is a valid answer). */
+static inline int64_t golayout_get(const struct golayout *l, enum golayout_id id)
+{
+	return l->f[id].from != GOLAYOUT_NONE ? l->f[id].v : 0;
+}
+/* Size of the member (F facts), 0 when not known. */
+static inline uint32_t golayout_size(const struct golayout *l, enum golayout_id id)
+{
+	return l->f[id].from != GOLAYOUT_NONE ? l->f[id].size : 0;
+}
+
+/* The name of a fact ("g_goid") and of a global ("allgs"). */
+const char *golayout_name(enum golayout_id id);
+const char *golayout_global_name(enum golayout_global g);
 
 /* Whether version ("go1.22.12") is at least go<major>.<minor>. */
 bool golayout_version_at_least(const char *version, int major, int minor);
