@@ -4,13 +4,15 @@
 # Usage: scripts/deps.sh [build|test]   (build: only what compiling needs)
 set -e
 want_build="libdw-dev libelf-dev libbz2-dev libncurses-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev pkg-config gcc g++ make"
-want_test="gdb elfutils golang-go tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace"
+want_test="gdb elfutils golang-go tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace npm"
 case "${1:-test}" in
   build) want="$want_build" ;;
   *) want="$want_build $want_test" ;;
 esac
 missing=""
 for p in $want; do
+  # NodeSource's nodejs package ships npm too: the command is what the tests need
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
