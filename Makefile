@@ -73,7 +73,8 @@ build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 fixtures:
 	$(MAKE) -C fixtures
 
-TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat tests/helpers/measure
+TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat tests/helpers/measure \
+                tests/helpers/loopport tests/helpers/elfcut
 
 tests/helpers/%: tests/helpers/%.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
