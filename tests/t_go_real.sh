@@ -185,25 +185,26 @@ crash() {
 }
 
 # live_match GO L1 L2: the live comparison (see the header), as the lines
-# that differ; "excused N of M" on fd 4.
+# that differ; "N changed, N new, of M" on fd 4.
 live_match() {
 	awk -F'\t' '
 	FILENAME == ARGV[1] { g[$1] = $0; next }
 	FILENAME == ARGV[2] { a[$1] = $0; next }
 	{ b[$1] = $0 }
 	END {
-		tot = 0; exc = 0; maxb = 0
+		tot = 0; chg = 0; new = 0; nb = 0
 		for (id in g) tot++
 		for (id in b) {
+			nb++
 			split(b[id], f, "\t")
-			stable = (id in a) && a[id] == b[id] && f[2] != "running" && f[2] != "runnable"
-			if (!stable) { exc++; continue }
+			if (!((id in a) && a[id] == b[id] && f[2] != "running" && f[2] != "runnable")) { chg++; continue }
 			if (!(id in g)) print "gone\t" b[id]
 			else if (g[id] != b[id]) { print "pileup\t" b[id]; print "go    \t" g[id] }
 		}
-		for (id in g) if (!(id in b)) { if (id in a) print "gone live\t" g[id]; else exc++ }
-		printf "excused %d of %d\n", exc, tot > "/dev/fd/4"
-		if (tot == 0 || exc * 5 > tot) print "excused " exc " of " tot " goroutines: more than a fifth"
+		for (id in g) if (!(id in b)) { if (id in a) print "gone live\t" g[id]; else new++ }
+		printf "%d changed, %d new, of %d", chg, new, tot > "/dev/fd/4"
+		if (nb == 0) print "pileup listed no goroutine, the traceback " tot
+		else if (tot == 0 || (chg + new) * 5 > tot) print (chg + new) " of " tot " goroutines changed or new: more than a fifth"
 	}' "$1" "$2" "$3"
 }
 
@@ -237,7 +238,7 @@ one() {
 	done
 	local diffs
 	diffs=$(live_match "$dir/go.txt" "$dir/p1.txt" "$dir/p2.txt" 4>"$dir/excused")
-	r_eq "live: every goroutine as the traceback ($(cat "$dir/excused"), changed between pileup's two reads or created since)" "" "$diffs"
+	r_eq "live: every goroutine as the traceback but those that changed between pileup's two reads or are new since ($(cat "$dir/excused"))" "" "$diffs"
 
 	[ "$cores" = 1 ] || return
 	r_check "core dumped" test -s "$dir/core" || return
