@@ -119,7 +119,8 @@ fixtures:
 	@scripts/deps.sh test
 	$(MAKE) -C fixtures
 
-TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat tests/helpers/measure
+TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat tests/helpers/measure \
+                tests/helpers/loopport tests/helpers/elfcut
 
 tests/helpers/%: tests/helpers/%.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
