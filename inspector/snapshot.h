@@ -175,6 +175,13 @@ struct snap_thread {
 	/* set by unwind: the thread is in Go code, which golang.c unwinds
 	 * (pclntab); unwind_finish() walks it with libdwfl if not */
 	bool unwind_deferred;
+	/* set by unwind: a walk through C frames (libc, cgo) reached Go
+	 * code, which has no CFI; go/golang.c goes on from here with the
+	 * pclntab (pc is a return address, sp the caller's) */
+	struct {
+		uint64_t pc, sp;
+		bool valid;
+	} go_resume;
 	uint32_t host;          /* merged snapshots: index into snapshot.hosts */
 	struct snap_wait waits_on; /* filled by waits.c */
 };

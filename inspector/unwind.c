@@ -792,6 +792,36 @@ static void walk_engine(struct unwinder *u, struct unwind_engine *e, struct snap
 	t->regs.valid |= 1u << SNAP_REG_RBP;
 }
 
+static bool in_go(const struct unwinder *u, uint64_t pc);
+
+/* C frames that return into Go code (a cgo call, a thread in the vdso or
+ * libc under the Go runtime): Go code has no CFI, so what an engine makes
+ * of its frames is not to be trusted; the walk ends at the first Go frame,
+ * and go/golang.c goes on from it with the pclntab. */
+static bool go_seam(struct unwinder *u, struct snap_thread *t, struct thread_walk *tw)
+{
+	struct unwind_walk *w = &tw->w;
+	if (!u->ngo || !w->n || in_go(u, w->pc[0]))
+		return false; /* a thread in Go code is go/golang.c's from the start */
+	for (int i = 1; i < w->n; i++) {
+		if (w->act[i] || !in_go(u, w->pc[i]))
+			continue;
+		t->go_resume.valid = w->sp[i] != 0;
+		t->go_resume.pc = w->pc[i];
+		t->go_resume.sp = w->sp[i];
+		w->n = i;
+		if (tw->guessed_from >= i)
+			tw->guessed_from = -1;
+		if (!t->go_resume.valid)
+			snprintf(w->err, sizeof(w->err), "the stack goes on in Go code at 0x%" PRIx64 " with an unknown stack pointer",
+				 w->pc[i]);
+		w->ended = t->go_resume.valid;
+		tw->complete = t->go_resume.valid; /* golang.c decides */
+		return true;
+	}
+	return false;
+}
+
 static struct unwind_engine *engine_get(struct unwinder *u, enum unwind_engine_id id)
 {
 	if (id == UNWIND_LIBUNWIND && !u->lu && !u->lu_failed) {
@@ -862,14 +892,17 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 		snprintf(tw->w.err, sizeof(tw->w.err), "libunwind could not make an address space");
 		return;
 	}
+	t->go_resume.valid = false;
 	walk_engine(u, first, t, tw, stats);
 	if (first != u->dw)
 		tw->engine = first->name;
-	if (!tw->complete && u->choice == UNWIND_AUTO && !u->cross) {
+	bool seam = go_seam(u, t, tw);
+	if (!seam && !tw->complete && u->choice == UNWIND_AUTO && !u->cross) {
 		struct unwind_engine *lu = engine_get(u, UNWIND_LIBUNWIND);
 		struct thread_walk *alt = lu ? xmalloc(sizeof(*alt)) : NULL;
 		if (alt) {
 			walk_engine(u, lu, t, alt, NULL);
+			go_seam(u, t, alt);
 			if (alt->complete) {
 				alt->engine = lu->name;
 				*tw = *alt;
@@ -944,12 +977,14 @@ static int find_go_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_A
 	(void)name;
 	(void)start;
 	struct unwinder *u = arg;
-	Dwarf_Addr bias, lo, hi;
+	Dwarf_Addr bias;
+	uint64_t lo, hi;
 	Elf *elf = dwfl_module_getelf(mod, &bias);
-	if (u->ngo < sizeof(u->go) / sizeof(*u->go) && is_go_elf(elf)) {
-		dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
-		u->go[u->ngo].lo = lo;
-		u->go[u->ngo++].hi = hi;
+	/* Its Go functions, not the whole module: a cgo program's C code
+	 * has CFI, and is unwound here like any other. */
+	if (u->ngo < sizeof(u->go) / sizeof(*u->go) && is_go_elf(elf) && gobin_elf_go_text(elf, &lo, &hi)) {
+		u->go[u->ngo].lo = lo + bias;
+		u->go[u->ngo++].hi = hi + bias;
 	}
 	return DWARF_CB_OK;
 }
@@ -1244,6 +1279,29 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	return NULL;
 }
 
+bool unwind_walk_from(struct snapshot *snap, struct snap_thread *t, const struct snap_regs *regs)
+{
+	struct unwinder *u = snap->unwind_state;
+	if (snap->unwind_free != unwinder_free || !u || !u->sym)
+		return false;
+	size_t idx = (size_t)(t - snap->threads);
+	if (idx >= u->ntw)
+		return false;
+	struct thread_walk *tw = xmalloc(sizeof(*tw));
+	free(u->tw[idx]);
+	u->tw[idx] = tw;
+	tw->engine = NULL;
+	tw->guessed_from = -1;
+	t->go_resume.valid = false;
+	walk_with(u, u->dw, t, regs, &tw->w);
+	tw->complete = reached_entry(u, &tw->w);
+	go_seam(u, t, tw);
+	t_want_dwarf = true;
+	symbolize_thread(u, t); /* appends to the frames the thread has */
+	t_want_dwarf = false;
+	return true;
+}
+
 void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 {
 	struct unwinder *u = snap->unwind_state;
@@ -1251,6 +1309,13 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 		u = NULL;
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
+		if (t->go_resume.valid) {
+			/* go/golang.c could not go on into the Go frames */
+			t->go_resume.valid = false;
+			if (!t->error)
+				t->error = xasprintf("the stack goes on in Go code at 0x%" PRIx64 ", which pileup could not read "
+						     "(see the Go warning)", t->go_resume.pc);
+		}
 		if (!t->unwind_deferred)
 			continue;
 		t->unwind_deferred = false;

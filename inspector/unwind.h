@@ -71,4 +71,10 @@ struct symindex;
 void *unwind_dwfl(const struct snapshot *snap); /* a Dwfl * */
 struct symindex *unwind_symindex(const struct snapshot *snap);
 
+/* Walks thread t from regs (a signal frame's: all registers) with the
+ * CFI engine and appends its frames to t->frames; sets t->go_resume where
+ * the walk reaches Go code, or t->error where it ends early.  False when
+ * the snapshot has no unwinder (a saved report). */
+bool unwind_walk_from(struct snapshot *snap, struct snap_thread *t, const struct snap_regs *regs);
+
 #endif

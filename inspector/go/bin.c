@@ -1,4 +1,5 @@
 #include "go/bin.h"
+#include "go/pcln.h"
 #include "bytes.h"
 #include "error.h"
 
@@ -451,6 +452,43 @@ static void find_moduledata(struct gobin *b)
 	each_loaded(b, true, scan_moduledata, NULL);
 }
 
+/* The ELF header and loadable segments of b->elf into b. */
+static bool load_elf(struct gobin *b)
+{
+	GElf_Ehdr eh;
+	size_t nph;
+	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF || !gelf_getehdr(b->elf, &eh) || eh.e_machine != EM_X86_64)
+		return false;
+	b->raw = (const unsigned char *)elf_rawfile(b->elf, &b->rawlen);
+	if (!b->raw || elf_getphdrnum(b->elf, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph && b->nloads < GOBIN_MAX_LOADS; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(b->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			b->loads[b->nloads++] = (struct gobin_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
+								    (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
+	}
+	return true;
+}
+
+/* The pclntab, moduledata and text start of b (loaded): false if not Go. */
+static bool find_tables(struct gobin *b)
+{
+	find_pclntab(b);
+	const unsigned char *hdr = b->pclntab_addr ? gobin_file_ptr(b, b->pclntab_addr, 64) : NULL;
+	if (!hdr)
+		return false;
+	b->pclntab_magic = rd32(hdr);
+	b->symtab = gobin_find_section(b->elf, ".symtab", NULL);
+	find_moduledata(b);
+	GElf_Shdr sh;
+	if (!b->moduledata && gobin_find_section(b->elf, ".text", &sh)) {
+		b->text = sh.sh_addr;
+		b->etext = sh.sh_addr + sh.sh_size;
+	}
+	return true;
+}
+
 bool gobin_elf_is_go(Elf *elf)
 {
 	if (!elf)
@@ -460,19 +498,26 @@ bool gobin_elf_is_go(Elf *elf)
 		return true;
 	/* Stripped of section names: the pclntab by content. */
 	struct gobin b = {.elf = elf, .fd = -1};
-	GElf_Ehdr eh;
-	size_t nph;
-	b.raw = (const unsigned char *)elf_rawfile(elf, &b.rawlen);
-	if (!b.raw || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getphdrnum(elf, &nph) != 0)
+	if (!load_elf(&b))
 		return false;
-	for (size_t i = 0; i < nph && b.nloads < GOBIN_MAX_LOADS; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			b.loads[b.nloads++] = (struct gobin_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
-								  (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
-	}
 	find_pclntab(&b);
 	return b.pclntab_addr != 0;
+}
+
+bool gobin_elf_go_text(Elf *elf, uint64_t *lo, uint64_t *hi)
+{
+	struct gobin b = {.elf = elf, .fd = -1};
+	struct gopcln t;
+	char *why = NULL;
+	if (!load_elf(&b) || !find_tables(&b))
+		return false;
+	if (!gopcln_init(&t, &b, &why)) {
+		free(why);
+		return false;
+	}
+	*lo = gopcln_entry_at(&t, 0);
+	*hi = gopcln_entry_at(&t, (size_t)t.nfunc);
+	return *hi > *lo;
 }
 
 bool gobin_path_is_go(const char *path)
@@ -548,39 +593,15 @@ struct gobin *gobin_open(const struct snapshot *snap, char **why)
 	elf_version(EV_CURRENT);
 	b->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	GElf_Ehdr eh;
-	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF || !gelf_getehdr(b->elf, &eh) || eh.e_machine != EM_X86_64)
+	if (!load_elf(b) || !gelf_getehdr(b->elf, &eh))
 		goto not_go;
-	b->raw = (const unsigned char *)elf_rawfile(b->elf, &b->rawlen);
-	if (!b->raw)
-		goto not_go;
-	size_t nph;
-	if (elf_getphdrnum(b->elf, &nph) != 0)
-		goto not_go;
-	for (size_t i = 0; i < nph && b->nloads < GOBIN_MAX_LOADS; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(b->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		b->loads[b->nloads++] = (struct gobin_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
-							    (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
-	}
-	find_pclntab(b);
-	if (!b->pclntab_addr)
-		goto not_go; /* every Go program has one: this is not Go */
-	const unsigned char *hdr = gobin_file_ptr(b, b->pclntab_addr, 64);
-	if (!hdr)
-		goto not_go;
-	b->pclntab_magic = rd32(hdr);
-	b->symtab = gobin_find_section(b->elf, ".symtab", NULL);
+	if (!find_tables(b))
+		goto not_go; /* every Go program has a pclntab: this is not Go */
 	if (find_buildinfo(b))
 		b->version_from = "build info";
 	else if (find_build_version(b))
 		b->version_from = "runtime.buildVersion";
 	GElf_Shdr sh;
-	find_moduledata(b);
-	if (!b->moduledata && gobin_find_section(b->elf, ".text", &sh)) {
-		b->text = sh.sh_addr;
-		b->etext = sh.sh_addr + sh.sh_size;
-	}
 	if (gobin_find_section(b->elf, ".noptrdata", &sh)) {
 		b->noptrdata = sh.sh_addr;
 		b->enoptrdata = sh.sh_addr + sh.sh_size;

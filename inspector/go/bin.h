@@ -63,6 +63,9 @@ struct gobin {
 /* Whether elf is a Go executable (a pclntab by section or by content). */
 bool gobin_elf_is_go(Elf *elf);
 bool gobin_path_is_go(const char *path);
+/* The link-time range of elf's Go functions (its pclntab's), which cgo
+ * programs share with C code outside it; false if not Go. */
+bool gobin_elf_go_text(Elf *elf, uint64_t *lo, uint64_t *hi);
 
 /* Opens the snapshot's executable.  Returns NULL and sets *why when it is
  * not a Go program or cannot be read (*why NULL: simply not Go). */

@@ -1,5 +1,6 @@
 #include "go/golang.h"
 #include "classify.h"
+#include "unwind.h"
 #include "error.h"
 #include "go/bin.h"
 #include "go/layout.h"
@@ -595,11 +596,61 @@ static void read_goroutines(struct goctx *c)
 /* The pclntab knows every Go frame's size, so a thread in Go code unwinds
  * to its outermost frame even when only sp and pc were read (nonstop) or
  * the binary has no symbols and no CFI. */
+/* The rest of a thread's stack past its first part (t->frames): across
+ * the seams between Go and C code, each part walked by the unwinder
+ * that reads it (the pclntab for Go, CFI for C), until one of them ends
+ * the stack.  w: how the last Go part ended; NULL when the last part was
+ * C and ended in Go code (t->go_resume). */
+static void continue_thread(struct goctx *c, struct snap_thread *t, const struct gostack_walk *w)
+{
+	struct snapshot *snap = c->snap;
+	struct gostack_walk gw;
+	for (int seams = 0; seams < 16; seams++) {
+		if (w && w->to_native) {
+			/* a signal handler interrupted C code: CFI goes on from
+			 * the registers the kernel saved */
+			struct snap_regs r = {.valid = (1u << SNAP_NREGS) - 1, .orig_rax = -1};
+			memcpy(r.r, w->native, sizeof(w->native));
+			free(t->error);
+			t->error = NULL;
+			if (!unwind_walk_from(snap, t, &r) && !t->error)
+				t->error = xstrdup("a signal interrupted C code, which pileup cannot unwind here");
+			w = NULL;
+			continue;
+		}
+		if (w || !t->go_resume.valid)
+			return;
+		/* C frames returned into Go code: the pclntab goes on */
+		uint64_t pc = t->go_resume.pc, sp = t->go_resume.sp;
+		t->go_resume.valid = false;
+		const struct snap_map *m = snapshot_find_map(snap, sp);
+		struct gostack_mem s = {.lo = sp, .hi = m ? m->end : sp + (1u << 20), .snap = snap};
+
+		gostack_walk(&c->st, &s, pc, sp, 0, false, true, &gw);
+		if (s.owned)
+			free(s.data);
+		xgrow(&t->frames, &(size_t){t->nframes}, t->nframes + c->st.nscratch + 1, sizeof(*t->frames));
+		memcpy(t->frames + t->nframes, c->st.scratch, c->st.nscratch * sizeof(*t->frames));
+		t->nframes += c->st.nscratch;
+		free(t->error);
+		t->error = gw.complete || gw.to_native ? NULL
+						   : xasprintf("after its C frames, %s", gw.err[0] ? gw.err : "the Go stack ends before the thread's entry");
+		w = &gw;
+	}
+	if (!t->error)
+		t->error = xstrdup("the stack crosses between Go and C code more than 16 times; cut there");
+}
+
 static void rewalk_threads(struct goctx *c)
 {
 	struct snapshot *snap = c->snap;
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
+		if (t->go_resume.valid) {
+			continue_thread(c, t, NULL);
+			classify_thread(t);
+			continue;
+		}
 		if (t->how == SNAP_HOW_NONE || t->how == SNAP_HOW_SAVED || !(t->regs.valid & (1u << SNAP_REG_RIP)) ||
 		    !(t->regs.valid & (1u << SNAP_REG_RSP)))
 			continue;
@@ -615,7 +666,7 @@ static void rewalk_threads(struct goctx *c)
 			free(s.data);
 		/* A thread unwind.c left to this walk takes what it found;
 		 * unwind_finish() walks it with libdwfl if that is nothing. */
-		if (t->unwind_deferred ? !c->st.nscratch : !w.complete && !(t->error && c->st.nscratch >= t->nframes))
+		if (t->unwind_deferred ? !c->st.nscratch : !w.complete && !w.to_native && !(t->error && c->st.nscratch >= t->nframes))
 			continue;
 		t->unwind_deferred = false;
 		free(t->frames);
@@ -623,7 +674,9 @@ static void rewalk_threads(struct goctx *c)
 		memcpy(t->frames, c->st.scratch, c->st.nscratch * sizeof(*t->frames));
 		t->nframes = c->st.nscratch;
 		free(t->error);
-		t->error = w.complete ? NULL : xstrdup(w.err[0] ? w.err : "the stack ends before the thread's entry");
+		t->error = w.complete || w.to_native ? NULL : xstrdup(w.err[0] ? w.err : "the stack ends before the thread's entry");
+		if (w.to_native)
+			continue_thread(c, t, &w);
 		classify_thread(t);
 	}
 }

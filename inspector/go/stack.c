@@ -203,9 +203,11 @@ static void scratch_push(struct gostack *c, const struct frame *f, size_t n)
  * signal frame: the restorer as return address, then the ucontext, whose
  * mcontext holds the interrupted registers.  ctx: the address just past
  * the return address.  Moves s to the interrupted stack. */
-static bool signal_frame(struct gostack_mem *s, uint64_t ctx, uint64_t *pc, uint64_t *sp, uint64_t *bp)
+static bool signal_frame(struct gostack_mem *s, uint64_t ctx, uint64_t *pc, uint64_t *sp, uint64_t *bp, struct gostack_walk *w)
 {
+	/* glibc's sys/ucontext.h: mcontext's gregs, REG_R8 .. REG_RIP */
 	enum { MCONTEXT = 40, REG_RBP_ = 10, REG_RSP_ = 15, REG_RIP_ = 16 };
+	static const int dwarf_of[17] = {8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6, 3, 1, 0, 2, 7, 16};
 	uint64_t r[17];
 	if (snapshot_read(s->snap, ctx + MCONTEXT, r, sizeof(r)) != sizeof(r) || !r[REG_RIP_] || !r[REG_RSP_])
 		return false;
@@ -218,6 +220,10 @@ static bool signal_frame(struct gostack_mem *s, uint64_t ctx, uint64_t *pc, uint
 	*pc = r[REG_RIP_];
 	*sp = r[REG_RSP_];
 	*bp = r[REG_RBP_];
+	/* every register of the interrupted code, for a native unwinder
+	 * when that code is not Go */
+	for (int i = 0; i < 17; i++)
+		w->native[dwarf_of[i]] = r[i];
 	return true;
 }
 
@@ -226,6 +232,7 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 {
 	c->nscratch = 0;
 	w->complete = false;
+	w->to_native = false;
 	w->err[0] = 0;
 	bool bp_known = bp != 0, after_trap = trap;
 	for (int n = 0;; n++) {
@@ -243,7 +250,14 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 			return;
 		}
 		scratch_push(c, c->pool + e->first, e->n);
-		if (thread && e->name == c->n_sigtramp && e->have_sp && signal_frame(s, sp + (uint64_t)e->spdelta + 8, &pc, &sp, &bp)) {
+		if (thread && e->name == c->n_sigtramp && e->have_sp && signal_frame(s, sp + (uint64_t)e->spdelta + 8, &pc, &sp, &bp, w)) {
+			if (!gostack_pc(c, pc, true)->valid) {
+				/* it interrupted C code (a cgo call, libc): a CFI
+				 * unwinder goes on from its registers */
+				w->to_native = true;
+				snprintf(w->err, sizeof(w->err), "a signal interrupted code that is not Go at 0x%llx", (unsigned long long)pc);
+				return;
+			}
 			/* A signal handler: go on with the code it interrupted,
 			 * on that code's stack. */
 			bp_known = bp != 0;
@@ -255,7 +269,15 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 			w->complete = true;
 			return;
 		}
-		if ((e->flag & GO_FUNCFLAG_SPWRITE) && n > 0) {
+		/* Go's traceback stops at a function that writes SP unless it
+		 * is the innermost frame (then it has not switched yet); a
+		 * thread's walk that starts at a return address into one
+		 * (asmcgocall, after a cgo call's C frames) stops there too. */
+		/* runtime.cgocallback switches from the system stack to the
+		 * goroutine's with both valid for unwinding (traceback.go
+		 * ignores its SPWRITE by its funcID, which the linker gives it
+		 * by this name). */
+		if ((e->flag & GO_FUNCFLAG_SPWRITE) && (n > 0 || (thread && !trap)) && e->name != c->n_cgocallback) {
 			/* mcall, systemstack, morestack: the end of a system
 			 * stack (threads); a goroutine's stack never has one. */
 			if (thread)
@@ -279,6 +301,9 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 		 * it and points bp there.  A thread interrupted anywhere may be
 		 * in a prologue (bp not saved yet) or in assembly that uses bp
 		 * freely: there the chain is followed only if it agrees. */
+		/* cgocallback's frame keeps the C caller's frame pointer */
+		if (e->name == c->n_cgocallback)
+			bp_known = false;
 		if (bp_known && e->spdelta > 0) {
 			uint64_t saved;
 			if (bp != fp - 16) {
@@ -317,6 +342,7 @@ void gostack_init(struct gostack *c, struct snapshot *snap, const struct gobin *
 	c->main_module = bin->module;
 	c->n_sigpanic = strpool_intern(snap->strings, "runtime.sigpanic");
 	c->n_sigtramp = strpool_intern(snap->strings, "runtime.sigtramp");
+	c->n_cgocallback = strpool_intern(snap->strings, "runtime.cgocallback");
 	/* GOROOT, from where runtime.main's source is: standard library
 	 * code is what lives under it (with -trimpath: judged by name). */
 	struct gofunc f;

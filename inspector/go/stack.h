@@ -38,7 +38,7 @@ struct gostack {
 	const char *module;     /* interned executable path for frames */
 	char *goroot_src;       /* "<GOROOT>/src/", or NULL */
 	const char *main_module;
-	const char *n_sigpanic, *n_sigtramp;
+	const char *n_sigpanic, *n_sigtramp, *n_cgocallback;
 	struct gostack_pc *tab;
 	size_t cap, used;
 	struct frame *pool;
@@ -61,6 +61,10 @@ struct gostack_mem {
 struct gostack_walk {
 	bool complete;          /* reached the outermost frame */
 	char err[200];          /* why not */
+	/* a signal handler's frame led into code that is not Go: native[]
+	 * holds that code's registers (DWARF numbering, all known) */
+	bool to_native;
+	uint64_t native[17];
 };
 
 /* Whether a Go function is runtime or standard library code: its file is
