@@ -1,11 +1,14 @@
 #!/bin/bash
-# Go programs, live: every goroutine of fixtures/go/leaks (plain, stripped,
-# stripped PIE) against the program's own runtime.Stack dump: the same ids,
-# statuses and wait reasons, the same functions and lines, the same
-# creators; group counts equal what the fixture was asked to create; wait
-# sites, blocking calls, locked goroutines and their threads; Go threads
-# complete; DWARF and the built-in go1.19 tables agree; an unknown Go
-# version is refused by name, threads still reported.
+# Go programs, live: every goroutine of fixtures/go/leaks, built by every
+# toolchain here (go1.19 ... go1.27; plain, stripped, stripped PIE), against
+# the program's own runtime.Stack dump: the same ids, statuses and wait
+# reasons, the same functions and lines, the same creators; group counts
+# equal what the fixture was asked to create; wait sites, blocking calls,
+# locked goroutines and their threads; Go threads complete; compiler
+# wrappers flagged and hidden in text as Go hides them; the cgo fixture's
+# threads across both seams between Go and C; an unknown Go version is
+# refused by name, threads still reported.  (t_go_layout.sh checks the
+# per-release tables against DWARF.)
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
@@ -23,14 +26,21 @@ dump_oracle() {
 	return 1
 }
 
-for build in go-leaks go-leaks-stripped go-leaks-pie; do
-	[ -x "$FIX/$build" ] || { check "$build: fixture built (make -C fixtures)" false; continue; }
-	start_fixture "$FIX/$build" "${ARGS[@]}" -dump "$TMP/$build.dump" || exit 1
+VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
+check "fixtures built with several toolchains (make -C fixtures)" test "$(wc -w <<<"$VERS")" -ge 6
+for ver in $VERS; do
+for kind in leaks leaks-stripped leaks-pie; do
+	build=go$ver/$kind
+	bin=$FIX/go/$ver/$kind
+	gover=$(awk '{print $3}' "$FIX/go/$ver/version")
+	[ -x "$bin" ] || { check "$build: fixture built (make -C fixtures)" false; continue; }
+	mkdir -p "$TMP/go$ver"
+	start_fixture "$bin" "${ARGS[@]}" -dump "$TMP/$build.dump" || exit 1
 	check "$build: oracle dump written" dump_oracle "$FX_PID" "$FX_OUT" "$TMP/$build.dump"
 	"$PILEUP" --json "$FX_PID" >"$TMP/$build.json"
 	expect_eq "$build: exit 0 (complete, no warning)" 0 $?
 	J=$TMP/$build.json
-	expect_eq "$build: Go version and module" "$(/usr/lib/go-1.19/bin/go version | awk '{print $3}') example.com/pileup/leaks" \
+	expect_eq "$build: Go version and module" "$gover example.com/pileup/leaks" \
 		"$(jq -r '"\(.target.go_version) \(.target.go_module)"' "$J")"
 	expect_eq "$build: target.goroutines counts the list" "$(jq '.goroutines | length' "$J")" "$(jq '.target.goroutines' "$J")"
 	expect_eq "$build: goroutines sorted by id" "$(jq -c '[.goroutines[].id] | sort' "$J")" "$(jq -c '[.goroutines[].id]' "$J")"
@@ -46,6 +56,8 @@ for build in go-leaks go-leaks-stripped go-leaks-pie; do
 		"" "$(diff "$TMP/go.txt" "$TMP/pl.txt")"
 	go_groups_match "$build: group counts are what the fixture created" "$J" "$FX_OUT"
 
+	# Go 1.24 moved the mutex into internal/sync; sync.(*Mutex).Lock is
+	# still the frame the program called.
 	expect_eq "$build: wait site and blocking call beside it" \
 		"main.blockingCall time.Sleep|main.broadcastMsg.func1 runtime.chansend1|main.lockMutex sync.(*Mutex).Lock|main.waitAll sync.(*WaitGroup).Wait" \
 		"$(jq -r '[.groups[] | select(.kind == "goroutine" and (.wait_site.function | IN("main.broadcastMsg.func1", "main.lockMutex", "main.waitAll", "main.blockingCall")))
@@ -75,29 +87,78 @@ for build in go-leaks go-leaks-stripped go-leaks-pie; do
 
 	"$PILEUP" "$FX_PID" >"$TMP/$build.txt"
 	check "$build text: header names the Go version and goroutine count" \
-		grep -Eq "^pileup .*, [0-9]+ goroutines, go1\.19" "$TMP/$build.txt"
+		grep -Eq "^pileup .*, [0-9]+ goroutines, $gover" "$TMP/$build.txt"
 	check "$build text: goroutine group with wait site, blocking call, created by" \
 		grep -A6 "chan send" "$TMP/$build.txt" | grep -q "created by: *main.broadcastMsg at main.go:"
 	check "$build text: goroutine id ranges" grep -Eq "^ +goroutines: +[0-9]+" "$TMP/$build.txt"
+	# Compiler wrappers (the closures a go statement makes from go1.21 on,
+	# method wrappers): flagged from the funcID, hidden in text as Go's
+	# traceback hides them, shown with --wrappers.
+	wr=$(jq -r '[.goroutines[].frames[] | select(.wrapper) | .function] | unique | join(" ")' "$J")
+	if [ "${ver%%.*}" = 1 ] && [ "${ver#1.}" -ge 21 ]; then
+		check "$build: go statement wrappers are flagged" test -n "$wr"
+	fi
+	if [ -n "$wr" ]; then
+		hidden=""
+		for w in $wr; do grep -Fq " $w+" "$TMP/$build.txt" && hidden+="$w "; done
+		expect_eq "$build text: wrappers hidden" "" "$hidden"
+		check "$build text: a line says they were hidden" grep -q "compiler-generated wrapper frame.* hidden" "$TMP/$build.txt"
+		"$PILEUP" --wrappers "$FX_PID" >"$TMP/$build.w.txt"
+		shown=0
+		for w in $wr; do grep -Fq " $w+" "$TMP/$build.w.txt" && shown=1; done
+		expect_eq "$build text --wrappers: wrappers shown" 1 "$shown"
+	fi
 	check "$build: target not left stopped" not_stopped "$FX_PID"
 	cp "$J" "$TMP/$build.keep.json"
 	stop_fixture "$FX_PID"
 done
 
-# Plain and stripped builds give the same stacks (ids aside).
-strip_ids() { pileup_go_norm "$1" 2 | cut -f2- | sort; }
-if [ -e "$TMP/go-leaks.keep.json" ] && [ -e "$TMP/go-leaks-stripped.keep.json" ]; then
-	expect_eq "stripped (pclntab only) and plain (DWARF) agree on every stack" \
-		"" "$(diff <(strip_ids "$TMP/go-leaks.keep.json") <(strip_ids "$TMP/go-leaks-stripped.keep.json"))"
+# Plain and stripped builds give the same stacks (ids aside; the
+# runtime's own goroutines may move between two runs).
+strip_ids() { pileup_go_norm "$1" 1 | cut -f2- | sort; }
+if [ -e "$TMP/go$ver/leaks.keep.json" ] && [ -e "$TMP/go$ver/leaks-stripped.keep.json" ]; then
+	expect_eq "go$ver: stripped (pclntab only) and plain (DWARF) agree on every stack" \
+		"" "$(diff <(strip_ids "$TMP/go$ver/leaks.keep.json") <(strip_ids "$TMP/go$ver/leaks-stripped.keep.json"))"
 fi
 
-# DWARF and the built-in go1.19 table give the same runtime layout.
-start_fixture "$FIX/go-leaks" -recv 3 || exit 1
-dw=$(PILEUP_GO_DEBUG=1 "$PILEUP" --json "$FX_PID" 2>&1 >/dev/null | grep "go layout from")
-tb=$(PILEUP_GO_DEBUG=1 PILEUP_GO_LAYOUT=table "$PILEUP" --json "$FX_PID" 2>&1 >/dev/null | grep "go layout from")
-check "layout: read from DWARF when present" grep -q "from DWARF" <<<"$dw"
-expect_eq "layout: DWARF offsets equal the go1.19 table" "$(sed 's/.*from [^:]*: //' <<<"$dw")" "$(sed 's/.*from [^:]*: //' <<<"$tb")"
-stop_fixture "$FX_PID"
+# The cgo fixture: threads blocked in C under a cgo call end at
+# runtime.asmcgocall (as Go's traceback ends there); callbacks from a C
+# thread run on a goroutine that ends at runtime.cgocallback/goexit.
+for kind in cgo cgo-stripped; do
+	bin=$FIX/go/$ver/$kind
+	[ -x "$bin" ] || continue
+	build=go$ver/$kind
+	start_fixture "$bin" -recv 2 -send 2 -cread 2 -ccond 2 -callback 2 -dump "$TMP/$build.dump" || exit 1
+	check "$build: oracle dump written" dump_oracle "$FX_PID" "$FX_OUT" "$TMP/$build.dump"
+	"$PILEUP" --json "$FX_PID" >"$TMP/$build.json"
+	expect_eq "$build: exit 0 (complete, no warning)" 0 $?
+	J=$TMP/$build.json
+	go_dump_norm "$TMP/$build.dump" 1 | sort -n >"$TMP/go.txt"
+	dumper=$(awk '/^goroutine /{print $2; exit}' "$TMP/$build.dump")
+	pileup_go_norm "$J" 1 | awk -F'\t' -v d="$dumper" '$1 != d' | sort -n >"$TMP/pl.txt"
+	expect_eq "$build: every goroutine matches runtime.Stack" "" "$(diff "$TMP/go.txt" "$TMP/pl.txt")"
+	go_groups_match "$build: group counts are what the fixture created" "$J" "$FX_OUT"
+	expect_eq "$build: every thread complete" "" "$(jq -r '.threads[] | select(.error) | "\(.tid): \(.error)"' "$J")"
+	bad=""
+	while IFS=$'\t' read -r _ tid cfn gofn; do
+		got=$(jq -r --argjson t "$tid" '.threads[] | select(.tid == $t) | [.frames[] | .function // "??"] | join(" ")' "$J")
+		# a stripped program has no name for its C functions: "??", never
+		# another name
+		c=$cfn
+		[ "$kind" = cgo-stripped ] && c='??'
+		case $cfn in
+		c_callback_thread) want="runtime.mcall" ;; # parked in the scheduler above the callback, as Go shows it
+		*) want="$c runtime.asmcgocall" ;;
+		esac
+		[[ "$got" == *"$want" ]] || [[ "$got" == *"$cfn runtime.asmcgocall" ]] || bad+="$tid ($cfn): $got; "
+	done < <(grep '^cthread' "$FX_OUT")
+	expect_eq "$build: threads across the Go/C seams end as Go's traceback ends them" "" "$bad"
+	expect_eq "$build: callback goroutines walk through runtime.cgocallback" "runtime.cgocallback runtime.goexit" \
+		"$(jq -r '[.goroutines[] | select([.frames[].function] | index("main.goCallback")) | [.frames[-2].function, .frames[-1].function] | join(" ")] | unique | join(",")' "$J")"
+	check "$build: target not left stopped" not_stopped "$FX_PID"
+	stop_fixture "$FX_PID"
+done
+done
 
 # A running goroutine: its stack comes from its thread's registers (the
 # thread is stopped for the microseconds it takes to read them).

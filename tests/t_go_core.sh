@@ -3,7 +3,10 @@
 # every goroutine (all frames, system goroutines included) and dump core;
 # pileup's report on that core matches the printed traceback goroutine by
 # goroutine (id, wait reason, locked, functions:lines, creator), for the
-# plain and the stripped build, and the group counts are the fixture's.
+# builds of every toolchain here (plain and stripped; PIE for the oldest and
+# newest; the cgo fixture), and the group counts are the fixture's; every
+# thread goes through its signal handler into what it was interrupted in,
+# C code included.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
@@ -13,16 +16,32 @@ if [ "$(cat /proc/sys/kernel/core_pattern)" != core ]; then
 	exit
 fi
 
-ARGS=(-first-error 4 -producers 3 -for-select 2 -mutex 5 -waitgroup 3 -recv 4 -select-case 2 -http 3 -locked 1)
+LEAKS_ARGS=(-first-error 4 -producers 3 -for-select 2 -mutex 5 -waitgroup 3 -recv 4 -select-case 2 -http 3 -locked 1)
+CGO_ARGS=(-recv 2 -send 2 -cread 2 -ccond 2 -callback 2)
 
-for build in go-leaks go-leaks-stripped; do
-	[ -x "$FIX/$build" ] || { check "$build: fixture built (make -C fixtures)" false; continue; }
-	dir=$TMP/core-$build
+VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
+first=$(head -n1 <<<"$VERS")
+last=$(tail -n1 <<<"$VERS")
+builds=()
+for ver in $VERS; do
+	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/cgo")
+	[ "$ver" = "$first" ] || [ "$ver" = "$last" ] && builds+=("$ver/leaks-pie" "$ver/cgo-stripped")
+done
+check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 18
+
+for b in "${builds[@]}"; do
+	build=go$b
+	bin=$FIX/go/$b
+	ver=${b%%/*}
+	gover=$(awk '{print $3}' "$FIX/go/$ver/version")
+	case $b in */cgo*) ARGS=("${CGO_ARGS[@]}"); module=example.com/pileup/cgo ;; *) ARGS=("${LEAKS_ARGS[@]}"); module=example.com/pileup/leaks ;; esac
+	[ -x "$bin" ] || { check "$build: fixture built (make -C fixtures)" false; continue; }
+	dir=$TMP/core-${b//\//-}
 	mkdir -p "$dir"
 	(
 		cd "$dir" || exit 1
 		ulimit -c unlimited
-		GOTRACEBACK=crash exec "$FIX/$build" "${ARGS[@]}" >out.txt 2>err.txt
+		GOTRACEBACK=crash exec "$bin" "${ARGS[@]}" >out.txt 2>err.txt
 	) &
 	runner=$!
 	for ((i = 0; i < 600; i++)); do
@@ -35,17 +54,17 @@ for build in go-leaks go-leaks-stripped; do
 	kill -QUIT "$pid"
 	{ wait "$runner"; } 2>/dev/null
 	check "$build: the runtime dumped core" test -s "$dir/core"
-	check "$build: and printed its goroutines" grep -q "^goroutine 1 \[" "$dir/err.txt"
+	check "$build: and printed its goroutines" grep -Eq "^goroutine 1 (gp=.*)?\[" "$dir/err.txt"
 	J=$dir/core.json
-	"$PILEUP" --json "$dir/core" "$FIX/$build" >"$J"
+	"$PILEUP" --json "$dir/core" "$bin" >"$J"
 	rc=$?
 	check "$build core: report written (exit $rc)" test "$rc" -le 1
-	expect_eq "$build core: source, Go version, module" "core $(/usr/lib/go-1.19/bin/go version | awk '{print $3}') example.com/pileup/leaks" \
+	expect_eq "$build core: source, Go version, module" "core $gover $module" \
 		"$(jq -r '"\(.target.source) \(.target.go_version) \(.target.go_module)"' "$J")"
 	expect_eq "$build core: no goroutine incomplete" "" "$(jq -r '.goroutines[] | select(.error) | "\(.id): \(.error)"' "$J")"
 	go_dump_norm "$dir/err.txt" 0 | sort -n >"$dir/go.txt"
 	pileup_go_norm "$J" 2 | sort -n >"$dir/pl.txt"
-	check "$build core: the traceback lists goroutines" test "$(wc -l <"$dir/go.txt")" -gt 30
+	check "$build core: the traceback lists goroutines" test "$(wc -l <"$dir/go.txt")" -gt 10
 	expect_eq "$build core: every goroutine matches the crash traceback (all frames, system goroutines)" \
 		"" "$(diff "$dir/go.txt" "$dir/pl.txt")"
 	go_groups_match "$build core: group counts are what the fixture created" "$J" "$dir/out.txt"
@@ -53,12 +72,7 @@ for build in go-leaks go-leaks-stripped; do
 	# Each thread (M) that handled SIGQUIT printed the system stack it
 	# was interrupted on ("goroutine 0"): pileup's threads unwind through
 	# the signal handler (runtime.sigtramp) into that same stack.
-	awk '/^SIGQUIT: quit/ { want = 1; next }
-		want && /^goroutine 0 \[/ { grab = 1; frames = ""; next }
-		want && /^goroutine [0-9]+ \[/ { want = 0; next }
-		grab && (/^$/ || /^r[a-z0-9]+ +0x/) { print frames; grab = 0; want = 0; next }
-		grab && /^\t/ { l = $0; sub(/^\t/, "", l); sub(/ .*$/, "", l); k = split(l, a, ":"); frames = frames (frames == "" ? "" : ",") fn ":" a[k]; next }
-		grab { fn = $0; if (match(fn, /\([^()]*\)$/)) fn = substr(fn, 1, RSTART - 1); next }' "$dir/err.txt" | sort -u >"$dir/m.txt"
+	go_dump_msys "$dir/err.txt" | sort -u >"$dir/m.txt"
 	jq -r '.threads[] | [.frames[] | "\(.function):\(.line)"] as $f |
 		([$f | to_entries[] | select(.value | startswith("runtime.sigtramp:")) | .key] | last) as $i |
 		if $i == null then empty else ($f[$i + 1:] | join(",")) end' "$J" | sort -u >"$dir/t.txt"

@@ -232,8 +232,9 @@ static int cmp_goroutine(const void *a, const void *b)
 void golang_goroutine_site(struct snap_goroutine *g)
 {
 	g->wait_site = g->blocking_call = -1;
+	/* compiler wrappers are nobody's code: Go's traceback hides them */
 	for (size_t i = 0; i < g->nframes; i++)
-		if (!g->frames[i].library) {
+		if (!g->frames[i].library && !g->frames[i].wrapper) {
 			g->wait_site = (int)i;
 			break;
 		}
@@ -247,8 +248,11 @@ void golang_goroutine_site(struct snap_goroutine *g)
 			last--;
 		g->wait_site = last;
 	}
-	if (g->wait_site > 0)
-		g->blocking_call = g->wait_site - 1;
+	for (int i = g->wait_site - 1; i >= 0; i--)
+		if (!g->frames[i].wrapper) {
+			g->blocking_call = i;
+			break;
+		}
 }
 
 static bool same_frames(const struct frame *a, const struct frame *b, size_t n)

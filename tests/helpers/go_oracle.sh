@@ -200,7 +200,7 @@ go_groups_match() {
 	local desc=$1 json=$2 manifest=$3 reason site count got ggot bad=""
 	while IFS=$'\t' read -r _ reason site count; do
 		got=$(jq --arg r "$reason" --arg s "$site" \
-			'[.goroutines[] | select(.wait_reason == $r and .wait_site.function == $s)] | length' "$json")
+			'[.goroutines[] | select((.wait_reason // .status) == $r and .wait_site.function == $s)] | length' "$json")
 		ggot=$(jq --arg r "$reason" --arg s "$site" \
 			'[.groups[] | select(.kind == "goroutine" and .wait == $r and .wait_site.function == $s) | .count] | add // 0' "$json")
 		[ "$got" = "$count" ] && [ "$ggot" = "$count" ] || bad+="$reason/$site: want $count, goroutines $got, groups $ggot; "
