@@ -533,6 +533,13 @@ static int write_core(const struct options *o)
 			(double)gr.pause_us / 1000.0);
 	else
 		fputs("no thread was stopped\n", stderr);
+	if (gr.unread) {
+		/* Never a partial core without saying so. */
+		fprintf(stderr, "pileup: warning: the core lacks the registers of %zu of its %zu thread%s (", gr.unread, gr.threads,
+			gr.threads == 1 ? "" : "s");
+		sanitize_fputs(gr.unread_why, stderr);
+		fprintf(stderr, "%s)\n", gr.unread > 1 ? ", ..." : "");
+	}
 	return gr.partial ? PU_EXIT_PARTIAL : PU_EXIT_OK;
 }
 
