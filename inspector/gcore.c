@@ -604,12 +604,14 @@ static struct pu_error *out_open(const char *path, struct outfile *of)
 	int e = errno;
 	free(dir);
 	if (of->fd < 0 && e != EOPNOTSUPP && e != EISDIR && e != EINVAL)
-		return pu_error_new(PU_EXIT_USAGE, "cannot create a core in the directory of %s: %s; choose a writable path for -o", path, strerror(e));
+		return pu_error_new(PU_EXIT_USAGE, "cannot create a core in the directory of %s: %s; %s", path, strerror(e),
+				    pu_remedy(e, "choose a writable path for -o"));
 	if (of->fd < 0) {
 		of->tmp = xasprintf("%s.pileup-XXXXXX", path);
 		of->fd = mkostemp(of->tmp, O_CLOEXEC);
 		if (of->fd < 0) {
-			struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; choose a writable path for -o", of->tmp, strerror(errno));
+			struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; %s", of->tmp, strerror(errno),
+							    pu_remedy(errno, "choose a writable path for -o"));
 			free(of->tmp);
 			of->tmp = NULL;
 			return err;
@@ -627,9 +629,10 @@ static struct pu_error *out_commit(struct outfile *of, const char *path)
 		int fd = of->fd;
 		of->fd = -1;
 		if (close(fd) != 0)
-			return pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s; free some space or choose another path for -o", path, strerror(errno));
+			return pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s; %s", path, strerror(errno),
+					    pu_remedy(errno, "choose another path for -o"));
 		if (rename(of->tmp, path) != 0)
-			return pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s", of->tmp, path, strerror(errno));
+			return pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s; choose a writable path for -o", of->tmp, path, strerror(errno));
 		free(of->tmp);
 		of->tmp = NULL;
 		return NULL;
@@ -639,13 +642,15 @@ static struct pu_error *out_commit(struct outfile *of, const char *path)
 	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
 		return NULL;
 	if (errno != EEXIST)
-		return pu_error_new(PU_EXIT_USAGE, "cannot write the core to %s: %s; choose a writable path for -o", path, strerror(errno));
+		return pu_error_new(PU_EXIT_USAGE, "cannot write the core to %s: %s; %s", path, strerror(errno),
+				    pu_remedy(errno, "choose a writable path for -o"));
 	/* FILE exists: link beside it, then rename over it (atomic). */
 	for (int attempt = 0; attempt < 100; attempt++) {
 		char *tmp = xasprintf("%s.pileup-XXXXXX", path);
 		int tfd = mkostemp(tmp, O_CLOEXEC); /* reserves a fresh name */
 		if (tfd < 0) {
-			struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; choose a writable path for -o", tmp, strerror(errno));
+			struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; %s", tmp, strerror(errno),
+							    pu_remedy(errno, "choose a writable path for -o"));
 			free(tmp);
 			return err;
 		}
@@ -654,7 +659,7 @@ static struct pu_error *out_commit(struct outfile *of, const char *path)
 		if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
 			struct pu_error *err = NULL;
 			if (rename(tmp, path) != 0) {
-				err = pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+				err = pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s; choose a writable path for -o", tmp, path, strerror(errno));
 				unlink(tmp);
 			}
 			free(tmp);
@@ -663,7 +668,8 @@ static struct pu_error *out_commit(struct outfile *of, const char *path)
 		int e = errno;
 		free(tmp);
 		if (e != EEXIST)
-			return pu_error_new(PU_EXIT_USAGE, "cannot write the core to %s: %s; choose a writable path for -o", path, strerror(e));
+			return pu_error_new(PU_EXIT_USAGE, "cannot write the core to %s: %s; %s", path, strerror(e),
+					    pu_remedy(e, "choose a writable path for -o"));
 	}
 	return pu_error_new(PU_EXIT_USAGE, "cannot find a free temporary name beside %s", path);
 }
@@ -800,7 +806,8 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 	if (capture_live_abort)
 		err = pu_error_new(PU_EXIT_USAGE, "interrupted; no core was written and the process was left running");
 	else if (w.err)
-		err = pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s; free some space or choose another path for -o", path, strerror(w.err));
+		err = pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s; %s", path, strerror(w.err),
+				   pu_remedy(w.err, "choose another path for -o"));
 	else if (src->lost(src))
 		/* Its memory read as nothing once it was gone: the core would lie. */
 		err = pu_error_new(PU_EXIT_USAGE, "process %d exited while its core was written; no core was written", src->pid);

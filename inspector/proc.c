@@ -245,6 +245,8 @@ struct pu_error *proc_check_target(pid_t pid, bool need_ptrace)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0 && errno != ENOENT && errno != ESRCH)
+		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s; %s", path, strerror(errno), pu_remedy(errno, "check that /proc is mounted"));
 	if (proc_read_file(path, buf, sizeof(buf)) < 0)
 		return pu_error_new(PU_EXIT_USAGE, "no such process: %d; check the PID with 'ps -p %d' (it may have exited)", pid, pid);
 	struct proc_task_stat st;
@@ -502,7 +504,7 @@ struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap, const char *wh
 	if (!f && (errno == ENOENT || errno == ESRCH))
 		return pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; %s", pid, what);
 	if (!f)
-		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s; %s", path, strerror(errno), pu_remedy(errno, "run pileup as root"));
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
