@@ -481,9 +481,9 @@ static void copy_from_file(struct writer *w, const struct snap_map *m, uint64_t 
 {
 	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, w->pid, m->start, m->end);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_regular(path);
 	if (fd < 0 && m->path)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		fd = file_open_regular(m->path); /* the target's path: never a FIFO's open */
 	if (fd < 0) {
 		copy_range(w, addr, len, off);
 		return;

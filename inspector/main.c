@@ -282,7 +282,11 @@ static void install_signals(void)
 static int fail(struct pu_error *err)
 {
 	int code = err->exit_code;
-	fprintf(stderr, "pileup: %s\n", err == &pu_enomem ? "out of memory" : err->msg);
+	/* Messages quote the target (a tracer's name, a path): one rule for
+	 * every line that reaches a terminal. */
+	fputs("pileup: ", stderr);
+	sanitize_fputs(err == &pu_enomem ? "out of memory" : err->msg, stderr);
+	fputc('\n', stderr);
 	pu_error_free(err);
 	return code;
 }

@@ -48,14 +48,17 @@ static ssize_t read_at(int dirfd, const char *path, char *buf, size_t size)
 
 int file_open_regular(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Not blocking in open(): a FIFO would wait for a writer for good. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
+		errno = EINVAL;
 		return -1;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
@@ -207,12 +210,31 @@ const char *proc_dir(pid_t pid, char *buf, size_t size)
 	return buf;
 }
 
-static uid_t proc_uid(pid_t pid)
+/* The owner of /proc/PID/FILE (NULL: of /proc/PID).  The kernel gives the
+ * files (not the directory) of a process that is not dumpable to root. */
+static uid_t proc_uid(pid_t pid, const char *file)
 {
 	char path[64];
 	struct stat st;
-	snprintf(path, sizeof(path), "/proc/%d", pid);
+	snprintf(path, sizeof(path), "/proc/%d%s%s", pid, file ? "/" : "", file ? file : "");
 	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+/* The real, effective and saved user IDs of pid (its status file). */
+static bool status_uids(pid_t pid, uid_t ids[3])
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	char *p = strstr(buf, "\nUid:");
+	unsigned long r, e, s;
+	if (!p || sscanf(p + 5, "%lu %lu %lu", &r, &e, &s) != 3)
+		return false;
+	ids[0] = (uid_t)r;
+	ids[1] = (uid_t)e;
+	ids[2] = (uid_t)s;
+	return true;
 }
 
 /* The user's name from /etc/passwd ("uid N" if it is not there).  Not
@@ -265,13 +287,28 @@ struct pu_error *proc_check_target(pid_t pid, bool need_ptrace)
 	if (readable && !(need_ptrace && tracer > 0 && tracer != getpid()))
 		return NULL;
 
-	uid_t me = geteuid(), owner = proc_uid(pid);
+	/* ptrace needs our user to be the target's real, effective and saved
+	 * user, and the target to be dumpable; its /proc files belong to root
+	 * when it is not. */
+	uid_t me = geteuid(), file_owner = proc_uid(pid, "syscall"), ids[3];
+	if (!status_uids(pid, ids))
+		ids[0] = ids[1] = ids[2] = proc_uid(pid, NULL);
+	uid_t owner = ids[1] != me ? ids[1] : ids[0] != me ? ids[0] : ids[2];
 	char a[64], b[64];
 	if (!readable && me != 0 && owner != me) {
 		user_name(owner, a, sizeof(a));
 		user_name(me, b, sizeof(b));
+		if (owner == 0)
+			return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d belongs to root and pileup runs as %s; run pileup as root", pid, b);
 		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d belongs to %s and pileup runs as %s; run pileup as root or as %s",
 				    pid, a, b, a);
+	}
+	if (!readable && me != 0 && file_owner != me) {
+		user_name(me, b, sizeof(b));
+		return pu_error_new(PU_EXIT_USAGE,
+				    "permission denied: process %d runs as %s, as pileup does, but is not dumpable (it called prctl(PR_SET_DUMPABLE, 0) or changed its user or group IDs), "
+				    "so only root may inspect it; run pileup as root (or with CAP_SYS_PTRACE)",
+				    pid, b);
 	}
 	if (tracer > 0)
 		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d is already traced by PID %d (%s); detach that tracer first%s",
