@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -89,6 +90,12 @@ static const char usage_text[] =
 "        --dominant PCT     a wait site holding at least PCT percent of the\n"
 "                           threads is dominant (default 20)\n"
 "        --frames N         print at most N frames per stack in text (default all)\n"
+"        --source-dir DIR   the browser shows source files from under DIR too:\n"
+"                           the path a frame names, or its last parts\n"
+"                           (DIR/src/x.c for /build/proj/src/x.c); for a\n"
+"                           saved report the only way, unless the program\n"
+"                           is here (same build-id) and its debug info\n"
+"                           names the file (see BROWSER)\n"
 "        --debuginfo-path DIR\n"
 "                           also look for separate debug info under DIR\n"
 "                           (DIR/.build-id/xx/yyyy.debug or .gnu_debuglink);\n"
@@ -119,6 +126,10 @@ static const char usage_text[] =
 "    On a terminal pileup opens a browser: one row per group, ranked by count,\n"
 "    with its share, wait, wait site and blocking call; dominant wait sites are\n"
 "    marked '*'. Enter opens a group's stack and members, and a frame's source.\n"
+"    Sources are read as the local debug info names them for a live process or\n"
+"    a core; a saved report is data from elsewhere, so its paths are shown only\n"
+"    when the program is here with the same build-id and its debug info names\n"
+"    that file, or from under --source-dir DIR.\n"
 "    t switches threads and goroutines, w groups by wait site, / searches,\n"
 "    \\ filters, o sorts, r captures again and shows +N/-N per group, s saves\n"
 "    the snapshot as JSON, ? lists every key, q quits. NO_COLOR turns colours\n"
@@ -239,6 +250,7 @@ struct options {
 	size_t max_frames;
 	const char *gcore; /* --gcore PID: write a core to output */
 	const char *svg;   /* --svg FILE: also draw the graph there */
+	const char *source_dir; /* --source-dir DIR: sources for the browser */
 	double watch;      /* --watch SECONDS, 0 none */
 	size_t count;      /* --count N */
 	bool diff;         /* pileup diff A B */
@@ -391,7 +403,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 {
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
-	       OPT_FOLDED, OPT_SVG };
+	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -412,6 +424,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		{"gcore", required_argument, NULL, OPT_GCORE},
 		{"folded", no_argument, NULL, OPT_FOLDED},
 		{"svg", required_argument, NULL, OPT_SVG},
+		{"source-dir", required_argument, NULL, OPT_SOURCE_DIR},
 		{"watch", required_argument, NULL, OPT_WATCH},
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
@@ -445,6 +458,15 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		case OPT_TUI: o->format = FMT_TUI; break;
 		case OPT_FOLDED: o->format = FMT_FOLDED; break;
 		case OPT_SVG: o->svg = optarg; break;
+		case OPT_SOURCE_DIR: {
+			struct stat st;
+			if (stat(optarg, &st) != 0)
+				return pu_error_new(PU_EXIT_USAGE, "--source-dir %s: %s; give the directory holding the sources", optarg, strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return pu_error_new(PU_EXIT_USAGE, "--source-dir %s is not a directory; give the directory holding the sources", optarg);
+			o->source_dir = optarg;
+			break;
+		}
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
@@ -799,7 +821,7 @@ int main(int argc, char **argv)
 	}
 	if (o.format == FMT_TUI || (o.format == FMT_DEFAULT && !o.output && !o.nfail_if && tui_wanted())) {
 		/* The browser may capture again: it hands back the latest. */
-		struct tui_opts to = {&o.target, &o.analyze};
+		struct tui_opts to = {&o.target, &o.analyze, o.source_dir};
 		err = tui_run(&snap, &a, &to);
 		analysis_deinit(&a);
 		snapshot_destroy(snap);
