@@ -234,9 +234,13 @@ enum tracer_wait tracer_wait(struct tracer *tr)
 		}
 		/* A tick (or a signal) with nobody reporting since the last
 		 * one: look at every tracee, in case the one waited for can only
-		 * report after the others (a dying process's leader). */
+		 * report after the others (a dying process's leader, which also
+		 * waits for the threads that had stopped before the kill). */
 		if (!events) {
 			size_t got = sweep(tr, TRACEE_RUNNING);
+			size_t exited = tr->exited;
+			sweep(tr, TRACEE_STOPPED);
+			got += tr->exited - exited;
 			if (got)
 				last = now_us();
 			else if (now_us() - last > (uint64_t)TRACER_STALL_MS * 1000) {
@@ -324,7 +328,9 @@ struct pu_error *tracer_stop_all(struct tracer *tr, const char *what)
 			return NULL; /* the caller looks at abort and at who is still running */
 		if (!added)
 			return NULL;
-		/* Nobody is left: the process died while being stopped. */
+		/* Nobody is left: the process died while being stopped (the
+		 * exits of threads killed after their stop are collected first). */
+		tracer_poll(tr);
 		size_t live = 0;
 		for (size_t i = 0; i < tr->n; i++)
 			live += tr->v[i].state == TRACEE_STOPPED;

@@ -27,6 +27,7 @@ kill_during() {
 	mkdir -p "$dir"
 	start_fixture "$FIX/waits" --condvar $N || { echo "fixture did not start"; return; }
 	local fx=$FX_PID
+	disown "$fx" # still reaped by this shell, without a "Killed" line each time
 	case $mode in
 	stop-all) "$PILEUP" --stop-all --json "$fx" >"$dir/out" 2>"$dir/err" & ;;
 	gcore) "$PILEUP" --gcore "$fx" --stop-all -o "$dir/core" >"$dir/out" 2>"$dir/err" & ;;
