@@ -1,6 +1,7 @@
 #include "analyze.h"
 #include "capture_live.h"
 #include "classify.h"
+#include "dump.h"
 #include "go/golang.h"
 #include "snapshot_json.h"
 
@@ -17,8 +18,9 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 	struct report *r = &a->report;
 	r->snap = snap;
 	r->dominant_pct = o->dominant_pct;
-	r->build_id = snap->source == SNAP_SAVED ? snapshot_json_build_id : unwind_build_id;
-	if (snap->source != SNAP_SAVED) {
+	r->build_id = snap->source == SNAP_SAVED ? snapshot_json_build_id : snap->source == SNAP_DUMP ? dump_build_id : unwind_build_id;
+	/* saved reports and dumps come with frames: only grouping is left */
+	if (snap->source != SNAP_SAVED && snap->source != SNAP_DUMP) {
 		struct unwind_opts uo = o->unwind;
 		uo.defer_go = true;
 		struct pu_error *err = unwind_snapshot(snap, &uo, &r->unwind);
@@ -39,6 +41,20 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		unwind_flush(snap);
 		timing_mark("analyze", "finish");
 	}
+	analyze_regroup(snap, o, a);
+	r->analyze_us = timing_now_us() - t0;
+	timing_mark("analyze", "group");
+	return NULL;
+}
+
+void analyze_regroup(struct snapshot *snap, const struct analyze_opts *o, struct analysis *a)
+{
+	struct report *r = &a->report;
+	grouping_destroy(a->threads);
+	grouping_destroy(a->sites);
+	grouping_destroy(a->goroutines);
+	grouping_destroy(a->gsites);
+	a->goroutines = a->gsites = NULL;
 	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
 	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);
 	if (snap->ngoroutines) {
@@ -49,9 +65,6 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 	r->sites = a->sites;
 	r->goroutines = a->goroutines;
 	r->gsites = a->gsites;
-	r->analyze_us = timing_now_us() - t0;
-	timing_mark("analyze", "group");
-	return NULL;
 }
 
 void analysis_deinit(struct analysis *a)

@@ -23,6 +23,8 @@ struct analysis {
 };
 
 struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_opts *o, struct analysis *ret);
+/* Builds a's groups again, from snap as it is now (goview.h). */
+void analyze_regroup(struct snapshot *snap, const struct analyze_opts *o, struct analysis *a);
 void analysis_deinit(struct analysis *a);
 
 #endif

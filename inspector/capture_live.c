@@ -1,4 +1,5 @@
 #include "capture_live.h"
+#include "go/bin.h"
 #include "proc.h"
 #include "timing.h"
 #include "tracer.h"
@@ -71,6 +72,15 @@ enum { NONSTOP_WINDOW = 2048 };
  * pause is shorter for not copying the rest.  A thread stopped in user
  * space gets its whole stack (max_stack) copied while it is stopped. */
 enum { STOPPED_WINDOW = 4096 };
+
+/* A Go program's threads run on system stacks of 16 KB (Go's g0) whose
+ * frames can be large (runtime.netpoll keeps 128 epoll events, 1.5 KB, on
+ * its stack), and its scheduler threads wake often (timers, sysmon): bytes
+ * read after the capture, when the unwinder gets there, may already belong
+ * to a later call.  So the whole of such a stack is copied up front, while
+ * the thread is known to sit in its system call (there are few threads). */
+enum { GO_WINDOW = 16384, GO_WINDOW_MAX_THREADS = 4096 };
+static size_t nonstop_window = NONSTOP_WINDOW, stopped_window = STOPPED_WINDOW;
 
 /* How much of [sp, end of sp's mapping) is planned: max at most, window
  * of it copied up front (0: all). */
@@ -254,7 +264,7 @@ static void stop_one(struct tracer *tr, pid_t pid, struct snapshot *snap, struct
 	}
 	if (sc.nr != -2) {
 		read_blocked(t, &sc);
-		plan_stack(snap, t, max_stack, NONSTOP_WINDOW);
+		plan_stack(snap, t, max_stack, nonstop_window);
 		size_t one = (size_t)(t - snap->threads);
 		copy_stacks(snap, &one, 1);
 		return;
@@ -319,7 +329,7 @@ static void capture_one(struct tracer *tr, pid_t pid, struct snapshot *snap, str
 		}
 		fill_from_stat(pid, t);
 		read_blocked(t, &a);
-		plan_stack(snap, t, max_stack, NONSTOP_WINDOW);
+		plan_stack(snap, t, max_stack, nonstop_window);
 		size_t one = (size_t)(t - snap->threads);
 		copy_stacks(snap, &one, 1);
 		if (proc_task_syscall(pid, t->tid, &b) && b.nr == a.nr && b.sp == a.sp && b.pc == a.pc)
@@ -557,6 +567,8 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	if (delay)
 		usleep((useconds_t)atoi(delay));
 	phase("list tasks");
+	if (n > GO_WINDOW_MAX_THREADS)
+		nonstop_window = NONSTOP_WINDOW;
 	/* The per-thread files are opened relative to /proc/PID/task: with
 	 * it open, two threads can read them. */
 	bool par = proc_task_dir_open(pid);
@@ -587,11 +599,11 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 		if (sc.kind[i] != SCAN_BLOCKED)
 			continue;
 		sc.blocked[sc.nblocked++] = i;
-		total += (stack_extent(snap, &snap->threads[i], max_stack, NONSTOP_WINDOW) + 15) & ~(size_t)15;
+		total += (stack_extent(snap, &snap->threads[i], max_stack, nonstop_window) + 15) & ~(size_t)15;
 	}
 	snapshot_arena_reserve(snap, total);
 	for (size_t k = 0; k < sc.nblocked; k++)
-		plan_stack(snap, &snap->threads[sc.blocked[k]], max_stack, NONSTOP_WINDOW);
+		plan_stack(snap, &snap->threads[sc.blocked[k]], max_stack, nonstop_window);
 	if (timing_on())
 		fprintf(stderr, "pileup: capture: %zu stacks, %zu KB\n", sc.nblocked, total / 1024);
 	phase("plan stacks");
@@ -660,7 +672,7 @@ static void read_unstopped(pid_t pid, struct snapshot *snap, struct snap_thread 
 		set_error(t, "did not stop within %d s; its registers were not read", TRACER_STALL_MS / 1000);
 	} else {
 		read_blocked(t, &sc);
-		plan_stack(snap, t, max_stack, NONSTOP_WINDOW);
+		plan_stack(snap, t, max_stack, nonstop_window);
 	}
 }
 
@@ -676,7 +688,9 @@ static struct pu_error *stop_all_main(void *arg)
 	 * of its stack copied (STOPPED_WINDOW), one in user space all of
 	 * it; more comes from the arena later. */
 	long nthr = proc_thread_count(j->pid);
-	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (STOPPED_WINDOW + 1024) + (4u << 20));
+	if (nthr > GO_WINDOW_MAX_THREADS)
+		stopped_window = STOPPED_WINDOW;
+	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (stopped_window + 1024) + (4u << 20));
 	phase("arena");
 	struct pu_error *err = tracer_stop_all(&tr, "nothing to report");
 	phase("seize, interrupt, wait");
@@ -703,7 +717,7 @@ static struct pu_error *stop_all_main(void *arg)
 				uint64_t *r = t->regs.r;
 				uint64_t a[6] = {r[5], r[4], r[1], r[10], r[8], r[9]};
 				memcpy(t->syscall_args, a, sizeof(a));
-				plan_stack(snap, t, j->max_stack, t->regs.orig_rax >= 0 ? STOPPED_WINDOW : 0);
+				plan_stack(snap, t, j->max_stack, t->regs.orig_rax >= 0 ? stopped_window : 0);
 			}
 			if (t->stack.len)
 				idx[nidx++] = (size_t)(t - snap->threads);
@@ -814,6 +828,9 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 		snap->exe = xstrdup(buf);
 	}
 	snap->exe_open = xstrdup(path);
+	bool go = gobin_path_is_go(path);
+	nonstop_window = go ? GO_WINDOW : NONSTOP_WINDOW;
+	stopped_window = go ? GO_WINDOW : STOPPED_WINDOW;
 	phase(NULL);
 	err = proc_read_maps(pid, snap, "nothing to report");
 	if (err)

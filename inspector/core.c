@@ -833,7 +833,7 @@ static bool is_fault_signal(int sig)
 static struct pu_error *check_header(const unsigned char *m, size_t size, const char *name)
 {
 	if (size < SELFMAG || memcmp(m, ELFMAG, SELFMAG) != 0)
-		return pu_error_new(PU_EXIT_USAGE, "%s is not a core file (no ELF header); give a core dump, a pileup JSON report or a process ID", name);
+		return pu_error_new(PU_EXIT_USAGE, "%s is not a core file (no ELF header), nor a Go traceback or pprof profile; give a core dump, a pileup JSON report, a goroutine dump or a process ID", name);
 	if (size < EI_NIDENT + 2 || (m[EI_CLASS] == ELFCLASS64 && size < sizeof(Elf64_Ehdr)) ||
 	    (m[EI_CLASS] == ELFCLASS32 && size < sizeof(Elf32_Ehdr)))
 		return pu_error_new(PU_EXIT_USAGE, "%s is truncated within its ELF header (%zu bytes); nothing to read", name, size);

@@ -21,6 +21,8 @@
 #include "error.h"
 #include "failif.h"
 #include "gcore.h"
+#include "goview.h"
+#include "merge.h"
 #include "memory.h"
 #include "report.h"
 #include "sanitize.h"
@@ -41,7 +43,10 @@ static const char usage_text[] =
 "    pileup [OPTIONS] --coredump [PID|latest]\n"
 "    pileup --gcore PID -o FILE [--stop-all]\n"
 "    pileup --watch SECONDS [--count N] [OPTIONS] PID\n"
-"    pileup diff [OPTIONS] BEFORE.json AFTER.json\n"
+"    pileup diff [OPTIONS] BEFORE AFTER\n"
+"    pileup merge [OPTIONS] [NAME=]TARGET [NAME=]TARGET...\n"
+"    pileup [OPTIONS] http://HOST:PORT[/PATH]\n"
+"    pileup [OPTIONS] GOROUTINE-DUMP | PROFILE\n"
 "\n"
 "DESCRIPTION\n"
 "    pileup reads every thread of a running process, unwinds its stack with\n"
@@ -98,6 +103,9 @@ static const char usage_text[] =
 "                           saved report the only way, unless the program\n"
 "                           is here (same build-id) and its debug info\n"
 "                           names the file (see BROWSER)\n"
+"        --wrappers         show Go's compiler-generated wrapper frames in text\n"
+"                           (hidden by default, as Go's tracebacks hide them;\n"
+"                           JSON always has them, marked \"wrapper\": true)\n"
 "        --debuginfo-path DIR\n"
 "                           also look for separate debug info under DIR\n"
 "                           (DIR/.build-id/xx/yyyy.debug or .gnu_debuglink);\n"
@@ -250,13 +258,18 @@ struct options {
 	const char *output;
 	struct analyze_opts analyze;
 	size_t max_frames;
+	bool show_wrappers;
 	const char *gcore; /* --gcore PID: write a core to output */
 	const char *svg;   /* --svg FILE: also draw the graph there */
 	const char *source_dir; /* --source-dir DIR: sources for the browser */
+	const char *pprof; /* --pprof FILE: also write a pprof profile there */
 	double watch;      /* --watch SECONDS, 0 none */
 	size_t count;      /* --count N */
 	bool diff;         /* pileup diff A B */
 	const char *diff_files[2];
+	bool merge;        /* pileup merge [NAME=]TARGET... */
+	char **merge_targets;
+	size_t nmerge;
 	struct fail_cond fail_if[16];
 	size_t nfail_if;
 };
@@ -328,9 +341,18 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 {
 	struct target_opts *t = &o->target;
 	pid_t pid;
+	if (o->merge) {
+		if (npos < 1 || pid_arg || core_arg || coredump || o->gcore)
+			return pu_error_new(PU_EXIT_USAGE, "merge reads snapshots of one build from many hosts: 'pileup merge A.json B.json http://h3:6060 ...'");
+		if (o->watch || t->capture.stop_all || t->capture.never_stop || t->exe || t->sysroot)
+			return pu_error_new(PU_EXIT_USAGE, "merge reads snapshots; --watch, --stop-all, --no-stop, -e and --sysroot do not apply");
+		o->merge_targets = pos;
+		o->nmerge = (size_t)npos;
+		return NULL;
+	}
 	if (o->diff) {
 		if (npos != 2 || pid_arg || core_arg || coredump || o->gcore)
-			return pu_error_new(PU_EXIT_USAGE, "diff compares two saved snapshots: 'pileup diff BEFORE.json AFTER.json'");
+			return pu_error_new(PU_EXIT_USAGE, "diff compares two snapshots: 'pileup diff BEFORE AFTER' (saved reports, dumps, URLs or process IDs)");
 		if (o->watch || t->capture.stop_all || t->capture.never_stop || t->exe || t->sysroot)
 			return pu_error_new(PU_EXIT_USAGE, "diff reads two saved snapshots; --watch, --stop-all, --no-stop, -e and --sysroot do not apply");
 		o->diff_files[0] = pos[0];
@@ -374,6 +396,13 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 			if (npos > 1)
 				return pu_error_new(PU_EXIT_USAGE, "'%s' is a process ID, which takes no program: unexpected '%s'", pos[0], pos[1]);
 			pid_arg = pos[0];
+		} else if (input_http_is_url(pos[0])) {
+			if (npos > 1)
+				return pu_error_new(PU_EXIT_USAGE, "'%s' is a URL, which takes no program: unexpected '%s'", pos[0], pos[1]);
+			if (t->capture.stop_all || t->capture.never_stop || t->exe || t->sysroot)
+				return pu_error_new(PU_EXIT_USAGE, "%s is a URL: --stop-all, --no-stop, -e and --sysroot apply to processes and cores", pos[0]);
+			t->url = pos[0];
+			return NULL;
 		} else {
 			t->file = pos[0];
 			if (npos > 1) {
@@ -383,9 +412,11 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 			}
 		}
 	}
-	if ((t->file || coredump) && o->watch)
+	if (coredump && o->watch)
 		return pu_error_new(PU_EXIT_USAGE, "--watch captures a running process again and again: give a process ID (to compare saved snapshots, use 'pileup diff A.json B.json')");
 	if (t->file) {
+		if (o->count && !o->watch)
+			return pu_error_new(PU_EXIT_USAGE, "--count N goes with --watch SECONDS");
 		if (t->capture.stop_all || t->capture.never_stop)
 			return pu_error_new(PU_EXIT_USAGE, "%s is for a running process; a core is already a snapshot",
 					    t->capture.stop_all ? "--stop-all" : "--no-stop");
@@ -401,11 +432,11 @@ static struct pu_error *parse_target(int npos, char **pos, const char *pid_arg, 
 	return target_parse_pid(pid_arg, &pid);
 }
 
-static struct pu_error *parse_args(int argc, char **argv, bool diff, struct options *o)
+static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge, struct options *o)
 {
-	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES,
+	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES, OPT_WRAPPERS,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
-	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR };
+	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR, OPT_PPROF, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -418,6 +449,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO},
 		{"stack-bytes", required_argument, NULL, OPT_STACK},
 		{"frames", required_argument, NULL, OPT_FRAMES},
+		{"wrappers", no_argument, NULL, OPT_WRAPPERS},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"executable", required_argument, NULL, 'e'},
 		{"exe", required_argument, NULL, 'e'},
@@ -427,6 +459,8 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		{"folded", no_argument, NULL, OPT_FOLDED},
 		{"svg", required_argument, NULL, OPT_SVG},
 		{"source-dir", required_argument, NULL, OPT_SOURCE_DIR},
+		{"pprof", required_argument, NULL, OPT_PPROF},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"watch", required_argument, NULL, OPT_WATCH},
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
@@ -436,6 +470,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 	};
 	memset(o, 0, sizeof(*o));
 	o->diff = diff;
+	o->merge = merge;
 	o->analyze.dominant_pct = 20;
 	const char *pid_arg = NULL, *core_arg = NULL, *coredump_arg = NULL;
 	bool coredump = false;
@@ -469,6 +504,11 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 			o->source_dir = optarg;
 			break;
 		}
+		case OPT_PPROF: o->pprof = optarg; break;
+		case OPT_TIMEOUT:
+			if ((err = parse_number("--timeout", optarg, 0.1, 3600, &o->target.http.timeout_s)))
+				return err;
+			break;
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
@@ -486,6 +526,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 				return err;
 			o->max_frames = (size_t)v;
 			break;
+		case OPT_WRAPPERS: o->show_wrappers = true; break;
 		case OPT_WATCH:
 			if ((err = parse_number("--watch", optarg, 0.1, 86400, &o->watch)))
 				return err;
@@ -521,11 +562,17 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, struct opti
 		return pu_error_new(PU_EXIT_USAGE, "--tui browses on the terminal and -o writes a report to a file; choose one");
 	if (o->svg && o->gcore)
 		return pu_error_new(PU_EXIT_USAGE, "--gcore writes only a core; draw the graph from it later: pileup --svg FILE CORE");
+	if (o->pprof && o->gcore)
+		return pu_error_new(PU_EXIT_USAGE, "--gcore writes only a core; write the profile from it later: pileup --pprof FILE CORE");
 	if (o->svg && o->output && strcmp(o->svg, o->output) == 0)
 		return pu_error_new(PU_EXIT_USAGE, "--svg and -o name the same file, %s; give each its own", o->svg);
-	if ((o->svg || o->format == FMT_FOLDED) && (o->watch || o->diff))
+	if (o->pprof && ((o->output && strcmp(o->pprof, o->output) == 0) || (o->svg && strcmp(o->pprof, o->svg) == 0)))
+		return pu_error_new(PU_EXIT_USAGE, "--pprof and %s name the same file, %s; give each its own", o->svg && !strcmp(o->pprof, o->svg) ? "--svg" : "-o", o->pprof);
+	if ((o->svg || o->pprof || o->format == FMT_FOLDED) && (o->watch || o->diff))
 		return pu_error_new(PU_EXIT_USAGE, "%s draws one capture; %s compares captures (save them with --json, then draw each)",
-				    o->svg ? "--svg" : "--folded", o->diff ? "diff" : "--watch");
+				    o->svg ? "--svg" : o->pprof ? "--pprof" : "--folded", o->diff ? "diff" : "--watch");
+	if (o->merge && o->watch)
+		return pu_error_new(PU_EXIT_USAGE, "merge reads each snapshot once; --watch does not apply");
 	if (o->format == FMT_TUI && (o->watch || o->nfail_if || o->diff))
 		return pu_error_new(PU_EXIT_USAGE, "--tui is interactive; %s print%s a report", o->diff ? "diff" : o->watch ? "--watch" : "--fail-if",
 				    o->diff ? "s" : "");
@@ -646,6 +693,15 @@ static int run_watch(const struct options *o)
 		struct analysis a;
 		if ((err = target_open(&o->target, &snap)))
 			break;
+		if (snap->source == SNAP_SAVED) {
+			/* A saved report never changes; a dump file may be rewritten
+			 * (a service that writes its goroutines periodically). */
+			err = pu_error_new(PU_EXIT_USAGE, "%s is a saved report, which does not change: --watch needs a process ID, a URL "
+							  "or a dump that is rewritten (to compare saved snapshots, use 'pileup diff A.json B.json')",
+					   o->target.file);
+			snapshot_destroy(snap);
+			break;
+		}
 		if ((err = analyze_snapshot(snap, &o->analyze, &a))) {
 			snapshot_destroy(snap);
 			break;
@@ -720,6 +776,64 @@ static struct pu_error *same_program(const struct options *o, const struct repor
 			    o->diff_files[0], o->diff_files[1], ea, ba ? ba : "unknown", eb, bb ? bb : "unknown");
 }
 
+/* A target named on the command line: a process ID, a URL or a file. */
+static void target_name(struct target_opts *t, const char *arg)
+{
+	t->pid = t->file = t->url = NULL;
+	if (all_digits(arg))
+		t->pid = arg;
+	else if (input_http_is_url(arg))
+		t->url = arg;
+	else
+		t->file = arg;
+}
+
+/* pileup merge [NAME=]TARGET...: every snapshot read and analyzed, then
+ * one snapshot of them all. */
+static struct pu_error *open_merged(const struct options *o, struct snapshot **ret)
+{
+	*ret = NULL;
+	struct merge_input *in = xcalloc(o->nmerge, sizeof(*in));
+	char **names = xcalloc(o->nmerge, sizeof(*names));
+	struct pu_error *err = NULL;
+	size_t n = 0;
+	for (; n < o->nmerge && !err; n++) {
+		const char *arg = o->merge_targets[n], *eq = strchr(arg, '=');
+		/* NAME=TARGET names the host; not in a URL's query */
+		if (eq && eq > arg && !memchr(arg, '/', (size_t)(eq - arg)) && !memchr(arg, ':', (size_t)(eq - arg))) {
+			names[n] = strndup(arg, (size_t)(eq - arg));
+			arg = eq + 1;
+		} else {
+			names[n] = merge_host_name(arg);
+		}
+		for (size_t k = 0; k < n && !err; k++)
+			if (!strcmp(names[k], names[n]))
+				err = pu_error_new(PU_EXIT_USAGE, "two snapshots are named %s; name each: 'pileup merge h1=FILE h2=FILE ...'", names[n]);
+		struct target_opts t = o->target;
+		target_name(&t, arg);
+		in[n].host = names[n];
+		if (!err && !(err = target_open(&t, &in[n].snap)) && (err = analyze_snapshot(in[n].snap, &o->analyze, &in[n].a))) {
+			snapshot_destroy(in[n].snap);
+			in[n].snap = NULL;
+		}
+		if (err || !in[n].snap)
+			break;
+	}
+	if (err) {
+		for (size_t k = 0; k < n; k++) {
+			analysis_deinit(&in[k].a);
+			snapshot_destroy(in[k].snap);
+		}
+	} else {
+		err = merge_snapshots(in, n, &o->analyze, ret);
+	}
+	for (size_t k = 0; k <= n && k < o->nmerge; k++)
+		free(names[k]);
+	free(names);
+	free(in);
+	return err;
+}
+
 /* pileup diff BEFORE AFTER */
 static int run_diff(const struct options *o)
 {
@@ -730,7 +844,7 @@ static int run_diff(const struct options *o)
 	int k;
 	for (k = 0; k < 2 && !err; k++) {
 		struct target_opts t = o->target;
-		t.file = o->diff_files[k];
+		target_name(&t, o->diff_files[k]);
 		if (!(err = target_open(&t, &snap[k])) && (err = analyze_snapshot(snap[k], &o->analyze, &a[k]))) {
 			snapshot_destroy(snap[k]);
 			snap[k] = NULL;
@@ -738,6 +852,12 @@ static int run_diff(const struct options *o)
 	}
 	if (!err)
 		err = same_program(o, &a[0].report, &a[1].report);
+	if (!err) {
+		/* a dump against a live capture: both as the dump sees them */
+		unsigned lacks = snap[0]->lacks | snap[1]->lacks;
+		for (k = 0; k < 2 && snap[0]->lacks != snap[1]->lacks; k++)
+			goview_lower(snap[k], lacks, &o->analyze, &a[k]);
+	}
 	if (err) {
 		for (k = 0; k < 2; k++) {
 			analysis_deinit(&a[k]);
@@ -783,8 +903,8 @@ int main(int argc, char **argv)
 {
 	timing_on(); /* starts the run's clock */
 	struct options o;
-	bool diff = argc > 1 && !strcmp(argv[1], "diff");
-	struct pu_error *err = parse_args(diff ? argc - 1 : argc, diff ? argv + 1 : argv, diff, &o);
+	bool diff = argc > 1 && !strcmp(argv[1], "diff"), merge = argc > 1 && !strcmp(argv[1], "merge");
+	struct pu_error *err = parse_args(diff || merge ? argc - 1 : argc, diff || merge ? argv + 1 : argv, diff, merge, &o);
 	if (err)
 		return fail(err);
 	install_signals();
@@ -802,7 +922,7 @@ int main(int argc, char **argv)
 
 	timing_mark("main", "start");
 	struct snapshot *snap;
-	err = target_open(&o.target, &snap);
+	err = o.merge ? open_merged(&o, &snap) : target_open(&o.target, &snap);
 	if (err)
 		return fail(err);
 	timing_mark("main", "open");
@@ -815,7 +935,13 @@ int main(int argc, char **argv)
 	}
 	timing_mark("main", "analyze");
 	a.report.max_frames = o.max_frames;
+	a.report.show_wrappers = o.show_wrappers;
 	/* --svg: the graph first, so a bad path fails before any report */
+	if (o.pprof && (err = report_pprof_write(o.pprof, &a.report))) {
+		analysis_deinit(&a);
+		snapshot_destroy(snap);
+		return fail(err);
+	}
 	if (o.svg && (err = report_svg_write(o.svg, &a.report))) {
 		analysis_deinit(&a);
 		snapshot_destroy(snap);

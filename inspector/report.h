@@ -21,6 +21,9 @@ struct report {
 	double dominant_pct;
 	/* text: how many frames of each stack to print (0: all) */
 	size_t max_frames;
+	/* text: print Go's compiler-generated wrappers (hidden by default,
+	 * as Go's own tracebacks do) */
+	bool show_wrappers;
 	const char *(*build_id)(const struct snapshot *snap, const char *module);
 };
 
@@ -37,6 +40,12 @@ void report_folded(FILE *f, const struct report *r);
 void report_svg(FILE *f, const struct report *r);
 /* report_svg into the file at path; a one-line error if it cannot. */
 struct pu_error *report_svg_write(const char *path, const struct report *r);
+/* A pprof goroutine profile (profile.proto, gzipped) of the same stacks
+ * at path: one sample per distinct stack (threads and goroutines), its
+ * count as the value, functions, files, lines and inlined calls, labels
+ * "kind" (thread, goroutine) and "wait" (class or Go wait reason); read by
+ * go tool pprof and by continuous-profiling systems. */
+struct pu_error *report_pprof_write(const char *path, const struct report *r);
 /* A frame's name in folded stacks and the graph: the function, or
  * "module+0xOFFSET" (in buf) without one.  Raw bytes from the target. */
 const char *report_frame_name(const struct frame *f, char *buf, size_t size);

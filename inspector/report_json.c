@@ -1,9 +1,11 @@
 #include "classify.h"
 #include "json.h"
+#include "merge.h"
 #include "report.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void frame_json(struct json *j, const struct report *r, const struct frame *f)
@@ -121,9 +123,37 @@ void report_json_group_fields(struct json *j, const struct report *r, const stru
 	}
 	json_key(j, "members");
 	json_begin_array(j);
-	for (size_t k = 0; k < g->count; k++)
-		json_int(j, group_member_id(r->snap, g, k));
+	size_t unknown = 0; /* a profile names no goroutine (ids 0) */
+	for (size_t k = 0; k < g->count; k++) {
+		int64_t id = group_member_id(r->snap, g, k);
+		if (id)
+			json_int(j, id);
+		else
+			unknown++;
+	}
 	json_end_array(j);
+	if (unknown) {
+		json_key(j, "members_without_id");
+		json_uint(j, unknown);
+	}
+	if (r->snap->nhosts) {
+		size_t *c = merge_group_hosts(r->snap, g);
+		json_key(j, "hosts");
+		json_begin_object(j);
+		for (size_t h = 0; h < r->snap->nhosts; h++)
+			if (c[h]) {
+				json_key(j, r->snap->hosts[h]);
+				json_uint(j, c[h]);
+			}
+		json_end_object(j);
+		json_key(j, "absent_on");
+		json_begin_array(j);
+		for (size_t h = 0; h < r->snap->nhosts; h++)
+			if (!c[h])
+				json_string(j, r->snap->hosts[h]);
+		json_end_array(j);
+		free(c);
+	}
 	json_key(j, "frames");
 	frames_json(j, r, g->frames, g->nframes);
 }
@@ -142,7 +172,33 @@ void report_json_target(struct json *j, const struct report *r)
 	const struct snapshot *snap = r->snap;
 	json_begin_object(j);
 	json_key(j, "source");
-	json_string(j, snap->source == SNAP_LIVE ? "live" : snap->source == SNAP_CORE ? "core" : "saved");
+	json_string(j, snap->source == SNAP_LIVE ? "live" : snap->source == SNAP_CORE ? "core" : snap->source == SNAP_DUMP ? "dump" : "saved");
+	if (snap->dump_from || snap->dump_format) {
+		/* what a dump was read from, and what it was */
+		json_key(j, "dump");
+		json_begin_object(j);
+		json_key(j, "from");
+		json_string(j, snap->dump_from);
+		json_key(j, "format");
+		json_string(j, snap->dump_format);
+		json_end_object(j);
+	}
+	if (snap->lacks) {
+		static const char *const names[] = {"threads", "go_runtime_frames", "go_wait_reasons", "go_ids"};
+		json_key(j, "lacks");
+		json_begin_array(j);
+		for (unsigned b = 0; b < 4; b++)
+			if (snap->lacks & 1u << b)
+				json_string(j, names[b]);
+		json_end_array(j);
+	}
+	if (snap->nhosts) {
+		json_key(j, "hosts");
+		json_begin_array(j);
+		for (size_t h = 0; h < snap->nhosts; h++)
+			json_string(j, snap->hosts[h]);
+		json_end_array(j);
+	}
 	json_key(j, "pid");
 	json_int(j, snap->pid);
 	json_key(j, "exe");
@@ -158,7 +214,7 @@ void report_json_target(struct json *j, const struct report *r)
 	}
 	json_key(j, "threads");
 	json_uint(j, snap->nthreads);
-	if (snap->go_version) {
+	if (snap->go_version || snap->ngoroutines) {
 		json_key(j, "go_version");
 		json_string(j, snap->go_version);
 		json_key(j, "go_module");
@@ -245,7 +301,14 @@ void report_json(FILE *f, const struct report *r)
 		const struct snap_thread *t = &snap->threads[i];
 		json_begin_object(&j);
 		json_key(&j, "tid");
-		json_int(&j, t->tid);
+		if (t->tid)
+			json_int(&j, t->tid);
+		else
+			json_null(&j); /* threads read back from a profile */
+		if (snap->nhosts) {
+			json_key(&j, "host");
+			json_string(&j, t->host < snap->nhosts ? snap->hosts[t->host] : NULL);
+		}
 		json_key(&j, "name");
 		json_string(&j, t->name);
 		json_key(&j, "state");
@@ -279,14 +342,25 @@ void report_json(FILE *f, const struct report *r)
 	}
 	json_end_array(&j);
 
-	if (snap->go_version) {
+	if (snap->go_version || snap->ngoroutines) {
 		json_key(&j, "goroutines");
 		json_begin_array(&j);
 		for (size_t i = 0; i < snap->ngoroutines; i++) {
 			const struct snap_goroutine *g = &snap->goroutines[i];
 			json_begin_object(&j);
 			json_key(&j, "id");
-			json_int(&j, g->id);
+			if (g->id)
+				json_int(&j, g->id);
+			else
+				json_null(&j); /* a profile's goroutines have none */
+			if (snap->nhosts) {
+				json_key(&j, "host");
+				json_string(&j, g->host < snap->nhosts ? snap->hosts[g->host] : NULL);
+			}
+			if (g->leaked) {
+				json_key(&j, "leaked");
+				json_bool(&j, true);
+			}
 			json_key(&j, "status");
 			json_string(&j, g->status);
 			json_key(&j, "wait_reason");

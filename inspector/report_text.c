@@ -1,3 +1,4 @@
+#include "merge.h"
 #include "report.h"
 #include "sanitize.h"
 
@@ -19,6 +20,7 @@ const char *report_mode_name(enum snap_mode m)
 	case SNAP_MODE_STOP_ALL: return "stop-all";
 	case SNAP_MODE_CORE: return "core";
 	case SNAP_MODE_SAVED: return "saved";
+	case SNAP_MODE_DUMP: return "dump";
 	}
 	return "?";
 }
@@ -90,6 +92,39 @@ static void print_frame(FILE *f, size_t i, const struct frame *fr, const struct 
 	fputc('\n', f);
 }
 
+/* Merged snapshots: the group's count on each host, and where it is absent. */
+static void report_hosts_text(FILE *f, const struct report *r, const struct group *g)
+{
+	const struct snapshot *snap = r->snap;
+	if (!snap->nhosts)
+		return;
+	size_t *c = merge_group_hosts(snap, g), absent = 0;
+	fputs("    hosts:         ", f);
+	bool first = true;
+	for (size_t h = 0; h < snap->nhosts; h++) {
+		if (!c[h]) {
+			absent++;
+			continue;
+		}
+		fputs(first ? "" : ", ", f);
+		sanitize_fputs(snap->hosts[h], f);
+		fprintf(f, " %zu", c[h]);
+		first = false;
+	}
+	if (absent) {
+		fputs("; absent on ", f);
+		first = true;
+		for (size_t h = 0; h < snap->nhosts; h++)
+			if (!c[h]) {
+				fputs(first ? "" : ", ", f);
+				sanitize_fputs(snap->hosts[h], f);
+				first = false;
+			}
+	}
+	fputc('\n', f);
+	free(c);
+}
+
 static void print_group(FILE *f, const struct report *r, const struct grouping *gr, size_t gi)
 {
 	const struct snapshot *snap = r->snap;
@@ -119,10 +154,15 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 	}
 	int64_t *ids = malloc(g->count * sizeof(*ids));
 	if (ids) {
+		/* a profile names no goroutine: its members' ids are 0 */
+		size_t known = 0;
 		for (size_t i = 0; i < g->count; i++)
-			ids[i] = group_member_id(snap, g, i);
-		char *ranges = group_format_ranges(ids, g->count);
+			if ((ids[known] = group_member_id(snap, g, i)) != 0)
+				known++;
+		char *ranges = group_format_ranges(ids, known);
 		fprintf(f, "    %s %s", g->kind == GROUP_THREADS ? "threads:      " : "goroutines:   ", ranges);
+		if (known < g->count)
+			fprintf(f, "%s%zu without ids (a profile counts them, naming none)", known ? ", and " : "", g->count - known);
 		free(ranges);
 		free(ids);
 	}
@@ -195,12 +235,21 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 			fputc('\n', f);
 		}
 	}
+	report_hosts_text(f, r, g);
 	fputs("    stack:\n", f);
-	size_t limit = r->max_frames && r->max_frames < g->nframes ? r->max_frames : g->nframes;
-	for (size_t i = 0; i < limit; i++)
+	size_t limit = r->max_frames && r->max_frames < g->nframes ? r->max_frames : g->nframes, wrappers = 0;
+	for (size_t i = 0; i < limit; i++) {
+		if (g->frames[i].wrapper && !r->show_wrappers && (int)i != g->wait_site) {
+			wrappers++;
+			continue;
+		}
 		print_frame(f, i, &g->frames[i], g, i);
+	}
 	if (limit < g->nframes)
 		fprintf(f, "      ... %zu more frames\n", g->nframes - limit);
+	if (wrappers)
+		fprintf(f, "      (%zu compiler-generated wrapper frame%s hidden, as Go's tracebacks do; --wrappers shows %s)\n",
+			wrappers, wrappers == 1 ? "" : "s", wrappers == 1 ? "it" : "them");
 	if (!g->nframes)
 		fputs("      (no frames)\n", f);
 	fputc('\n', f);
@@ -238,19 +287,48 @@ void report_text(FILE *f, const struct report *r)
 {
 	const struct snapshot *snap = r->snap;
 	fprintf(f, "pileup %s: ", PILEUP_VERSION);
-	if (snap->source == SNAP_CORE) {
+	if (snap->nhosts) {
+		fprintf(f, "%zu snapshots merged (", snap->nhosts);
+		for (size_t i = 0; i < snap->nhosts; i++) {
+			if (i)
+				fputs(", ", f);
+			if (i == 8 && snap->nhosts > 9) {
+				fprintf(f, "... %zu more", snap->nhosts - 8);
+				break;
+			}
+			sanitize_fputs(snap->hosts[i], f);
+		}
+		fputs("): ", f);
+		sanitize_fputs(snap->exe ? snap->exe : "program unknown", f);
+	} else if (snap->source == SNAP_DUMP) {
+		fputs(snap->dump_format ? snap->dump_format : "Go dump", f);
+		fputc(' ', f);
+		sanitize_fputs(snap->dump_from, f);
+		fputs(" (", f);
+		if (snap->exe)
+			sanitize_fputs(snap->exe, f);
+		else
+			fputs("program unknown", f);
+	} else if (snap->source == SNAP_CORE) {
 		fputs("core ", f);
 		sanitize_fputs(snap->core_path, f);
 		fprintf(f, " (pid %d", snap->pid);
 	} else {
 		fprintf(f, "pid %d (", snap->pid);
 	}
-	if (snap->exe) {
+	if (snap->exe && snap->source != SNAP_DUMP && !snap->nhosts) {
 		if (snap->source == SNAP_CORE)
 			fputs(", ", f);
 		sanitize_fputs(snap->exe, f);
 	}
-	fprintf(f, "), %zu threads", snap->nthreads);
+	if (!snap->nhosts)
+		fputc(')', f);
+	if (snap->lacks & SNAP_LACKS_THREADS)
+		fputs(", no threads", f); /* a dump holds goroutines only */
+	else
+		fprintf(f, ", %zu threads", snap->nthreads);
+	if (!snap->go_version && snap->ngoroutines)
+		fprintf(f, ", %zu goroutines", snap->ngoroutines);
 	if (snap->go_version) {
 		fprintf(f, ", %zu goroutines, ", snap->ngoroutines);
 		sanitize_fputs(snap->go_version, f);
@@ -304,6 +382,16 @@ void report_text(FILE *f, const struct report *r)
 		print_us(f, r->analyze_us);
 		fputc('\n', f);
 	}
+	if (snap->lacks & (SNAP_LACKS_GO_RUNTIME | SNAP_LACKS_GO_WAIT | SNAP_LACKS_GO_IDS)) {
+		fputs("not in the input:", f);
+		if (snap->lacks & SNAP_LACKS_GO_IDS)
+			fputs(" goroutine ids,", f);
+		if (snap->lacks & SNAP_LACKS_GO_WAIT)
+			fputs(" statuses and wait reasons,", f);
+		if (snap->lacks & SNAP_LACKS_GO_RUNTIME)
+			fputs(" runtime frames and system goroutines (Go's traceback hides them),", f);
+		fputs(" OS threads\n", f);
+	}
 	size_t partial = snapshot_partial_threads(snap);
 	if (partial)
 		fprintf(f, "incomplete: %zu of %zu threads could not be fully unwound (reasons below)\n", partial, snap->nthreads);
@@ -311,13 +399,16 @@ void report_text(FILE *f, const struct report *r)
 
 	if (r->gsites)
 		print_summary(f, "goroutines", r->gsites);
-	print_summary(f, "threads", r->sites);
+	if (!(snap->lacks & SNAP_LACKS_THREADS) || snap->nthreads)
+		print_summary(f, "threads", r->sites);
 
 	if (r->goroutines && r->goroutines->ngroups) {
 		fprintf(f, "Goroutine groups (identical stacks, largest first): %zu\n\n", r->goroutines->ngroups);
 		for (size_t i = 0; i < r->goroutines->ngroups; i++)
 			print_group(f, r, r->goroutines, i);
 	}
+	if (snap->lacks & SNAP_LACKS_THREADS && !snap->nthreads)
+		return;
 	fprintf(f, "Thread groups (identical stacks, largest first): %zu\n\n", r->threads->ngroups);
 	for (size_t i = 0; i < r->threads->ngroups; i++)
 		print_group(f, r, r->threads, i);

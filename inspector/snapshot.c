@@ -46,6 +46,13 @@ static void thread_deinit(struct snap_thread *t)
 	free(t->error);
 }
 
+void snapshot_drop_threads(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++)
+		thread_deinit(&s->threads[i]);
+	s->nthreads = 0;
+}
+
 void snapshot_destroy(struct snapshot *s)
 {
 	if (!s)
@@ -75,6 +82,10 @@ void snapshot_destroy(struct snapshot *s)
 	free(s->root);
 	free(s->go_version);
 	free(s->go_module);
+	free(s->dump_from);
+	for (size_t i = 0; i < s->nhosts; i++)
+		free(s->hosts[i]);
+	free(s->hosts);
 	for (size_t i = 0; i < s->nwarnings; i++)
 		free(s->warnings[i]);
 	free(s->warnings);

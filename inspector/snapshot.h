@@ -95,11 +95,14 @@ struct snap_thread {
 	/* set by unwind: the thread is in Go code, which golang.c unwinds
 	 * (pclntab); unwind_finish() walks it with libdwfl if not */
 	bool unwind_deferred;
+	uint32_t host;          /* merged snapshots: index into snapshot.hosts */
 };
 
-/* Go goroutine statuses, as runtime2.go numbers them. */
+/* Go goroutine statuses, as runtime2.go numbers them.  A goroutine read
+ * from a pprof profile has id 0 (a profile counts goroutines per stack and
+ * names none; Go numbers goroutines from 1). */
 struct snap_goroutine {
-	int64_t id;
+	int64_t id;             /* 0: unknown */
 	const char *status;      /* "waiting", "runnable", ... */
 	const char *wait_reason; /* "chan send", ... or NULL */
 	int64_t wait_minutes;    /* -1 unknown */
@@ -119,6 +122,8 @@ struct snap_goroutine {
 	 * runtime.* function other than runtime.main; Go's tracebacks hide
 	 * them unless GOTRACEBACK=system */
 	bool system;
+	bool leaked;            /* Go 1.26+: found leaked by the GC ("(leaked)") */
+	uint32_t host;          /* merged snapshots: index into snapshot.hosts */
 };
 
 struct snap_map {
@@ -128,8 +133,27 @@ struct snap_map {
 	char *path;       /* as the target names it, or NULL for anonymous */
 };
 
-enum snap_source { SNAP_LIVE, SNAP_CORE, SNAP_SAVED };
-enum snap_mode { SNAP_MODE_NONSTOP, SNAP_MODE_STOP_ALL, SNAP_MODE_CORE, SNAP_MODE_SAVED };
+/* SNAP_DUMP: what a Go service publishes (a traceback, a pprof goroutine
+ * profile, from a file or HTTP): goroutines with frames, no threads, no
+ * memory; analyze_snapshot() only groups them, as for SNAP_SAVED. */
+enum snap_source { SNAP_LIVE, SNAP_CORE, SNAP_SAVED, SNAP_DUMP };
+enum snap_mode { SNAP_MODE_NONSTOP, SNAP_MODE_STOP_ALL, SNAP_MODE_CORE, SNAP_MODE_SAVED, SNAP_MODE_DUMP };
+
+/* What an input cannot know, as flags in snapshot.lacks: a comparison or a
+ * merge of snapshots that lack different things first lowers each to what
+ * all of them have (goview.h), so groups still match.
+ *   THREADS     no OS threads (dumps)
+ *   GO_RUNTIME  no frames of unexported runtime.* functions, compiler
+ *               wrappers or runtime.goexit, no system goroutines (Go's
+ *               default traceback, pprof profiles)
+ *   GO_WAIT     no wait reasons, statuses or wait minutes (pprof)
+ *   GO_IDS      no goroutine ids, creators' ids or threads (pprof) */
+enum {
+	SNAP_LACKS_THREADS = 1u << 0,
+	SNAP_LACKS_GO_RUNTIME = 1u << 1,
+	SNAP_LACKS_GO_WAIT = 1u << 2,
+	SNAP_LACKS_GO_IDS = 1u << 3,
+};
 
 /* Reads target memory not captured in the snapshot; returns bytes read. */
 typedef size_t (*snap_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
@@ -151,6 +175,15 @@ struct snapshot {
 	size_t ngoroutines;
 	char *go_version;
 	char *go_module;
+	unsigned lacks;      /* SNAP_LACKS_* */
+	/* dumps: where the data came from (a file or URL) and what it was
+	 * ("Go traceback", "pprof goroutine profile", ...) */
+	char *dump_from;
+	const char *dump_format;
+	/* merged snapshots (pileup merge): one name per input, in the order
+	 * given; every thread and goroutine says which it came from */
+	char **hosts;
+	size_t nhosts;
 
 	struct snap_map *maps;
 	size_t nmaps, cap_maps;
@@ -202,6 +235,8 @@ struct snapshot *snapshot_create(enum snap_source source);
 void snapshot_destroy(struct snapshot *snap);
 struct snap_thread *snapshot_add_thread(struct snapshot *snap, pid_t tid);
 struct snap_map *snapshot_add_map(struct snapshot *snap);
+/* Frees every thread (a comparison with a dump, which has none). */
+void snapshot_drop_threads(struct snapshot *snap);
 /* Sorts threads by tid and mappings by address. */
 void snapshot_sort(struct snapshot *snap);
 const struct snap_map *snapshot_find_map(const struct snapshot *snap, uint64_t addr);

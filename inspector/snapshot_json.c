@@ -613,6 +613,20 @@ static long syscall_number(struct loader *l, const char *name)
 	return nr;
 }
 
+/* "host": a merged report's host name, as an index into target.hosts
+ * (which comes first); unknown names are kept as the first host. */
+static bool host_field(struct loader *l, uint32_t *out)
+{
+	const char *h;
+	if (!jp_opt_string(&l->p, "host", &h))
+		return false;
+	*out = 0;
+	for (size_t i = 0; h && i < l->snap->nhosts; i++)
+		if (!strcmp(l->snap->hosts[i], h))
+			*out = (uint32_t)i;
+	return true;
+}
+
 static bool parse_thread(struct loader *l)
 {
 	struct jp *p = &l->p;
@@ -628,9 +642,12 @@ static bool parse_thread(struct loader *l)
 	t->how = SNAP_HOW_SAVED;
 	while (jp_object_next(p, &n, key, sizeof(key))) {
 		if (!strcmp(key, "tid")) {
-			ok = jp_int(p, "tid", 1, INT_MAX, &v);
+			v = 0; /* null: a thread read back from a profile */
+			ok = jp_null(p) || (!p->err && jp_int(p, "tid", 1, INT_MAX, &v));
 			t->tid = (pid_t)v;
 			have_tid = true;
+		} else if (!strcmp(key, "host")) {
+			ok = host_field(l, &t->host);
 		} else if (!strcmp(key, "name")) {
 			ok = dup_field(l, "name", &t->name);
 		} else if (!strcmp(key, "state")) {
@@ -719,9 +736,14 @@ static bool parse_goroutine(struct loader *l)
 	g->wait_minutes = -1;
 	while (jp_object_next(p, &n, key, sizeof(key))) {
 		if (!strcmp(key, "id")) {
-			ok = jp_int(p, "id", 0, INT64_MAX, &v);
+			v = 0; /* null: a profile's goroutine, which has no id */
+			ok = jp_null(p) || (!p->err && jp_int(p, "id", 0, INT64_MAX, &v));
 			g->id = v;
 			have_id = true;
+		} else if (!strcmp(key, "host")) {
+			ok = host_field(l, &g->host);
+		} else if (!strcmp(key, "leaked")) {
+			ok = jp_bool(p, "leaked", &g->leaked);
 		} else if (!strcmp(key, "status")) {
 			ok = str_field(l, "status", &g->status);
 		} else if (!strcmp(key, "wait_reason")) {
@@ -844,6 +866,31 @@ static bool parse_target(struct loader *l)
 			ok = ok && !p->err;
 		} else if (!strcmp(key, "taken_at")) {
 			ok = jp_int(p, "taken_at", INT64_MIN, INT64_MAX, &snap->taken_at);
+		} else if (!strcmp(key, "lacks")) {
+			/* what the input could not see (snapshot.h SNAP_LACKS_*) */
+			static const char *const names[] = {"threads", "go_runtime_frames", "go_wait_reasons", "go_ids"};
+			m = 0;
+			ok = jp_begin(p, '[', "an array of names");
+			while (ok && jp_array_next(p, &m)) {
+				const char *w;
+				ok = jp_opt_string(p, "lacks", &w);
+				for (unsigned b = 0; ok && w && b < 4; b++)
+					if (!strcmp(w, names[b]))
+						snap->lacks |= 1u << b;
+			}
+			ok = ok && !p->err;
+		} else if (!strcmp(key, "hosts")) {
+			m = 0;
+			ok = jp_begin(p, '[', "an array of host names");
+			while (ok && jp_array_next(p, &m)) {
+				const char *w;
+				ok = jp_opt_string(p, "hosts", &w);
+				if (ok && snap->nhosts < 1u << 20) {
+					snap->hosts = xrealloc(snap->hosts, (snap->nhosts + 1) * sizeof(*snap->hosts));
+					snap->hosts[snap->nhosts++] = xstrdup(w ? w : "?");
+				}
+			}
+			ok = ok && !p->err;
 		} else if (!strcmp(key, "crash")) {
 			m = 0;
 			bool null = jp_null(p);
@@ -1063,18 +1110,25 @@ static bool same_thread(const struct snap_thread *a, const struct snap_thread *b
 	return true;
 }
 
-/* pileup never writes a thread twice.  Copies that agree are merged (the
- * thread counted once, with a warning: exit 1); copies that disagree make
- * the report unusable, since either could be the wrong one.  Threads are
- * sorted by tid. */
+/* pileup never writes a thread twice (a merged report's hosts each have
+ * their own thread ids).  Copies that agree are merged (the thread counted
+ * once, with a warning: exit 1); copies that disagree make the report
+ * unusable, since either could be the wrong one.  Threads are sorted by
+ * tid, so the copies of one are in one run. */
 static struct pu_error *merge_duplicates(const char *name, struct snapshot *snap)
 {
-	size_t k = 0, dups = 0;
+	size_t k = 0, dups = 0, run = 0; /* run: where the kept threads of this tid begin */
 	pid_t first = 0;
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
-		if (k && snap->threads[k - 1].tid == t->tid) {
-			if (!same_thread(&snap->threads[k - 1], t))
+		if (!k || snap->threads[k - 1].tid != t->tid)
+			run = k;
+		const struct snap_thread *twin = NULL;
+		for (size_t j = run; j < k && !twin; j++)
+			if (snap->threads[j].host == t->host)
+				twin = &snap->threads[j];
+		if (twin) {
+			if (!same_thread(twin, t))
 				return pu_error_new(PU_EXIT_USAGE,
 						    "%s lists thread %d twice, with different stacks: the report is damaged or was edited; "
 						    "capture again, or keep one record of each thread",

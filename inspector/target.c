@@ -2,6 +2,9 @@
 #include "core.h"
 #include "coredumpctl.h"
 #include "decompress.h"
+#include "input_gotrace.h"
+#include "input_http.h"
+#include "input_pprof.h"
 #include "proc.h"
 #include "snapshot_json.h"
 
@@ -12,6 +15,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +85,48 @@ static struct pu_error *open_report(const struct target_opts *o, const char *nam
 	return err;
 }
 
+/* Go tracebacks and pprof profiles are read whole, in memory: a service's
+ * goroutine dump is tens of MB (Go itself stops runtime.Stack at 64 MB). */
+#define DUMP_MAX ((size_t)1 << 30)
+
+/* A Go traceback or pprof goroutine profile in fd, recognized by content.
+ * *found is false (and nothing is returned) when fd holds neither. */
+static struct pu_error *open_dump(int fd, const char *name, const char *damage, bool *found, struct snapshot **ret)
+{
+	*found = false;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0)
+		return NULL;
+	size_t len = (size_t)st.st_size, map = len > DUMP_MAX ? (size_t)1 << 20 : len;
+	const char *buf = mmap(NULL, map, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (buf == MAP_FAILED)
+		return NULL;
+	enum { NONE, PROTO, TEXT, TRACE } kind = NONE;
+	if (input_pprof_is_proto((const unsigned char *)buf, map))
+		kind = PROTO;
+	else if (input_pprof_is_text(buf, map))
+		kind = TEXT;
+	else if (input_gotrace_detect(buf, map))
+		kind = TRACE;
+	struct pu_error *err = NULL;
+	if (kind != NONE) {
+		*found = true;
+		if (len > DUMP_MAX)
+			err = pu_error_new(PU_EXIT_USAGE, "%s is %.1f GiB: pileup reads Go tracebacks and profiles up to %zu MiB; cut the traceback out of it (e.g. with grep -n 'goroutine 1 ' and tail -n +LINE)",
+					   name, (double)len / (1 << 30), DUMP_MAX >> 20);
+		else if (kind == PROTO)
+			err = input_pprof_parse_proto(name, (const unsigned char *)buf, len, ret);
+		else if (kind == TEXT)
+			err = input_pprof_parse_text(name, buf, len, ret);
+		else
+			err = input_gotrace_parse(name, buf, len, ret);
+		if (!err && damage)
+			snapshot_warn(*ret, "%s: %s", name, damage);
+	}
+	munmap((void *)buf, map);
+	return err;
+}
+
 /* Reads fd (named name): decompressed if need be, then a report or a core. */
 static struct pu_error *open_fd(const struct target_opts *o, const char *name, int fd, int64_t mtime, struct snapshot **ret)
 {
@@ -105,8 +151,16 @@ static struct pu_error *open_fd(const struct target_opts *o, const char *name, i
 			n = 0;
 	}
 	struct pu_error *err;
+	bool dump = false;
 	if (is_json(head, (size_t)n)) {
 		err = open_report(o, name, fd, k != COMPRESS_NONE, damage, ret);
+	} else if (!(n >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) && ((err = open_dump(fd, name, damage, &dump, ret)) || dump)) {
+		close(fd);
+		if (!err && (o->exe || o->sysroot)) {
+			snapshot_destroy(*ret);
+			*ret = NULL;
+			err = pu_error_new(PU_EXIT_USAGE, "%s is a Go goroutine dump: %s only applies to cores", name, o->exe ? "an executable" : "--sysroot");
+		}
 	} else {
 		struct core_opts co = {o->exe, o->sysroot, damage, mtime};
 		err = core_open_fd(fd, name, &co, ret);
@@ -137,7 +191,7 @@ static struct pu_error *open_file(const struct target_opts *o, struct snapshot *
 		close(fd);
 		const char *what = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : S_ISSOCK(st.st_mode) ? "a socket"
 				   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file";
-		return pu_error_new(PU_EXIT_USAGE, "%s is %s; give a core file or a saved report (save a stream to a file first), or a process ID",
+		return pu_error_new(PU_EXIT_USAGE, "%s is %s; give a regular file (a core, a saved report, a Go traceback or profile: save a stream to a file first) or a process ID",
 				    o->file, what);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -165,6 +219,16 @@ struct pu_error *target_open(const struct target_opts *o, struct snapshot **ret)
 			return err;
 		err = open_fd(o, name, fd, 0, ret);
 		free(name);
+		return err;
+	}
+	if (o->url) {
+		int fd;
+		struct pu_error *err = input_http_fetch(o->url, &o->http, &fd);
+		if (err)
+			return err;
+		char *url = input_http_url(o->url);
+		err = open_fd(o, url, fd, 0, ret);
+		free(url);
 		return err;
 	}
 	if (o->file)

@@ -633,13 +633,10 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 	free(w);
 }
 
-/* A Go executable: its sections say so (.gopclntab, .go.buildinfo, the
- * Go build-id note); without section headers it is simply not noticed
- * and unwound as any other module. */
+/* A Go executable: its sections say so, or without them its pclntab. */
 static bool is_go_elf(Elf *elf)
 {
-	return elf && (gobin_find_section(elf, ".gopclntab", NULL) || gobin_find_section(elf, ".go.buildinfo", NULL) ||
-		       gobin_find_section(elf, ".note.go.buildid", NULL));
+	return gobin_elf_is_go(elf);
 }
 
 static int find_go_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)

@@ -3,8 +3,8 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 # Usage: scripts/deps.sh [build|test]   (build: only what compiling needs)
 set -e
-want_build="libdw-dev libelf-dev libbz2-dev libncurses-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev pkg-config gcc g++ make"
-want_test="gdb elfutils golang-go tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace"
+want_build="libdw-dev libelf-dev libbz2-dev libncurses-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev pkg-config gcc g++ make"
+want_test="gdb elfutils golang-go tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace etcd-server"
 case "${1:-test}" in
   build) want="$want_build" ;;
   *) want="$want_build $want_test" ;;

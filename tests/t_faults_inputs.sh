@@ -71,7 +71,7 @@ for args in "$TMP/fifo" "--core $TMP/fifo" "diff $TMP/live.json $TMP/fifo"; do
 	timeout -k 1 5 "$PILEUP" $args >/dev/null 2>"$TMP/fifo.err"
 	rc=$?
 	expect_eq "pileup ${args//$TMP\//}: exit 2 at once, one line" "2 yes" "$rc $(one_line "$TMP/fifo.err" && echo yes)"
-	check "... saying it is a FIFO" grep -q "fifo is a FIFO; give a core file or a saved report" "$TMP/fifo.err"
+	check "... saying it is a FIFO" grep -q "fifo is a FIFO; give a regular file (a core, a saved report, a Go traceback or profile" "$TMP/fifo.err"
 done
 timeout -k 1 5 "$PILEUP" --json "$TMP/c.core" "$TMP/fifo" >/dev/null 2>"$TMP/fifo.err"
 expect_eq "a FIFO as the core's program: exit 1 at once" 1 $?

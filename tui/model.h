@@ -28,6 +28,7 @@ struct tui_model {
 	enum group_by by;
 	enum model_sort sort;
 	bool hide_library;
+	bool show_wrappers; /* Go's compiler wrappers, hidden by default as Go's tracebacks do */
 	char *filter;      /* NULL: every group */
 	size_t *rows;      /* indices into the shown grouping, sorted and filtered */
 	size_t nrows;

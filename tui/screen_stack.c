@@ -13,7 +13,7 @@ struct stack_screen {
 	unsigned long long key;   /* finds the group again after a re-capture */
 	const struct group *g;
 	size_t *shown;            /* indices of the frames shown */
-	size_t nshown, hidden;
+	size_t nshown, hidden, wrappers; /* wrappers: of the hidden, Go compiler wrappers */
 };
 
 /* Rows: the frames shown (or one line saying there are none), a blank
@@ -27,10 +27,13 @@ static void pick_frames(struct tui *t, struct stack_screen *s)
 {
 	free(s->shown);
 	s->shown = xmalloc((s->g->nframes ? s->g->nframes : 1) * sizeof(*s->shown));
-	s->nshown = s->hidden = 0;
+	s->nshown = s->hidden = s->wrappers = 0;
 	for (size_t i = 0; i < s->g->nframes; i++) {
-		if (t->model.hide_library && s->g->frames[i].library)
+		const struct frame *f = &s->g->frames[i];
+		if (t->model.hide_library && f->library)
 			s->hidden++;
+		else if (f->wrapper && !t->model.show_wrappers && (int)i != s->g->wait_site)
+			s->hidden++, s->wrappers++;
 		else
 			s->shown[s->nshown++] = i;
 	}
@@ -100,8 +103,14 @@ static void draw_head(struct tui *t, struct view *v, int y, int w)
 	attr_t a = draw_attr(ROLE_TITLE);
 	draw_blank(y + 2, 0, w, a);
 	char title[256];
-	if (s->hidden)
-		snprintf(title, sizeof(title), "FUNCTION (%zu library frame%s hidden)", s->hidden, s->hidden == 1 ? "" : "s");
+	size_t lib = s->hidden - s->wrappers;
+	if (lib && s->wrappers)
+		snprintf(title, sizeof(title), "FUNCTION (%zu library frame%s and %zu wrapper%s hidden)", lib, lib == 1 ? "" : "s",
+			 s->wrappers, s->wrappers == 1 ? "" : "s");
+	else if (lib)
+		snprintf(title, sizeof(title), "FUNCTION (%zu library frame%s hidden)", lib, lib == 1 ? "" : "s");
+	else if (s->wrappers)
+		snprintf(title, sizeof(title), "FUNCTION (%zu wrapper%s hidden: W shows)", s->wrappers, s->wrappers == 1 ? "" : "s");
 	else if (s->by == GROUP_BY_SITE && g->count > 1)
 		snprintf(title, sizeof(title), "FUNCTION (stack of the first member)");
 	else

@@ -272,6 +272,11 @@ static void handle_key(struct tui *t, int key)
 		refresh_views(t);
 		tui_message(t, ROLE_MESSAGE, "library and runtime frames %s", m->hide_library ? "hidden" : "shown");
 		break;
+	case REQ_WRAPPERS:
+		m->show_wrappers = !m->show_wrappers;
+		refresh_views(t);
+		tui_message(t, ROLE_MESSAGE, "compiler-generated wrapper frames %s", m->show_wrappers ? "shown" : "hidden");
+		break;
 	case REQ_RECAPTURE: do_recapture(t); break;
 	case REQ_SAVE: do_save(t); break;
 	default: break;

@@ -193,50 +193,165 @@ static bool parse_buildinfo(struct gobin *b, const unsigned char *p, size_t len)
 	return true;
 }
 
+/* Every writable segment's bytes in the file, in turn: fn returns true
+ * to stop. */
+static bool each_loaded(const struct gobin *b, bool writable, bool (*fn)(struct gobin *, const struct gobin_load *, const unsigned char *, size_t, void *),
+			void *arg)
+{
+	for (size_t i = 0; i < b->nloads; i++) {
+		const struct gobin_load *l = &b->loads[i];
+		if (l->write != writable || l->exec || l->offset >= b->rawlen || !l->filesz)
+			continue;
+		size_t n = (size_t)l->filesz;
+		if (n > b->rawlen - l->offset)
+			n = b->rawlen - l->offset;
+		if (fn((struct gobin *)b, l, b->raw + l->offset, n, arg))
+			return true;
+	}
+	return false;
+}
+
+static bool scan_buildinfo(struct gobin *b, const struct gobin_load *l, const unsigned char *p, size_t n, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* The linker aligns the blob to 16 bytes. */
+	for (size_t off = 0; off + 32 <= n; off += 16)
+		if (p[off] == 0xff && memcmp(p + off, buildinfo_magic, sizeof(buildinfo_magic)) == 0 &&
+		    parse_buildinfo(b, p + off, n - off))
+			return true;
+	return false;
+}
+
 static bool find_buildinfo(struct gobin *b)
 {
 	GElf_Shdr sh;
-	if (gobin_find_section(b->elf, ".go.buildinfo", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen)
-		return parse_buildinfo(b, b->raw + sh.sh_offset, b->rawlen - sh.sh_offset);
-	/* With section headers and none of that name, it is not Go (no need
-	 * to read 64 KB of a C program to be sure). */
-	size_t nsec = 0;
-	if (elf_getshdrnum(b->elf, &nsec) == 0 && nsec > 0)
+	if (gobin_find_section(b->elf, ".go.buildinfo", &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen &&
+	    parse_buildinfo(b, b->raw + sh.sh_offset, b->rawlen - sh.sh_offset))
+		return true;
+	/* Renamed or no section headers: the blob is in a writable segment. */
+	return each_loaded(b, true, scan_buildinfo, NULL);
+}
+
+/* --- runtime.buildVersion ------------------------------------------------- */
+
+/* A release version as the linker writes runtime.buildVersion: "go1.N",
+ * "go1.N.P", "go1.NrcK"/"go1.NbetaK", possibly followed by " X:exp". */
+static bool is_version(const unsigned char *s, size_t n)
+{
+	if (n < 5 || n > 64 || memcmp(s, "go1.", 4) != 0)
 		return false;
-	/* No section headers: the linker puts the blob near the start of
-	 * the first writable segment, 16-byte aligned. */
-	for (size_t i = 0; i < b->nloads; i++) {
-		const struct gobin_load *l = &b->loads[i];
-		if (!l->write || l->offset >= b->rawlen)
+	size_t i = 4, digits = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (!digits)
+		return false;
+	for (; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') || s[i] == '.' || s[i] == ' ' ||
+		      s[i] == ':' || s[i] == ',' || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+struct version_scan {
+	const struct gobin *b;
+	char *found;
+	bool ambiguous;
+};
+
+/* A string header {ptr, len} in the data whose bytes are a version: the
+ * variable runtime.buildVersion (the linker initializes it statically). */
+static bool scan_version(struct gobin *b, const struct gobin_load *l, const unsigned char *p, size_t n, void *arg)
+{
+	(void)l;
+	struct version_scan *vs = arg;
+	for (size_t off = 0; off + 16 <= n; off += 8) {
+		uint64_t len = rd64(p + off + 8);
+		if (len < 5 || len > 64)
 			continue;
-		size_t n = (size_t)(l->filesz < 65536 ? l->filesz : 65536);
-		if (n > b->rawlen - l->offset)
-			n = b->rawlen - l->offset;
-		for (size_t off = 0; off + 32 <= n; off += 16)
-			if (memcmp(b->raw + l->offset + off, buildinfo_magic, sizeof(buildinfo_magic)) == 0)
-				return parse_buildinfo(b, b->raw + l->offset + off, b->rawlen - l->offset - off);
-		break;
+		const unsigned char *s = gobin_file_ptr(b, rd64(p + off), (size_t)len);
+		if (!s || s[0] != 'g' || !is_version(s, (size_t)len))
+			continue;
+		if (!vs->found)
+			vs->found = strndup((const char *)s, (size_t)len);
+		else if (strlen(vs->found) != len || memcmp(vs->found, s, (size_t)len) != 0)
+			vs->ambiguous = true;
 	}
+	return false;
+}
+
+static bool find_build_version(struct gobin *b)
+{
+	uint64_t size = 0, addr = gobin_symbol(b, "runtime.buildVersion", &size);
+	const unsigned char *h = addr && size == 16 ? gobin_file_ptr(b, addr, 16) : NULL;
+	if (h) {
+		uint64_t len = rd64(h + 8);
+		const unsigned char *s = len <= 64 ? gobin_file_ptr(b, rd64(h), (size_t)len) : NULL;
+		if (s && is_version(s, (size_t)len)) {
+			b->version = strndup((const char *)s, (size_t)len);
+			return true;
+		}
+	}
+	struct version_scan vs = {b, NULL, false};
+	each_loaded(b, true, scan_version, &vs);
+	if (vs.found && !vs.ambiguous) {
+		b->version = vs.found;
+		return true;
+	}
+	free(vs.found);
 	return false;
 }
 
 /* --- pclntab -------------------------------------------------------------- */
 
+/* The header of a pclntab: magic, two zero bytes, the instruction size
+ * quantum, the pointer size; then for Go 1.16 and later the offsets of its
+ * tables, which must lie inside it in order (runtime/symtab.go pcHeader,
+ * checked at go1.16, go1.18, go1.20, go1.26). */
 static bool plausible_pclntab(const unsigned char *p, size_t len)
 {
 	if (len < 64)
 		return false;
-	uint32_t magic;
-	memcpy(&magic, p, 4);
+	uint32_t magic = rd32(p);
 	if (magic != 0xfffffff0 && magic != 0xfffffff1 && magic != 0xfffffffa && magic != 0xfffffffb)
 		return false;
-	return p[4] == 0 && p[5] == 0 && (p[6] == 1 || p[6] == 2 || p[6] == 4) && p[7] == 8;
+	if (p[4] != 0 || p[5] != 0 || (p[6] != 1 && p[6] != 2 && p[6] != 4) || p[7] != 8)
+		return false;
+	uint64_t nfunc = rd64(p + 8);
+	if (nfunc == 0 || nfunc > len / 8)
+		return false;
+	if (magic == 0xfffffffb)
+		return true;
+	size_t first = magic == 0xfffffffa ? 24 : 32, prev = first + 40;
+	for (size_t k = 0; k < 5; k++) {
+		uint64_t o = rd64(p + first + 8 * k);
+		if (o < prev || o > len)
+			return false;
+		prev = (size_t)o;
+	}
+	return true;
+}
+
+static bool scan_pclntab(struct gobin *b, const struct gobin_load *l)
+{
+	if (l->offset >= b->rawlen || !l->filesz)
+		return false;
+	size_t n = (size_t)(l->filesz < b->rawlen - l->offset ? l->filesz : b->rawlen - l->offset);
+	const unsigned char *p = b->raw + l->offset;
+	for (size_t off = 0; off + 64 <= n; off += 8) {
+		if (p[off + 3] != 0xff || p[off + 2] != 0xff || !plausible_pclntab(p + off, n - off))
+			continue;
+		b->pclntab_addr = l->vaddr + off;
+		b->pclntab_len = n - off;
+		return true;
+	}
+	return false;
 }
 
 static void find_pclntab(struct gobin *b)
 {
 	GElf_Shdr sh;
-	/* PIE binaries keep it in RELRO: .data.rel.ro.gopclntab */
+	/* PIE binaries up to Go 1.25 keep it in RELRO: .data.rel.ro.gopclntab */
 	static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
 	for (size_t k = 0; k < 2; k++)
 		if (gobin_find_section(b->elf, names[k], &sh) && sh.sh_type != SHT_NOBITS && sh.sh_offset < b->rawlen &&
@@ -245,30 +360,133 @@ static void find_pclntab(struct gobin *b)
 			b->pclntab_len = sh.sh_size;
 			return;
 		}
-	/* Section headers stripped: look for the header in the segments
-	 * without code; the pclntab parser validates what it finds. */
-	for (size_t i = 0; i < b->nloads; i++) {
-		const struct gobin_load *l = &b->loads[i];
-		if (l->exec || l->offset >= b->rawlen)
-			continue;
-		size_t n = (size_t)l->filesz;
-		if (n > b->rawlen - l->offset)
-			n = b->rawlen - l->offset;
-		const unsigned char *base = b->raw + l->offset;
-		for (size_t off = 0; off + 64 <= n; off += 8) {
-			if (base[off] != 0xf0 && base[off] != 0xf1)
-				continue;
-			if (!plausible_pclntab(base + off, n - off))
-				continue;
-			uint64_t text;
-			memcpy(&text, base + off + 24, 8);
-			if (b->text && text != b->text)
-				continue;
-			b->pclntab_addr = l->vaddr + off;
-			b->pclntab_len = n - off;
-			return;
+	/* No such section: the header is found by its magic, in the
+	 * read-only data, then in writable segments (RELRO), then in code
+	 * (old linkers put read-only data there). */
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < b->nloads; i++) {
+			const struct gobin_load *l = &b->loads[i];
+			bool want = pass == 0 ? !l->write && !l->exec : pass == 1 ? l->write : l->exec;
+			if (want && scan_pclntab(b, l))
+				return;
 		}
+}
+
+/* --- runtime.firstmoduledata ---------------------------------------------- */
+
+/* Where a moduledata's first fields are (runtime/symtab.go, checked at
+ * go1.15, go1.16, go1.18, go1.20, go1.26): up to Go 1.15 it starts with the
+ * pclntable slice and text is its 13th word; from 1.16 it starts with
+ * the pcHeader pointer, then the funcnametab slice, and text is the 23rd. */
+static unsigned md_text_word(uint32_t magic)
+{
+	return magic == 0xfffffffb ? 12 : 22;
+}
+
+static bool md_matches(const struct gobin *b, const unsigned char *w, size_t avail)
+{
+	unsigned tw = md_text_word(b->pclntab_magic);
+	if (avail < 8 * (size_t)(tw + 2) || rd64(w) != b->pclntab_addr)
+		return false;
+	const unsigned char *hdr = gobin_file_ptr(b, b->pclntab_addr, 64);
+	if (!hdr)
+		return false;
+	if (b->pclntab_magic == 0xfffffffb) {
+		/* pclntable: the pclntab itself, its length and capacity */
+		if (rd64(w + 8) != rd64(w + 16) || rd64(w + 8) > b->pclntab_len)
+			return false;
+	} else {
+		uint64_t names = b->pclntab_addr + rd64(hdr + (b->pclntab_magic == 0xfffffffa ? 24 : 32)),
+			 cu = b->pclntab_addr + rd64(hdr + (b->pclntab_magic == 0xfffffffa ? 32 : 40));
+		/* funcnametab slice: its bytes run up to the cu table (less
+		 * padding); the cutab slice follows */
+		uint64_t len = rd64(w + 16);
+		if (rd64(w + 8) != names || len > cu - names || cu - names - len > 64 || rd64(w + 32) != cu)
+			return false;
 	}
+	uint64_t text = rd64(w + 8 * tw), etext = rd64(w + 8 * tw + 8);
+	return text && etext > text && gobin_file_ptr(b, text, 1) != NULL;
+}
+
+static bool take_moduledata(struct gobin *b, uint64_t vaddr)
+{
+	const unsigned char *w = gobin_file_ptr(b, vaddr, 8 * GOBIN_MD_WORDS);
+	if (!w || !md_matches(b, w, 8 * GOBIN_MD_WORDS))
+		return false;
+	b->moduledata = vaddr;
+	memcpy(b->md_words, w, sizeof(b->md_words));
+	unsigned tw = md_text_word(b->pclntab_magic);
+	b->text = b->md_words[tw];
+	b->etext = b->md_words[tw + 1];
+	/* go:func.*, the base of funcdata offsets in the go1.18 and go1.20
+	 * pclntab formats, follows text, etext and the data, bss, noptrbss,
+	 * (go1.20+: covctrs,) end, gcdata, gcbss, types, etypes and rodata
+	 * bounds: word 38 (go1.18, go1.19), 40 (go1.20 to go1.27). */
+	unsigned gw = b->pclntab_magic == 0xfffffff0 ? 38 : b->pclntab_magic == 0xfffffff1 ? 40 : 0;
+	uint64_t gofunc = gw ? b->md_words[gw] : 0;
+	for (size_t i = 0; gofunc && i < b->nloads; i++)
+		if (gofunc >= b->loads[i].vaddr && gofunc - b->loads[i].vaddr < b->loads[i].filesz && !b->loads[i].exec)
+			b->gofunc = gofunc;
+	return true;
+}
+
+static bool scan_moduledata(struct gobin *b, const struct gobin_load *l, const unsigned char *p, size_t n, void *arg)
+{
+	(void)arg;
+	for (size_t off = 0; off + 8 * GOBIN_MD_WORDS <= n; off += 8)
+		if (rd64(p + off) == b->pclntab_addr && take_moduledata(b, l->vaddr + off))
+			return true;
+	return false;
+}
+
+static void find_moduledata(struct gobin *b)
+{
+	GElf_Shdr sh;
+	/* Go 1.26 gives it a section of its own. */
+	if (gobin_find_section(b->elf, ".go.module", &sh) && take_moduledata(b, sh.sh_addr))
+		return;
+	uint64_t sym = gobin_symbol(b, "runtime.firstmoduledata", NULL);
+	if (sym && take_moduledata(b, sym))
+		return;
+	each_loaded(b, true, scan_moduledata, NULL);
+}
+
+bool gobin_elf_is_go(Elf *elf)
+{
+	if (!elf)
+		return false;
+	if (gobin_find_section(elf, ".gopclntab", NULL) || gobin_find_section(elf, ".data.rel.ro.gopclntab", NULL) ||
+	    gobin_find_section(elf, ".go.buildinfo", NULL) || gobin_find_section(elf, ".note.go.buildid", NULL))
+		return true;
+	/* Stripped of section names: the pclntab by content. */
+	struct gobin b = {.elf = elf, .fd = -1};
+	GElf_Ehdr eh;
+	size_t nph;
+	b.raw = (const unsigned char *)elf_rawfile(elf, &b.rawlen);
+	if (!b.raw || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getphdrnum(elf, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph && b.nloads < GOBIN_MAX_LOADS; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			b.loads[b.nloads++] = (struct gobin_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
+								  (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
+	}
+	find_pclntab(&b);
+	return b.pclntab_addr != 0;
+}
+
+bool gobin_path_is_go(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bool go = elf && elf_kind(elf) == ELF_K_ELF && gobin_elf_is_go(elf);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return go;
 }
 
 /* --- opening -------------------------------------------------------------- */
@@ -345,10 +563,21 @@ struct gobin *gobin_open(const struct snapshot *snap, char **why)
 		b->loads[b->nloads++] = (struct gobin_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz,
 							    (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0};
 	}
-	if (!find_buildinfo(b))
+	find_pclntab(b);
+	if (!b->pclntab_addr)
+		goto not_go; /* every Go program has one: this is not Go */
+	const unsigned char *hdr = gobin_file_ptr(b, b->pclntab_addr, 64);
+	if (!hdr)
 		goto not_go;
+	b->pclntab_magic = rd32(hdr);
+	b->symtab = gobin_find_section(b->elf, ".symtab", NULL);
+	if (find_buildinfo(b))
+		b->version_from = "build info";
+	else if (find_build_version(b))
+		b->version_from = "runtime.buildVersion";
 	GElf_Shdr sh;
-	if (gobin_find_section(b->elf, ".text", &sh)) {
+	find_moduledata(b);
+	if (!b->moduledata && gobin_find_section(b->elf, ".text", &sh)) {
 		b->text = sh.sh_addr;
 		b->etext = sh.sh_addr + sh.sh_size;
 	}
@@ -363,15 +592,7 @@ struct gobin *gobin_open(const struct snapshot *snap, char **why)
 				break;
 			}
 	}
-	b->symtab = gobin_find_section(b->elf, ".symtab", NULL);
 	b->has_dwarf = gobin_find_section(b->elf, ".debug_info", NULL) || gobin_find_section(b->elf, ".zdebug_info", NULL);
-	find_pclntab(b);
-	if (!b->pclntab_addr) {
-		*why = xasprintf("%s is a Go program (%s) but its pclntab was not found; goroutines are not listed", b->name,
-				 b->version);
-		gobin_close(b);
-		return NULL;
-	}
 	compute_bias(b, snap, &eh);
 	if (!b->bias_known) {
 		*why = xasprintf("%s is a position-independent Go program whose load address is unknown; goroutines are not listed",

@@ -21,11 +21,15 @@ enum {
 	M_CACHE = 256,
 };
 
-/* runtime2.go: _Gidle .. _Gpreempted, and the _Gscan bit. */
-enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_MORIBUND, G_DEAD, G_ENQUEUE, G_COPYSTACK, G_PREEMPTED, G_NSTATUS };
+/* runtime2.go: _Gidle .. _Gpreempted (every release since 1.13), _Gleaked
+ * and _Gdeadextra (1.26+), and the _Gscan bit.  Which of them a release
+ * has is the layout's max_status. */
+enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_MORIBUND, G_DEAD, G_ENQUEUE, G_COPYSTACK, G_PREEMPTED,
+       G_LEAKED, G_DEADEXTRA, G_NSTATUS };
 #define G_SCAN 0x1000u
 static const char *const gstatus_names[G_NSTATUS] = {"idle", "runnable", "running", "syscall", "waiting",
-						     "moribund_unused", "dead", "enqueue_unused", "copystack", "preempted"};
+						     "moribund_unused", "dead", "enqueue_unused", "copystack", "preempted",
+						     "leaked", "dead"};
 
 struct mcache_ent {
 	uint64_t m, curg;
@@ -96,6 +100,29 @@ static void parse_g(const struct golayout *l, uint64_t gp, const unsigned char *
 	g->ancestors = l->g_ancestors ? u64at(b, l->g_ancestors) : 0;
 	g->startpc = u64at(b, l->g_startpc);
 	g->parent_goid = l->g_parent_goid ? (int64_t)u64at(b, l->g_parent_goid) : 0;
+}
+
+/* Why the descriptor g cannot be a goroutine of this release, or NULL.
+ * A forged, torn or misread descriptor is dropped, never printed: each
+ * check is a property the runtime maintains for every live g. */
+static const char *implausible_g(const struct golayout *l, const struct graw *g)
+{
+	uint32_t st = g->status & ~G_SCAN;
+	if ((g->status & G_SCAN && st == G_IDLE) || st > l->max_status || st == G_MORIBUND || st == G_ENQUEUE)
+		return "status";
+	if (g->goid <= 0 || g->goid > (1ll << 40))
+		return "goroutine id";
+	uint64_t size = g->hi - g->lo;
+	/* stackalloc hands out powers of two, 2 KB at least */
+	if (g->lo >= g->hi || size > (1ull << 30) || size < 2048 || (size & (size - 1)) || (g->lo & 7))
+		return "stack bounds";
+	if (st == G_WAITING && g->waitreason >= l->nwait_reasons)
+		return "wait reason";
+	if ((st == G_WAITING || st == G_RUNNABLE || st == G_PREEMPTED) && !g->syscallsp && (g->sp < g->lo || g->sp > g->hi))
+		return "saved stack pointer";
+	if (g->syscallsp && (g->syscallsp < g->lo || g->syscallsp > g->hi))
+		return "system call stack pointer";
+	return NULL;
 }
 
 static const struct mcache_ent *m_info(struct goctx *c, uint64_t m)
@@ -201,7 +228,7 @@ static int cmp_goroutine(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-static void set_goroutine_site(struct snap_goroutine *g)
+void golang_goroutine_site(struct snap_goroutine *g)
 {
 	g->wait_site = g->blocking_call = -1;
 	for (size_t i = 0; i < g->nframes; i++)
@@ -336,12 +363,12 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 	}
 	if (st == G_DEAD || st >= G_NSTATUS) {
 		out->error = xasprintf("status %u: no stack", g->status);
-		set_goroutine_site(out);
+		golang_goroutine_site(out);
 		return;
 	}
 	if (!start->ok) {
 		out->error = xstrdup(start->why ? start->why : "no saved context");
-		set_goroutine_site(out);
+		golang_goroutine_site(out);
 		return;
 	}
 	struct gostack_walk w;
@@ -350,7 +377,7 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 		take_stack(c, out, w.complete);
 	if (!w.complete)
 		out->error = xstrdup(w.err[0] ? w.err : "the stack ends before the goroutine's entry");
-	set_goroutine_site(out);
+	golang_goroutine_site(out);
 }
 
 struct gwork {
@@ -409,7 +436,8 @@ static void read_goroutines(struct goctx *c)
 	struct gomem_req *reqs = xmalloc(G_BATCH * sizeof(*reqs));
 	struct gwork *work = xmalloc(G_BATCH * sizeof(*work));
 	size_t *owner = xmalloc(G_BATCH * sizeof(*owner)); /* stack request -> work */
-	size_t unreadable = 0;
+	size_t unreadable = 0, implausible = 0;
+	const char *first_bad = NULL;
 	for (size_t start = 0; start < n; start += G_BATCH) {
 		size_t k = n - start < G_BATCH ? n - start : G_BATCH;
 		for (size_t i = 0; i < k; i++)
@@ -427,14 +455,28 @@ static void read_goroutines(struct goctx *c)
 			}
 			parse_g(l, gps[start + i], gbuf + i * l->g_read, &wk->g);
 			uint32_t st = wk->g.status & ~G_SCAN;
-			if (st == G_DEAD || wk->g.goid <= 0)
+			if (st == G_DEAD || st == G_DEADEXTRA || (st == G_IDLE && !(wk->g.status & G_SCAN)))
 				continue;
-			wk->keep = true;
-			wk->stk = (struct gostack_mem){.lo = wk->g.lo, .hi = wk->g.hi, .snap = snap};
-			if (wk->g.lo >= wk->g.hi || wk->g.hi - wk->g.lo > (1ull << 30)) {
-				wk->start = (struct gstart){.why = "its stack bounds are invalid (it changed while being read)"};
+			const char *bad = implausible_g(l, &wk->g);
+			for (int again = 0; bad && snap->source == SNAP_LIVE && again < 2; again++) {
+				/* live: it may have changed while it was read */
+				if (snapshot_read(snap, gps[start + i], gbuf + i * l->g_read, l->g_read) != l->g_read)
+					break;
+				parse_g(l, gps[start + i], gbuf + i * l->g_read, &wk->g);
+				st = wk->g.status & ~G_SCAN;
+				if (st == G_DEAD || st == G_DEADEXTRA || st == G_IDLE)
+					break;
+				bad = implausible_g(l, &wk->g);
+			}
+			if (st == G_DEAD || st == G_DEADEXTRA || st == G_IDLE)
+				continue;
+			if (bad) {
+				if (!implausible++)
+					first_bad = bad;
 				continue;
 			}
+			wk->keep = true;
+			wk->stk = (struct gostack_mem){.lo = wk->g.lo, .hi = wk->g.hi, .snap = snap};
 			wk->start = start_of(c, &wk->g);
 			/* Parked goroutines: the top of the stack, in a batch.
 			 * Running ones read through the snapshot (their
@@ -491,6 +533,21 @@ static void read_goroutines(struct goctx *c)
 	}
 	if (unreadable)
 		snapshot_warn(snap, "Go: %zu goroutine descriptors could not be read", unreadable);
+	if (implausible && implausible * 10 > n && implausible > 2) {
+		/* Not a few torn reads: the layout does not fit this program. */
+		snapshot_warn(snap, "Go: %zu of the %zu goroutine descriptors do not look like goroutines of %s (first: its %s); "
+				    "pileup's runtime layout (%s) does not fit this program; goroutines are not listed",
+			      implausible, n, snap->go_version ? snap->go_version : "this release", first_bad, l->source);
+		for (size_t i = 0; i < snap->ngoroutines; i++) {
+			if (!snap->goroutines[i].frames_shared)
+				free(snap->goroutines[i].frames);
+			free(snap->goroutines[i].error);
+		}
+		snap->ngoroutines = 0;
+	} else if (implausible) {
+		snapshot_warn(snap, "Go: %zu entries of runtime.allgs do not look like goroutines (first: its %s) and are not listed",
+			      implausible, first_bad);
+	}
 	/* Wait minutes as the runtime prints them: (nanotime() - waitsince)
 	 * / 1 min, where waitsince is set when a GC first sees the goroutine
 	 * blocked (0 until then: less than a minute).  A core does not record
@@ -591,7 +648,7 @@ void golang_add_goroutines(struct snapshot *snap)
 	c->snap = snap;
 	c->bin = b;
 	free(snap->go_version);
-	snap->go_version = xstrdup(b->version);
+	snap->go_version = b->version ? xstrdup(b->version) : NULL;
 	free(snap->go_module);
 	snap->go_module = b->module ? xstrdup(b->module) : b->main_path ? xstrdup(b->main_path) : NULL;
 	c->n_systemstack_switch = strpool_intern(snap->strings, "runtime.systemstack_switch");
@@ -618,6 +675,18 @@ void golang_add_goroutines(struct snapshot *snap)
 	}
 	c->have_layout = true;
 	c->st.funcid_wrapper = c->lay.funcid_wrapper;
+	{
+		/* The table's wrapper funcID, checked against the binary's own
+		 * generated functions (and the only source without a table). */
+		int seen = gopcln_wrapper_funcid(&c->pcln);
+		if (seen >= 0 && c->lay.funcid_wrapper >= 0 && seen != c->lay.funcid_wrapper)
+			snapshot_warn(snap, "Go: %s: the wrapper funcID of pileup's table (%d) differs from the binary's (%d); "
+					    "the binary's is used", b->name, c->lay.funcid_wrapper, seen);
+		if (seen >= 0)
+			c->st.funcid_wrapper = seen;
+		if (getenv("PILEUP_GO_DEBUG"))
+			fprintf(stderr, "pileup: go: wrapper funcID: table %d, binary %d\n", c->lay.funcid_wrapper, seen);
+	}
 	if (getenv("PILEUP_GO_DEBUG")) {
 		const struct golayout *l = &c->lay;
 		fprintf(stderr,

@@ -17,6 +17,11 @@
 
 #include "snapshot.h"
 
+/* Sets a goroutine's wait site (its innermost frame outside the runtime
+ * and the standard library, else the function it started in) and its
+ * blocking call (the frame just inside the site), from its frames. */
+void golang_goroutine_site(struct snap_goroutine *g);
+
 /* After unwinding and classification of the threads. */
 void golang_add_goroutines(struct snapshot *snap);
 

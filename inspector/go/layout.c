@@ -64,7 +64,7 @@ static bool version_is(const char *v, const char *series)
 
 static bool layout_from_table(struct golayout *l, const char *version)
 {
-	if (!version_is(version, "go1.19"))
+	if (!version || !version_is(version, "go1.19"))
 		return false;
 	table_119(l);
 	for (size_t i = 0; i < sizeof(wait_reasons_119) / sizeof(*wait_reasons_119); i++)
@@ -72,6 +72,14 @@ static bool layout_from_table(struct golayout *l, const char *version)
 	l->nwait_reasons = sizeof(wait_reasons_119) / sizeof(*wait_reasons_119);
 	snprintf(l->source, sizeof(l->source), "table go1.19");
 	return true;
+}
+
+bool golayout_version_at_least(const char *v, int major, int minor)
+{
+	int ma = 0, mi = 0;
+	if (!v || sscanf(v, "go%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
 }
 
 /* --- DWARF ---------------------------------------------------------------- */
@@ -831,7 +839,10 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		if (b->has_dwarf)
 			*why = xasprintf("%s: its DWARF lacks the runtime types pileup needs, and its Go version (%s) is not in "
 					 "pileup's runtime tables (%s); goroutines are not listed",
-					 b->name, b->version, golayout_table_versions);
+					 b->name, b->version ? b->version : "unknown: the binary does not say", golayout_table_versions);
+		else if (!b->version)
+			*why = xasprintf("%s is a Go program that does not say which Go release built it (no build info, no "
+					 "runtime.buildVersion), and it has no debug info; goroutines are not listed", b->name);
 		else
 			*why = xasprintf("%s was built with %s, whose runtime layout pileup does not know without debug info "
 					 "(its tables cover %s); rebuild without -ldflags=-w to keep DWARF; goroutines are not listed",
@@ -844,6 +855,9 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		if (layout_from_table(&tmp, b->version))
 			l->funcid_wrapper = tmp.funcid_wrapper;
 	}
+	/* _Gleaked and _Gdeadextra came with go1.26 (runtime2.go) */
+	if (!l->max_status)
+		l->max_status = b->version && golayout_version_at_least(b->version, 1, 26) ? 11 : 9;
 	l->g_read = l->g_startpc + 8;
 	uint32_t fields[] = {l->g_stack_hi, l->g_m, l->g_sched_bp, l->g_syscallpc, l->g_goid, l->g_waitsince, l->g_lockedm,
 			     l->g_gopc, l->g_ancestors, l->g_parent_goid};
@@ -873,7 +887,9 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	}
 
 	/* runtime.firstmoduledata, for go:func.* (inline trees). */
-	uint64_t md = gobin_symbol(b, "runtime.firstmoduledata", NULL);
+	uint64_t md = b->moduledata;
+	if (!md)
+		md = gobin_symbol(b, "runtime.firstmoduledata", NULL);
 	if (!md && have_info)
 		md = info.firstmoduledata;
 	md = md ? md + b->bias : 0;
@@ -882,13 +898,17 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		md = link ? link + b->bias : 0;
 	}
 	uint64_t gofunc = 0;
-	if (!md || gobin_read(b, snap, md - b->bias + l->md_gofunc, &gofunc, 8) != 8 || !gofunc ||
-	    !gobin_file_ptr(b, gofunc - b->bias, 1)) {
+	/* go1.16/1.17 point to inline trees directly: no go:func.* base */
+	if (t->format == 116 && md)
+		gofunc = b->bias + 1;
+	else if (!md || gobin_read(b, snap, md - b->bias + l->md_gofunc, &gofunc, 8) != 8 || !gofunc ||
+		 !gobin_file_ptr(b, gofunc - b->bias, 1)) {
 		*why = xasprintf("%s: runtime.firstmoduledata was not found or is unreadable; goroutines are not listed", b->name);
 		goto fail;
 	}
 	l->firstmoduledata = md;
-	t->gofunc = gofunc - b->bias;
+	if (!t->gofunc && t->format != 116)
+		t->gofunc = gofunc - b->bias;
 
 	/* runtime.allgs */
 	uint64_t allgs = gobin_symbol(b, "runtime.allgs", NULL);

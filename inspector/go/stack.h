@@ -63,6 +63,10 @@ struct gostack_walk {
 	char err[200];          /* why not */
 };
 
+/* Whether a Go function is runtime or standard library code: its file is
+ * under goroot_src ("<GOROOT>/src/", NULL unknown), else judged by its
+ * package path (no dot in the first element, and not main_module). */
+bool gostack_is_library(const char *goroot_src, const char *main_module, const char *name, const char *file);
 void gostack_init(struct gostack *c, struct snapshot *snap, const struct gobin *bin, const struct gopcln *pcln);
 void gostack_deinit(struct gostack *c);
 const struct gostack_pc *gostack_pc(struct gostack *c, uint64_t pc, bool trap);

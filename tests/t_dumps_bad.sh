@@ -1,0 +1,79 @@
+#!/bin/bash
+# Bad Go dumps and hostile HTTP servers: one clear line and exit 2 (or a
+# partial report and exit 1), never a crash or a hang; and the dump
+# fuzzer's seeds and findings replayed through build-fuzz/dumps_fuzz.
+. "$(dirname "$0")/lib.sh"
+
+one_line() { [ "$(wc -l <"$1")" -eq 1 ]; }
+
+head -c 65536 /dev/urandom >"$TMP/junk"
+printf 'goroutine 1 [running]:\n' | cat - "$TMP/junk" >"$TMP/junk2"
+for f in junk junk2; do
+	timeout 20 "$PILEUP" --text "$TMP/$f" >/dev/null 2>"$TMP/$f.err"
+	rc=$?
+	check "$f: exit 1 or 2, no crash (exit $rc)" test "$rc" -le 2
+done
+check "binary junk: one line" one_line "$TMP/junk.err"
+
+truncate -s 2G "$TMP/big"
+timeout 20 "$PILEUP" --text "$TMP/big" >/dev/null 2>"$TMP/big.err"
+expect_eq "a 2 GB file: exit 2, one line" "2 yes" "$? $(one_line "$TMP/big.err" && echo yes)"
+{ printf 'goroutine 1 [running]:\n'; head -c 2000000 /dev/zero | tr '\0' 'x'; } >"$TMP/dumpbig"
+truncate -s 1200M "$TMP/dumpbig"
+timeout 20 "$PILEUP" --text "$TMP/dumpbig" >/dev/null 2>"$TMP/dumpbig.err"
+expect_eq "a 1.2 GB traceback: exit 2, says how to cut it" "2 yes" "$? $(grep -q 'cut the traceback out' "$TMP/dumpbig.err" && echo yes)"
+
+awk 'BEGIN { print "goroutine 7 [chan send]:"; for (i = 0; i < 10000; i++) printf "main.rec%d(...)\n\t/src/main.go:%d +0x1%s\n", i % 3, i + 1, (i % 2 ? "" : ""); print "created by main.main in goroutine 1"; print "\t/src/main.go:9 +0x2" }' >"$TMP/deep"
+timeout 20 "$PILEUP" --json "$TMP/deep" >"$TMP/deep.json"
+expect_eq "10,000-frame goroutine: read whole (exit 0)" "0 10000" "$? $(jq '.goroutines[0].frames | length' "$TMP/deep.json")"
+awk 'BEGIN { print "goroutine 8 [select]:"; for (i = 0; i < 3000; i++) printf "main.inl%d(...)\n\t/src/x.go:%d\n", i, i + 1; print "main.outer()\n\t/src/x.go:1 +0x5" }' >"$TMP/inl"
+timeout 20 "$PILEUP" --json "$TMP/inl" >"$TMP/inl.json"
+expect_eq "a 3,000-deep inline chain: every call inlined but the last" "0 3000 false" \
+	"$? $(jq '[.goroutines[0].frames[] | select(.inlined)] | length' "$TMP/inl.json") $(jq '.goroutines[0].frames[-1].inlined' "$TMP/inl.json")"
+printf 'goroutine 9 [chan \xff\xfe receive]:\nmain.\x1b[31mevil\xc3(...)\n\t/src/\xff.go:3 +0x1\n' >"$TMP/utf8"
+"$PILEUP" --json "$TMP/utf8" | jq -e . >/dev/null
+expect_eq "invalid UTF-8 and escapes: valid JSON" 0 $?
+check "... and no raw escape in the text report" bash -c "! '$PILEUP' --text '$TMP/utf8' | grep -q \$'\\x1b'"
+
+# hostile HTTP servers on loopback
+srv() {
+	python3 "$ROOT/tests/helpers/badhttp.py" "$1" >"$TMP/srv.$1" &
+	FX_PIDS+=($!)
+	for ((i = 0; i < 100; i++)); do grep -q '^port ' "$TMP/srv.$1" 2>/dev/null && break; sleep 0.05; done
+	awk '{print $2}' "$TMP/srv.$1"
+}
+for mode in stall reset endless huge 404; do
+	port=$(srv $mode)
+	start=$SECONDS
+	timeout 60 "$PILEUP" --timeout 3 --text "http://127.0.0.1:$port" >/dev/null 2>"$TMP/$mode.err"
+	rc=$?
+	expect_eq "HTTP $mode: exit 2, one line, within the timeout" "2 yes yes" \
+		"$rc $(one_line "$TMP/$mode.err" && echo yes) $([ $((SECONDS - start)) -le 15 ] && echo yes)"
+done
+check "HTTP 404: says the service exposes no pprof" grep -q "exposes no pprof" "$TMP/404.err"
+check "HTTP huge: says it is too large" grep -q "larger than" "$TMP/huge.err"
+check "HTTP endless: says it is too large" grep -q "larger than" "$TMP/endless.err"
+check "HTTP stall: says there was no answer in time" grep -q "no complete answer within 3 s" "$TMP/stall.err"
+"$PILEUP" --text http://127.0.0.1:1 >/dev/null 2>"$TMP/refused.err"
+expect_eq "connection refused: exit 2, says so" "2 yes" "$? $(grep -q 'cannot connect to' "$TMP/refused.err" && echo yes)"
+printf 'goroutine 3 [sleep]:\ntime.Sleep(0x1)\n\t/usr/lib/go/src/runtime/time.go:195 +0x1\nmain.f()\n\t/src/main.go:4 +0x2\n' >"$TMP/small.txt"
+port=$(BADHTTP_FILE=$TMP/small.txt srv redirect)
+BADHTTP_FILE=$TMP/small.txt "$PILEUP" --json "http://127.0.0.1:$port/x" >"$TMP/redir.json"
+expect_eq "a redirect is followed" "0 main.f" "$? $(jq -r '.groups[0].wait_site.function' "$TMP/redir.json")"
+
+F=$ROOT/build-fuzz/dumps_fuzz
+check "the dump fuzz target was built (make fuzz-build)" test -x "$F"
+if [ -x "$F" ]; then
+	files=$(find "$ROOT/fuzz/dumps-seeds" "$ROOT/fuzz/dumps-regressions" -type f ! -name .keep | wc -l)
+	"$F" -runs=0 "$ROOT/fuzz/dumps-seeds" "$ROOT/fuzz/dumps-regressions" >"$TMP/replay" 2>&1
+	expect_eq "dump seeds and regressions replayed: exit 0" 0 $?
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$TMP/replay")
+	check "... every input was run ($runs runs, $files files)" test "${runs:-0}" -ge "$files"
+fi
+for f in "$ROOT"/fuzz/dumps-seeds/* "$ROOT"/fuzz/dumps-regressions/*; do
+	[ -f "$f" ] || continue
+	timeout 20 "$PILEUP" --text "$f" >/dev/null 2>"$TMP/seed.err"
+	rc=$?
+	check "$(basename "$f"): a report or one line (exit $rc)" test "$rc" -le 2
+done
+finish
