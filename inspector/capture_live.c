@@ -6,7 +6,6 @@
 #include "unwind.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdatomic.h>
 #include <limits.h>
 #include <sys/mman.h>
@@ -220,13 +219,14 @@ static void set_read_error(struct snap_thread *t, int e)
  * thread: the module files the prefetch opens, the unwinder's. */
 enum { FD_RESERVE = 256 };
 
-/* Threads that could not be read for want of descriptors or memory are
- * said once for the whole capture too (the exit status is then 1). */
+/* Threads that could not be read for want of descriptors are said once
+ * for the whole capture too (the exit status is then 1). */
 static void not_read_warning(struct snapshot *snap)
 {
+	static const char why[] = "not read: pileup ran out of file descriptors";
 	size_t n = 0;
 	for (size_t i = 0; i < snap->nthreads; i++)
-		n += snap->threads[i].error && !strncmp(snap->threads[i].error, "not read: ", 10);
+		n += snap->threads[i].error && !strncmp(snap->threads[i].error, why, sizeof(why) - 1);
 	if (!n)
 		return;
 	struct rlimit nofile;

@@ -209,6 +209,11 @@ static struct pu_error *from_stopped(pid_t pid, struct tracer *tr, struct gsourc
 		}
 		struct iovec iov = {&g->regs, sizeof(g->regs)};
 		if (ptrace(PTRACE_GETREGSET, te->tid, (void *)NT_PRSTATUS, &iov) != 0) {
+			/* Killed since its stop: the check before naming the core
+			 * refuses it; a thread that merely failed is said. */
+			res->partial = true;
+			if (!res->unread++)
+				snprintf(res->unread_why, sizeof(res->unread_why), "thread %d: PTRACE_GETREGSET failed: %s", te->tid, strerror(errno));
 			memset(g, 0, sizeof(*g));
 			continue;
 		}
