@@ -8,9 +8,15 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -DPILEUP_VERSION='"$(VERSION)"' -DPILEUP_LIBDIR='"$(PREFIX)/lib/pileup"' -Iinspector -Itui -MMD -MP
+# pileup's helper programs (pileup-http, pileup-debuginfod) are looked for
+# beside the pileup binary, then here.
+LIBEXECDIR ?= $(PREFIX)/libexec/pileup
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE -DPILEUP_VERSION='"$(VERSION)"' \
+	-DPILEUP_LIBEXECDIR='"$(LIBEXECDIR)"' -Iinspector -Itui -MMD -MP
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
-LIBS = $(PKG_LIBS) $(CURL_LIBS) -lstdc++
+# libunwind-x86_64 holds the remote unwinder (libunwind-generic is its
+# alias); libiberty (a static archive only) demangles C++ and Rust.
+LIBS = $(PKG_LIBS) $(CURL_LIBS) -lunwind-x86_64 -lunwind-generic -liberty -lstdc++
 # The release binary is linked statically, glibc included: a run on a
 # small core is mostly process start, and loading shared libraries (a
 # dozen for libdw's neighbours, then glibc alone) was a third of it, and
@@ -19,10 +25,12 @@ LIBS = $(PKG_LIBS) $(CURL_LIBS) -lstdc++
 # inspector/static/nodlopen.c makes libdwfl's dlopen of libdebuginfod load
 # nothing; so the linker's warnings about dlopen and getpwnam in static
 # programs are filtered out.  The sanitizer and fuzz builds link the
-# shared libraries.
-STATIC_LIBS = -static -ldw -lelf -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
+# shared libraries.  libdebuginfod (and libcurl under it) come as shared
+# libraries only, so --debuginfod runs pileup-debuginfod, a small
+# dynamically linked helper built beside pileup (debuginfod.h).
+STATIC_LIBS = -static -ldw -lelf -lunwind-x86_64 -lunwind -liberty -lncursesw -ltinfo -lzstd -llzma -llz4 -lbz2 -lz -lstdc++ -lpthread -ldl -lm
 
-LIB_SRC := $(wildcard inspector/*.c inspector/go/*.c) inspector/http/curl.c
+LIB_SRC := $(wildcard inspector/*.c inspector/go/*.c inspector/unwind/*.c) inspector/http/curl.c
 LIB_SRC := $(filter-out inspector/main.c,$(LIB_SRC))
 TUI_SRC := $(wildcard tui/*.c)
 SRC := $(LIB_SRC) $(TUI_SRC) inspector/main.c
@@ -36,7 +44,7 @@ OBJ := $(SRC:%.c=$(BUILD)/%.o)
 STATIC_OBJ := $(filter-out $(BUILD)/inspector/http/curl.o,$(OBJ)) $(BUILD)/inspector/static/nodlopen.o $(BUILD)/inspector/static/http_spawn.o
 HELPER_OBJ := $(BUILD)/inspector/http/helper.o $(BUILD)/inspector/http/curl.o $(BUILD)/inspector/error.o
 
-all: pileup pileup-http
+all: pileup pileup-http pileup-debuginfod
 
 .deps-ok: scripts/deps.sh
 	@scripts/deps.sh build
@@ -45,10 +53,15 @@ all: pileup pileup-http
 pileup: $(STATIC_OBJ) Makefile
 	@echo "$(CC) ... -static -o $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(STATIC_OBJ) $(STATIC_LIBS) 2>$(BUILD)/link.log || { cat $(BUILD)/link.log; exit 1; }
+	@grep -v -e 'in statically linked applications requires at runtime' -e ': in function .' $(BUILD)/link.log >&2 || true
 
 pileup-http: $(HELPER_OBJ) Makefile
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(HELPER_OBJ) $(CURL_LIBS)
-	@grep -v -e 'in statically linked applications requires at runtime' -e ': in function .' $(BUILD)/link.log >&2 || true
+
+# --debuginfod's helper (debuginfod.h), linked with the shared libdebuginfod.
+pileup-debuginfod: inspector/debuginfod/fetch.c Makefile | .deps-ok
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) $(shell pkg-config --cflags libdebuginfod 2>/dev/null) -o $@ $< \
+		$(shell pkg-config --libs libdebuginfod 2>/dev/null) -lpthread
 
 $(BUILD)/%.o: %.c | .deps-ok
 	@mkdir -p $(dir $@)
@@ -83,7 +96,16 @@ fuzz-dumps: fuzz-build
 
 fuzz-build:
 	@scripts/deps.sh test
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz build-fuzz/dumps_fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz build-fuzz/dumps_fuzz build-fuzz/perfmap_fuzz
+
+# The perf map reader (perfmap.h) on its own: FUZZ_SECONDS on it with
+# `make fuzz-perfmap`; its seeds are replayed by tests/t_native_perfmap.sh.
+build-fuzz/perfmap_fuzz: $(BUILD)/inspector/perfmap.o $(BUILD)/inspector/error.o $(BUILD)/fuzz/perfmap_fuzz.o
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^
+
+fuzz-perfmap: fuzz-build
+	mkdir -p build-fuzz/perfmap-corpus
+	build-fuzz/perfmap_fuzz -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/regressions/perfmap- build-fuzz/perfmap-corpus fuzz/perfmap-seeds
 
 build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
@@ -91,7 +113,10 @@ build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 build-fuzz/dumps_fuzz: $(filter-out $(BUILD)/fuzz/core_fuzz.o,$(FUZZ_SRC:%.c=$(BUILD)/%.o)) $(BUILD)/fuzz/dumps_fuzz.o
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
 
+# The fixtures need the test packages and the Go toolchains (deps.sh test
+# installs or fetches them; fixtures/Makefile names each toolchain by path).
 fixtures:
+	@scripts/deps.sh test
 	$(MAKE) -C fixtures
 
 TEST_HELPERS := tests/helpers/tracer tests/helpers/evilname tests/helpers/pngstat tests/helpers/measure
@@ -102,25 +127,40 @@ tests/helpers/%: tests/helpers/%.c
 tests/helpers/pngstat: tests/helpers/pngstat.c
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< -lz
 
-check: pileup pileup-http pileup-asan fixtures $(TEST_HELPERS) fuzz-build
+# check and bench: first what they need is installed (deps.sh test), then
+# it is built: a sub-make, so that even with -j nothing is built (or
+# installed a second time) before deps.sh has run.
+check:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory pileup pileup-http pileup-debuginfod pileup-asan fixtures $(TEST_HELPERS) fuzz-build
 	tests/check.sh
 
-bench: pileup fixtures tests/helpers/measure
+bench:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory pileup fixtures tests/helpers/measure
 	tests/bench/run.sh
+	tests/bench/native.sh
 
-demo: pileup fixtures
-	@scripts/deps.sh build
+# The demo needs only the build packages and libc6-dbg (deps.sh demo), and
+# the C service fixture: no Go, nothing else of the tests.
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory pileup
+	@$(MAKE) --no-print-directory -C fixtures bin/service
 	tests/demo.sh
 
-install: pileup pileup-http
+install: pileup pileup-http pileup-debuginfod
 	install -D -m 755 pileup $(DESTDIR)$(PREFIX)/bin/pileup
-	install -D -m 755 pileup-http $(DESTDIR)$(PREFIX)/lib/pileup/pileup-http
+	install -D -m 755 pileup-http $(DESTDIR)$(LIBEXECDIR)/pileup-http
+	install -D -m 755 pileup-debuginfod $(DESTDIR)$(LIBEXECDIR)/pileup-debuginfod
 
 clean:
-	rm -rf build build-asan build-fuzz pileup pileup-asan pileup-http .deps-ok
+	rm -rf build build-asan build-fuzz pileup pileup-asan pileup-http pileup-debuginfod .deps-ok
 	$(MAKE) -C fixtures clean
 
--include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d) $(BUILD)/fuzz/dumps_fuzz.d
-.PHONY: all check bench demo install clean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps
+# clean, and the Go toolchains deps.sh fetched into fixtures/bin/toolchains.
+distclean: clean
+	$(MAKE) -C fixtures distclean
+
+-include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d) $(BUILD)/fuzz/dumps_fuzz.d $(BUILD)/fuzz/perfmap_fuzz.d
+.PHONY: all check bench demo install clean distclean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps fuzz-perfmap

@@ -4,6 +4,8 @@
 #include "dump.h"
 #include "go/golang.h"
 #include "snapshot_json.h"
+#include "waitgraph.h"
+#include "waits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,8 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		unwind_finish(snap, &r->unwind);
 		unwind_flush(snap);
 		timing_mark("analyze", "finish");
+		waits_resolve(snap);
+		timing_mark("analyze", "waits");
 	}
 	analyze_regroup(snap, o, a);
 	r->analyze_us = timing_now_us() - t0;
@@ -55,6 +59,10 @@ void analyze_regroup(struct snapshot *snap, const struct analyze_opts *o, struct
 	grouping_destroy(a->goroutines);
 	grouping_destroy(a->gsites);
 	a->goroutines = a->gsites = NULL;
+	/* the wait-for graph refers to threads and goroutines: made again */
+	waitgraph_destroy(a->graph);
+	a->graph = waitgraph_build(snap);
+	r->graph = a->graph;
 	a->threads = grouping_build(snap, GROUP_THREADS, GROUP_BY_STACK, o->dominant_pct);
 	a->sites = grouping_build(snap, GROUP_THREADS, GROUP_BY_SITE, o->dominant_pct);
 	if (snap->ngoroutines) {
@@ -73,5 +81,6 @@ void analysis_deinit(struct analysis *a)
 	grouping_destroy(a->sites);
 	grouping_destroy(a->goroutines);
 	grouping_destroy(a->gsites);
+	waitgraph_destroy(a->graph);
 	memset(a, 0, sizeof(*a));
 }

@@ -1,7 +1,8 @@
 /* analyze.h - everything between an input and an output.
  *
  * Unwinds the threads that have registers but no frames yet, classifies
- * them, and groups threads (and goroutines, when the Go support added
+ * them, reads what each waits on (waits.h), follows owners from waiter to
+ * holder (waitgraph.h), and groups threads (and goroutines, when the Go support added
  * them) by stack and by wait site.  The result is a struct report that
  * every output reads. */
 #ifndef PILEUP_ANALYZE_H
@@ -20,6 +21,7 @@ struct analyze_opts {
 struct analysis {
 	struct report report;
 	struct grouping *threads, *sites, *goroutines, *gsites;
+	struct waitgraph *graph;
 };
 
 struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_opts *o, struct analysis *ret);

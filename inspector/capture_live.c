@@ -1,5 +1,6 @@
 #include "capture_live.h"
 #include "go/bin.h"
+#include "fdinfo.h"
 #include "proc.h"
 #include "timing.h"
 #include "tracer.h"
@@ -17,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <elf.h>
 #include <time.h>
@@ -151,6 +153,67 @@ static void copy_stacks(struct snapshot *snap, const size_t *idx, size_t n)
 			start = j + 1;
 		}
 	}
+}
+
+/* --- futex words ------------------------------------------------------------ */
+
+/* Around each futex waiter's word, copied with the stacks: the lock it
+ * belongs to (a pthread mutex, rwlock, condition variable, semaphore
+ * lies within 64 bytes before and after the word), so the wait-for graph
+ * (waits.c) reads locks as they were when the threads were: with
+ * --stop-all, before a thread let go resumes and changes them. */
+enum { WORD_WINDOW = 128 };
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void copy_futex_words(pid_t pid, struct snapshot *snap)
+{
+	uint64_t *at = xmalloc((snap->nthreads ? snap->nthreads : 1) * sizeof(*at));
+	size_t n = 0;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		const struct snap_thread *t = &snap->threads[i];
+		uint64_t w = t->syscall_args[0] & ~(uint64_t)7;
+		if (t->syscall == SYS_futex && (t->how == SNAP_HOW_SYSCALL || t->how == SNAP_HOW_STOPPED) &&
+		    w >= WORD_WINDOW / 2 && w < UINT64_MAX - WORD_WINDOW)
+			at[n++] = w - WORD_WINDOW / 2;
+	}
+	qsort(at, n, sizeof(*at), cmp_addr);
+	/* One window per word; words close together share one. */
+	struct mem_region *r = xmalloc((n ? n : 1) * sizeof(*r));
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && at[i] <= r[m - 1].addr + r[m - 1].len) {
+			r[m - 1].len = (size_t)(at[i] + WORD_WINDOW - r[m - 1].addr);
+			continue;
+		}
+		r[m++] = (struct mem_region){.addr = at[i], .len = WORD_WINDOW, .in_arena = true};
+	}
+	free(at);
+	enum { BATCH = 1024 };
+	struct iovec local[BATCH], remote[BATCH];
+	for (size_t i = 0; i < m; i++)
+		r[i].data = snapshot_arena_alloc(snap, r[i].len);
+	for (size_t i = 0; i < m;) {
+		size_t k = 0;
+		for (; i + k < m && k < BATCH; k++) {
+			local[k] = (struct iovec){r[i + k].data, r[i + k].len};
+			remote[k] = (struct iovec){(void *)(uintptr_t)r[i + k].addr, r[i + k].len};
+		}
+		ssize_t got = process_vm_readv(pid, local, k, remote, k, 0);
+		size_t j = 0;
+		while (got > 0 && j < k && (size_t)got >= r[i + j].len)
+			got -= (ssize_t)r[i + j++].len;
+		if (j < k) /* element j failed: what of it can be read, then on */
+			r[i + j].len = capture_live_read((void *)(intptr_t)pid, r[i + j].addr, r[i + j].data, r[i + j].len), j++;
+		i += j;
+	}
+	free(snap->copies);
+	snap->copies = r;
+	snap->ncopies = m;
 }
 
 /* --- registers ------------------------------------------------------------ */
@@ -610,6 +673,8 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	struct copy_job cj = {pid, snap, sc.blocked};
 	run_halves(copy_range, &cj, sc.nblocked, true);
 	phase("copy stacks");
+	copy_futex_words((pid_t)(intptr_t)snap->read_ctx, snap);
+	phase("futex words");
 	run_halves(scan_again, &sc, sc.nblocked, par);
 	close_all(sc.fds, (size_t)n);
 	phase("recheck");
@@ -690,7 +755,7 @@ static struct pu_error *stop_all_main(void *arg)
 	long nthr = proc_thread_count(j->pid);
 	if (nthr > GO_WINDOW_MAX_THREADS)
 		stopped_window = STOPPED_WINDOW;
-	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (stopped_window + 1024) + (4u << 20));
+	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (stopped_window + 1024 + WORD_WINDOW) + (4u << 20));
 	phase("arena");
 	struct pu_error *err = tracer_stop_all(&tr, "nothing to report");
 	phase("seize, interrupt, wait");
@@ -726,6 +791,8 @@ static struct pu_error *stop_all_main(void *arg)
 		copy_stacks(snap, idx, nidx);
 		free(idx);
 		phase("copy stacks");
+		copy_futex_words((pid_t)(intptr_t)snap->read_ctx, snap);
+		phase("futex words");
 	}
 	uint64_t first = tr.first_interrupt_us;
 	tracer_release(&tr);
@@ -821,6 +888,7 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	snap->root = xasprintf("%s/root", dir);
 	snap->read_fn = capture_live_read;
 	snap->read_ctx = (void *)(intptr_t)proc_live_tid(pid);
+	fdinfo_attach(snap, (pid_t)(intptr_t)snap->read_ctx); /* fds are described when a waiter names one */
 	snprintf(path, sizeof(path), "%s/exe", dir);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -833,6 +901,9 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	stopped_window = go ? GO_WINDOW : STOPPED_WINDOW;
 	phase(NULL);
 	err = proc_read_maps(pid, snap, "nothing to report");
+	if (!err && !snap->nmaps)
+		/* A process has mappings until its memory is torn down on exit. */
+		err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
 	if (err)
 		goto fail;
 	phase("maps");

@@ -4,6 +4,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +13,18 @@ struct slot {
 	int32_t row;  /* index into rows, -1: none */
 };
 
+/* A module's .eh_frame_hdr search table: FDE start addresses, sorted. */
+struct fdetab {
+	Dwfl_Module *mod;
+	const unsigned char *table; /* n pairs of sdata4, relative to hdr */
+	size_t n;
+	uint64_t hdr;
+};
+
 struct cfirows {
 	Dwfl *dwfl;
+	struct fdetab *fdes;
+	size_t nfdes, capfdes;
 	struct symcache *saved; /* rows of earlier runs */
 	struct slot *tab;
 	size_t cap, used;
@@ -37,6 +48,7 @@ void cfirows_destroy(struct cfirows *c)
 		return;
 	free(c->tab);
 	free(c->rows);
+	free(c->fdes);
 	free(c);
 }
 
@@ -64,14 +76,119 @@ static bool parse_rule(const Dwarf_Op *ops, size_t nops, uint8_t *rule, int64_t 
 	return true;
 }
 
+/* The .eh_frame CFI frame at lookup, malloc'd, and the module's bias;
+ * NULL if none.  Not .debug_frame: that would load the module's debug
+ * file (and inflate its DWARF) to unwind, which libdwfl's own walk does
+ * when it has to. */
+static Dwarf_Frame *frame_at(struct cfirows *c, uint64_t lookup, Dwarf_Addr *bias)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, lookup);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, bias) : NULL;
+	if (cfi && dwarf_cfi_addrframe(cfi, lookup - *bias, &frame) == 0)
+		return frame;
+	return NULL;
+}
+
+int cfirows_ra_undefined(struct cfirows *c, uint64_t lookup)
+{
+	const struct cfirow *row = cfirows_get(c, lookup);
+	if (row)
+		return row->rule[CFI_RA] == CFI_UNDEF;
+	/* Not a simple row: ask libdw about the return address alone. */
+	Dwarf_Addr bias;
+	Dwarf_Frame *frame = frame_at(c, lookup, &bias);
+	if (!frame)
+		return -1;
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int undef = dwarf_frame_register(frame, CFI_RA, mem, &ops, &nops) == 0 && nops == 0 && ops == mem;
+	free(frame);
+	return undef;
+}
+
+/* The search table of the module, from its file (PT_GNU_EH_FRAME, the
+ * encodings every linker writes: version 1, a 4-byte eh_frame pointer,
+ * udata4 count, datarel sdata4 entries). */
+static const struct fdetab *fde_table(struct cfirows *c, Dwfl_Module *mod)
+{
+	for (size_t i = 0; i < c->nfdes; i++)
+		if (c->fdes[i].mod == mod)
+			return &c->fdes[i];
+	xgrow(&c->fdes, &c->capfdes, c->nfdes + 1, sizeof(*c->fdes));
+	struct fdetab *t = &c->fdes[c->nfdes++];
+	memset(t, 0, sizeof(*t));
+	t->mod = mod;
+	Dwarf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	size_t nph, size;
+	const unsigned char *image = elf ? (const unsigned char *)elf_rawfile(elf, &size) : NULL;
+	if (!image || elf_getphdrnum(elf, &nph) != 0)
+		return t;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+			continue;
+		if (ph.p_offset > size || size - ph.p_offset < 12)
+			break;
+		const unsigned char *h = image + ph.p_offset;
+		if (h[0] != 1 || (h[1] & 0x07) != 0x03 || h[2] != 0x03 || h[3] != 0x3b)
+			break;
+		uint32_t n;
+		memcpy(&n, h + 8, 4);
+		if ((size - ph.p_offset - 12) / 8 < n)
+			break;
+		t->table = h + 12;
+		t->n = n;
+		t->hdr = ph.p_vaddr + bias;
+		break;
+	}
+	return t;
+}
+
+static uint64_t fde_start(const struct fdetab *t, size_t i)
+{
+	int32_t v;
+	memcpy(&v, t->table + 8 * i, 4);
+	return t->hdr + (uint64_t)(int64_t)v;
+}
+
+bool cfirows_fde_range(struct cfirows *c, uint64_t lookup, uint64_t *start, uint64_t *end)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, lookup);
+	const struct fdetab *t = mod ? fde_table(c, mod) : NULL;
+	if (!t || !t->n)
+		return false;
+	/* Some FDE must cover lookup (code built without unwind tables has
+	 * none): libdw knows; the table then says where it starts. */
+	Dwarf_Addr bias;
+	Dwarf_Frame *frame = frame_at(c, lookup, &bias);
+	if (!frame)
+		return false;
+	free(frame);
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (fde_start(t, mid) <= lookup)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	*start = fde_start(t, lo - 1);
+	Dwarf_Addr mlo, mhi;
+	dwfl_module_info(mod, NULL, &mlo, &mhi, NULL, NULL, NULL, NULL);
+	*end = lo < t->n ? fde_start(t, lo) : mhi;
+	return true;
+}
+
 /* The row at lookup, if it is one this file understands. */
 static bool make_row(struct cfirows *c, uint64_t lookup, struct cfirow *row)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(c->dwfl, lookup);
 	Dwarf_Addr bias;
-	Dwarf_CFI *cfi = mod ? dwfl_module_eh_cfi(mod, &bias) : NULL;
-	Dwarf_Frame *frame = NULL;
-	if (!cfi || dwarf_cfi_addrframe(cfi, lookup - bias, &frame) != 0)
+	Dwarf_Frame *frame = frame_at(c, lookup, &bias);
+	if (!frame)
 		return false;
 	bool ok = false;
 	bool signal = false;

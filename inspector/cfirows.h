@@ -45,4 +45,15 @@ void cfirows_destroy(struct cfirows *c);
  * NULL when libdwfl has to unwind that frame itself. */
 const struct cfirow *cfirows_get(struct cfirows *c, uint64_t lookup);
 
+/* Whether the CFI marks the return address undefined at lookup: the
+ * outermost frame of a thread (glibc's _start and clone/clone3 say so).
+ * 1 yes, 0 no, -1 no CFI there. */
+int cfirows_ra_undefined(struct cfirows *c, uint64_t lookup);
+
+/* The function holding lookup, from the module's .eh_frame_hdr search
+ * table: from the start of the FDE at or below lookup (a function, or a
+ * part of one the compiler split off) to the next FDE's start; false
+ * when no FDE covers lookup. */
+bool cfirows_fde_range(struct cfirows *c, uint64_t lookup, uint64_t *start, uint64_t *end);
+
 #endif

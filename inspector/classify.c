@@ -149,20 +149,30 @@ void classify_thread(struct snap_thread *t)
 	}
 	t->wait = classify_syscall(t->syscall);
 	if (t->syscall == SYS_restart_syscall) {
-		/* A sleep or poll interrupted by a stop (of anyone's ptrace)
-		 * resumes as restart_syscall: the libc wrapper tells which. */
+		/* A timed futex wait, a sleep or a poll interrupted by a stop (of
+		 * anyone's ptrace, --stop-all's too) resumes as restart_syscall,
+		 * at the same pc: the frames tell which call it still is, so the
+		 * thread keeps its class and its group. */
+		t->wait = WAIT_SLEEP;
 		for (size_t i = 0; i < t->nframes; i++) {
 			const char *fn = t->frames[i].function;
 			if (!fn)
 				continue;
+			if (futex_kind(fn) != WAIT__COUNT || strstr(fn, "futex")) {
+				t->wait = WAIT_FUTEX; /* refined below, as any futex wait */
+				break;
+			}
 			fn = plain(fn);
 			if (starts(fn, "GI_"))
 				fn = plain(fn + 3);
-			for (size_t k = 0; k < sizeof(wrappers) / sizeof(*wrappers); k++)
+			bool found = false;
+			for (size_t k = 0; k < sizeof(wrappers) / sizeof(*wrappers) && !found; k++)
 				if (strcmp(fn, wrappers[k].name) == 0) {
 					t->wait = wrappers[k].wait;
-					return;
+					found = true;
 				}
+			if (found)
+				break;
 		}
 	}
 	if (t->wait == WAIT_FUTEX) {
@@ -176,6 +186,12 @@ void classify_thread(struct snap_thread *t)
 				break;
 			}
 		}
+		/* Without names for the library's frames: FUTEX_LOCK_PI(2) is
+		 * by the kernel's ABI the wait for a lock with an owner. */
+		int cmd = (int)(t->syscall_args[1] & ~(uint64_t)(128 | 256));
+		if (t->wait == WAIT_FUTEX && (t->how == SNAP_HOW_SYSCALL || t->how == SNAP_HOW_STOPPED || t->how == SNAP_HOW_CORE) &&
+		    (cmd == 6 || cmd == 13))
+			t->wait = WAIT_MUTEX;
 	}
 }
 

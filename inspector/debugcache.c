@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 enum { MAX_COPY = 1 << 30, MAX_BUILD_ID = 64, MAX_COPIES = 32, DAY = 24 * 3600 };
 
@@ -94,20 +97,148 @@ static bool has_compressed(Elf *elf, uint64_t *inflated)
 	return any;
 }
 
+#ifndef ELFCOMPRESS_ZSTD
+#define ELFCOMPRESS_ZSTD 2 /* the gABI's number; glibc 2.36's elf.h predates it */
+#endif
+
+/* One compressed section to inflate (ELF's Chdr, then a zlib or zstd
+ * stream, per the gABI). */
+struct job {
+	const unsigned char *in;
+	size_t inlen;
+	unsigned type;
+	unsigned char *out;
+	size_t outlen;
+	bool ok;
+};
+
+struct jobs {
+	struct job *j;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void inflate_one(struct job *j)
+{
+	j->out = malloc(j->outlen ? j->outlen : 1);
+	if (!j->out)
+		return;
+	if (j->type == ELFCOMPRESS_ZSTD) {
+		size_t got = ZSTD_decompress(j->out, j->outlen, j->in, j->inlen);
+		j->ok = !ZSTD_isError(got) && got == j->outlen;
+		return;
+	}
+	if (j->type != ELFCOMPRESS_ZLIB || j->inlen < 2)
+		return;
+	/* The stream's 2-byte header skipped, inflated raw: zlib's adler32
+	 * of 20 MB costs more than the file system's checks it repeats. */
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, -15) != Z_OK)
+		return;
+	z.next_in = (unsigned char *)j->in + 2;
+	z.avail_in = (uInt)(j->inlen - 2);
+	z.next_out = j->out;
+	z.avail_out = (uInt)j->outlen;
+	int r = inflate(&z, Z_FINISH);
+	j->ok = (r == Z_STREAM_END || r == Z_BUF_ERROR) && z.total_out == j->outlen;
+	inflateEnd(&z);
+}
+
+static void *inflate_worker(void *arg)
+{
+	struct jobs *js = arg;
+	for (;;) {
+		pthread_mutex_lock(&js->lock);
+		size_t i = js->next < js->n ? js->next++ : js->n;
+		pthread_mutex_unlock(&js->lock);
+		if (i == js->n)
+			return NULL;
+		inflate_one(&js->j[i]);
+	}
+}
+
+static int by_size_desc(const void *a, const void *b)
+{
+	const struct job *x = *(struct job *const *)a, *y = *(struct job *const *)b;
+	return x->outlen < y->outlen ? 1 : x->outlen > y->outlen ? -1 : 0;
+}
+
+/* Location lists and macros: libdw reads them only for variables' values
+ * and macro definitions, which pileup never asks for; the copy leaves
+ * them out (SHT_NOBITS), so neither this run nor a later one inflates
+ * them. */
+static bool unused_section(const char *name)
+{
+	static const char *const names[] = {".debug_loclists", ".debug_loc", ".debug_macro", ".debug_macinfo",
+					    ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames", ".debug_gnu_pubtypes"};
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Writes elf with its compressed sections inflated to out: allocated
  * sections (and every uncompressed one) keep their offsets, the inflated
- * ones go after the end of the file, then the section headers. */
+ * ones go after the end of the file, then the section headers.  The
+ * sections are inflated on two threads (libc's debug file holds 14 MB
+ * of DWARF: most of a first run's time). */
 static bool write_inflated(Elf *src, int out)
 {
 	GElf_Ehdr eh;
-	size_t phnum, shstrndx;
+	size_t phnum, shstrndx, nscn;
 	if (!gelf_getehdr(src, &eh) || elf_getphdrnum(src, &phnum) != 0 || elf_getshdrstrndx(src, &shstrndx) != 0 ||
-	    shstrndx >= SHN_LORESERVE)
+	    shstrndx >= SHN_LORESERVE || elf_getshdrnum(src, &nscn) != 0)
 		return false;
-	Elf *dst = elf_begin(out, ELF_C_WRITE, NULL);
-	if (!dst)
+	/* Inflate first, the sections in any order, the largest first. */
+	struct job *jobs = calloc(nscn ? nscn : 1, sizeof(*jobs));
+	struct job **order = calloc(nscn ? nscn : 1, sizeof(*order));
+	if (!jobs || !order) {
+		free(jobs);
+		free(order);
 		return false;
-	bool ok = gelf_newehdr(dst, gelf_getclass(src)) != 0 && elf_flagelf(dst, ELF_C_SET, ELF_F_LAYOUT);
+	}
+	size_t njobs = 0;
+	bool ok = true;
+	Elf_Scn *scn = NULL;
+	while (ok && (scn = elf_nextscn(src, scn))) {
+		GElf_Shdr sh;
+		size_t i = elf_ndxscn(scn);
+		ok = gelf_getshdr(scn, &sh) != NULL && i < nscn;
+		if (!ok || !(sh.sh_flags & SHF_COMPRESSED) || unused_section(elf_strptr(src, shstrndx, sh.sh_name)))
+			continue;
+		GElf_Chdr ch;
+		Elf_Data *raw = elf_rawdata(scn, NULL);
+		size_t hdr = gelf_getclass(src) == ELFCLASS32 ? sizeof(Elf32_Chdr) : sizeof(Elf64_Chdr);
+		ok = raw && raw->d_size >= hdr && gelf_getchdr(scn, &ch);
+		if (!ok)
+			break;
+		jobs[i] = (struct job){(const unsigned char *)raw->d_buf + hdr, raw->d_size - hdr, ch.ch_type, NULL, ch.ch_size, false};
+		order[njobs++] = &jobs[i];
+	}
+	if (ok && njobs) {
+		qsort(order, njobs, sizeof(*order), by_size_desc);
+		struct job *sorted = calloc(njobs, sizeof(*sorted));
+		ok = sorted != NULL;
+		if (ok) {
+			for (size_t i = 0; i < njobs; i++)
+				sorted[i] = *order[i];
+			struct jobs js = {sorted, njobs, 0, PTHREAD_MUTEX_INITIALIZER};
+			pthread_t helper;
+			bool two = njobs > 1 && pthread_create(&helper, NULL, inflate_worker, &js) == 0;
+			inflate_worker(&js);
+			if (two)
+				pthread_join(helper, NULL);
+			/* back to section order */
+			for (size_t i = 0; i < njobs; i++) {
+				*order[i] = sorted[i];
+				ok = ok && sorted[i].ok;
+			}
+			free(sorted);
+		}
+	}
+	Elf *dst = ok ? elf_begin(out, ELF_C_WRITE, NULL) : NULL;
+	ok = dst && gelf_newehdr(dst, gelf_getclass(src)) != 0 && elf_flagelf(dst, ELF_C_SET, ELF_F_LAYOUT);
 	if (ok && phnum) {
 		ok = gelf_newphdr(dst, phnum) != 0;
 		for (size_t i = 0; ok && i < phnum; i++) {
@@ -119,7 +250,7 @@ static bool write_inflated(Elf *src, int out)
 	uint64_t end = eh.e_ehsize + (uint64_t)phnum * eh.e_phentsize;
 	if (phnum && eh.e_phoff + (uint64_t)phnum * eh.e_phentsize > end)
 		end = eh.e_phoff + (uint64_t)phnum * eh.e_phentsize;
-	Elf_Scn *scn = NULL;
+	scn = NULL;
 	while (ok && (scn = elf_nextscn(src, scn))) {
 		GElf_Shdr sh;
 		ok = gelf_getshdr(scn, &sh) != NULL;
@@ -133,30 +264,53 @@ static bool write_inflated(Elf *src, int out)
 		ok = ds && gelf_getshdr(scn, &sh);
 		if (!ok)
 			break;
-		if (sh.sh_type != SHT_NOBITS) {
-			Elf_Data *sd = elf_rawdata(scn, NULL);
+		struct job *j = &jobs[elf_ndxscn(scn)];
+		bool drop = (sh.sh_flags & SHF_COMPRESSED) && !j->out;
+		if (drop) {
+			/* unused_section: no bytes in the copy */
+			sh.sh_type = SHT_NOBITS;
+			sh.sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+			sh.sh_size = 0;
+			sh.sh_offset = end;
+		} else if (sh.sh_type != SHT_NOBITS) {
 			Elf_Data *dd = elf_newdata(ds);
-			ok = sd && dd;
+			ok = dd != NULL;
 			if (!ok)
 				break;
-			*dd = *sd;
-		}
-		ok = gelf_update_shdr(ds, &sh) != 0;
-		if (ok && (sh.sh_flags & SHF_COMPRESSED)) {
-			ok = elf_compress(ds, 0, 0) == 1 && gelf_getshdr(ds, &sh);
-			if (ok) {
-				uint64_t align = sh.sh_addralign > 1 ? sh.sh_addralign : 1;
+			if (j->out) {
+				GElf_Chdr ch;
+				ok = gelf_getchdr(scn, &ch) != NULL;
+				dd->d_buf = j->out;
+				dd->d_size = j->outlen;
+				dd->d_type = ELF_T_BYTE;
+				dd->d_off = 0;
+				dd->d_align = ch.ch_addralign ? ch.ch_addralign : 1;
+				dd->d_version = EV_CURRENT;
+				uint64_t align = dd->d_align;
+				sh.sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+				sh.sh_size = j->outlen;
+				sh.sh_addralign = align;
 				sh.sh_offset = (end + align - 1) / align * align;
 				end = sh.sh_offset + sh.sh_size;
-				ok = gelf_update_shdr(ds, &sh) != 0;
+			} else {
+				Elf_Data *sd = elf_rawdata(scn, NULL);
+				ok = sd != NULL;
+				if (ok)
+					*dd = *sd;
 			}
 		}
+		ok = ok && gelf_update_shdr(ds, &sh) != 0;
 	}
 	if (ok) {
 		eh.e_shoff = (end + 7) / 8 * 8;
 		ok = gelf_update_ehdr(dst, &eh) != 0 && elf_update(dst, ELF_C_WRITE) >= 0;
 	}
-	elf_end(dst);
+	if (dst)
+		elf_end(dst);
+	for (size_t i = 0; i < nscn; i++)
+		free(jobs[i].out);
+	free(jobs);
+	free(order);
 	return ok;
 }
 

@@ -4,10 +4,13 @@
  * sections (SHF_COMPRESSED).  libdw inflates every such section when it
  * opens a file, which for libc alone costs ~0.1 s per run: more than
  * unwinding and symbolizing a thousand threads.  So the first time pileup
- * meets such a file it writes a copy with those sections inflated (the
- * same file otherwise: allocated sections keep their offsets), named by
- * the file's build-id and size, in the cache directory; later runs map the
- * copy and inflate nothing.
+ * meets such a file it writes a copy with those sections inflated, on two
+ * threads (the same file otherwise: allocated sections keep their
+ * offsets; location lists and macros, which pileup never reads, are left
+ * out), named by the file's build-id and size, in the cache directory;
+ * later runs map the copy and inflate nothing.  Only the debug files of
+ * modules whose DWARF is read get a copy (unwind.c says which: the code
+ * the stacks go through); the others are opened for their symbols.
  *
  * The directory is $PILEUP_CACHE_DIR, else $XDG_CACHE_HOME/pileup, else
  * ~/.cache/pileup; PILEUP_CACHE_DIR= (empty) turns the cache off.  A copy

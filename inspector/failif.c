@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "sanitize.h"
+#include "waitdesc.h"
+#include "waitgraph.h"
 
 static struct pu_error *bad(const char *s)
 {
 	return pu_error_new(PU_EXIT_USAGE,
-			    "--fail-if '%s' is not a condition: use threads>N, goroutines>N, group>N, dominant or growth>N/min", s);
+			    "--fail-if '%s' is not a condition: use threads>N, goroutines>N, group>N, dominant, deadlock or growth>N/min", s);
 }
 
 struct pu_error *fail_if_parse(const char *s, struct fail_cond *ret)
@@ -19,7 +21,7 @@ struct pu_error *fail_if_parse(const char *s, struct fail_cond *ret)
 		enum fail_kind kind;
 	} names[] = {
 		{"threads", FAIL_THREADS}, {"goroutines", FAIL_GOROUTINES}, {"group", FAIL_GROUP},
-		{"growth", FAIL_GROWTH}, {"dominant", FAIL_DOMINANT},
+		{"growth", FAIL_GROWTH}, {"dominant", FAIL_DOMINANT}, {"deadlock", FAIL_DEADLOCK},
 	};
 	memset(ret, 0, sizeof(*ret));
 	ret->text = s;
@@ -36,7 +38,7 @@ struct pu_error *fail_if_parse(const char *s, struct fail_cond *ret)
 	p += strlen(names[k].name);
 	while (*p == ' ')
 		p++;
-	if (ret->kind == FAIL_DOMINANT)
+	if (ret->kind == FAIL_DOMINANT || ret->kind == FAIL_DEADLOCK)
 		return *p ? bad(s) : NULL;
 	if (*p++ != '>')
 		return bad(s);
@@ -127,6 +129,22 @@ bool fail_if_check(const struct fail_cond *c, const struct report *r, const stru
 	case FAIL_DOMINANT: {
 		bool a = check_groups(c, r->sites, f);
 		return check_groups(c, r->gsites, f) || a;
+	}
+	case FAIL_DEADLOCK: {
+		const struct waitgraph *g = r->graph;
+		for (size_t i = 0; g && i < g->ncycles; i++) {
+			const struct wg_cycle *cy = &g->cycles[i];
+			say(f, c);
+			fprintf(f, "%zu thread%s wait for each other:", cy->n, cy->n == 1 ? "" : "s");
+			char buf[800];
+			for (size_t k = 0; k < cy->n; k++) {
+				const struct snap_thread *t = &snap->threads[cy->threads[k]];
+				fprintf(f, "%s thread %d on %s", k ? "," : "", (int)t->tid,
+					waitdesc_object(snap, snapshot_object(snap, cy->objects[k]), buf, sizeof(buf)));
+			}
+			fputc('\n', f);
+		}
+		return g && g->ncycles;
 	}
 	case FAIL_GROWTH: {
 		if (!series || series->npoints < 2)

@@ -5,6 +5,7 @@
  *   group>N        some group (identical stacks) of more than N threads or
  *                  goroutines
  *   dominant       some wait site is dominant (--dominant PCT)
+ *   deadlock       some threads wait for each other in a cycle (waitgraph.h)
  *   growth>N/min   some group grew faster than N per minute, from the first
  *                  capture to the last (--watch, or diff of two snapshots
  *                  whose capture times are known)
@@ -22,7 +23,7 @@
 #include "error.h"
 #include "report.h"
 
-enum fail_kind { FAIL_THREADS, FAIL_GOROUTINES, FAIL_GROUP, FAIL_DOMINANT, FAIL_GROWTH };
+enum fail_kind { FAIL_THREADS, FAIL_GOROUTINES, FAIL_GROUP, FAIL_DOMINANT, FAIL_GROWTH, FAIL_DEADLOCK };
 
 struct fail_cond {
 	enum fail_kind kind;

@@ -110,6 +110,25 @@ static const char usage_text[] =
 "                           also look for separate debug info under DIR\n"
 "                           (DIR/.build-id/xx/yyyy.debug or .gnu_debuglink);\n"
 "                           /usr/lib/debug is always searched\n"
+"        --unwinder NAME    libdw (elfutils) or libunwind: the unwinder that\n"
+"                           walks every thread. By default libdw, and where its\n"
+"                           walk of a thread ends early but libunwind's reaches\n"
+"                           the thread's entry frame, libunwind's (those frames\n"
+"                           say \"engine\": \"libunwind\" in JSON)\n"
+"        --cross-check      walk every thread with both unwinders and say on\n"
+"                           stderr, per thread, where they differ and which one\n"
+"                           reached the entry frame; exit status 1 when any\n"
+"                           thread differs\n"
+"        --debuginfod       download missing debug information from the\n"
+"                           debuginfod servers in DEBUGINFOD_URLS, for the\n"
+"                           modules the stacks go through (off by default:\n"
+"                           pileup makes no network request unless asked);\n"
+"                           after the capture, so no thread is stopped while\n"
+"                           it waits; kept in libdebuginfod's cache\n"
+"        --debuginfod-timeout SECONDS\n"
+"                           wait at most that long for the servers in all\n"
+"                           (default 10); what did not arrive shows as\n"
+"                           exported symbols or module+offset, with a warning\n"
 "        --stack-bytes N    bytes of stack copied per thread (default 262144);\n"
 "                           deeper frames are read from the live process\n"
 "        --core CORE        the core dump to read (also the first argument)\n"
@@ -142,7 +161,8 @@ static const char usage_text[] =
 "    that file, or from under --source-dir DIR.\n"
 "    t switches threads and goroutines, w groups by wait site, / searches,\n"
 "    \\ filters, o sorts, r captures again and shows +N/-N per group, s saves\n"
-"    the snapshot as JSON, ? lists every key, q quits. NO_COLOR turns colours\n"
+"    the snapshot as JSON, H jumps to the group of the thread holding what\n"
+"    a group waits on, ? lists every key, q quits. NO_COLOR turns colours\n"
 "    off. The terminal is restored however pileup ends, and the target is\n"
 "    never left stopped.\n"
 "\n"
@@ -201,12 +221,31 @@ static const char usage_text[] =
 "    --json gives {\"groups\": [{..., \"before\": N, \"after\": M, \"delta\": D}]}.\n"
 "    Snapshots of different programs (by build-id, else by path) are refused.\n"
 "\n"
+"WAITS\n"
+"    For each waiting thread the report says what it waits on and who holds\n"
+"    it: the mutex, rwlock, condition variable, semaphore, joined thread or\n"
+"    futex it sleeps on (named from the symbol table: a global or static\n"
+"    variable, else heap or the stack of a thread), and the thread that owns\n"
+"    it as glibc records it, with what that thread does. The layout of\n"
+"    glibc's locks comes from libc6-dbg's DWARF when installed, else from a\n"
+"    table for known releases (2.36); another release is refused by name and\n"
+"    no owner is guessed. Whatever does not check out is reported unknown. A\n"
+"    chain of owners that comes back to its start is a deadlock, printed\n"
+"    first (DEADLOCK); chains that end at a thread that sleeps, reads or runs\n"
+"    are ranked by how many threads wait behind it, and a lock whose owner\n"
+"    exited is abandoned. A live thread blocked on an fd names it and what it\n"
+"    is (a TCP connection with both ends, a Unix socket and its peer, a pipe,\n"
+"    a file); poll, select and epoll_wait name the fds they watch. In the\n"
+"    browser H jumps to the holder's group. JSON: waits_on, deadlocks,\n"
+"    convoys, and each group's objects (see README).\n"
+"\n"
 "CHECKS (--fail-if)\n"
 "    threads>N       more than N threads\n"
 "    goroutines>N    more than N goroutines\n"
 "    group>N         a group of identical stacks holds more than N threads\n"
 "                    or goroutines\n"
 "    dominant        some wait site is dominant (see --dominant)\n"
+"    deadlock        some threads wait for each other in a cycle (see WAITS)\n"
 "    growth>N/min    with --watch or diff: some group grew by more than N per\n"
 "                    minute from the first capture to the last\n"
 "    '>=' works too. Levels are checked on the last capture.\n"
@@ -226,6 +265,10 @@ static const char usage_text[] =
 "                       Files unused for 30 days are removed.\n"
 "    PILEUP_NO_SYMCACHE=1  do not use that symbol cache\n"
 "    PILEUP_TIMING=1    where the time goes, phase by phase, on stderr\n"
+"    PILEUP_GLIBC_LAYOUT=table|dwarf  read glibc's locks with that layout\n"
+"                       source only (default: DWARF, else the table)\n"
+"    PILEUP_WAITS_DEBUG=1  say where glibc's lock layout came from, and\n"
+"                       whether the table agrees with the DWARF, on stderr\n"
 "    NO_COLOR           no colours in the browser\n"
 "\n"
 "EXIT STATUS\n"
@@ -248,7 +291,8 @@ static const char usage_text[] =
 "    pileup --gcore 1234 -o myserver.core && pileup myserver.core\n"
 "    pileup --watch 10 --count 7 --fail-if 'growth>5/min' 1234\n"
 "    pileup diff --json monday.json tuesday.json\n"
-"    pileup --json --fail-if 'goroutines>10000' --fail-if dominant 1234\n";
+"    pileup --json --fail-if 'goroutines>10000' --fail-if dominant 1234\n"
+"    pileup --fail-if deadlock --text 1234\n";
 
 enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSON, FMT_TUI, FMT_FOLDED };
 
@@ -275,6 +319,9 @@ struct options {
 };
 
 static volatile sig_atomic_t watching, watch_stop;
+/* DEBUGINFOD_URLS, kept for --debuginfod before it is unset (global: held
+ * until exit on every path). */
+char *debuginfod_urls;
 
 static void on_signal(int sig)
 {
@@ -436,7 +483,8 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 {
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES, OPT_WRAPPERS,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
-	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR, OPT_PPROF, OPT_TIMEOUT };
+	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR, OPT_PPROF, OPT_TIMEOUT, OPT_UNWINDER, OPT_CROSS_CHECK, OPT_DEBUGINFOD,
+	       OPT_DEBUGINFOD_TIMEOUT };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -448,6 +496,10 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		{"dominant", required_argument, NULL, OPT_DOMINANT},
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO},
 		{"stack-bytes", required_argument, NULL, OPT_STACK},
+		{"unwinder", required_argument, NULL, OPT_UNWINDER},
+		{"cross-check", no_argument, NULL, OPT_CROSS_CHECK},
+		{"debuginfod", no_argument, NULL, OPT_DEBUGINFOD},
+		{"debuginfod-timeout", required_argument, NULL, OPT_DEBUGINFOD_TIMEOUT},
 		{"frames", required_argument, NULL, OPT_FRAMES},
 		{"wrappers", no_argument, NULL, OPT_WRAPPERS},
 		{"core", required_argument, NULL, OPT_CORE},
@@ -512,6 +564,20 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
+		case OPT_UNWINDER:
+			if (!strcmp(optarg, "libdw"))
+				o->analyze.unwind.unwinder = UNWIND_LIBDW;
+			else if (!strcmp(optarg, "libunwind"))
+				o->analyze.unwind.unwinder = UNWIND_LIBUNWIND;
+			else
+				return pu_error_new(PU_EXIT_USAGE, "--unwinder is libdw or libunwind, not '%s'", optarg);
+			break;
+		case OPT_CROSS_CHECK: o->analyze.unwind.cross_check = true; break;
+		case OPT_DEBUGINFOD: o->analyze.unwind.debuginfod = true; break;
+		case OPT_DEBUGINFOD_TIMEOUT:
+			if ((err = parse_number("--debuginfod-timeout", optarg, 0.1, 3600, &o->analyze.unwind.debuginfod_seconds)))
+				return err;
+			break;
 		case OPT_DOMINANT:
 			if ((err = parse_number("--dominant", optarg, 0, 100, &o->analyze.dominant_pct)))
 				return err;
@@ -556,6 +622,11 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 			return pu_error_new(PU_EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
+	if (o->analyze.unwind.debuginfod_seconds && !o->analyze.unwind.debuginfod)
+		return pu_error_new(PU_EXIT_USAGE, "--debuginfod-timeout goes with --debuginfod");
+	if (o->analyze.unwind.cross_check && (o->watch || o->format == FMT_TUI))
+		return pu_error_new(PU_EXIT_USAGE, "--cross-check compares the unwinders on one capture; drop %s",
+				    o->watch ? "--watch" : "--tui");
 	if (o->target.capture.stop_all && o->target.capture.never_stop)
 		return pu_error_new(PU_EXIT_USAGE, "--stop-all and --no-stop contradict each other; choose one");
 	if (o->format == FMT_TUI && o->output)
@@ -909,9 +980,15 @@ int main(int argc, char **argv)
 		return fail(err);
 	install_signals();
 	memory_tune();
-	/* No network lookups: libdwfl would ask the debuginfod servers named
-	 * there (Debian's shell profile sets one) for every module without
-	 * local debug info. */
+	/* No network lookups by libdwfl: it would ask the debuginfod servers
+	 * named there (Debian's shell profile sets one) for every module
+	 * without local debug info.  --debuginfod asks them itself, for the
+	 * modules the stacks need (debuginfod.h). */
+	if (o.analyze.unwind.debuginfod) {
+		const char *u = getenv("DEBUGINFOD_URLS");
+		debuginfod_urls = u ? strdup(u) : NULL;
+		o.analyze.unwind.debuginfod_urls = debuginfod_urls;
+	}
 	unsetenv("DEBUGINFOD_URLS");
 	if (o.gcore)
 		return write_core(&o);
@@ -972,6 +1049,12 @@ int main(int argc, char **argv)
 	if (!(o.format != FMT_JSON && !o.output && isatty(STDOUT_FILENO)))
 		print_warnings(snap);
 	int code = snapshot_partial_threads(snap) || snap->nwarnings ? PU_EXIT_PARTIAL : PU_EXIT_OK;
+	if (o.analyze.unwind.cross_check) {
+		fprintf(stderr, "pileup: --cross-check: %zu of %zu threads walked differently by libdw and libunwind\n",
+			r.unwind.disagreements, r.unwind.cross_checked);
+		if (r.unwind.disagreements)
+			code = PU_EXIT_PARTIAL;
+	}
 	if (err)
 		code = fail(err);
 	timing_mark("main", "report");
@@ -985,6 +1068,7 @@ int main(int argc, char **argv)
 #endif
 	analysis_deinit(&a);
 	snapshot_destroy(snap);
+	free(debuginfod_urls);
 	timing_mark("main", "free");
 	return code;
 }

@@ -16,6 +16,7 @@ struct report {
 	const struct grouping *goroutines; /* by stack, NULL if none */
 	const struct grouping *sites;      /* threads by wait site */
 	const struct grouping *gsites;     /* goroutines by wait site, or NULL */
+	const struct waitgraph *graph;     /* who waits for whom (waitgraph.h) */
 	struct unwind_stats unwind;
 	uint64_t analyze_us;               /* unwind + symbolize + group */
 	double dominant_pct;
@@ -58,6 +59,17 @@ struct json;
 void report_json_begin(struct json *j, FILE *f);
 void report_json_target(struct json *j, const struct report *r);
 void report_json_group_fields(struct json *j, const struct report *r, const struct group *g);
+
+/* What waiters wait on (report_waits.c): a thread's or goroutine's
+ * "waits_on" member (nothing when none is known); a group's "objects"
+ * (nothing when none); the top-level "deadlocks" and "convoys"; and the
+ * text report's DEADLOCK and holders sections and a group's "waits:" line. */
+void report_json_waits_on(struct json *j, const struct snapshot *snap, const struct snap_wait *w);
+void report_json_group_objects(struct json *j, const struct report *r, const struct group *g);
+void report_json_wait_graph(struct json *j, const struct report *r);
+void report_text_deadlocks(FILE *f, const struct report *r);
+void report_text_holders(FILE *f, const struct report *r);
+void report_text_group_waits(FILE *f, const struct report *r, const struct group *g);
 
 /* "svc::worker_loop() at pool.cpp:33" style, sanitized, into buf. */
 const char *report_frame_site(const struct frame *f, char *buf, size_t size);

@@ -43,6 +43,18 @@ static void frame_json(struct json *j, const struct report *r, const struct fram
 		json_key(j, "wrapper");
 		json_bool(j, true);
 	}
+	if (f->jit) {
+		json_key(j, "jit");
+		json_bool(j, true);
+	}
+	if (f->fp_guessed) {
+		json_key(j, "fp_guessed");
+		json_bool(j, true);
+	}
+	if (f->engine) {
+		json_key(j, "engine");
+		json_string(j, f->engine);
+	}
 	json_end_object(j);
 }
 
@@ -121,6 +133,7 @@ void report_json_group_fields(struct json *j, const struct report *r, const stru
 			json_null(j);
 		}
 	}
+	report_json_group_objects(j, r, g);
 	json_key(j, "members");
 	json_begin_array(j);
 	size_t unknown = 0; /* a profile names no goroutine (ids 0) */
@@ -293,7 +306,35 @@ void report_json(FILE *f, const struct report *r)
 	json_uint(&j, r->unwind.distinct_pcs);
 	json_key(&j, "frame_pointers_recovered");
 	json_uint(&j, r->unwind.recovered);
+	json_key(&j, "libunwind_fallbacks");
+	json_uint(&j, r->unwind.fallbacks);
+	if (r->unwind.cross_checked) {
+		json_key(&j, "cross_check_differences");
+		json_uint(&j, r->unwind.disagreements);
+	}
+	if (r->unwind.debuginfod_asked) {
+		json_key(&j, "debuginfod_asked");
+		json_uint(&j, r->unwind.debuginfod_asked);
+		json_key(&j, "debuginfod_found");
+		json_uint(&j, r->unwind.debuginfod_found);
+	}
+	if (snap->glibc_version || snap->glibc_problem) {
+		/* which layout the locks were read with (glibc.h) */
+		json_key(&j, "glibc");
+		json_begin_object(&j);
+		json_key(&j, "version");
+		json_string(&j, snap->glibc_version);
+		json_key(&j, "layout");
+		json_string(&j, snap->glibc_layout);
+		if (snap->glibc_problem) {
+			json_key(&j, "problem");
+			json_string(&j, snap->glibc_problem);
+		}
+		json_end_object(&j);
+	}
 	json_end_object(&j);
+
+	report_json_wait_graph(&j, r);
 
 	json_key(&j, "threads");
 	json_begin_array(&j);
@@ -336,6 +377,7 @@ void report_json(FILE *f, const struct report *r)
 		}
 		json_key(&j, "wait_site");
 		site_json(&j, t->frames, t->wait_site);
+		report_json_waits_on(&j, snap, &t->waits_on);
 		json_key(&j, "frames");
 		frames_json(&j, r, t->frames, t->nframes);
 		json_end_object(&j);
@@ -399,6 +441,7 @@ void report_json(FILE *f, const struct report *r)
 			site_json(&j, g->frames, g->wait_site);
 			json_key(&j, "blocking_call");
 			json_string(&j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
+			report_json_waits_on(&j, snap, &g->waits_on);
 			json_key(&j, "frames");
 			frames_json(&j, r, g->frames, g->nframes);
 			json_end_object(&j);

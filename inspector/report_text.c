@@ -146,6 +146,7 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 		sanitize_fputs(g->frames[g->blocking_call].function, f);
 		fputc('\n', f);
 	}
+	report_text_group_waits(f, r, g);
 	if (g->wait_min_hi >= 0) {
 		if (g->wait_min_lo == g->wait_min_hi)
 			fprintf(f, "    waiting:       %" PRId64 " minutes\n", g->wait_min_hi);
@@ -397,10 +398,12 @@ void report_text(FILE *f, const struct report *r)
 		fprintf(f, "incomplete: %zu of %zu threads could not be fully unwound (reasons below)\n", partial, snap->nthreads);
 	fputc('\n', f);
 
+	report_text_deadlocks(f, r);
 	if (r->gsites)
 		print_summary(f, "goroutines", r->gsites);
 	if (!(snap->lacks & SNAP_LACKS_THREADS) || snap->nthreads)
 		print_summary(f, "threads", r->sites);
+	report_text_holders(f, r);
 
 	if (r->goroutines && r->goroutines->ngroups) {
 		fprintf(f, "Goroutine groups (identical stacks, largest first): %zu\n\n", r->goroutines->ngroups);

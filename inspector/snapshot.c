@@ -29,6 +29,111 @@ enum wait_class wait_class_parse(const char *name)
 	return WAIT__COUNT;
 }
 
+static const char *const wobj_names[WOBJ__COUNT] = {
+	[WOBJ_MUTEX] = "mutex", [WOBJ_RWLOCK] = "rwlock", [WOBJ_CONDVAR] = "condvar",
+	[WOBJ_SEMAPHORE] = "semaphore", [WOBJ_FUTEX] = "futex", [WOBJ_THREAD] = "thread",
+	[WOBJ_FD] = "fd", [WOBJ_CHAN] = "chan", [WOBJ_SELECT] = "select",
+	[WOBJ_SYNC_MUTEX] = "sync.Mutex", [WOBJ_SYNC_RWMUTEX] = "sync.RWMutex",
+	[WOBJ_SYNC_WAITGROUP] = "sync.WaitGroup", [WOBJ_SYNC_COND] = "sync.Cond", [WOBJ_TIMER] = "timer",
+};
+
+const char *wobj_kind_name(enum wobj_kind k)
+{
+	return (unsigned)k < WOBJ__COUNT ? wobj_names[k] : NULL;
+}
+
+enum wobj_kind wobj_kind_parse(const char *name)
+{
+	for (int i = 1; i < WOBJ__COUNT; i++)
+		if (name && strcmp(name, wobj_names[i]) == 0)
+			return (enum wobj_kind)i;
+	return WOBJ__COUNT;
+}
+
+static const char *const owner_names[WOWNER__COUNT] = {
+	[WOWNER_UNKNOWN] = "unknown", [WOWNER_NONE] = "none", [WOWNER_THREAD] = "thread",
+	[WOWNER_EXITED] = "exited", [WOWNER_NOT_RECORDED] = "not recorded", [WOWNER_READERS] = "readers",
+};
+
+const char *wobj_owner_name(enum wobj_owner o)
+{
+	return (unsigned)o < WOWNER__COUNT ? owner_names[o] : "unknown";
+}
+
+enum wobj_owner wobj_owner_parse(const char *name)
+{
+	for (int i = 0; i < WOWNER__COUNT; i++)
+		if (name && strcmp(name, owner_names[i]) == 0)
+			return (enum wobj_owner)i;
+	return WOWNER__COUNT;
+}
+
+uint32_t snapshot_add_object(struct snapshot *snap)
+{
+	xgrow(&snap->objects, &snap->cap_objects, snap->nobjects + 1, sizeof(*snap->objects));
+	struct snap_object *o = &snap->objects[snap->nobjects++];
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	return (uint32_t)snap->nobjects;
+}
+
+static size_t objkey_slot(uint64_t key, uint32_t kind, size_t cap)
+{
+	return (size_t)((key ^ (uint64_t)kind << 56) * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
+}
+
+uint32_t snapshot_object_for(struct snapshot *snap, enum wobj_kind kind, uint64_t key, bool *is_new)
+{
+	if (snap->nobjkeys * 2 >= snap->cap_objkeys) {
+		size_t cap = snap->cap_objkeys ? snap->cap_objkeys * 2 : 64;
+		struct snap_objkey *t = xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < snap->cap_objkeys; i++) {
+			const struct snap_objkey *k = &snap->objkeys[i];
+			if (!k->ref)
+				continue;
+			size_t j = objkey_slot(k->key, k->kind, cap);
+			while (t[j].ref)
+				j = (j + 1) & (cap - 1);
+			t[j] = *k;
+		}
+		free(snap->objkeys);
+		snap->objkeys = t;
+		snap->cap_objkeys = cap;
+	}
+	size_t j = objkey_slot(key, (uint32_t)kind, snap->cap_objkeys);
+	while (snap->objkeys[j].ref) {
+		const struct snap_objkey *k = &snap->objkeys[j];
+		if (k->key == key && k->kind == (uint32_t)kind) {
+			*is_new = false;
+			return k->ref;
+		}
+		j = (j + 1) & (snap->cap_objkeys - 1);
+	}
+	uint32_t ref = snapshot_add_object(snap);
+	snap->objects[ref - 1].kind = kind;
+	snap->objkeys[j] = (struct snap_objkey){key, (uint32_t)kind, ref};
+	snap->nobjkeys++;
+	*is_new = true;
+	return ref;
+}
+
+const struct snap_object *snapshot_object(const struct snapshot *snap, uint32_t ref)
+{
+	return ref && ref <= snap->nobjects ? &snap->objects[ref - 1] : NULL;
+}
+
+void snapshot_object_fact(struct snap_object *o, const char *key, int64_t value)
+{
+	if (o->nfacts < SNAP_MAX_FACTS)
+		o->facts[o->nfacts++] = (struct snap_fact){key, value, false};
+}
+
+void snapshot_object_flag(struct snap_object *o, const char *key, bool value)
+{
+	if (o->nfacts < SNAP_MAX_FACTS)
+		o->facts[o->nfacts++] = (struct snap_fact){key, value, true};
+}
+
 struct snapshot *snapshot_create(enum snap_source source)
 {
 	struct snapshot *s = xcalloc(1, sizeof(*s));
@@ -44,6 +149,7 @@ static void thread_deinit(struct snap_thread *t)
 		free(t->stack.data);
 	free(t->frames);
 	free(t->error);
+	free(t->waits_on.set);
 }
 
 void snapshot_drop_threads(struct snapshot *s)
@@ -61,6 +167,11 @@ void snapshot_destroy(struct snapshot *s)
 		s->unwind_free(s->unwind_state);
 	if (s->input_free)
 		s->input_free(s->input_state);
+	if (s->fd_free)
+		s->fd_free(s->fd_state);
+	free(s->objects);
+	free(s->objkeys);
+	free(s->copies);
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);
@@ -71,6 +182,7 @@ void snapshot_destroy(struct snapshot *s)
 		if (!s->goroutines[i].frames_shared)
 			free(s->goroutines[i].frames);
 		free(s->goroutines[i].error);
+		free(s->goroutines[i].waits_on.set);
 	}
 	free(s->goroutines);
 	for (size_t i = 0; i < s->nmaps; i++)
@@ -209,6 +321,25 @@ static int cmp_map(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
+long snapshot_find_thread(const struct snapshot *s, pid_t tid)
+{
+	size_t lo = 0, hi = s->nthreads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->threads[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nthreads && s->threads[lo].tid == tid)
+		return (long)lo;
+	/* Not sorted after all (an input that forgot): look at each. */
+	for (size_t i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid)
+			return (long)i;
+	return -1;
+}
+
 void snapshot_sort(struct snapshot *s)
 {
 	if (s->nthreads > 1)
@@ -250,6 +381,20 @@ size_t snapshot_read(const struct snapshot *s, uint64_t addr, void *buf, size_t 
 	size_t done = 0;
 	while (done < len) {
 		size_t n = 0;
+		/* The copies first: a binary search, where the stacks below are
+		 * a look at every thread. */
+		if (s->ncopies) {
+			size_t lo = 0, hi = s->ncopies;
+			while (lo < hi) { /* the last copy starting at or below addr */
+				size_t mid = lo + (hi - lo) / 2;
+				if (s->copies[mid].addr <= addr + done)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo)
+				n = read_region(&s->copies[lo - 1], addr + done, (char *)buf + done, len - done);
+		}
 		/* Stacks are found through the mapping that holds them: threads
 		 * share few stack mappings, so try the threads whose sp lies in
 		 * the same mapping only when the address is in a stack region. */

@@ -61,6 +61,87 @@ struct frame {
 	bool library;         /* libc, ld.so, vdso, std:: primitives, Go runtime... */
 	bool wrapper;         /* Go: compiler-generated wrapper, hidden by Go's default traceback */
 	bool tail_call;       /* not on the stack: restored from DWARF call sites */
+	bool jit;             /* named from the program's perf map (/tmp/perf-PID.map) */
+	bool fp_guessed;      /* the walk to it rests on a frame pointer guessed from the stack */
+	const char *engine;   /* the unwinder that walked it, when not the default (libdw) */
+};
+
+/* --- What threads and goroutines wait on -------------------------------
+ *
+ * The object a waiter is blocked on, and who holds it: filled for native
+ * threads by waits.c (from the target's memory, after classify), for
+ * goroutines by the Go support, and from a saved report by
+ * snapshot_json.c.  Objects live once in snap->objects (twenty waiters of
+ * one mutex share it); waitgraph.c follows owners from waiter to holder. */
+enum wobj_kind {
+	WOBJ_NONE,
+	WOBJ_MUTEX, WOBJ_RWLOCK, WOBJ_CONDVAR, WOBJ_SEMAPHORE, WOBJ_FUTEX, WOBJ_THREAD, WOBJ_FD,
+	WOBJ_CHAN, WOBJ_SELECT, WOBJ_SYNC_MUTEX, WOBJ_SYNC_RWMUTEX, WOBJ_SYNC_WAITGROUP, WOBJ_SYNC_COND,
+	WOBJ_TIMER,
+	WOBJ__COUNT
+};
+/* "mutex", ..., "sync.WaitGroup", "timer"; NULL for WOBJ_NONE. */
+const char *wobj_kind_name(enum wobj_kind k);
+/* WOBJ__COUNT when name is no kind. */
+enum wobj_kind wobj_kind_parse(const char *name);
+
+/* Who holds an object, as far as the target's memory says. */
+enum wobj_owner {
+	WOWNER_UNKNOWN,      /* not read, or read and not believable (see note) */
+	WOWNER_NONE,         /* nobody: free right now (its waiters are being woken) */
+	WOWNER_THREAD,       /* owner: a thread of the snapshot */
+	WOWNER_EXITED,       /* owner: recorded, but no thread of the process: abandoned */
+	WOWNER_NOT_RECORDED, /* the primitive keeps no owner (condvar, semaphore, Go's mutexes) */
+	WOWNER_READERS,      /* an rwlock held by readers, who are not recorded */
+	WOWNER__COUNT
+};
+const char *wobj_owner_name(enum wobj_owner o);
+enum wobj_owner wobj_owner_parse(const char *name);
+
+/* A number the primitive records: "depth" (a recursive mutex's), "readers",
+ * "value", "waiters", "counter"...; boolean: true or false (Go's "locked",
+ * "starving").  Keys are written as JSON keys of the object: none may be
+ * one of its own (kind, address, name, futex, type, owner, owner_state,
+ * note, chan, channels, fd, fds, count). */
+struct snap_fact {
+	const char *key;  /* a literal or interned */
+	int64_t value;
+	bool boolean;
+};
+enum { SNAP_MAX_FACTS = 4 };
+
+/* A Go channel; -1 (or closed -1) where unknown. */
+struct snap_chan {
+	const char *type;   /* "chan error", interned; NULL unknown */
+	int64_t cap, len, senders, receivers;
+	int closed;
+	bool nil;           /* a nil channel: blocks forever */
+};
+
+struct snap_object {
+	enum wobj_kind kind;
+	uint64_t addr;          /* 0: none (an fd) */
+	const char *name;       /* "big", "svc::g_cache", "heap", "stack of thread 77"; NULL unknown */
+	const char *type;       /* "normal", "recursive", "PI"...; an fd's "TCP", "pipe"... */
+	enum wobj_owner owner_state;
+	pid_t owner;            /* WOWNER_THREAD, WOWNER_EXITED */
+	struct snap_fact facts[SNAP_MAX_FACTS];
+	uint8_t nfacts;
+	bool have_chan;
+	struct snap_chan chan;  /* WOBJ_CHAN */
+	int fd;                 /* WOBJ_FD: the number; -1 */
+	const char *desc;       /* WOBJ_FD: "TCP 127.0.0.1:43210 -> 127.0.0.1:5432" */
+	const char *note;       /* why something is unknown, or NULL */
+};
+
+/* Object references are 1 + the index in snap->objects; 0 is none. */
+struct snap_wait {
+	enum wobj_kind kind;    /* WOBJ_NONE: nothing identified */
+	uint32_t object;        /* the object, 0: none (a poll over several fds) */
+	uint32_t nset;
+	uint32_t *set;          /* more: a select's channels, the fds a poll or epoll watches */
+	uint64_t futex;         /* native: the futex word waited on, 0 none */
+	const char *note;       /* why the object is unknown, or NULL */
 };
 
 struct mem_region {
@@ -96,6 +177,7 @@ struct snap_thread {
 	 * (pclntab); unwind_finish() walks it with libdwfl if not */
 	bool unwind_deferred;
 	uint32_t host;          /* merged snapshots: index into snapshot.hosts */
+	struct snap_wait waits_on; /* filled by waits.c */
 };
 
 /* Go goroutine statuses, as runtime2.go numbers them.  A goroutine read
@@ -124,6 +206,7 @@ struct snap_goroutine {
 	bool system;
 	bool leaked;            /* Go 1.26+: found leaked by the GC ("(leaked)") */
 	uint32_t host;          /* merged snapshots: index into snapshot.hosts */
+	struct snap_wait waits_on;
 };
 
 struct snap_map {
@@ -188,6 +271,25 @@ struct snapshot {
 	struct snap_map *maps;
 	size_t nmaps, cap_maps;
 
+	/* what waiters wait on (struct snap_wait refers to them) */
+	struct snap_object *objects;
+	size_t nobjects, cap_objects;
+	struct snap_objkey { uint64_t key; uint32_t kind, ref; } *objkeys; /* snapshot_object_for's hash */
+	size_t nobjkeys, cap_objkeys;
+	/* the glibc whose lock layout waits.c used ("2.36") and where the
+	 * layout came from ("dwarf", "table"), or why there was none;
+	 * interned, NULL when no lock was read */
+	const char *glibc_version, *glibc_layout, *glibc_problem;
+	/* a live process's file descriptors, described on demand (fdinfo.h) */
+	void *fd_state;
+	void (*fd_free)(void *);
+
+	/* memory the capture copied besides stacks, sorted by address: the
+	 * words futex waiters wait on and the locks around them, so locks are
+	 * read as they were when the threads were (snapshot_read serves them
+	 * before read_fn); data in the arena */
+	struct mem_region *copies;
+	size_t ncopies;
 	/* memory beyond the copied stacks */
 	snap_read_fn read_fn;
 	void *read_ctx;
@@ -237,6 +339,20 @@ struct snap_thread *snapshot_add_thread(struct snapshot *snap, pid_t tid);
 struct snap_map *snapshot_add_map(struct snapshot *snap);
 /* Frees every thread (a comparison with a dump, which has none). */
 void snapshot_drop_threads(struct snapshot *snap);
+/* A new object (zeroed, fd -1): its reference (1 + index). */
+uint32_t snapshot_add_object(struct snapshot *snap);
+/* The object of kind known by key (its address, an fd number, ...): the
+ * same one for the same pair, made (zeroed, with kind set) the first time,
+ * when *is_new says so. */
+uint32_t snapshot_object_for(struct snapshot *snap, enum wobj_kind kind, uint64_t key, bool *is_new);
+/* The object a reference names, or NULL (0 or out of range). */
+const struct snap_object *snapshot_object(const struct snapshot *snap, uint32_t ref);
+/* Adds a fact to an object (ignored beyond SNAP_MAX_FACTS). */
+void snapshot_object_fact(struct snap_object *o, const char *key, int64_t value);
+void snapshot_object_flag(struct snap_object *o, const char *key, bool value);
+/* The index of thread tid, or -1 (threads sorted by tid, as every input
+ * leaves them: snapshot_sort). */
+long snapshot_find_thread(const struct snapshot *snap, pid_t tid);
 /* Sorts threads by tid and mappings by address. */
 void snapshot_sort(struct snapshot *snap);
 const struct snap_map *snapshot_find_map(const struct snapshot *snap, uint64_t addr);

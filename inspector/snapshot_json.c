@@ -491,6 +491,12 @@ static bool parse_frame(struct loader *l, struct frame *f)
 			ok = jp_bool(p, "tail_call", &f->tail_call);
 		else if (!strcmp(key, "wrapper"))
 			ok = jp_bool(p, "wrapper", &f->wrapper);
+		else if (!strcmp(key, "jit"))
+			ok = jp_bool(p, "jit", &f->jit);
+		else if (!strcmp(key, "fp_guessed"))
+			ok = jp_bool(p, "fp_guessed", &f->fp_guessed);
+		else if (!strcmp(key, "engine"))
+			ok = str_field(l, "engine", &f->engine);
 		else if (!strcmp(key, "build_id"))
 			ok = str_field(l, "build_id", &bid);
 		else
@@ -627,6 +633,225 @@ static bool host_field(struct loader *l, uint32_t *out)
 	return true;
 }
 
+/* --- waits_on: what a thread or goroutine waits on (report_waits.c) --- */
+
+static bool parse_chan(struct loader *l, struct snap_chan *c)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	*c = (struct snap_chan){.cap = -1, .len = -1, .senders = -1, .receivers = -1, .closed = -1};
+	if (!jp_begin(p, '{', "a chan object"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		int64_t *num = !strcmp(key, "cap") ? &c->cap : !strcmp(key, "len") ? &c->len
+			     : !strcmp(key, "senders") ? &c->senders : !strcmp(key, "receivers") ? &c->receivers : NULL;
+		if (num) {
+			ok = jp_null(p) || (!p->err && jp_int(p, key, 0, INT64_MAX, num));
+		} else if (!strcmp(key, "type")) {
+			ok = str_field(l, "type", &c->type);
+		} else if (!strcmp(key, "nil")) {
+			ok = jp_bool(p, "nil", &c->nil);
+		} else if (!strcmp(key, "closed")) {
+			bool b = false;
+			ok = jp_null(p) || (!p->err && jp_bool(p, "closed", &b) && ((c->closed = b), true));
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+/* {"fd": 7, "type": "tcp", "desc": "...", "note": ...} into o. */
+static bool parse_fd_object(struct loader *l, struct snap_object *o)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	int64_t v;
+	if (!jp_begin(p, '{', "an fd object"))
+		return false;
+	o->kind = WOBJ_FD;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "fd")) {
+			ok = jp_int(p, "fd", 0, INT_MAX, &v);
+			o->fd = (int)v;
+		} else if (!strcmp(key, "type")) {
+			ok = str_field(l, "type", &o->type);
+		} else if (!strcmp(key, "desc")) {
+			ok = str_field(l, "desc", &o->desc);
+		} else if (!strcmp(key, "note")) {
+			ok = str_field(l, "note", &o->note);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
+/* The same object for the same kind and address (or fd); an object
+ * known by neither stays alone. */
+static uint32_t loader_object(struct loader *l, const struct snap_object *o, uint64_t futex)
+{
+	bool fresh = true;
+	uint32_t ref;
+	if (o->kind == WOBJ_FD && o->fd >= 0)
+		ref = snapshot_object_for(l->snap, WOBJ_FD, (uint64_t)(uint32_t)o->fd, &fresh);
+	else if (o->addr)
+		ref = snapshot_object_for(l->snap, o->kind, o->addr, &fresh);
+	else if (futex)
+		ref = snapshot_object_for(l->snap, o->kind, futex | 1ull << 63, &fresh);
+	else
+		ref = snapshot_add_object(l->snap);
+	if (fresh)
+		l->snap->objects[ref - 1] = *o;
+	return ref;
+}
+
+struct wait_in {
+	struct snap_object o;
+	bool kind_ok, have_fd;
+	uint64_t futex;
+	uint32_t *set;
+	uint32_t nset;
+	size_t cap_set;
+	const char *note;
+};
+
+static bool parse_wait_object(struct loader *l, struct wait_in *w, bool top);
+
+static bool parse_set(struct loader *l, struct wait_in *w)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	if (!jp_begin(p, '[', "an array of objects"))
+		return false;
+	while (jp_array_next(p, &n)) {
+		struct wait_in m = {.o = {.fd = -1}};
+		if (!parse_wait_object(l, &m, false))
+			return false;
+		if (!m.kind_ok && m.o.fd >= 0) { /* "fds" entries are fd objects without a kind */
+			m.o.kind = WOBJ_FD;
+			m.kind_ok = true;
+		}
+		if (!m.kind_ok || w->nset >= 1u << 20)
+			continue;
+		xgrow(&w->set, &w->cap_set, w->nset + 1, sizeof(*w->set));
+		w->set[w->nset++] = loader_object(l, &m.o, 0);
+	}
+	return !p->err;
+}
+
+/* One object of a waits_on (top: the waits_on itself, with the wait's own
+ * members: futex, channels, fds, wait_note); other keys holding numbers
+ * or booleans are the primitive's facts. */
+static bool parse_wait_object(struct loader *l, struct wait_in *w, bool top)
+{
+	struct jp *p = &l->p;
+	struct snap_object *o = &w->o;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	int64_t v;
+	const char *s;
+	if (!jp_begin(p, '{', "a waits_on object"))
+		return false;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "kind")) {
+			ok = jp_opt_string(p, "kind", &s);
+			enum wobj_kind k = wobj_kind_parse(s);
+			w->kind_ok = k != WOBJ__COUNT;
+			o->kind = w->kind_ok ? k : WOBJ_NONE;
+		} else if (!strcmp(key, "address")) {
+			o->addr = 0;
+			ok = jp_null(p) || (!p->err && jp_hex(p, "address", &o->addr));
+		} else if (!strcmp(key, "name")) {
+			ok = str_field(l, "name", &o->name);
+		} else if (!strcmp(key, "type")) {
+			ok = str_field(l, "type", &o->type);
+		} else if (!strcmp(key, "note")) {
+			ok = str_field(l, "note", &o->note);
+		} else if (!strcmp(key, "owner")) {
+			v = 0;
+			ok = jp_null(p) || (!p->err && jp_int(p, "owner", 1, INT_MAX, &v));
+			o->owner = (pid_t)v;
+		} else if (!strcmp(key, "owner_state")) {
+			ok = jp_opt_string(p, "owner_state", &s);
+			enum wobj_owner st = wobj_owner_parse(s);
+			o->owner_state = st == WOWNER__COUNT ? WOWNER_UNKNOWN : st;
+		} else if (!strcmp(key, "chan")) {
+			ok = jp_null(p) || (!p->err && parse_chan(l, &o->chan) && (o->have_chan = true));
+		} else if (!strcmp(key, "fd")) {
+			if (jp_peek(p) == '{') {
+				ok = parse_fd_object(l, o);
+				w->have_fd = ok;
+			} else {
+				ok = jp_int(p, "fd", 0, INT_MAX, &v); /* a group's objects list */
+				o->fd = (int)v;
+			}
+		} else if (!strcmp(key, "desc")) {
+			ok = str_field(l, "desc", &o->desc);
+		} else if (top && !strcmp(key, "futex")) {
+			ok = jp_hex(p, "futex", &w->futex);
+		} else if (top && (!strcmp(key, "channels") || !strcmp(key, "fds"))) {
+			ok = parse_set(l, w);
+		} else if (top && !strcmp(key, "wait_note")) {
+			ok = str_field(l, "wait_note", &w->note);
+		} else if (jp_peek(p) == 't' || jp_peek(p) == 'f') {
+			bool b;
+			ok = jp_bool(p, key, &b);
+			if (ok && key[0])
+				snapshot_object_flag(o, intern(l, key), b);
+		} else if (jp_peek(p) == '-' || (jp_peek(p) >= '0' && jp_peek(p) <= '9')) {
+			ok = jp_int(p, key, INT64_MIN, INT64_MAX, &v);
+			if (ok && key[0])
+				snapshot_object_fact(o, intern(l, key), v);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (o->owner_state == WOWNER_THREAD && !o->owner)
+		o->owner_state = WOWNER_UNKNOWN; /* a saved owner state without its owner */
+	return true;
+}
+
+static bool parse_waits_on(struct loader *l, struct snap_wait *w)
+{
+	if (jp_null(&l->p))
+		return true;
+	if (l->p.err)
+		return false;
+	struct wait_in in = {.o = {.fd = -1}};
+	if (!parse_wait_object(l, &in, true)) {
+		free(in.set);
+		return false;
+	}
+	free(w->set);
+	memset(w, 0, sizeof(*w));
+	if (!in.kind_ok) { /* a kind of a later version: not ours to read */
+		free(in.set);
+		return true;
+	}
+	w->kind = in.o.kind;
+	w->futex = in.futex;
+	w->note = in.note;
+	w->set = in.set;
+	w->nset = in.nset;
+	if (in.o.kind == WOBJ_FD ? in.have_fd : in.o.kind != WOBJ_SELECT)
+		w->object = loader_object(l, &in.o, in.futex);
+	return true;
+}
+
 static bool parse_thread(struct loader *l)
 {
 	struct jp *p = &l->p;
@@ -672,6 +897,8 @@ static bool parse_thread(struct loader *l)
 			have_call = true;
 		} else if (!strcmp(key, "frames")) {
 			ok = parse_frames(l, &t->frames, &t->nframes);
+		} else if (!strcmp(key, "waits_on")) {
+			ok = parse_waits_on(l, &t->waits_on);
 		} else {
 			ok = jp_skip(p);
 		}
@@ -769,6 +996,8 @@ static bool parse_goroutine(struct loader *l)
 			have_call = true;
 		} else if (!strcmp(key, "frames")) {
 			ok = parse_frames(l, &g->frames, &g->nframes);
+		} else if (!strcmp(key, "waits_on")) {
+			ok = parse_waits_on(l, &g->waits_on);
 		} else {
 			ok = jp_skip(p);
 		}

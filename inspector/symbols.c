@@ -2,16 +2,17 @@
 #include "demangle_rust.h"
 #include "dwarf_rust.h"
 #include "error.h"
+#include "perfmap.h"
 #include "symcache.h"
 #include "symindex.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <libiberty/demangle.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 struct modinfo {
 	const char *name;     /* interned path */
@@ -38,6 +39,8 @@ struct symbols {
 	struct symindex *si;
 	struct symcache *cache; /* pcs symbolized by earlier runs */
 	bool all_mods;           /* every module of dwfl is in mods */
+	struct perfmap *perfmap; /* the program's JIT code names, if it has them */
+	bool perfmap_tried;
 };
 
 struct symbols *symbols_create(struct snapshot *snap, Dwfl *dwfl, struct symindex *si, struct symcache *cache)
@@ -63,6 +66,7 @@ void symbols_destroy(struct symbols *s)
 	free(s->tab);
 	free(s->frames);
 	dwarf_rust_destroy(s->rust);
+	perfmap_destroy(s->perfmap);
 	free(s);
 }
 
@@ -126,33 +130,28 @@ bool symbols_is_library_function(const char *name)
 	return false;
 }
 
-static bool is_hex(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return false;
-	return true;
-}
-
+/* C++ and Rust's legacy mangling through libiberty (what c++filt and
+ * binutils use): for Rust it drops the "::h<hash>" suffix and decodes
+ * "$LT$"-style escapes, which a C++ demangler leaves raw.  Rust's v0
+ * names ("_R...") go through demangle_rust.c first: on its test table
+ * (tests/helpers/demangle_test.c, rustc-demangle's output) libiberty of
+ * binutils 2.40 differs in 18 of 95 names (".cold" suffixes dropped,
+ * constant generics, chars, u128), so it is only the fallback there. */
 char *symbols_demangle(const char *name)
 {
 	if (!name)
 		return NULL;
-	if (name[0] == '_' && name[1] == 'Z') {
-		int status = 0;
-		char *d = __cxa_demangle(name, NULL, NULL, &status);
-		if (d && status == 0) {
-			/* Rust's legacy mangling ends in "::h" and 16 hex digits. */
-			size_t len = strlen(d);
-			if (len > 19 && strncmp(d + len - 19, "::h", 3) == 0 && is_hex(d + len - 16, 16))
-				d[len - 19] = 0;
-			return d;
-		}
-		free(d);
-	}
 	if (name[0] == '_' && name[1] == 'R') {
-		/* Rust's v0 mangling (RFC 2603). */
 		char *d = demangle_rust_v0(name);
+		if (!d)
+			d = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI);
+		if (d)
+			return d;
+	}
+	if (name[0] == '_' && name[1] == 'Z') {
+		char *d = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI);
+		if (!d)
+			d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI);
 		if (d)
 			return d;
 	}
@@ -437,6 +436,42 @@ static void rehash(struct symbols *s)
 	s->cap = ncap;
 }
 
+/* A mapping of no file: the heap, a thread's stack, memory the program
+ * mapped itself ([anon:name] with PR_SET_VMA), a memfd.  Code there was
+ * made at run time; it belongs to no module, whatever range a module's
+ * mappings span around it. */
+static bool is_anonymous(const struct snap_map *m)
+{
+	if (!m->path)
+		return true;
+	if (m->path[0] == '/')
+		return strncmp(m->path, "/memfd:", 7) == 0 || strncmp(m->path, "//anon", 6) == 0;
+	return strcmp(m->path, "[vdso]") != 0 && strcmp(m->path, "[vsyscall]") != 0;
+}
+
+/* A pc in anonymous memory: "[jit]" when the mapping is writable and
+ * executable or the program declares JIT code (a perf map), named from
+ * the perf map where it has the pc; else "[anon]". */
+static void resolve_anonymous(struct symbols *s, const struct snap_map *m, uint64_t pc, bool activation)
+{
+	if (!s->perfmap_tried) {
+		s->perfmap_tried = true;
+		if (s->snap->source == SNAP_LIVE && s->snap->pid)
+			s->perfmap = perfmap_open(s->snap->pid, s->snap->root);
+	}
+	uint64_t lookup = activation ? pc : pc - 1, start;
+	const char *name;
+	struct frame f = {.pc = pc, .offset = pc - m->start};
+	bool jit = s->perfmap || (m->perms[1] == 'w' && m->perms[2] == 'x');
+	f.module = strpool_intern(s->snap->strings, jit ? "[jit]" : "[anon]");
+	if (perfmap_lookup(s->perfmap, lookup, &name, &start)) {
+		f.function = strpool_intern(s->snap->strings, name);
+		f.offset = pc - start;
+		f.jit = true;
+	}
+	push(s, &f);
+}
+
 const struct frame *symbols_lookup(struct symbols *s, uint64_t pc, bool activation, size_t *n)
 {
 	uint64_t key = (pc << 1 | activation) | (1ULL << 63);
@@ -449,7 +484,12 @@ const struct frame *symbols_lookup(struct symbols *s, uint64_t pc, bool activati
 		j = (j + 1) & (s->cap - 1);
 	}
 	size_t first = s->nframes;
-	if (!from_cache(s, pc, activation)) {
+	const struct snap_map *m = snapshot_find_map(s->snap, activation ? pc : pc - 1);
+	/* A live process's mappings are the kernel's word; a core's name no
+	 * file where it lacks NT_FILE, and then libdwfl's modules decide. */
+	if (m && is_anonymous(m) && (s->snap->source == SNAP_LIVE || !s->dwfl || !dwfl_addrmodule(s->dwfl, activation ? pc : pc - 1)))
+		resolve_anonymous(s, m, pc, activation);
+	else if (!from_cache(s, pc, activation)) {
 		resolve(s, pc, activation);
 		to_cache(s, pc, activation, first);
 	}

@@ -7,6 +7,7 @@
 #include "tailcall.h"
 #include "timing.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -19,7 +20,7 @@
 #include <unistd.h>
 
 /* Bump when what a cached frame means changes (symbols.c, tailcall.c). */
-#define SYMCACHE_FORMAT 2
+#define SYMCACHE_FORMAT 3
 #define MAGIC "pileup-symcache\n"
 enum { MAX_FILE = 64 << 20, MAX_SYMS_FILES = 256 };
 
@@ -107,10 +108,101 @@ static const char *debuglink(Elf *elf)
 	return *name && !strchr(name, '/') ? name : NULL;
 }
 
+/* The state of the directories the debug files of the program's modules
+ * would be in, each stat'ed once per run: a debug file that appears (a
+ * -dbg package installed, one copied in) changes its directory's time, so
+ * the absence of every candidate is in the key without looking for the
+ * candidates themselves.  Of DIR/.build-id only the subdirectories that
+ * exist are stat'ed (one read of DIR/.build-id says which): one that
+ * appears changes DIR/.build-id's own time. */
+struct dirs {
+	char **path;
+	char **state;
+	size_t n, cap;
+	struct { char *dir; unsigned char have[256]; bool read; } ids[8];
+	size_t nids;
+};
+
+static const char *dir_state(struct dirs *d, const char *path)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->path[i], path) == 0)
+			return d->state[i];
+	struct stat sb;
+	char *st = stat(path, &sb) == 0 ? xasprintf("%lld.%09ld %llu", (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec,
+						      (unsigned long long)sb.st_ino)
+					 : xstrdup("-");
+	xgrow(&d->path, &d->cap, d->n + 1, sizeof(*d->path));
+	d->state = xrealloc(d->state, d->cap * sizeof(*d->state));
+	d->path[d->n] = xstrdup(path);
+	d->state[d->n] = st;
+	return d->state[d->n++];
+}
+
+static void add_dir(char **key, struct dirs *d, const char *what, const char *path)
+{
+	char *old = *key;
+	*key = xasprintf("%s %s %s %s", old, what, path, dir_state(d, path));
+	free(old);
+}
+
+/* Whether DIR/.build-id/XX exists, from one read of DIR/.build-id. */
+static bool id_dir_exists(struct dirs *d, const char *dir, const char *xx)
+{
+	size_t i = 0;
+	while (i < d->nids && strcmp(d->ids[i].dir, dir) != 0)
+		i++;
+	if (i == d->nids) {
+		if (d->nids == sizeof(d->ids) / sizeof(*d->ids))
+			return true; /* many debug directories: just stat it */
+		d->ids[i].dir = xstrdup(dir);
+		memset(d->ids[i].have, 0, sizeof(d->ids[i].have));
+		char *b = xasprintf("%s/.build-id", dir);
+		DIR *dh = opendir(b);
+		free(b);
+		struct dirent *e;
+		while (dh && (e = readdir(dh))) {
+			unsigned v;
+			if (strlen(e->d_name) == 2 && sscanf(e->d_name, "%2x", &v) == 1)
+				d->ids[i].have[v] = 1;
+		}
+		if (dh)
+			closedir(dh);
+		d->nids++;
+	}
+	unsigned v;
+	return sscanf(xx, "%2x", &v) == 1 && d->ids[i].have[v];
+}
+
+static void dirs_free(struct dirs *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->path[i]);
+		free(d->state[i]);
+	}
+	free(d->path);
+	free(d->state);
+	for (size_t i = 0; i < d->nids; i++)
+		free(d->ids[i].dir);
+}
+
+/* The file's path as the target names it: without the /proc/PID/root a
+ * live target's files are opened through. */
+static const char *target_path(const char *path)
+{
+	if (strncmp(path, "/proc/", 6) != 0)
+		return path;
+	const char *p = path + 6;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p > path + 6 && strncmp(p, "/root/", 6) == 0 ? p + 5 : path;
+}
+
 /* What decides how the module's pcs are symbolized: its code (build-id),
  * its file (a stripped and an unstripped copy share a build-id) and the
- * debug files libdwfl could find for it. */
-static char *module_key(Dwfl_Module *mod, const char *dpath)
+ * debug files libdwfl could find for it: the directories they would be
+ * in (see struct dirs), not the files. */
+static char *module_key(Dwfl_Module *mod, const char *dpath, struct dirs *d)
 {
 	const char *mainfile = NULL;
 	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
@@ -125,9 +217,17 @@ static char *module_key(Dwfl_Module *mod, const char *dpath)
 	for (const char *p = dpath; n > 0 && n <= 64 && p && *p;) {
 		const char *end = strchrnul(p, ':');
 		if (*p == '/') {
-			char *c = xasprintf("%.*s/.build-id/%.2s/%s.debug", (int)(end - p), p, hex, hex + 2);
-			add_stat(&key, "id", c);
-			free(c);
+			char *dir = xasprintf("%.*s", (int)(end - p), p);
+			char *ids = xasprintf("%s/.build-id", dir);
+			add_dir(&key, d, "ids", ids);
+			char xx[3] = {hex[0], hex[1], 0};
+			if (id_dir_exists(d, dir, xx)) {
+				char *c = xasprintf("%s/%s", ids, xx);
+				add_dir(&key, d, "id", c);
+				free(c);
+			}
+			free(ids);
+			free(dir);
 		}
 		p = *end ? end + 1 : end;
 	}
@@ -136,21 +236,26 @@ static char *module_key(Dwfl_Module *mod, const char *dpath)
 	const char *slash = mainfile ? strrchr(mainfile, '/') : NULL;
 	if (link && slash) {
 		int dlen = (int)(slash - mainfile);
-		char *c = xasprintf("%.*s/%s", dlen, mainfile, link);
-		add_stat(&key, "link", c);
+		char *c = xasprintf("%.*s", dlen, mainfile);
+		add_dir(&key, d, "link", c);
 		free(c);
-		c = xasprintf("%.*s/.debug/%s", dlen, mainfile, link);
-		add_stat(&key, "link", c);
+		c = xasprintf("%.*s/.debug", dlen, mainfile);
+		add_dir(&key, d, "link", c);
 		free(c);
+		const char *tp = target_path(mainfile);
+		int tlen = (int)(strrchr(tp, '/') - tp);
 		for (const char *p = dpath; p && *p;) {
 			const char *end = strchrnul(p, ':');
 			if (*p == '/') {
-				c = xasprintf("%.*s%.*s/%s", (int)(end - p), p, dlen, mainfile, link);
-				add_stat(&key, "link", c);
+				c = xasprintf("%.*s%.*s", (int)(end - p), p, tlen, tp);
+				add_dir(&key, d, "link", c);
 				free(c);
 			}
 			p = *end ? end + 1 : end;
 		}
+		char *l = xasprintf("%s name %s", key, link);
+		free(key);
+		key = l;
 	}
 	return key;
 }
@@ -158,6 +263,7 @@ static char *module_key(Dwfl_Module *mod, const char *dpath)
 struct collect {
 	struct symcache *c;
 	const char *dpath;
+	struct dirs dirs;
 };
 
 static int collect_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr start, void *arg)
@@ -174,7 +280,7 @@ static int collect_module(Dwfl_Module *mod, void **ud, const char *name, Dwarf_A
 	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
 	m->start = lo;
 	m->end = hi;
-	m->key = module_key(mod, col->dpath);
+	m->key = module_key(mod, col->dpath, &col->dirs);
 	return DWARF_CB_OK;
 }
 
@@ -804,8 +910,9 @@ struct symcache *symcache_open(Dwfl *dwfl, const char *debuginfo_path)
 	if (!dir)
 		return NULL;
 	struct symcache *c = xcalloc(1, sizeof(*c));
-	struct collect col = {c, debuginfo_path};
+	struct collect col = {c, debuginfo_path, {0}};
 	dwfl_getmodules(dwfl, collect_module, &col, 0);
+	dirs_free(&col.dirs);
 	if (c->nmods > 1)
 		qsort(c->mods, c->nmods, sizeof(*c->mods), by_key);
 	bool usable = c->nmods > 0;

@@ -10,11 +10,13 @@
  *
  * One file per program: its name hashes, and its header holds, a key made
  * of every module's build-id, its file's size, time and inode, and the
- * same for each debug file libdwfl could pick for it (by build-id under
- * each debug directory, by .gnu_debuglink next to it), present or not;
- * pileup's version and the debug search path.  So installing a -dbg
- * package, rebuilding the program or upgrading libc makes a new key, and
- * the stale file is never used.  Tail-call frames (tailcall.h) depend on
+ * time of each directory a debug file for it could be in (DIR/.build-id
+ * and the DIR/.build-id/XX that exist, the file's directory and its
+ * .debug/, DIR/ plus the file's directory), pileup's version and the debug
+ * search path.  Installing a -dbg package changes a directory's time, and
+ * so do rebuilding the program or upgrading libc their files': a new key,
+ * and the stale file is never used; yet a warm run looks for no debug
+ * file that is not there.  Tail-call frames (tailcall.h) depend on
  * every module's symbols, so they are keyed by the whole program too.  The
  * call-frame rows of the pcs unwound through (cfirows.h) are kept as well:
  * a warm run reads no .eh_frame either.

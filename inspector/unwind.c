@@ -1,3 +1,10 @@
+/* unwind.c - the unwinder: engines walk, then one pass symbolizes.
+ *
+ * Modules are reported to libdwfl once; an engine (unwind/engine.h)
+ * turns each thread's registers and memory into pcs, with the frame
+ * pointer guessed where a thread read without a stop needs it; whether a
+ * walk is complete is the CFI's answer; then symbols.c and tailcall.c
+ * turn every walk's pcs into frames, whichever engine made it. */
 #include "unwind.h"
 #include "cfirows.h"
 #include "classify.h"
@@ -10,9 +17,13 @@
 #include "symindex.h"
 #include "tailcall.h"
 #include "timing.h"
+#include "unwind/engine.h"
+#include "debuginfod.h"
 
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <gelf.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <inttypes.h>
@@ -23,7 +34,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { MAX_FRAMES = 256, MAX_FP_CANDIDATES = 16, FP_CACHE = 64 };
+/* MAX_FUNCTION: the largest function a direct call is believed to
+ * reach into, when no CFI says where the callee starts. */
+enum { MAX_FP_CANDIDATES = 16, FP_CACHE = 64, MAX_FUNCTION = 1 << 20 };
 
 /* Which frame-pointer slot (as an offset from sp) completed a stack that
  * started at pc0 and stopped early at pc_end: threads parked the same way
@@ -33,6 +46,8 @@ struct fp_hint {
 	int n;
 };
 
+struct thread_walk;
+
 struct unwinder {
 	struct snapshot *snap;
 	Dwfl *dwfl;
@@ -40,12 +55,21 @@ struct unwinder {
 	struct tailcalls *tails;
 	struct symindex *si; /* shared by sym and tails */
 	struct symcache *cache; /* theirs too: what earlier runs learned */
-	struct cfirows *rows;    /* simple CFI rows by pc, for fast_walk */
-	size_t walks, fast_walks;
+	struct cfirows *rows;    /* CFI rows by pc: fast walks, the entry frame */
+	struct unwind_mem mem;   /* what the engines read */
+	struct unwind_engine *dw, *lu; /* libdw's, libunwind's (made when first needed) */
+	bool lu_failed;
+	enum unwind_engine_id choice;
+	bool cross;              /* --cross-check */
+	struct thread_walk **tw; /* per thread: its walk, until symbolized */
+	size_t ntw;
+	uint64_t entry_lo, entry_hi; /* the executable's entry function */
+	bool entry_done;
 	char *debuginfo_path;
 	Dwfl_Callbacks cbs;
-	struct snap_thread *cur;   /* thread being unwound */
-	struct snap_regs start;    /* registers to start it from */
+	struct debuginfod *dfd;  /* --debuginfod: downloads of missing debug info */
+	struct symcache *cache_dl; /* symbols with downloaded debug info */
+	bool cache_tried;          /* symcache_open was called (it may say no) */
 	struct fp_hint hints[FP_CACHE];
 	size_t nhints;
 	/* address ranges of Go executables: their threads are unwound from
@@ -71,6 +95,19 @@ static struct unwinder *g_reporting;
 /* The debug directories of the latest unwinder (libdwfl's find_debuginfo
  * has no user argument either). */
 static const char *g_debuginfo_path;
+
+/* --debuginfod's downloads, for find_debuginfo (no user argument either). */
+static struct debuginfod *g_debuginfod;
+
+/* Whose DWARF is read: any module while threads are walked (libdwfl reads
+ * .debug_frame where .eh_frame has no entry) and on the prefetch thread
+ * (which loads the DWARF of the code the threads are in); in the symbols
+ * pass, the modules the walks went through.  Only their compressed debug
+ * files are worth an inflated copy (debugcache.h); another module's debug
+ * file is opened for its symbol table alone, which is not compressed. */
+static Dwfl_Module **g_dwarf_mods;
+static size_t g_ndwarf_mods;
+static __thread bool t_want_dwarf;
 
 /* After the prefetch thread has been joined. */
 static void prefetch_release(struct unwinder *u)
@@ -103,58 +140,174 @@ static void unwinder_free(void *p)
 	tailcalls_destroy(u->tails);
 	symindex_destroy(u->si);
 	symcache_close(u->cache);
+	symcache_close(u->cache_dl);
+	if (u->dw)
+		u->dw->destroy(u->dw);
+	if (u->lu)
+		u->lu->destroy(u->lu);
+	for (size_t i = 0; i < u->ntw; i++)
+		free(u->tw[i]);
+	free(u->tw);
+	debuginfod_destroy(u->dfd);
 	cfirows_destroy(u->rows);
 	if (u->dwfl)
 		dwfl_end(u->dwfl);
 	if (g_debuginfo_path == u->debuginfo_path)
 		g_debuginfo_path = NULL;
+	if (u->sym) {
+		/* this unwinder's modules */
+		free(g_dwarf_mods);
+		g_dwarf_mods = NULL;
+		g_ndwarf_mods = 0;
+	}
 	free(u->debuginfo_path);
 	free(u);
 }
 
 /* --- finding files as the target sees them ------------------------------- */
 
-/* Separate debug info: by build-id under each debug directory, as an
- * inflated copy from the cache when its DWARF is compressed
- * (debugcache.h); else the standard way (build-id, .gnu_debuglink).  The
- * standard finder keeps the file it validated, so the copy has to be
- * offered before it runs. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base, const char *file_name,
-			  const char *debuglink_file, GElf_Word debuglink_crc, char **debuginfo_file_name)
+static bool wants_dwarf(Dwfl_Module *mod)
 {
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	int n = dwfl_module_build_id(mod, &bits, &vaddr);
-	for (const char *p = g_debuginfo_path; n > 1 && n <= 64 && p && *p;) {
+	if (t_want_dwarf)
+		return true;
+	for (size_t i = 0; i < g_ndwarf_mods; i++)
+		if (g_dwarf_mods[i] == mod)
+			return true;
+	return false;
+}
+
+/* The build-id note of elf as hex into out (2 * 64 + 1); its length in
+ * bytes, or 0. */
+static int elf_build_id_hex(Elf *elf, char *out)
+{
+	const void *bits;
+	ssize_t n = elf ? dwelf_elf_gnu_build_id(elf, &bits) : -1;
+	if (n <= 0 || n > 64)
+		return 0;
+	for (ssize_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", ((const unsigned char *)bits)[i]);
+	return (int)n;
+}
+
+/* Opens candidate path if it is the debug file of a module with build-id
+ * hex (any, when the module has none); -1 if not. */
+static int open_debug_candidate(const char *path, const char *hex)
+{
+	int fd = file_open_regular(path);
+	if (fd < 0 || !*hex)
+		return fd;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	char got[2 * 64 + 1] = "";
+	bool same = elf_build_id_hex(elf, got) && strcmp(got, hex) == 0;
+	elf_end(elf);
+	if (same)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* The debug files that could serve a module, in libdwfl's order, tried
+ * one open each: by build-id under each debug directory, then the
+ * .gnu_debuglink name next to the file, in its .debug/, and under each
+ * debug directory; then what --debuginfod downloaded.  The first that
+ * opens (and carries the module's build-id) is used. */
+static int open_debug_file(const char *dpath, const char *hex, const char *file_name, const char *link, char **ret_path)
+{
+	for (const char *p = dpath; *hex && p && *p;) {
 		const char *end = strchrnul(p, ':');
 		if (*p == '/') {
-			char hex[2 * 64 + 1];
-			for (int i = 0; i < n; i++)
-				snprintf(hex + 2 * i, 3, "%02x", bits[i]);
 			char *path = xasprintf("%.*s/.build-id/%.2s/%s.debug", (int)(end - p), p, hex, hex + 2);
 			int fd = file_open_regular(path);
-			free(path);
 			if (fd >= 0) {
-				char *copy_path;
-				int copy = debugcache_inflated(fd, &copy_path);
-				close(fd);
-				if (copy >= 0) {
-					free(*debuginfo_file_name);
-					*debuginfo_file_name = copy_path;
-					return copy;
-				}
-				break;
+				*ret_path = path;
+				return fd;
 			}
+			free(path);
 		}
 		p = *end ? end + 1 : end;
 	}
+	const char *slash = file_name ? strrchr(file_name, '/') : NULL;
+	if (link && *link && !strchr(link, '/') && slash) {
+		int dlen = (int)(slash - file_name);
+		char *cand[2] = {xasprintf("%.*s/%s", dlen, file_name, link), xasprintf("%.*s/.debug/%s", dlen, file_name, link)};
+		for (int i = 0; i < 2; i++) {
+			/* a file is not its own debug file */
+			int fd = strcmp(cand[i], file_name) != 0 ? open_debug_candidate(cand[i], hex) : -1;
+			if (fd >= 0) {
+				*ret_path = cand[i];
+				free(cand[1 - i]);
+				return fd;
+			}
+		}
+		free(cand[0]);
+		free(cand[1]);
+		/* Under a debug directory, by the path the target names the file
+		 * by (not the /proc/PID/root it is opened through). */
+		const char *tp = file_name;
+		if (strncmp(tp, "/proc/", 6) == 0) {
+			const char *q = tp + 6;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (q > tp + 6 && strncmp(q, "/root/", 6) == 0)
+				tp = q + 5;
+		}
+		int tlen = (int)(strrchr(tp, '/') - tp);
+		for (const char *p = dpath; p && *p;) {
+			const char *end = strchrnul(p, ':');
+			if (*p == '/') {
+				char *path = xasprintf("%.*s%.*s/%s", (int)(end - p), p, tlen, tp, link);
+				int fd = open_debug_candidate(path, hex);
+				if (fd >= 0) {
+					*ret_path = path;
+					return fd;
+				}
+				free(path);
+			}
+			p = *end ? end + 1 : end;
+		}
+	}
+	const char *dl = *hex ? debuginfod_path(g_debuginfod, hex) : NULL;
+	int fd = dl ? open_debug_candidate(dl, hex) : -1;
+	if (fd >= 0)
+		*ret_path = xstrdup(dl);
+	return fd;
+}
+
+/* Separate debug info (see open_debug_file), as an inflated copy from the
+ * cache when its DWARF is compressed (debugcache.h).  Not libdwfl's
+ * standard finder: it would probe each candidate again (and more), and
+ * ask debuginfod servers on its own. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base, const char *file_name,
+			  const char *debuglink_file, GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	(void)userdata;
+	(void)base;
+	(void)debuglink_crc;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	char hex[2 * 64 + 1] = "";
+	for (int i = 0; n > 1 && n <= 64 && i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bits[i]);
 	/* A module without a file (the vdso, "[vdso]" or "linux-vdso.so.1" in
-	 * a core) has no .gnu_debuglink to follow, and its build-id was tried
-	 * above: asking would only load libdebuginfod and its libraries. */
+	 * a core) has no .gnu_debuglink to follow. */
 	if (!file_name || (modname && modname[0] == '['))
+		debuglink_file = NULL;
+	char *path = NULL;
+	int fd = open_debug_file(g_debuginfo_path, hex, file_name, debuglink_file, &path);
+	if (fd < 0)
 		return -1;
-	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
-					    debuginfo_file_name);
+	char *copy_path;
+	int copy = wants_dwarf(mod) ? debugcache_inflated(fd, &copy_path) : -1;
+	if (copy >= 0) {
+		close(fd);
+		free(path);
+		fd = copy;
+		path = copy_path;
+	}
+	free(*debuginfo_file_name);
+	*debuginfo_file_name = path;
+	return fd;
 }
 
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
@@ -260,7 +413,12 @@ static struct pu_error *report_modules(struct unwinder *u)
 			return &pu_enomem;
 		for (size_t i = 0; i < snap->nmaps; i++) {
 			const struct snap_map *m = &snap->maps[i];
-			if (!m->path || m->path[0] != '/')
+			/* Files only: shared memory (memfd, SysV, /dev/shm and the
+			 * like) is no module, and twenty of them in a Chromium
+			 * process would make the program's symbol-cache key ambiguous
+			 * (symcache.h). */
+			if (!m->path || m->path[0] != '/' || strncmp(m->path, "/memfd:", 7) == 0 || strncmp(m->path, "/SYSV", 5) == 0 ||
+			    strncmp(m->path, "/dev/", 5) == 0)
 				continue;
 			fprintf(f, "%" PRIx64 "-%" PRIx64 " %s %" PRIx64 " 00:01 %" PRIu64 " %s\n", m->start, m->end,
 				m->perms[0] ? m->perms : "r--p", m->offset, m->inode ? m->inode : (uint64_t)i + 1, m->path);
@@ -281,237 +439,52 @@ static struct pu_error *report_modules(struct unwinder *u)
 	return NULL;
 }
 
-/* --- thread callbacks: the snapshot is the process ----------------------- */
+/* --- walking: an engine gives pcs --------------------------------------- */
 
-static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+/* The executable's entry function: its FDE's range, found once. */
+static void find_entry(struct unwinder *u)
 {
-	(void)dwfl;
-	struct unwinder *u = arg;
-	size_t i = (size_t)(uintptr_t)*thread_argp;
-	if (i >= u->snap->nthreads)
-		return 0;
-	*thread_argp = (void *)(uintptr_t)(i + 1);
-	return u->snap->threads[i].tid;
-}
-
-static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
-{
-	(void)dwfl;
-	struct unwinder *u = arg;
-	if (!u->cur || u->cur->tid != tid)
-		return false;
-	*thread_argp = u;
-	return true;
-}
-
-static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
-{
-	(void)dwfl;
-	struct unwinder *u = arg;
-	struct mem_region *st = u->cur ? &u->cur->stack : NULL;
-	/* Deeper than the copied top of the stack: read more of it, once. */
-	if (st && st->more && addr >= st->addr && addr - st->addr + 8 > st->len)
-		snapshot_region_extend(u->snap, st, addr);
-	if (st && st->data && addr >= st->addr && st->len >= 8 && addr - st->addr <= st->len - 8) {
-		memcpy(result, st->data + (addr - st->addr), 8);
-		return true;
-	}
-	uint64_t v;
-	if (!snapshot_read_u64(u->snap, addr, &v))
-		return false;
-	*result = v;
-	return true;
-}
-
-static bool cb_set_initial_registers(Dwfl_Thread *thread, void *arg)
-{
-	struct unwinder *u = arg;
-	const struct snap_regs *r = &u->start;
-	for (int i = 0; i < SNAP_REG_RIP; i++) {
-		if (!(r->valid & (1u << i)))
+	u->entry_done = true;
+	struct snapshot *snap = u->snap;
+	const char *exe = snap->exe;
+	for (size_t i = 0; exe && i < snap->nmaps; i++) {
+		const struct snap_map *m = &snap->maps[i];
+		if (!m->path || strcmp(m->path, exe) != 0)
 			continue;
-		Dwarf_Word w = r->r[i];
-		if (!dwfl_thread_state_registers(thread, i, 1, &w))
-			return false;
-	}
-	dwfl_thread_state_register_pc(thread, r->r[SNAP_REG_RIP]);
-	return true;
-}
-
-static const Dwfl_Thread_Callbacks thread_cbs = {
-	.next_thread = cb_next_thread,
-	.get_thread = cb_get_thread,
-	.memory_read = cb_memory_read,
-	.set_initial_registers = cb_set_initial_registers,
-};
-
-/* --- walking -------------------------------------------------------------- */
-
-struct walk {
-	uint64_t pc[MAX_FRAMES];
-	uint64_t sp[MAX_FRAMES]; /* 0 if unknown */
-	bool act[MAX_FRAMES];
-	int n;
-	int rc;           /* 0: reached the outermost frame */
-	char err[160];
-};
-
-static int frame_cb(Dwfl_Frame *state, void *arg)
-{
-	struct walk *w = arg;
-	Dwarf_Addr pc;
-	bool act;
-	if (!dwfl_frame_pc(state, &pc, &act))
-		return DWARF_CB_ABORT;
-	Dwarf_Word sp;
-	w->sp[w->n] = dwfl_frame_reg(state, SNAP_REG_RSP, &sp) == 0 ? sp : 0;
-	w->pc[w->n] = pc;
-	w->act[w->n] = act;
-	if (++w->n == MAX_FRAMES)
-		return DWARF_CB_ABORT;
-	return DWARF_CB_OK;
-}
-
-/* The walk libdwfl would make, made with cached rows (cfirows.h) where
- * every frame's row is a simple one; false when some frame needs libdwfl
- * (then the caller has libdwfl walk the whole thread). */
-static bool fast_walk(struct unwinder *u, const struct snap_regs *regs, struct walk *w)
-{
-	if (!u->rows || !(regs->valid & (1u << SNAP_REG_RIP)))
-		return false;
-	uint64_t r[CFI_NREGS], nr[CFI_NREGS];
-	uint32_t known = regs->valid & ((1u << CFI_RA) - 1);
-	memcpy(r, regs->r, sizeof(uint64_t) * CFI_RA);
-	uint64_t pc = regs->r[SNAP_REG_RIP];
-	bool act = true; /* the first frame is executing, the others return */
-	w->n = 0;
-	w->err[0] = 0;
-	for (;;) {
-		if (w->n == MAX_FRAMES)
-			return false;
-		w->pc[w->n] = pc;
-		w->act[w->n] = act;
-		w->sp[w->n] = known & (1u << SNAP_REG_RSP) ? r[SNAP_REG_RSP] : 0;
-		w->n++;
-		const struct cfirow *row = cfirows_get(u->rows, act ? pc : pc - 1);
-		if (!row || !(known & (1u << row->cfa_reg)))
-			return false;
-		uint64_t cfa = r[row->cfa_reg] + (uint64_t)row->cfa_off;
-		uint32_t nknown = 0;
-		for (int i = 0; i < CFI_NREGS; i++) {
-			switch (row->rule[i]) {
-			case CFI_SAME:
-				if (i < CFI_RA && (known & (1u << i))) {
-					nr[i] = r[i];
-					nknown |= 1u << i;
-				}
-				break;
-			case CFI_VAL:
-				nr[i] = cfa + (uint64_t)row->off[i];
-				nknown |= 1u << i;
-				break;
-			case CFI_AT: {
-				Dwarf_Word v;
-				if (!cb_memory_read(u->dwfl, cfa + (uint64_t)row->off[i], &v, u))
-					return false; /* libdwfl says how it fails */
-				nr[i] = v;
-				nknown |= 1u << i;
-				break;
-			}
-			default: /* CFI_UNDEF */
-				break;
-			}
+		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, m->start);
+		Dwarf_Addr bias;
+		Elf *elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+		GElf_Ehdr eh;
+		if (!elf || !gelf_getehdr(elf, &eh) || !eh.e_entry)
+			return;
+		uint64_t entry = eh.e_entry + bias;
+		if (!cfirows_fde_range(u->rows, entry, &u->entry_lo, &u->entry_hi)) {
+			/* No CFI for it: the instructions right after the entry. */
+			u->entry_lo = entry;
+			u->entry_hi = entry + 64;
 		}
-		/* No return address, or 0: the outermost frame. */
-		if (!(nknown & (1u << CFI_RA)) || nr[CFI_RA] == 0) {
-			w->rc = 0;
-			return true;
-		}
-		pc = nr[CFI_RA];
-		act = false;
-		memcpy(r, nr, sizeof(uint64_t) * CFI_RA);
-		known = nknown & ((1u << CFI_RA) - 1);
-	}
-}
-
-static void walk_from(struct unwinder *u, const struct snap_regs *regs, struct walk *w)
-{
-	u->walks++;
-	if (fast_walk(u, regs, w)) {
-		u->fast_walks++;
 		return;
 	}
-	u->start = *regs;
-	w->n = 0;
-	w->err[0] = 0;
-	w->rc = dwfl_getthread_frames(u->dwfl, u->cur->tid, frame_cb, w);
-	if (w->rc == -1)
-		snprintf(w->err, sizeof(w->err), "%s", dwfl_errmsg(-1));
-	else if (w->rc != 0 && w->n == MAX_FRAMES)
-		snprintf(w->err, sizeof(w->err), "stack deeper than %d frames, cut there", MAX_FRAMES);
-	else if (w->rc != 0)
-		snprintf(w->err, sizeof(w->err), "frame has no pc");
 }
 
-
-static bool in_exec_map(const struct snapshot *snap, uint64_t addr)
+/* Did the walk reach the thread's first frame?  What the unwinder knows
+ * says so: the CFI marks the return address undefined there (glibc's
+ * _start, clone, clone3), or the frame is the executable's entry. */
+static bool reached_entry(struct unwinder *u, const struct unwind_walk *w)
 {
-	const struct snap_map *m = snapshot_find_map(snap, addr);
-	return m && m->perms[2] == 'x';
-}
-
-/* A thread read from /proc knows only sp and pc.  Code that keeps its
- * frame base in rbp (-O0, -fno-omit-frame-pointer, alloca) needs rbp,
- * which the kernel does not show without a stop.  While such a function
- * calls down into the library, rbp holds the address of the slot where it
- * saved its caller's rbp: a slot holding a higher address on the same
- * stack (or 0 at the outermost frame), followed by a return address into
- * code.  Candidates are such slots, innermost first. */
-static size_t fp_candidates(const struct snapshot *snap, struct snap_thread *t, uint64_t *out)
-{
-	struct mem_region *st = &t->stack;
-	size_t n = 0;
-	if (!st->data)
-		return 0;
-	for (size_t off = 0; n < MAX_FP_CANDIDATES; off += 8) {
-		if (off + 16 > st->len && !snapshot_region_extend(snap, st, st->addr + off + 8))
-			break;
-		uint64_t slot = st->addr + off, saved, ret;
-		memcpy(&saved, st->data + off, 8);
-		memcpy(&ret, st->data + off + 8, 8);
-		(void)saved; /* in -O2 callers rbp is a general register */
-		if (!in_exec_map(snap, ret))
-			continue;
-		out[n++] = slot;
-	}
-	return n;
-}
-
-/* How many return addresses of the walk follow a direct call (e8 rel32) to
- * the function its callee frame is in: a stale slot's return address
- * usually follows a call to some other function. */
-static int direct_calls(struct unwinder *u, const struct walk *w)
-{
-	int score = 0;
-	for (int i = 1; i < w->n; i++) {
-		unsigned char insn[5];
-		if (w->act[i] || snapshot_read(u->snap, w->pc[i] - 5, insn, 5) != 5 || insn[0] != 0xe8)
-			continue;
-		int32_t rel;
-		memcpy(&rel, insn + 1, 4);
-		uint64_t target = w->pc[i] + (uint64_t)(int64_t)rel;
-		uint64_t callee = w->act[i - 1] ? w->pc[i - 1] : w->pc[i - 1] - 1;
-		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, callee);
-		struct symhit hit;
-		if (mod && symindex_lookup(u->si, mod, callee, &hit) && hit.value == target)
-			score++;
-	}
-	return score;
+	if (!w->ended || !w->n)
+		return false;
+	uint64_t pc = w->pc[w->n - 1], lookup = w->act[w->n - 1] ? pc : pc - 1;
+	if (cfirows_ra_undefined(u->rows, lookup) == 1)
+		return true;
+	if (!u->entry_done)
+		find_entry(u);
+	return u->entry_hi && lookup >= u->entry_lo && lookup < u->entry_hi;
 }
 
 /* Each caller's stack pointer lies above its callee's: the callee's return
  * address sits between them.  A wrong frame-pointer guess breaks this. */
-static bool sp_increasing(const struct walk *w)
+static bool sp_increasing(const struct unwind_walk *w)
 {
 	for (int i = 1; i < w->n; i++)
 		if (w->sp[i] && w->sp[i - 1] && w->sp[i] <= w->sp[i - 1])
@@ -519,93 +492,411 @@ static bool sp_increasing(const struct walk *w)
 	return true;
 }
 
-/* Every complete Linux stack starts at the program's entry or a clone. */
-static bool is_outermost(struct unwinder *u, const struct walk *w)
+static bool in_exec_map(const struct snapshot *snap, uint64_t addr)
 {
-	if (!w->n)
-		return false;
-	size_t n;
-	const struct frame *f = symbols_lookup(u->sym, w->pc[w->n - 1], w->act[w->n - 1], &n);
-	const char *fn = f[n - 1].function;
-	if (!fn)
-		return false;
-	static const char *const entries[] = {"_start", "__clone", "clone", "__clone3", "clone3", "__clone_internal",
-					      "thread_start", "__thread_start", "_dl_start_user"};
-	for (size_t i = 0; i < sizeof(entries) / sizeof(*entries); i++)
-		if (strcmp(fn, entries[i]) == 0)
-			return true;
-	return false;
+	const struct snap_map *m = snapshot_find_map(snap, addr);
+	return m && m->perms[2] == 'x';
 }
 
+/* --- the frame pointer of a thread read without a stop ------------------
+ *
+ * A thread read from /proc knows only sp and pc.  Code that keeps its
+ * frame base in rbp (-O0, -fno-omit-frame-pointer, alloca) needs rbp,
+ * which the kernel does not show without a stop.  While such a function
+ * calls down into the library, rbp holds the address of the slot where it
+ * saved its caller's rbp, followed by its return address.  Candidates are
+ * the stack slots followed by an address in code; a guess is kept only
+ * when its walk reaches the thread's entry frame with stack pointers
+ * increasing and is consistent with the code: every return address
+ * follows a call instruction, a direct call there goes to the function
+ * the callee frame is in, and the guessed frame base is where that
+ * function's prologue puts it.  Stale frame records left in the function's
+ * locals by earlier calls fail these, though their chains rejoin the real
+ * one and reach the entry frame. */
+
+/* How the instruction before a return address calls. */
+enum call_kind { CALL_NONE, CALL_INDIRECT, CALL_DIRECT };
+
+static enum call_kind call_before(struct unwinder *u, uint64_t ra, uint64_t *target)
+{
+	unsigned char b[8];
+	if (ra < 8 || !unwind_mem_read(&u->mem, ra - 8, b, 8))
+		return CALL_NONE;
+	if (b[3] == 0xe8) { /* call rel32 */
+		int32_t rel;
+		memcpy(&rel, b + 4, 4);
+		*target = ra + (uint64_t)(int64_t)rel;
+		return CALL_DIRECT;
+	}
+	/* ff /2: call through a register or memory, 2 to 7 bytes (with a
+	 * REX prefix one more): ModRM's reg field is 2, and the length its
+	 * mod and r/m fields imply ends at ra. */
+	for (int len = 2; len <= 8; len++) {
+		const unsigned char *p = b + 8 - len;
+		int k = 0;
+		if ((p[0] & 0xf0) == 0x40)
+			k = 1; /* REX */
+		if (p[k] != 0xff || ((p[k + 1] >> 3) & 7) != 2)
+			continue;
+		unsigned mod = p[k + 1] >> 6, rm = p[k + 1] & 7;
+		int want = k + 2;
+		if (mod != 3 && rm == 4)
+			want++; /* SIB */
+		if (mod == 1)
+			want += 1;
+		else if (mod == 2 || (mod == 0 && rm == 5))
+			want += 4;
+		else if (mod == 0 && rm == 4 && (p[k + 2] & 7) == 5)
+			want += 4; /* SIB with no base: disp32 */
+		if (want == len)
+			return CALL_INDIRECT;
+	}
+	return CALL_NONE;
+}
+
+/* How far below its frame base a function keeps its stack pointer at its
+ * calls, from its prologue: push %rbp; mov %rsp,%rbp; pushes of saved
+ * registers; sub $N,%rsp (endbr64 first, with CET).  -1 when the
+ * function starts some other way. */
+static int64_t frame_size(struct unwinder *u, uint64_t fn)
+{
+	unsigned char b[32];
+	if (!unwind_mem_read(&u->mem, fn, b, 8) || !unwind_mem_read(&u->mem, fn + 8, b + 8, 8) ||
+	    !unwind_mem_read(&u->mem, fn + 16, b + 16, 8) || !unwind_mem_read(&u->mem, fn + 24, b + 24, 8))
+		return -1;
+	size_t i = 0;
+	if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+		i = 4;
+	if (b[i] != 0x55 || b[i + 1] != 0x48 || b[i + 2] != 0x89 || b[i + 3] != 0xe5)
+		return -1;
+	i += 4;
+	int64_t size = 0;
+	while (i < 28) {
+		if (b[i] >= 0x53 && b[i] <= 0x57 && b[i] != 0x54 && b[i] != 0x55) { /* push rbx, rsi, rdi */
+			size += 8;
+			i++;
+		} else if (b[i] == 0x41 && b[i + 1] >= 0x50 && b[i + 1] <= 0x57) { /* push r8..r15 */
+			size += 8;
+			i += 2;
+		} else {
+			break;
+		}
+	}
+	if (i + 4 <= 32 && b[i] == 0x48 && b[i + 1] == 0x83 && b[i + 2] == 0xec)
+		size += b[i + 3];
+	else if (i + 7 <= 32 && b[i] == 0x48 && b[i + 1] == 0x81 && b[i + 2] == 0xec) {
+		uint32_t imm;
+		memcpy(&imm, b + i + 3, 4);
+		size += imm;
+	}
+	return size;
+}
+
+/* Where the function holding pc starts, for code without CFI (built
+ * with frame pointers and no unwind tables, as Chromium is): the nearest
+ * frame-pointer prologue below it, at a 16-byte boundary after padding
+ * or a return, within 32 KB; 0 if none. */
+static uint64_t prologue_below(struct unwinder *u, uint64_t pc)
+{
+	enum { BLOCK = 4096, SCAN = 32768 };
+	unsigned char b[BLOCK + 8];
+	/* blocks [base, top), read with the byte before each candidate */
+	for (uint64_t top = (pc & ~(uint64_t)15) + 16; top + SCAN > pc && top >= BLOCK + 8;) {
+		uint64_t base = top - BLOCK;
+		if (!unwind_mem_read(&u->mem, base - 8, b, BLOCK + 8))
+			return 0;
+		for (uint64_t a = top - 16;; a -= 16) {
+			const unsigned char *p = b + 8 + (a - base);
+			if (a + 4 <= pc + 1 && p[0] == 0x55 && p[1] == 0x48 && p[2] == 0x89 && p[3] == 0xe5 &&
+			    (p[-1] == 0xcc || p[-1] == 0x90 || p[-1] == 0xc3))
+				return a;
+			if (a == base)
+				break;
+		}
+		top = base;
+	}
+	return 0;
+}
+
+/* How well a walk from a guessed frame pointer fits the code, from frame
+ * `from` (the first whose caller the guess decided) on; false when it
+ * cannot be right. */
+struct fit {
+	int mismatches; /* direct calls to some other function */
+	int matches;    /* direct calls to the callee's function */
+};
+
+static bool walk_fits(struct unwinder *u, const struct unwind_walk *w, int from, uint64_t rbp, struct fit *fit)
+{
+	fit->mismatches = fit->matches = 0;
+	for (int i = from + 1; i < w->n; i++) {
+		if (w->act[i])
+			continue; /* interrupted by a signal: not a call */
+		uint64_t target = 0, lo, hi;
+		enum call_kind k = call_before(u, w->pc[i], &target);
+		if (k == CALL_NONE)
+			return false;
+		uint64_t callee = w->act[i - 1] ? w->pc[i - 1] : w->pc[i - 1] - 1;
+		if (k != CALL_DIRECT)
+			continue;
+		uint64_t tlo, thi;
+		/* With CET, functions start with endbr64, and gcc's FDEs after it. */
+		unsigned char eb[4];
+		if (unwind_mem_read(&u->mem, target, eb, 4) && eb[0] == 0xf3 && eb[1] == 0x0f && eb[2] == 0x1e && eb[3] == 0xfa)
+			target += 4;
+		if (!cfirows_fde_range(u->rows, callee, &lo, &hi) || callee >= hi) {
+			/* No CFI for the callee (code built without unwind tables,
+			 * unwound by its frame pointers): a direct call to it goes
+			 * to some address not far below it. */
+			if (target > callee || callee - target > MAX_FUNCTION)
+				fit->mismatches++;
+			continue;
+		}
+		if (target == lo)
+			fit->matches++;
+		else if (cfirows_fde_range(u->rows, target, &tlo, &thi) && tlo == target && in_exec_map(u->snap, target)) {
+			/* A call to the start of another function.  A PLT stub or
+			 * a tail-calling function would do that too: only a count. */
+			fit->mismatches++;
+		}
+	}
+	/* The guessed frame base against the prologue of the function that
+	 * keeps it: rbp - sp is at least the frame the prologue made. */
+	uint64_t lo, hi, pc = w->pc[from], sp = w->sp[from], fn = w->act[from] ? pc : pc - 1;
+	if (!cfirows_fde_range(u->rows, fn, &lo, &hi))
+		lo = prologue_below(u, fn);
+	if (sp && lo) {
+		int64_t size = frame_size(u, lo);
+		if (size >= 0 && (rbp < sp || (int64_t)(rbp - sp) < size))
+			return false;
+	}
+	return true;
+}
+
+/* Candidate slots for the frame base, innermost first: a slot holding a
+ * higher address on the same stack (or 0, at the outermost frame) and
+ * then an address in code. */
+static size_t fp_candidates(struct unwinder *u, struct snap_thread *t, uint64_t *out)
+{
+	struct mem_region *st = &t->stack;
+	size_t n = 0;
+	if (!st->data)
+		return 0;
+	for (size_t off = 0; n < MAX_FP_CANDIDATES; off += 8) {
+		if (off + 16 > st->len && !snapshot_region_extend(u->snap, st, st->addr + off + 8))
+			break;
+		uint64_t slot = st->addr + off, saved, ret;
+		memcpy(&saved, st->data + off, 8);
+		memcpy(&ret, st->data + off + 8, 8);
+		(void)saved; /* in -O2 callers rbp is a general register */
+		if (!in_exec_map(u->snap, ret))
+			continue;
+		out[n++] = slot;
+	}
+	return n;
+}
+
+static void walk_with(struct unwinder *u, struct unwind_engine *e, struct snap_thread *t, const struct snap_regs *r,
+		      struct unwind_walk *w)
+{
+	u->mem.cur = t;
+	e->walk(e, r, w);
+	u->mem.cur = NULL;
+}
+
+/* The thread's frame pointer guessed (see above): the walk kept in *w and
+ * the slot, or 0. */
+static uint64_t recover_fp(struct unwinder *u, struct unwind_engine *e, struct snap_thread *t, struct unwind_walk *w)
+{
+	uint64_t sp = t->regs.r[SNAP_REG_RSP], pc0 = w->n ? w->pc[0] : 0, pc_end = w->n ? w->pc[w->n - 1] : 0;
+	int from = w->n - 1; /* the frame whose caller needs rbp */
+	struct fp_hint *hint = NULL;
+	for (size_t i = 0; i < u->nhints && !hint; i++)
+		if (u->hints[i].pc0 == pc0 && u->hints[i].pc_end == pc_end)
+			hint = &u->hints[i];
+	struct unwind_walk *try = xmalloc(sizeof(*try)), *best = xmalloc(sizeof(*best));
+	best->n = 0;
+	uint64_t best_slot = 0;
+	struct fit fit, best_fit = {0, 0};
+	if (hint) {
+		struct snap_regs r = t->regs;
+		r.r[SNAP_REG_RBP] = sp + hint->delta;
+		r.valid |= 1u << SNAP_REG_RBP;
+		walk_with(u, e, t, &r, try);
+		if (try->n == hint->n && reached_entry(u, try) && sp_increasing(try) &&
+		    walk_fits(u, try, from, r.r[SNAP_REG_RBP], &fit)) {
+			*best = *try;
+			best_slot = r.r[SNAP_REG_RBP];
+		}
+	}
+	if (!best->n && from >= 0) {
+		/* The best fit to the code; among equals, the innermost slot
+		 * that fits the prologue (an outer function's slot fits too,
+		 * but skips frames). */
+		uint64_t cand[MAX_FP_CANDIDATES];
+		size_t nc = fp_candidates(u, t, cand);
+		for (size_t i = 0; i < nc; i++) {
+			struct snap_regs r = t->regs;
+			r.r[SNAP_REG_RBP] = cand[i];
+			r.valid |= 1u << SNAP_REG_RBP;
+			walk_with(u, e, t, &r, try);
+			bool ok = try->n > w->n && reached_entry(u, try) && sp_increasing(try) && walk_fits(u, try, from, cand[i], &fit);
+			if (!ok)
+				continue;
+			if (best->n && (fit.mismatches > best_fit.mismatches ||
+					(fit.mismatches == best_fit.mismatches && fit.matches <= best_fit.matches)))
+				continue;
+			*best = *try;
+			best_slot = cand[i];
+			best_fit = fit;
+		}
+		if (best->n && u->nhints < FP_CACHE)
+			u->hints[u->nhints++] = (struct fp_hint){pc0, pc_end, best_slot - sp, best->n};
+	}
+	bool found = best->n > 0;
+	if (found)
+		*w = *best;
+	free(try);
+	free(best);
+	return found ? best_slot : 0;
+}
+
+/* What walking a thread gave, until the symbols pass turns it into frames. */
+struct thread_walk {
+	struct unwind_walk w;
+	const char *engine; /* set when not the default engine's walk */
+	int guessed_from;   /* physical frames from here on rest on a guessed frame pointer; -1 none */
+	bool complete;      /* reached the entry frame */
+};
+
+/* The walk of one engine, its frame pointer recovered where the thread
+ * was read without a stop and the walk ends early for want of it. */
+static void walk_engine(struct unwinder *u, struct unwind_engine *e, struct snap_thread *t, struct thread_walk *tw,
+			struct unwind_stats *stats)
+{
+	walk_with(u, e, t, &t->regs, &tw->w);
+	tw->guessed_from = -1;
+	tw->complete = reached_entry(u, &tw->w);
+	if (tw->complete || t->how != SNAP_HOW_SYSCALL || (t->regs.valid & (1u << SNAP_REG_RBP)))
+		return;
+	int n0 = tw->w.n;
+	uint64_t slot = recover_fp(u, e, t, &tw->w);
+	if (!slot)
+		return;
+	tw->complete = true;
+	tw->guessed_from = n0;
+	if (stats)
+		stats->recovered++;
+	/* Kept: a core written from this snapshot (--gcore) carries it. */
+	t->regs.r[SNAP_REG_RBP] = slot;
+	t->regs.valid |= 1u << SNAP_REG_RBP;
+}
+
+static struct unwind_engine *engine_get(struct unwinder *u, enum unwind_engine_id id)
+{
+	if (id == UNWIND_LIBUNWIND && !u->lu && !u->lu_failed) {
+		u->lu = unwind_libunwind_create(&u->mem);
+		u->lu_failed = !u->lu;
+	}
+	return id == UNWIND_LIBUNWIND ? u->lu : u->dw;
+}
+
+static bool same_pcs(const struct unwind_walk *a, const struct unwind_walk *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (a->pc[i] != b->pc[i])
+			return false;
+	return true;
+}
+
+/* --cross-check: the other engine walks the thread too (from the same
+ * registers, the recovered frame pointer included), and where the two
+ * differ, stderr says so. */
+static void cross_check(struct unwinder *u, struct snap_thread *t, const struct thread_walk *tw, struct unwind_engine *other,
+			struct unwind_stats *stats)
+{
+	struct thread_walk *ow = xmalloc(sizeof(*ow));
+	walk_with(u, other, t, &t->regs, &ow->w);
+	ow->complete = reached_entry(u, &ow->w);
+	if (!same_pcs(&tw->w, &ow->w)) {
+		const char *mine = tw->engine ? tw->engine : u->dw->name;
+		int k = 0;
+		while (k < tw->w.n && k < ow->w.n && tw->w.pc[k] == ow->w.pc[k])
+			k++;
+		fprintf(stderr, "pileup: --cross-check: thread %d: %s and %s differ from frame %d on (", (int)t->tid, mine,
+			other->name, k);
+		if (k < tw->w.n)
+			fprintf(stderr, "%s 0x%" PRIx64, mine, tw->w.pc[k]);
+		else
+			fprintf(stderr, "%s has no frame", mine);
+		if (k < ow->w.n)
+			fprintf(stderr, ", %s 0x%" PRIx64 ")", other->name, ow->w.pc[k]);
+		else
+			fprintf(stderr, ", %s has no frame)", other->name);
+		fprintf(stderr, ": %s %d frames%s, %s %d frames%s\n", mine, tw->w.n, tw->complete ? " to the entry frame" : " (ends early)",
+			other->name, ow->w.n, ow->complete ? " to the entry frame" : " (ends early)");
+		stats->disagreements++;
+	}
+	stats->cross_checked++;
+	free(ow);
+}
+
+/* Walks a thread into u->tw[t - threads]: the chosen engine; with the
+ * default choice, libunwind's walk where libdw's ends early and
+ * libunwind's reaches the entry frame. */
 static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwind_stats *stats)
 {
-	struct walk *w = xmalloc(sizeof(*w));
-	u->cur = t;
-	walk_from(u, &t->regs, w);
-	/* Read without a stop, the thread's rbp is unknown, and libdwfl ends
-	 * the walk quietly at a frame whose CFA needs it.  Then try the stack
-	 * words that look like saved frame pointers, and keep a walk only if
-	 * it reaches the thread's entry frame. */
-	if (t->how == SNAP_HOW_SYSCALL && !(t->regs.valid & (1u << SNAP_REG_RBP)) && !is_outermost(u, w)) {
-		uint64_t sp = t->regs.r[SNAP_REG_RSP], pc0 = w->n ? w->pc[0] : 0, pc_end = w->n ? w->pc[w->n - 1] : 0;
-		struct fp_hint *hint = NULL;
-		for (size_t i = 0; i < u->nhints && !hint; i++)
-			if (u->hints[i].pc0 == pc0 && u->hints[i].pc_end == pc_end)
-				hint = &u->hints[i];
-		struct walk *try = xmalloc(sizeof(*try)), *best = xmalloc(sizeof(*best));
-		best->n = 0;
-		uint64_t best_slot = 0;
-		if (hint) {
-			struct snap_regs r = t->regs;
-			r.r[SNAP_REG_RBP] = sp + hint->delta;
-			r.valid |= 1u << SNAP_REG_RBP;
-			walk_from(u, &r, try);
-			if (try->n == hint->n && is_outermost(u, try) && sp_increasing(try)) {
-				*best = *try;
-				best_slot = sp + hint->delta;
-			}
-		}
-		if (!best->n) {
-			/* The longest walk that reaches an entry frame: a wrong
-			 * slot skips frames, it does not add them. */
-			uint64_t cand[MAX_FP_CANDIDATES];
-			int best_score = -1;
-			size_t nc = fp_candidates(u->snap, t, cand);
-			for (size_t i = 0; i < nc; i++) {
-				struct snap_regs r = t->regs;
-				r.r[SNAP_REG_RBP] = cand[i];
-				r.valid |= 1u << SNAP_REG_RBP;
-				walk_from(u, &r, try);
-				if (try->n > w->n && try->n >= best->n && is_outermost(u, try) && sp_increasing(try)) {
-					int score = direct_calls(u, try);
-					if (try->n == best->n && score <= best_score)
-						continue;
-					*best = *try;
-					best_slot = cand[i];
-					best_score = score;
-				}
-			}
-			if (best->n && u->nhints < FP_CACHE)
-				u->hints[u->nhints++] = (struct fp_hint){pc0, pc_end, best_slot - sp, best->n};
-		}
-		if (best->n) {
-			*w = *best;
-			stats->recovered++;
-			/* Kept: a core written from this snapshot (--gcore) carries it. */
-			t->regs.r[SNAP_REG_RBP] = best_slot;
-			t->regs.valid |= 1u << SNAP_REG_RBP;
-		} else if (w->rc == 0) {
-			w->rc = 1;
-			snprintf(w->err, sizeof(w->err),
-				 "the stack ends early: its frame pointer is unknown without stopping the thread (--stop-all reads it)");
-		}
-		free(try);
-		free(best);
+	size_t idx = (size_t)(t - u->snap->threads);
+	struct thread_walk *tw = xmalloc(sizeof(*tw));
+	free(u->tw[idx]);
+	u->tw[idx] = tw;
+	tw->engine = NULL;
+	struct unwind_engine *first = engine_get(u, u->choice == UNWIND_LIBUNWIND ? UNWIND_LIBUNWIND : UNWIND_LIBDW);
+	if (!first) {
+		tw->w.n = 0;
+		tw->w.ended = false;
+		tw->complete = false;
+		tw->guessed_from = -1;
+		snprintf(tw->w.err, sizeof(tw->w.err), "libunwind could not make an address space");
+		return;
 	}
-	u->cur = NULL;
+	walk_engine(u, first, t, tw, stats);
+	if (first != u->dw)
+		tw->engine = first->name;
+	if (!tw->complete && u->choice == UNWIND_AUTO && !u->cross) {
+		struct unwind_engine *lu = engine_get(u, UNWIND_LIBUNWIND);
+		struct thread_walk *alt = lu ? xmalloc(sizeof(*alt)) : NULL;
+		if (alt) {
+			walk_engine(u, lu, t, alt, NULL);
+			if (alt->complete) {
+				alt->engine = lu->name;
+				*tw = *alt;
+				stats->fallbacks++;
+			}
+			free(alt);
+		}
+	}
+	if (u->cross) {
+		struct unwind_engine *other = engine_get(u, first == u->dw ? UNWIND_LIBUNWIND : UNWIND_LIBDW);
+		if (other)
+			cross_check(u, t, tw, other, stats);
+	}
+	stats->frames += (size_t)tw->w.n;
+}
 
-	/* Symbolize: each distinct pc once for the whole snapshot; between
-	 * physical frames, put back the frames tail calls removed. */
+/* --- symbols: one pass over the walks, for every engine ----------------- */
+
+static void symbolize_thread(struct unwinder *u, struct snap_thread *t)
+{
+	size_t idx = (size_t)(t - u->snap->threads);
+	struct thread_walk *tw = u->tw[idx];
+	if (!tw)
+		return;
+	const struct unwind_walk *w = &tw->w;
+	/* Each distinct pc once for the whole snapshot; between physical
+	 * frames, the frames tail calls removed put back. */
 	size_t cap = 0;
 	for (int i = 0; i < w->n; i++) {
 		uint64_t tails[TAILCALL_MAX];
@@ -616,21 +907,29 @@ static void unwind_thread(struct unwinder *u, struct snap_thread *t, struct unwi
 			const struct frame *f = symbols_lookup(u->sym, tail ? tails[k - 1] : w->pc[i], tail ? false : w->act[i], &n);
 			xgrow(&t->frames, &cap, t->nframes + n, sizeof(*t->frames));
 			memcpy(t->frames + t->nframes, f, n * sizeof(*f));
-			for (size_t m = 0; m < n; m++)
-				t->frames[t->nframes + m].tail_call = tail;
+			for (size_t m = 0; m < n; m++) {
+				struct frame *fr = &t->frames[t->nframes + m];
+				fr->tail_call = tail;
+				fr->engine = tw->engine;
+				fr->fp_guessed = tw->guessed_from >= 0 && i >= tw->guessed_from;
+			}
 			t->nframes += n;
 		}
 	}
-	stats->frames += (size_t)w->n;
-	if (w->rc != 0 && !t->error) {
-		if (w->rc == 1 && w->err[0] == 't')
-			t->error = xstrdup(w->err);
+	if (!tw->complete && !t->error) {
+		if (w->ended && t->how == SNAP_HOW_SYSCALL && !(t->regs.valid & (1u << SNAP_REG_RBP)))
+			t->error = xstrdup("the stack ends early: its frame pointer is unknown without stopping the thread "
+					   "(--stop-all reads it)");
+		else if (w->ended)
+			t->error = xasprintf("unwinding stopped after %d frames: the call-frame information gives no caller of "
+					     "0x%" PRIx64 ", and it is not the thread's entry frame", w->n, w->n ? w->pc[w->n - 1] : 0);
 		else if (w->n == 0)
 			t->error = xasprintf("no frames: %s", w->err);
 		else
 			t->error = xasprintf("unwinding stopped after %d frames: %s", w->n, w->err);
 	}
-	free(w);
+	free(tw);
+	u->tw[idx] = NULL;
 }
 
 /* A Go executable: its sections say so, or without them its pclntab. */
@@ -699,6 +998,7 @@ static struct pu_error *unwinder_report(struct unwinder *u)
  * heap (memory.h). */
 static bool open_cache(struct unwinder *u)
 {
+	u->cache_tried = true;
 	u->cache = symcache_open(u->dwfl, u->debuginfo_path);
 	struct symcache_stats st;
 	symcache_stats(u->cache, &st);
@@ -715,6 +1015,7 @@ static void *prefetch_main(void *arg)
 	/* An earlier run of this program left its symbols: the debug info
 	 * may not be needed at all (symcache.h). */
 	bool found = !p->err && open_cache(u);
+	t_want_dwarf = true;
 	for (size_t i = 0; !p->err && !found && i < p->npcs; i++) {
 		Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, p->pcs[i]);
 		Dwarf_Addr bias;
@@ -755,6 +1056,89 @@ void unwind_prefetch(struct snapshot *snap, const uint64_t *pcs, size_t npcs)
 	snap->unwind_free = unwinder_free;
 }
 
+/* The modules of every walk's pcs: their DWARF is read next. */
+static void mark_dwarf_modules(struct unwinder *u)
+{
+	size_t cap = 0;
+	g_ndwarf_mods = 0;
+	for (size_t i = 0; i < u->ntw; i++) {
+		const struct thread_walk *tw = u->tw[i];
+		for (int k = 0; tw && k < tw->w.n; k++) {
+			Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, tw->w.act[k] ? tw->w.pc[k] : tw->w.pc[k] - 1);
+			if (!mod || wants_dwarf(mod))
+				continue;
+			xgrow(&g_dwarf_mods, &cap, g_ndwarf_mods + 1, sizeof(*g_dwarf_mods));
+			g_dwarf_mods[g_ndwarf_mods++] = mod;
+		}
+	}
+}
+
+/* Whether a module has debug information here: in its file, or a
+ * separate debug file that opens. */
+static bool has_local_debug(struct unwinder *u, Dwfl_Module *mod)
+{
+	Dwarf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	if (!elf || gobin_find_section(elf, ".debug_info", NULL))
+		return true; /* no file: nothing to ask for either */
+	const char *mainfile = NULL;
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+	char hex[2 * 64 + 1] = "";
+	elf_build_id_hex(elf, hex);
+	GElf_Word crc;
+	const char *link = dwelf_elf_gnu_debuglink(elf, &crc);
+	char *path = NULL;
+	struct debuginfod *saved = g_debuginfod;
+	g_debuginfod = NULL;
+	int fd = open_debug_file(u->debuginfo_path, hex, mainfile, link, &path);
+	g_debuginfod = saved;
+	free(path);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* --debuginfod: the modules walks went through that have no debug
+ * information here are asked of the servers, all at once, within the
+ * run's time limit; what they send is used as if it were installed. */
+static void fetch_missing(struct unwinder *u, struct unwind_stats *stats)
+{
+	const char **ids = NULL;
+	size_t n = 0, cap = 0;
+	Dwfl_Module **mods = NULL;
+	size_t capm = 0;
+	for (size_t i = 0; i < u->ntw; i++) {
+		const struct thread_walk *tw = u->tw[i];
+		for (int k = 0; tw && k < tw->w.n; k++) {
+			uint64_t pc = tw->w.act[k] ? tw->w.pc[k] : tw->w.pc[k] - 1;
+			Dwfl_Module *mod = dwfl_addrmodule(u->dwfl, pc);
+			bool seen = !mod;
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = mods[j] == mod;
+			if (seen)
+				continue;
+			const unsigned char *bits;
+			GElf_Addr vaddr;
+			int len = dwfl_module_build_id(mod, &bits, &vaddr);
+			if (len <= 0 || len > 64 || has_local_debug(u, mod))
+				continue;
+			char hex[2 * 64 + 1];
+			for (int b = 0; b < len; b++)
+				snprintf(hex + 2 * b, 3, "%02x", bits[b]);
+			xgrow(&ids, &cap, n + 1, sizeof(*ids));
+			xgrow(&mods, &capm, n + 1, sizeof(*mods));
+			ids[n] = strpool_intern(u->snap->strings, hex);
+			mods[n++] = mod;
+		}
+	}
+	if (n)
+		debuginfod_fetch(u->dfd, ids, n);
+	stats->debuginfod_asked = n;
+	stats->debuginfod_found = debuginfod_found(u->dfd);
+	free(ids);
+	free(mods);
+}
+
 struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts *o, struct unwind_stats *stats)
 {
 	struct unwind_stats dummy;
@@ -766,7 +1150,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	if (snap->unwind_state && snap->unwind_free == unwinder_free) {
 		struct unwinder *old = snap->unwind_state;
 		/* Loaded ahead with the default search path: take it. */
-		if (old->pre && !old->sym && !(dpath && *dpath)) {
+		if (old->pre && !old->sym && !(dpath && *dpath) && !(o && o->debuginfod)) {
 			pthread_join(old->pre->thread, NULL);
 			struct pu_error *perr = old->pre->err;
 			old->pre->err = NULL;
@@ -785,6 +1169,9 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	timing_begin("unwind");
 	if (!u) {
 		u = unwinder_new(snap, dpath);
+		if (o && o->debuginfod)
+			u->dfd = debuginfod_create(o->debuginfod_urls, o->debuginfod_seconds);
+		g_debuginfod = u->dfd;
 		err = unwinder_report(u);
 	}
 	timing_mark("unwind", "modules");
@@ -792,21 +1179,29 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	snap->unwind_free = unwinder_free;
 	if (err)
 		return err;
-	if (!u->cache)
+	if (!u->cache_tried)
 		open_cache(u);
 	u->si = symindex_create(u->dwfl);
 	timing_mark("unwind", "symbol cache");
-	if (!getenv("PILEUP_SLOW_UNWIND"))
-		u->rows = cfirows_create(u->dwfl, u->cache);
-	u->sym = symbols_create(snap, u->dwfl, u->si, u->cache);
-	u->tails = tailcalls_create(u->dwfl, u->si, u->cache);
-	if (!dwfl_attach_state(u->dwfl, snap->machine_elf, snap->pid ? snap->pid : 1, &thread_cbs, u))
-		return pu_error_new(PU_EXIT_USAGE, "dwfl_attach_state: %s; is the target an x86_64 program?", dwfl_errmsg(-1));
+	u->rows = cfirows_create(u->dwfl, u->cache);
+	u->mem = (struct unwind_mem){.snap = snap, .dwfl = u->dwfl};
+	u->choice = o ? o->unwinder : UNWIND_AUTO;
+	u->cross = o && o->cross_check;
+	char *emsg = NULL;
+	u->dw = unwind_libdw_create(&u->mem, getenv("PILEUP_SLOW_UNWIND") ? NULL : u->rows, snap->machine_elf, &emsg);
+	if (!u->dw) {
+		err = pu_error_new(PU_EXIT_USAGE, "%s", emsg);
+		free(emsg);
+		return err;
+	}
+	u->ntw = snap->nthreads;
+	u->tw = xcalloc(u->ntw ? u->ntw : 1, sizeof(*u->tw));
 	/* Loading a Go executable's DWARF (compressed, for its CFI) costs more
 	 * than walking all its threads: go/golang.c walks threads in Go code from
 	 * the pclntab, and unwind_finish() takes the ones it could not. */
 	if (o && o->defer_go && !getenv("PILEUP_GO_DWFL"))
 		dwfl_getmodules(u->dwfl, find_go_module, u, 0);
+	t_want_dwarf = true;
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		struct snap_thread *t = &snap->threads[i];
 		if (t->how == SNAP_HOW_NONE || t->how == SNAP_HOW_SAVED)
@@ -822,9 +1217,29 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 		}
 		unwind_thread(u, t, stats);
 	}
+	t_want_dwarf = false;
 	timing_mark("unwind", "threads");
+	struct symcache *syms = u->cache;
+	if (u->dfd) {
+		fetch_missing(u, stats);
+		timing_mark("unwind", "debuginfod");
+		/* What earlier runs symbolized without these files is no answer
+		 * now: symbols are cached under a key that names them. */
+		char *key = debuginfod_key(u->dfd, u->debuginfo_path);
+		if (key) {
+			u->cache_dl = symcache_open(u->dwfl, key);
+			syms = u->cache_dl;
+			free(key);
+		}
+	}
+	u->sym = symbols_create(snap, u->dwfl, u->si, syms);
+	u->tails = tailcalls_create(u->dwfl, u->si, syms);
+	mark_dwarf_modules(u);
+	for (size_t i = 0; i < snap->nthreads; i++)
+		symbolize_thread(u, &snap->threads[i]);
+	timing_mark("unwind", "symbols");
 	if (timing_on())
-		fprintf(stderr, "pileup: unwind: %zu of %zu walks from cached CFI rows\n", u->fast_walks, u->walks);
+		fprintf(stderr, "pileup: unwind: %zu of %zu walks from cached CFI rows\n", u->dw->fast_walks, u->dw->walks);
 	stats->distinct_pcs = symbols_distinct(u->sym);
 	return NULL;
 }
@@ -839,9 +1254,13 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 		if (!t->unwind_deferred)
 			continue;
 		t->unwind_deferred = false;
-		if (!u)
+		if (!u || i >= u->ntw)
 			continue;
-		unwind_thread(u, t, stats);
+		struct unwind_stats dummy = {0};
+		t_want_dwarf = true;
+		unwind_thread(u, t, stats ? stats : &dummy);
+		symbolize_thread(u, t);
+		t_want_dwarf = false;
 		classify_thread(t);
 	}
 	if (u && stats)
@@ -851,6 +1270,20 @@ void unwind_finish(struct snapshot *snap, struct unwind_stats *stats)
 void unwind_flush(struct snapshot *snap)
 {
 	struct unwinder *u = snap->unwind_state;
-	if (u && snap->unwind_free == unwinder_free)
+	if (u && snap->unwind_free == unwinder_free) {
 		symcache_flush(u->cache);
+		symcache_flush(u->cache_dl);
+	}
+}
+
+void *unwind_dwfl(const struct snapshot *snap)
+{
+	const struct unwinder *u = snap->unwind_state;
+	return u && snap->unwind_free == unwinder_free && u->sym ? u->dwfl : NULL;
+}
+
+struct symindex *unwind_symindex(const struct snapshot *snap)
+{
+	const struct unwinder *u = snap->unwind_state;
+	return u && snap->unwind_free == unwinder_free && u->sym ? u->si : NULL;
 }

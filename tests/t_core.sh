@@ -6,9 +6,12 @@
 . "$(dirname "$0")/lib.sh"
 
 # Everything in a core's group that a live snapshot also has (the crash
-# mark aside), in an order that does not depend on ties.
+# mark aside, and the objects waited on: a core knows no fd's epoll set,
+# and a poll restarted after a ptrace stop has lost its arguments; the
+# waits are t_waitfor.sh's), in an order that does not depend on ties.
+# (How a frame was walked, fp_guessed and engine, is the capture's, not the stack's.)
 groups_of() {
-	jq -S '[.groups[] | del(.crashed)] | sort_by(.members)' "$1"
+	jq -S '[.groups[] | del(.crashed, .objects) | walk(if type == "object" then del(.fp_guessed, .engine) else . end)] | sort_by(.members)' "$1"
 }
 
 # gdb_core_frames EXE CORE: "tid pc pc..." per thread, as gdb_frames.

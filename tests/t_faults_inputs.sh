@@ -19,9 +19,9 @@ FX=$FX_PID
 # --- F4: a tracer's name goes through the sanitizer ----------------------------------
 evil=$'\x1b]0;TRC\x07\x1b[2J'
 cp "$ROOT/tests/helpers/tracer" "$TMP/$evil"
-"$TMP/$evil" "$FX" >"$TMP/tracer.out" &
+"$TMP/$evil" "$FX" >"$TMP/tracer1.out" &
 tracer=$!
-for ((i = 0; i < 100; i++)); do grep -qs tracing "$TMP/tracer.out" && break; sleep 0.02; done
+for ((i = 0; i < 100; i++)); do grep -qs tracing "$TMP/tracer1.out" && break; sleep 0.02; done
 "$PILEUP" --stop-all "$FX" >/dev/null 2>"$TMP/f4.err"
 expect_eq "tracer named with escapes: exit 2, one line" "2 yes" "$? $(one_line "$TMP/f4.err" && echo yes)"
 check "... no raw escape reaches the terminal" bash -c "! LC_ALL=C grep -q \$'[\\x1b\\x07]' '$TMP/f4.err'"
@@ -31,9 +31,9 @@ wait $tracer 2>/dev/null
 
 # --- F10: one running thread traced by another: that thread's tracer is named --------
 spin=$(awk '$3 == "spin_loop" { print $5 }' "$FX_OUT")
-"$ROOT/tests/helpers/tracer" "$spin" >"$TMP/tracer.out" &
+"$ROOT/tests/helpers/tracer" "$spin" >"$TMP/tracer2.out" &
 tracer=$!
-for ((i = 0; i < 100; i++)); do grep -qs tracing "$TMP/tracer.out" && break; sleep 0.02; done
+for ((i = 0; i < 100; i++)); do grep -qs tracing "$TMP/tracer2.out" && break; sleep 0.02; done
 "$PILEUP" --json "$FX" >"$TMP/t1.json" 2>/dev/null
 expect_eq "a running thread traced by another: the default mode says by whom" \
 	"running, and already traced by PID $tracer (tracer): its registers cannot be read; detach that tracer" \

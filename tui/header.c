@@ -127,6 +127,7 @@ static const char *footer_label(struct tui *t, const struct key_binding *b)
 		return m->kind == GROUP_THREADS ? "Goroutines" : "Threads";
 	case REQ_GROUP_BY: return m->by == GROUP_BY_STACK ? "By site" : "By stack";
 	case REQ_LIBRARY: return m->hide_library ? "Show lib" : "Hide lib";
+	case REQ_HOLDER: return model_has_holders(m) ? b->footer : NULL;
 	case REQ_RECAPTURE:
 		if (model_cannot_recapture(m))
 			return NULL;

@@ -44,6 +44,7 @@ enum key_section { KS_MOVE, KS_VIEW, KS_FIND, KS_OTHER, KS__COUNT };
 	K(SORT,      VIEW,  ON_GROUPS, "Sort",       "Sort by count, by wait time, or by name",           'o', KEY_F(6)) \
 	K(LIBRARY,   VIEW,  ON_STACK,  "Lib",        "Hide or show library and runtime frames",           'L') \
 	K(WRAPPERS,  VIEW,  ON_STACK,  NULL,         "Show or hide Go's compiler-generated wrappers",     'W') \
+	K(HOLDER,    VIEW,  ON_LISTS,  "Holder",     "Jump to the holder of what a group waits on",         'H') \
 	K(RECAPTURE, OTHER, ON_ALL,    "Recapture",  "Capture the process again; groups show +N/-N",      'r', KEY_F(5)) \
 	K(SAVE,      OTHER, ON_ALL,    "Save",       "Save the snapshot as JSON (pileup FILE opens it)",  's', KEY_F(2)) \
 	K(UP,        MOVE,  ON_ALL,    NULL,         "Up one line",                                       KEY_UP, 'k', KEY_CTRL('p')) \

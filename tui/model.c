@@ -1,5 +1,6 @@
 #include "model.h"
 #include "report.h"
+#include "waitgraph.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -324,4 +325,58 @@ void model_group_site(const struct group *g, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "(no stack)");
 	}
+}
+
+bool model_has_holders(const struct tui_model *m)
+{
+	const struct snapshot *s = m->snap;
+	for (size_t i = 0; i < s->nobjects; i++)
+		if (s->objects[i].owner_state == WOWNER_THREAD)
+			return true;
+	return false;
+}
+
+bool model_in_deadlock(const struct tui_model *m, const struct group *g)
+{
+	const struct waitgraph *wg = m->a.graph;
+	if (!wg || !wg->ncycles || g->kind != GROUP_THREADS)
+		return false;
+	for (size_t i = 0; i < g->count; i++)
+		if (wg->cycle_of[g->members[i]] >= 0)
+			return true;
+	return false;
+}
+
+bool model_holder(const struct tui_model *m, const struct group *g, size_t k, pid_t *owner, size_t *row, const char **why)
+{
+	const struct snapshot *s = m->snap;
+	*owner = 0;
+	if (g->kind != GROUP_THREADS) {
+		*why = "goroutines record no holder of what they wait on";
+		return false;
+	}
+	for (size_t i = k == (size_t)-1 ? 0 : k; i < g->count && (k == (size_t)-1 || i == k); i++) {
+		const struct snap_object *o = snapshot_object(s, s->threads[g->members[i]].waits_on.object);
+		if (o && o->owner_state == WOWNER_THREAD) {
+			*owner = o->owner;
+			break;
+		}
+	}
+	if (!*owner) {
+		*why = k == (size_t)-1 ? "no member waits on something with a known holder"
+				       : "what this thread waits on has no known holder";
+		return false;
+	}
+	long ti = snapshot_find_thread(s, *owner);
+	const struct grouping *gr = model_shown(m);
+	for (size_t r = 0; ti >= 0 && m->kind == GROUP_THREADS && r < m->nrows; r++) {
+		const struct group *h = &gr->groups[m->rows[r]];
+		for (size_t i = 0; i < h->count; i++)
+			if (h->members[i] == (size_t)ti) {
+				*row = r;
+				return true;
+			}
+	}
+	*why = ti < 0 ? "the holder is no thread of this snapshot" : "the holder's group is not shown (filter, or goroutines shown)";
+	return false;
 }

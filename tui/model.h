@@ -66,6 +66,16 @@ bool model_delta(const struct tui_model *m, const struct group *g, long *delta, 
 /* Number of groups of the shown grouping that existed before and are gone. */
 size_t model_gone(const struct tui_model *m);
 
+/* What members wait on (waitgraph.h): the thread holding what member k
+ * of g waits on ((size_t)-1: the first member whose lock has a holder),
+ * and the row of the shown grouping holding that thread; false with why
+ * (a static string) when there is none. */
+bool model_holder(const struct tui_model *m, const struct group *g, size_t k, pid_t *owner, size_t *row, const char **why);
+/* Whether any waiter's lock has a holder (the H key is offered then). */
+bool model_has_holders(const struct tui_model *m);
+/* Whether a member of g is in a deadlock cycle. */
+bool model_in_deadlock(const struct tui_model *m, const struct group *g);
+
 /* NULL when r may be pressed; else why not. */
 const char *model_cannot_recapture(const struct tui_model *m);
 struct pu_error *model_recapture(struct tui_model *m);

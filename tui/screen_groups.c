@@ -1,5 +1,9 @@
-/* screen_groups.c - the main screen: one row per group, ranked. */
+/* screen_groups.c - the main screen: one row per group, ranked.  A
+ * deadlock, when there is one, heads it; when the snapshot knows what
+ * waiters wait on, a line says it for the group under the cursor. */
 #include "app.h"
+#include "waitdesc.h"
+#include "waitgraph.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -91,9 +95,41 @@ static void layout(struct tui *t, struct view *v, int w, struct columns *c)
 	c->call_x = c->site_x + c->site_w + 1;
 }
 
+static bool has_deadlock(const struct tui *t)
+{
+	return t->model.a.graph && t->model.a.graph->ncycles;
+}
+
+static bool has_waits(const struct tui *t)
+{
+	return t->model.snap->nobjects > 0;
+}
+
 static int head_lines(struct tui *t, struct view *v)
 {
-	return 2;
+	return 2 + has_deadlock(t) + has_waits(t);
+}
+
+/* "DEADLOCK: threads 101 -> 102 -> 101 on abba_m2, abba_m1; 2 more cycles" */
+static void draw_deadlock(struct tui *t, int y, int w)
+{
+	const struct snapshot *s = t->model.snap;
+	const struct waitgraph *g = t->model.a.graph;
+	const struct wg_cycle *c = &g->cycles[0];
+	char line[2048];
+	snprintf(line, sizeof(line), " DEADLOCK: threads");
+	for (size_t k = 0; k <= c->n; k++)
+		tui_appendf(line, sizeof(line), "%s%d", k ? " -> " : " ", (int)s->threads[c->threads[k % c->n]].tid);
+	tui_appendf(line, sizeof(line), " on");
+	for (size_t k = 0; k < c->n; k++) {
+		const struct snap_object *o = snapshot_object(s, c->objects[k]);
+		tui_appendf(line, sizeof(line), "%s %s", k ? "," : "", o && o->name ? o->name : "?");
+	}
+	if (g->ncycles > 1)
+		tui_appendf(line, sizeof(line), "; %zu more cycle%s", g->ncycles - 1, g->ncycles == 2 ? "" : "s");
+	attr_t a = draw_attr(ROLE_CRASH) | A_BOLD;
+	draw_blank(y, 0, w, a);
+	draw_str_fit(y, 0, w, line, a);
 }
 
 static void draw_head(struct tui *t, struct view *v, int y, int w)
@@ -102,6 +138,8 @@ static void draw_head(struct tui *t, struct view *v, int y, int w)
 	const struct grouping *gr = model_shown(m);
 	const char *sep = draw_sep();
 	char line[1024];
+	if (has_deadlock(t))
+		draw_deadlock(t, y++, w);
 	snprintf(line, sizeof(line), " %s by %s: ", m->kind == GROUP_THREADS ? "Threads" : "Goroutines",
 		 m->by == GROUP_BY_STACK ? "stack" : "wait site");
 	if (m->filter)
@@ -118,6 +156,19 @@ static void draw_head(struct tui *t, struct view *v, int y, int w)
 	int used = draw_str(y, 0, w - pw, line, A_BOLD);
 	if (used + pw <= w)
 		draw_str(y, w - pw, pw, pos, A_NORMAL);
+	if (has_waits(t)) {
+		/* What the group under the cursor waits on. */
+		char waits[2400] = "";
+		const struct group *cur = model_row(m, v->cursor);
+		if (cur)
+			waitdesc_group(m->snap, cur, waits, sizeof(waits));
+		y++;
+		if (waits[0]) {
+			char shown[2500];
+			snprintf(shown, sizeof(shown), " waits %s", waits);
+			draw_str_fit(y, 0, w, shown, A_NORMAL);
+		}
+	}
 
 	struct groups_screen *s = v->priv;
 	layout(t, v, w, &s->cols);
@@ -160,6 +211,8 @@ static void draw_row(struct tui *t, struct view *v, size_t row, int y, int w, bo
 	/* The marks survive a terminal without colours. */
 	if (g->crashed)
 		draw_str(y, 1, 1, "!", ROLE(ROLE_CRASH));
+	else if (model_in_deadlock(m, g))
+		draw_str(y, 1, 1, "D", ROLE(ROLE_CRASH));
 	else if (g->dominant)
 		draw_str(y, 1, 1, "*", ROLE(ROLE_DOMINANT));
 	snprintf(buf, sizeof(buf), "%zu", g->count);
@@ -197,6 +250,19 @@ static bool match(struct tui *t, struct view *v, size_t row, const char *pat)
 
 static bool request(struct tui *t, struct view *v, enum tui_req req)
 {
+	if (req == REQ_HOLDER) {
+		const struct group *g = model_row(&t->model, v->cursor);
+		pid_t owner;
+		size_t row;
+		const char *why = "no group here";
+		if (g && model_holder(&t->model, g, (size_t)-1, &owner, &row, &why)) {
+			view_select(t, v, row);
+			tui_message(t, ROLE_MESSAGE, "thread %d holds it: its group", (int)owner);
+		} else {
+			tui_message(t, ROLE_MESSAGE, "%s", why);
+		}
+		return true;
+	}
 	if (req != REQ_ENTER)
 		return false;
 	const struct group *g = model_row(&t->model, v->cursor);

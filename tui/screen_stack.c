@@ -1,6 +1,9 @@
-/* screen_stack.c - one group: its stack, innermost first, then its members. */
+/* screen_stack.c - one group: its stack, innermost first, then its members,
+ * and what they wait on. */
 #include "app.h"
 #include "classify.h"
+#include "waitdesc.h"
+#include "waitgraph.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,9 +42,26 @@ static void pick_frames(struct tui *t, struct stack_screen *s)
 	}
 }
 
+static bool group_waits(struct tui *t, const struct group *g)
+{
+	char buf[16];
+	return waitdesc_group(t->model.snap, g, buf, sizeof(buf))[0] != 0;
+}
+
+/* Whether members wait on different objects: then each row says its own. */
+static bool members_differ(struct tui *t, const struct group *g)
+{
+	const struct snapshot *s = t->model.snap;
+	for (size_t i = 1; i < g->count; i++)
+		if (waitgraph_member_wait(s, g, i)->object != waitgraph_member_wait(s, g, 0)->object)
+			return true;
+	return false;
+}
+
 static int head_lines(struct tui *t, struct view *v)
 {
-	return 3;
+	struct stack_screen *s = v->priv;
+	return 3 + group_waits(t, s->g);
 }
 
 /* Frame columns: number, function (with its tags), source, module; the
@@ -99,6 +119,13 @@ static void draw_head(struct tui *t, struct view *v, int y, int w)
 	if (g->blocking_call >= 0 && g->frames[g->blocking_call].function)
 		tui_appendf(line, sizeof(line), "%sblocking call: %s", sep, g->frames[g->blocking_call].function);
 	draw_str_fit(y + 1, 0, w, line, A_NORMAL);
+	if (group_waits(t, g)) {
+		char waits[2400], shown[2500];
+		waitdesc_group(t->model.snap, g, waits, sizeof(waits));
+		snprintf(shown, sizeof(shown), " waits %s", waits);
+		draw_str_fit(y + 2, 0, w, shown, A_NORMAL);
+		y++;
+	}
 
 	attr_t a = draw_attr(ROLE_TITLE);
 	draw_blank(y + 2, 0, w, a);
@@ -194,6 +221,10 @@ static void member_text(struct tui *t, const struct group *g, size_t k, char *bu
 		snprintf(buf, size, "tid %-8d %-16s %c  %-14s", (int)th->tid, th->name ? th->name : "?", th->state, sc);
 		if (th->crashed)
 			tui_appendf(buf, size, " CRASHED");
+		if (th->waits_on.object) {
+			char obj[800];
+			tui_appendf(buf, size, " %s", waitdesc_object(snap, snapshot_object(snap, th->waits_on.object), obj, sizeof(obj)));
+		}
 		if (th->error)
 			tui_appendf(buf, size, " incomplete: %s", th->error);
 		return;
@@ -267,6 +298,11 @@ static void draw_row(struct tui *t, struct view *v, size_t row, int y, int w, bo
 	x += 34;
 	if (th->crashed)
 		x += draw_str(y, x, w - x, "CRASHED ", cursor ? a : draw_attr(ROLE_CRASH));
+	if (th->waits_on.object && members_differ(t, g)) {
+		char obj[800];
+		waitdesc_object(t->model.snap, snapshot_object(t->model.snap, th->waits_on.object), obj, sizeof(obj));
+		x += draw_str_fit(y, x, w - x, obj, a) + 1;
+	}
 	if (th->error) {
 		snprintf(buf, sizeof(buf), "incomplete: %s", th->error);
 		draw_str_fit(y, x, w - x, buf, cursor ? a : draw_attr(ROLE_ERROR));
@@ -288,6 +324,27 @@ static bool match(struct tui *t, struct view *v, size_t row, const char *pat)
 static bool request(struct tui *t, struct view *v, enum tui_req req)
 {
 	struct stack_screen *s = v->priv;
+	if (req == REQ_HOLDER) {
+		/* From the member under the cursor, else from the group. */
+		size_t k = v->cursor >= frame_rows(s) + 2 ? v->cursor - frame_rows(s) - 2 : (size_t)-1;
+		pid_t owner;
+		size_t row;
+		const char *why;
+		if (model_holder(&t->model, s->g, k, &owner, &row, &why)) {
+			const struct group *h = model_row(&t->model, row);
+			tui_push(t, stack_view_create(t, h));
+			/* On the holder itself among its group's members. */
+			struct view *nv = t->view;
+			struct stack_screen *ns = nv->priv;
+			for (size_t i = 0; i < h->count; i++)
+				if (t->model.snap->threads[h->members[i]].tid == owner)
+					view_select(t, nv, frame_rows(ns) + 2 + i);
+			tui_message(t, ROLE_MESSAGE, "thread %d holds it (Esc goes back)", (int)owner);
+		} else {
+			tui_message(t, ROLE_MESSAGE, "%s", why);
+		}
+		return true;
+	}
 	if (req != REQ_ENTER)
 		return false;
 	if (v->cursor < frame_rows(s) && s->nshown) {

@@ -40,7 +40,7 @@ static char *helper_path(void)
 			free(p);
 		}
 	}
-	return xstrdup(PILEUP_LIBDIR "/pileup-http");
+	return xstrdup(PILEUP_LIBEXECDIR "/pileup-http");
 }
 
 struct pu_error *input_http_get(const char *url, const struct http_opts *o, int fd)
