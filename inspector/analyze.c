@@ -1,4 +1,5 @@
 #include "analyze.h"
+#include "capture_live.h"
 #include "classify.h"
 #include "dump.h"
 #include "go/golang.h"
@@ -25,6 +26,12 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		struct unwind_opts uo = o->unwind;
 		uo.defer_go = true;
 		struct pu_error *err = unwind_snapshot(snap, &uo, &r->unwind);
+		if (err && capture_live_exited(snap, 500)) {
+			/* Its files went with it (map_files, /proc/PID/root): that,
+			 * not libdwfl's complaint, is the reason. */
+			pu_error_free(err);
+			return pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", snap->pid);
+		}
 		if (err)
 			return err;
 		timing_mark("analyze", "unwind");

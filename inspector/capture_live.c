@@ -3,9 +3,11 @@
 #include "fdinfo.h"
 #include "proc.h"
 #include "timing.h"
+#include "tracer.h"
 #include "unwind.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <sys/mman.h>
 #include <pthread.h>
@@ -113,9 +115,11 @@ static void plan_stack(struct snapshot *snap, struct snap_thread *t, size_t max,
 }
 
 /* Copies the planned stacks of threads idx[0..n) with as few
- * process_vm_readv calls as possible (up to IOV_MAX regions each). */
-static void copy_stacks(pid_t pid, struct snapshot *snap, const size_t *idx, size_t n)
+ * process_vm_readv calls as possible (up to IOV_MAX regions each), from
+ * the process the snapshot reads (a live thread of it: see proc_live_tid). */
+static void copy_stacks(struct snapshot *snap, const size_t *idx, size_t n)
 {
+	pid_t pid = (pid_t)(intptr_t)snap->read_ctx;
 	enum { BATCH = 1024 };
 	struct iovec local[BATCH], remote[BATCH];
 	size_t who[BATCH];
@@ -235,31 +239,6 @@ static bool get_regs(pid_t tid, struct snap_regs *r)
 	return true;
 }
 
-int capture_wait_stop(pid_t tid)
-{
-	for (;;) {
-		int st;
-		pid_t w = waitpid(tid, &st, __WALL);
-		if (w < 0) {
-			/* The stop was requested and always comes: a signal
-			 * to pileup only delays it. */
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (WIFEXITED(st) || WIFSIGNALED(st))
-			return -1;
-		if (!WIFSTOPPED(st))
-			continue;
-		int sig = WSTOPSIG(st);
-		if ((st >> 16) == PTRACE_EVENT_STOP)
-			return 0; /* interrupt or group stop: nothing to re-inject */
-		if (sig == SIGTRAP)
-			return 0;
-		return sig; /* a signal-delivery stop: hand the signal back */
-	}
-}
-
 static void fill_from_stat(pid_t pid, struct snap_thread *t)
 {
 	struct proc_task_stat st;
@@ -281,41 +260,45 @@ static void set_error(struct snap_thread *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* --- nonstop -------------------------------------------------------------- */
-
-struct seized {
-	pid_t tid;
-	int sig;      /* to re-inject on detach */
-	bool stopped;
-	bool gone;
-};
-
-/* The threads currently seized, for detaching from any path. */
-static struct seized *g_seized;
-static size_t g_nseized, g_capseized;
-
-static void detach_all(void)
+static void set_exited(struct snap_thread *t)
 {
-	for (size_t i = 0; i < g_nseized; i++) {
-		struct seized *s = &g_seized[i];
-		if (s->gone)
-			continue;
-		if (!s->stopped) {
-			/* PTRACE_DETACH needs a stopped tracee. */
-			if (ptrace(PTRACE_INTERRUPT, s->tid, 0, 0) == 0) {
-				int sig = capture_wait_stop(s->tid);
-				if (sig < 0) {
-					s->gone = true;
-					continue;
-				}
-				s->sig = sig;
-			}
-		}
-		ptrace(PTRACE_DETACH, s->tid, 0, (void *)(intptr_t)s->sig);
-		s->gone = true;
-	}
-	g_nseized = 0;
+	set_error(t, "thread exited during capture");
+	t->exited = true;
 }
+
+/* A thread's /proc file could not be read: either the thread is gone,
+ * or pileup ran out of something; the two are never confused. */
+static void set_read_error(struct snap_thread *t, int e)
+{
+	if (e == EMFILE || e == ENFILE)
+		set_error(t, "not read: pileup ran out of file descriptors (%s); raise the limit ('ulimit -n')", strerror(e));
+	else if (e == ENOMEM || e == EAGAIN)
+		set_error(t, "not read: %s", strerror(e));
+	else
+		set_exited(t);
+}
+
+/* Descriptors kept free for others while the capture holds one per
+ * thread: the module files the prefetch opens, the unwinder's. */
+enum { FD_RESERVE = 256 };
+
+/* Threads that could not be read for want of descriptors are said once
+ * for the whole capture too (the exit status is then 1). */
+static void not_read_warning(struct snapshot *snap)
+{
+	static const char why[] = "not read: pileup ran out of file descriptors";
+	size_t n = 0;
+	for (size_t i = 0; i < snap->nthreads; i++)
+		n += snap->threads[i].error && !strncmp(snap->threads[i].error, why, sizeof(why) - 1);
+	if (!n)
+		return;
+	struct rlimit nofile;
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	snapshot_warn(snap, "%zu of %zu threads could not be read (file descriptors: %lld allowed); raise 'ulimit -n' and capture again",
+		      n, snap->nthreads, nofile.rlim_cur == RLIM_INFINITY ? -1LL : (long long)nofile.rlim_cur);
+}
+
+/* --- nonstop -------------------------------------------------------------- */
 
 static void read_blocked(struct snap_thread *t, const struct proc_syscall *sc)
 {
@@ -334,62 +317,58 @@ static void read_blocked(struct snap_thread *t, const struct proc_syscall *sc)
 /* Briefly stops one thread that is running in user space.  The check that
  * it is still running is repeated right before the stop, so only a thread
  * that enters a blocking call in the microseconds between the two could
- * see it interrupted. */
-static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack, bool never_stop)
+ * see it interrupted.  Runs on the tracer thread (tracer_run). */
+static void stop_one(struct tracer *tr, pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack, bool never_stop)
 {
 	struct proc_syscall sc;
 	if (!proc_task_syscall(pid, t->tid, &sc)) {
-		set_error(t, "thread exited during capture");
+		set_read_error(t, errno);
 		return;
 	}
 	if (sc.nr != -2) {
 		read_blocked(t, &sc);
 		plan_stack(snap, t, max_stack, nonstop_window);
 		size_t one = (size_t)(t - snap->threads);
-		copy_stacks(pid, snap, &one, 1);
+		copy_stacks(snap, &one, 1);
 		return;
 	}
 	if (never_stop) {
 		set_error(t, "running in user space; not stopped (--no-stop)");
 		return;
 	}
-	if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) != 0) {
+	int e = tracer_seize(tr, t->tid);
+	if (e) {
 		char name[64];
-		pid_t tr;
-		if (errno == ESRCH)
-			set_error(t, "thread exited during capture");
-		else if (errno == EPERM && (tr = proc_tracer(pid, name, sizeof(name))) > 0)
-			set_error(t, "running, and already traced by PID %d (%s): its registers cannot be read", tr, name);
+		pid_t by;
+		if (e == ESRCH)
+			set_exited(t);
+		else if (e == EPERM && (by = proc_task_tracer(pid, t->tid, name, sizeof(name))) > 0)
+			set_error(t, "running, and already traced by PID %d (%s): its registers cannot be read; detach that tracer", by, name);
 		else
-			set_error(t, "running; PTRACE_SEIZE failed: %s", strerror(errno));
+			set_error(t, "running; PTRACE_SEIZE failed: %s", strerror(e));
 		return;
 	}
 	uint64_t t0 = now_us();
-	xgrow(&g_seized, &g_capseized, 1, sizeof(*g_seized));
-	g_seized[0] = (struct seized){.tid = t->tid};
-	g_nseized = 1;
-	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) != 0) {
-		set_error(t, "PTRACE_INTERRUPT failed: %s", strerror(errno));
-		detach_all();
-		return;
-	}
-	int sig = capture_wait_stop(t->tid);
-	if (sig < 0) {
-		set_error(t, "thread exited during capture");
-		g_nseized = 0;
-		return;
-	}
-	g_seized[0].stopped = true;
-	g_seized[0].sig = sig;
-	if (get_regs(t->tid, &t->regs)) {
+	tracer_interrupt(tr, tr->n - 1);
+	enum tracer_wait w = tracer_wait(tr);
+	const struct tracee *te = &tr->v[tr->n - 1];
+	if (te->state == TRACEE_GONE) {
+		set_exited(t);
+	} else if (te->state != TRACEE_STOPPED) {
+		if (w == TRACER_ABORTED)
+			set_error(t, "not read: pileup was interrupted");
+		else
+			set_error(t, "running, then did not stop within %d s (uninterruptible sleep?); its registers were not read",
+				  TRACER_STALL_MS / 1000);
+	} else if (get_regs(t->tid, &t->regs)) {
 		t->how = SNAP_HOW_STOPPED;
 		plan_stack(snap, t, max_stack, 0);
 		size_t one = (size_t)(t - snap->threads);
-		copy_stacks(pid, snap, &one, 1);
+		copy_stacks(snap, &one, 1);
 	} else {
 		set_error(t, "PTRACE_GETREGSET failed: %s", strerror(errno));
 	}
-	detach_all();
+	tracer_release(tr);
 	uint64_t d = now_us() - t0;
 	if (d > snap->pause_us)
 		snap->pause_us = d; /* the longest any one thread was stopped */
@@ -399,23 +378,23 @@ static void stop_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, si
 
 /* Reads one thread until two looks agree it stayed put while its stack
  * was copied; a thread found running is stopped briefly instead. */
-static void capture_one(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack, bool never_stop)
+static void capture_one(struct tracer *tr, pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack, bool never_stop)
 {
 	for (int attempt = 0; attempt < 8; attempt++) {
 		struct proc_syscall a, b;
 		if (!proc_task_syscall(pid, t->tid, &a)) {
-			set_error(t, "thread exited during capture");
+			set_read_error(t, errno);
 			return;
 		}
 		if (a.nr == -2) {
-			stop_one(pid, snap, t, max_stack, never_stop);
+			stop_one(tr, pid, snap, t, max_stack, never_stop);
 			return;
 		}
 		fill_from_stat(pid, t);
 		read_blocked(t, &a);
 		plan_stack(snap, t, max_stack, nonstop_window);
 		size_t one = (size_t)(t - snap->threads);
-		copy_stacks(pid, snap, &one, 1);
+		copy_stacks(snap, &one, 1);
 		if (proc_task_syscall(pid, t->tid, &b) && b.nr == a.nr && b.sp == a.sp && b.pc == a.pc)
 			return;
 	}
@@ -528,6 +507,10 @@ struct scan {
 	int *fds;      /* syscall files, open from the first look to the second */
 	int *sfds;     /* stat files, all closed at the end */
 	bool keep_stat; /* descriptors enough to keep the stat files open */
+	/* syscall files that may stay open: the descriptors beyond those
+	 * are opened and closed thread by thread, so a low RLIMIT_NOFILE
+	 * costs time, never threads */
+	atomic_long fd_budget;
 	unsigned char *kind;
 	size_t *blocked, nblocked;
 };
@@ -540,10 +523,16 @@ static void scan_first(void *ctx, size_t from, size_t to)
 		struct snap_thread *t = &sc->snap->threads[i];
 		struct proc_syscall now;
 		/* Kept open, so the second look below is one pread. */
-		int fd = proc_task_syscall_open(sc->pid, t->tid, &now);
+		int fd = atomic_fetch_sub(&sc->fd_budget, 1) > 0 ? proc_task_syscall_open(sc->pid, t->tid, &now) : -1;
 		if (fd < 0 && !proc_task_syscall(sc->pid, t->tid, &now)) {
+			int e = errno;
 			fill_from_stat(sc->pid, t);
-			set_error(t, t->state == 'Z' ? "thread has exited (zombie)" : "thread exited during capture");
+			if (t->state == 'Z') {
+				set_error(t, "thread has exited (zombie)");
+				t->exited = true;
+			} else {
+				set_read_error(t, e);
+			}
 			sc->kind[i] = SCAN_NONE;
 			continue;
 		}
@@ -591,7 +580,7 @@ struct copy_job {
 static void copy_range(void *ctx, size_t from, size_t to)
 {
 	struct copy_job *c = ctx;
-	copy_stacks(c->pid, c->snap, c->idx + from, to - from);
+	copy_stacks(c->snap, c->idx + from, to - from);
 }
 
 /* A thread that woke up while its stack was being copied may have changed
@@ -605,10 +594,29 @@ static void scan_again(void *ctx, size_t from, size_t to)
 		struct proc_syscall now;
 		bool ok = sc->fds[i] >= 0 ? proc_task_syscall_reread(sc->fds[i], &now) : proc_task_syscall(sc->pid, t->tid, &now);
 		if (!ok)
-			set_error(t, "thread exited during capture");
+			set_read_error(t, errno);
 		else if (now.nr != sc->first[i].nr || now.sp != sc->first[i].sp || now.pc != sc->first[i].pc)
 			sc->kind[i] = SCAN_CHANGED;
 	}
+}
+
+struct rest_job {
+	pid_t pid;
+	struct snapshot *snap;
+	size_t max_stack;
+	bool never_stop;
+	size_t *idx, n;
+};
+
+static struct pu_error *rest_main(void *arg)
+{
+	struct rest_job *rj = arg;
+	struct tracer tr;
+	tracer_init(&tr, rj->pid);
+	for (size_t k = 0; k < rj->n && !capture_live_abort; k++)
+		capture_one(&tr, rj->pid, rj->snap, &rj->snap->threads[rj->idx[k]], rj->max_stack, rj->never_stop);
+	tracer_release(&tr);
+	return NULL;
 }
 
 static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const struct capture_opts *o, size_t max_stack)
@@ -639,8 +647,12 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	sc.blocked = xmalloc((size_t)n * sizeof(*sc.blocked));
 	for (ssize_t i = 0; i < n; i++)
 		sc.fds[i] = sc.sfds[i] = -1;
+	/* Descriptors for the module files the prefetch opens meanwhile, and
+	 * for the unwinder, are kept in reserve. */
 	struct rlimit nofile;
-	sc.keep_stat = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && (nofile.rlim_cur == RLIM_INFINITY || (rlim_t)n + 256 < nofile.rlim_cur);
+	bool lim = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY;
+	sc.keep_stat = !lim || (rlim_t)n + FD_RESERVE < nofile.rlim_cur;
+	atomic_init(&sc.fd_budget, !lim ? (long)n : (long)nofile.rlim_cur - FD_RESERVE);
 	run_halves(scan_first, &sc, (size_t)n, par);
 	phase("syscall");
 
@@ -661,7 +673,7 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	struct copy_job cj = {pid, snap, sc.blocked};
 	run_halves(copy_range, &cj, sc.nblocked, true);
 	phase("copy stacks");
-	copy_futex_words(pid, snap);
+	copy_futex_words((pid_t)(intptr_t)snap->read_ctx, snap);
 	phase("futex words");
 	run_halves(scan_again, &sc, sc.nblocked, par);
 	close_all(sc.fds, (size_t)n);
@@ -669,20 +681,25 @@ static struct pu_error *capture_nonstop(pid_t pid, struct snapshot *snap, const 
 	run_halves(scan_stat, &sc, (size_t)n, par);
 	close_all(sc.sfds, (size_t)n);
 	phase("stat");
-	for (size_t i = 0; i < (size_t)n && !capture_live_abort; i++)
+	/* Threads that moved, and those running in user space, one by one;
+	 * a running one is stopped briefly, from the tracer thread. */
+	struct rest_job rj = {pid, snap, max_stack, o->never_stop, xmalloc(((size_t)n + 1) * sizeof(size_t)), 0};
+	for (size_t i = 0; i < (size_t)n; i++)
 		if (sc.kind[i] == SCAN_CHANGED)
-			capture_one(pid, snap, &snap->threads[i], max_stack, o->never_stop);
+			rj.idx[rj.n++] = i;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		if (sc.kind[i] != SCAN_CHANGED && t->how == SNAP_HOW_NONE && !t->error)
+			rj.idx[rj.n++] = i;
+	}
 	free(sc.fds);
 	free(sc.sfds);
 	free(sc.first);
 	free(sc.kind);
 	free(sc.blocked);
-
-	for (size_t i = 0; i < snap->nthreads && !capture_live_abort; i++) {
-		struct snap_thread *t = &snap->threads[i];
-		if (t->how == SNAP_HOW_NONE && !t->error)
-			capture_one(pid, snap, t, max_stack, o->never_stop);
-	}
+	if (rj.n && !capture_live_abort)
+		tracer_run(rest_main, &rj);
+	free(rj.idx);
 	phase("changed + running");
 	return NULL;
 }
@@ -702,159 +719,93 @@ static void stat_after_stop(void *ctx, size_t from, size_t to)
 	}
 }
 
-/* Open-addressing set of seized tids: rescans must not cost O(n^2). */
-static pid_t *g_set;
-static size_t g_setcap;
+struct stop_job {
+	pid_t pid;
+	struct snapshot *snap;
+	size_t max_stack;
+};
 
-static bool seized_insert(pid_t tid)
+/* A thread that never reached its stop (uninterruptible sleep: a hung
+ * NFS read, a stuck device) is read as the default mode reads a blocked
+ * thread, which needs no stop. */
+static void read_unstopped(pid_t pid, struct snapshot *snap, struct snap_thread *t, size_t max_stack)
 {
-	if ((g_nseized + 1) * 2 > g_setcap) {
-		size_t ncap = g_setcap ? g_setcap * 2 : 1024;
-		while ((g_nseized + 1) * 2 > ncap)
-			ncap *= 2;
-		free(g_set);
-		g_set = xcalloc(ncap, sizeof(*g_set));
-		g_setcap = ncap;
-		for (size_t i = 0; i < g_nseized; i++) {
-			size_t j = (size_t)g_seized[i].tid * 2654435761u & (ncap - 1);
-			while (g_set[j])
-				j = (j + 1) & (ncap - 1);
-			g_set[j] = g_seized[i].tid;
-		}
+	struct proc_syscall sc;
+	if (!proc_task_syscall(pid, t->tid, &sc)) {
+		set_read_error(t, errno);
+	} else if (sc.nr == -2) {
+		set_error(t, "did not stop within %d s; its registers were not read", TRACER_STALL_MS / 1000);
+	} else {
+		read_blocked(t, &sc);
+		plan_stack(snap, t, max_stack, nonstop_window);
 	}
-	size_t j = (size_t)tid * 2654435761u & (g_setcap - 1);
-	while (g_set[j]) {
-		if (g_set[j] == tid)
-			return false;
-		j = (j + 1) & (g_setcap - 1);
-	}
-	g_set[j] = tid;
-	return true;
 }
 
-static bool is_seized(pid_t tid)
+/* Runs on the tracer thread: stop everyone, copy, let go. */
+static struct pu_error *stop_all_main(void *arg)
 {
-	if (!g_setcap)
-		return false;
-	size_t j = (size_t)tid * 2654435761u & (g_setcap - 1);
-	while (g_set[j]) {
-		if (g_set[j] == tid)
-			return true;
-		j = (j + 1) & (g_setcap - 1);
+	struct stop_job *j = arg;
+	struct snapshot *snap = j->snap;
+	struct tracer tr;
+	tracer_init(&tr, j->pid);
+	/* Memory for every stack, faulted in before anyone stops: the pause
+	 * then holds no allocation.  A thread in a system call gets the top
+	 * of its stack copied (STOPPED_WINDOW), one in user space all of
+	 * it; more comes from the arena later. */
+	long nthr = proc_thread_count(j->pid);
+	if (nthr > GO_WINDOW_MAX_THREADS)
+		stopped_window = STOPPED_WINDOW;
+	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (stopped_window + 1024 + WORD_WINDOW) + (4u << 20));
+	phase("arena");
+	struct pu_error *err = tracer_stop_all(&tr, "nothing to report");
+	phase("seize, interrupt, wait");
+	if (!err && capture_live_abort)
+		err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
+	if (!err) {
+		/* Everyone is stopped: registers, then all stacks in one batch. */
+		size_t *idx = xmalloc((tr.n + 1) * sizeof(*idx)), nidx = 0;
+		for (size_t i = 0; i < tr.n; i++) {
+			const struct tracee *te = &tr.v[i];
+			if (te->state == TRACEE_GONE)
+				continue; /* exited meanwhile */
+			struct snap_thread *t = snapshot_add_thread(snap, te->tid);
+			if (te->state != TRACEE_STOPPED) {
+				read_unstopped(j->pid, snap, t, j->max_stack);
+			} else if (!get_regs(te->tid, &t->regs)) {
+				set_error(t, "PTRACE_GETREGSET failed: %s", strerror(errno));
+				continue;
+			} else {
+				t->how = SNAP_HOW_STOPPED;
+				if (t->regs.orig_rax >= 0)
+					t->syscall = (long)t->regs.orig_rax;
+				/* ptrace's syscall args: rdi rsi rdx r10 r8 r9 */
+				uint64_t *r = t->regs.r;
+				uint64_t a[6] = {r[5], r[4], r[1], r[10], r[8], r[9]};
+				memcpy(t->syscall_args, a, sizeof(a));
+				plan_stack(snap, t, j->max_stack, t->regs.orig_rax >= 0 ? stopped_window : 0);
+			}
+			if (t->stack.len)
+				idx[nidx++] = (size_t)(t - snap->threads);
+		}
+		phase("registers");
+		copy_stacks(snap, idx, nidx);
+		free(idx);
+		phase("copy stacks");
+		copy_futex_words((pid_t)(intptr_t)snap->read_ctx, snap);
+		phase("futex words");
 	}
-	return false;
+	uint64_t first = tr.first_interrupt_us;
+	tracer_release(&tr);
+	phase("detach");
+	if (first)
+		snap->pause_us = now_us() - first;
+	return err;
 }
 
 static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_t max_stack)
 {
-	struct pu_error *err = NULL;
-	uint64_t t_first = 0;
-	g_nseized = 0;
-	free(g_set);
-	g_set = NULL;
-	g_setcap = 0;
-	/* Seize and interrupt until a scan of the task list finds nobody new:
-	 * a thread not yet stopped may still be creating threads. */
-	for (int round = 0;; round++) {
-		pid_t *tids;
-		ssize_t n = proc_list_tasks(pid, &tids);
-		if (n <= 0) {
-			err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
-			goto out;
-		}
-		if (round == 0) {
-			if (n > GO_WINDOW_MAX_THREADS)
-				stopped_window = STOPPED_WINDOW;
-			/* Memory for every stack, faulted in before anyone stops:
-			 * the pause then holds no allocation.  A thread in a
-			 * system call gets the top of its stack copied
-			 * (STOPPED_WINDOW), one in user space all of it; more
-			 * comes from the arena later. */
-			snapshot_arena_reserve(snap, (size_t)n * (stopped_window + 1024 + WORD_WINDOW) + (4u << 20));
-			phase("arena");
-		}
-		size_t added = 0, first_new = g_nseized;
-		for (ssize_t i = 0; i < n; i++) {
-			if (is_seized(tids[i]))
-				continue;
-			if (ptrace(PTRACE_SEIZE, tids[i], 0, 0) != 0) {
-				if (errno == ESRCH)
-					continue; /* exited meanwhile */
-				int e = errno;
-				free(tids);
-				err = proc_check_target(pid, true);
-				if (!err)
-					err = pu_error_new(PU_EXIT_USAGE, "PTRACE_SEIZE of thread %d failed: %s; run as root or drop --stop-all", tids[i], strerror(e));
-				goto out;
-			}
-			seized_insert(tids[i]);
-			xgrow(&g_seized, &g_capseized, g_nseized + 1, sizeof(*g_seized));
-			g_seized[g_nseized++] = (struct seized){.tid = tids[i]};
-			added++;
-		}
-		free(tids);
-		phase("seize");
-		/* Seizing stops nobody; the pause starts with the first interrupt,
-		 * and all of them go out in one tight loop. */
-		if (added && !t_first)
-			t_first = now_us();
-		for (size_t i = first_new; i < g_nseized; i++)
-			ptrace(PTRACE_INTERRUPT, g_seized[i].tid, 0, 0);
-		if (capture_live_abort) {
-			err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
-			goto out;
-		}
-		phase("interrupt");
-		if (!added && round > 0)
-			break;
-		for (size_t i = 0; i < g_nseized; i++) {
-			struct seized *s = &g_seized[i];
-			if (s->stopped || s->gone)
-				continue;
-			int sig = capture_wait_stop(s->tid);
-			if (sig < 0)
-				s->gone = true;
-			else {
-				s->sig = sig;
-				s->stopped = true;
-			}
-		}
-		phase("wait stops");
-		if (!added)
-			break;
-	}
-	/* Everyone is stopped: registers, then all stacks in one batch. */
-	size_t *idx = xmalloc((g_nseized + 1) * sizeof(*idx)), nidx = 0;
-	for (size_t i = 0; i < g_nseized; i++) {
-		struct seized *s = &g_seized[i];
-		if (s->gone)
-			continue;
-		struct snap_thread *t = snapshot_add_thread(snap, s->tid);
-		if (!get_regs(s->tid, &t->regs)) {
-			set_error(t, "PTRACE_GETREGSET failed: %s", strerror(errno));
-			continue;
-		}
-		t->how = SNAP_HOW_STOPPED;
-		if (t->regs.orig_rax >= 0)
-			t->syscall = (long)t->regs.orig_rax;
-		/* ptrace's syscall args: rdi rsi rdx r10 r8 r9 */
-		uint64_t *r = t->regs.r;
-		uint64_t a[6] = {r[5], r[4], r[1], r[10], r[8], r[9]};
-		memcpy(t->syscall_args, a, sizeof(a));
-		plan_stack(snap, t, max_stack, t->regs.orig_rax >= 0 ? stopped_window : 0);
-		idx[nidx++] = (size_t)(t - snap->threads);
-	}
-	phase("registers");
-	copy_stacks(pid, snap, idx, nidx);
-	free(idx);
-	phase("copy stacks");
-	copy_futex_words(pid, snap);
-	phase("futex words");
-out:
-	detach_all();
-	phase("detach");
-	if (t_first)
-		snap->pause_us = now_us() - t_first;
+	struct stop_job j = {pid, snap, max_stack};
+	struct pu_error *err = tracer_run(stop_all_main, &j);
 	if (!err)
 		prefetch_debuginfo(pid, snap, NULL, 0);
 	/* Names and states after detaching: /proc reads need no stop. */
@@ -865,6 +816,50 @@ out:
 }
 
 /* --- entry ---------------------------------------------------------------- */
+
+/* A zombie thread has exited and has no stack; the kernel keeps a main
+ * thread that called pthread_exit so while the others run.  Not listed,
+ * as in the --stop-all capture, which cannot seize it. */
+static void drop_zombies(struct snapshot *snap)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		if (t->state == 'Z') {
+			free(t->name);
+			free(t->error);
+			if (!t->stack.in_arena)
+				free(t->stack.data);
+			continue;
+		}
+		if (k != i)
+			snap->threads[k] = *t;
+		k++;
+	}
+	snap->nthreads = k;
+}
+
+/* What the snapshot of a live process keeps of it: a pidfd, to tell
+ * later whether the process has exited since (its files are gone then). */
+struct live_state {
+	int pidfd;
+};
+
+static void live_free(void *p)
+{
+	struct live_state *ls = p;
+	if (ls->pidfd >= 0)
+		close(ls->pidfd);
+	free(ls);
+}
+
+bool capture_live_exited(const struct snapshot *snap, int wait_ms)
+{
+	if (snap->source != SNAP_LIVE || snap->input_free != live_free)
+		return false;
+	const struct live_state *ls = snap->input_state;
+	return proc_pidfd_exited(ls->pidfd, snap->pid, wait_ms);
+}
 
 struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct snapshot **ret)
 {
@@ -882,14 +877,19 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	uint64_t t0 = now_us();
 	struct snapshot *snap = snapshot_create(SNAP_LIVE);
 	snap->pid = pid;
+	struct live_state *ls = xmalloc(sizeof(*ls));
+	ls->pidfd = proc_pidfd(pid);
+	snap->input_state = ls;
+	snap->input_free = live_free;
 	snap->mode = o->stop_all ? SNAP_MODE_STOP_ALL : SNAP_MODE_NONSTOP;
 	snap->taken_at = (int64_t)time(NULL);
-	snap->root = xasprintf("/proc/%d/root", pid);
+	char dir[64], path[80], buf[PATH_MAX];
+	proc_dir(pid, dir, sizeof(dir));
+	snap->root = xasprintf("%s/root", dir);
 	snap->read_fn = capture_live_read;
-	snap->read_ctx = (void *)(intptr_t)pid;
-	fdinfo_attach(snap, pid); /* fds are described when a waiter names one */
-	char path[64], buf[PATH_MAX];
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	snap->read_ctx = (void *)(intptr_t)proc_live_tid(pid);
+	fdinfo_attach(snap, (pid_t)(intptr_t)snap->read_ctx); /* fds are described when a waiter names one */
+	snprintf(path, sizeof(path), "%s/exe", dir);
 	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = 0;
@@ -900,7 +900,10 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	nonstop_window = go ? GO_WINDOW : NONSTOP_WINDOW;
 	stopped_window = go ? GO_WINDOW : STOPPED_WINDOW;
 	phase(NULL);
-	err = proc_read_maps(pid, snap);
+	err = proc_read_maps(pid, snap, "nothing to report");
+	if (!err && !snap->nmaps)
+		/* A process has mappings until its memory is torn down on exit. */
+		err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
 	if (err)
 		goto fail;
 	phase("maps");
@@ -913,12 +916,15 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 		err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
 		goto fail;
 	}
-	/* Gone before we finished: nothing meaningful remains. */
-	struct proc_task_stat st;
-	if (!proc_task_stat(pid, pid, &st) && snapshot_partial_threads(snap) == snap->nthreads) {
+	/* Gone before we finished: what was read is of a process in the
+	 * middle of exiting, and its files (map_files, /proc/PID/root) are
+	 * gone with it. */
+	if (capture_live_exited(snap, 0) && (snapshot_partial_threads(snap) || !snap->nthreads)) {
 		err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
 		goto fail;
 	}
+	drop_zombies(snap);
+	not_read_warning(snap);
 	snapshot_sort(snap);
 	phase("rest");
 	snap->elapsed_us = now_us() - t0;

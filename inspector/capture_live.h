@@ -9,7 +9,8 @@
  * With stop_all, every thread is seized and interrupted, registers and
  * stacks are copied (of a thread stopped in a system call, the top 4 KB:
  * its callers stay put while it waits), and all are detached before
- * anything else happens. */
+ * anything else happens.  All ptrace work is done on a tracer thread
+ * (tracer.h), so nothing stays stopped whichever way the capture ends. */
 #ifndef PILEUP_CAPTURE_LIVE_H
 #define PILEUP_CAPTURE_LIVE_H
 
@@ -35,9 +36,9 @@ extern volatile sig_atomic_t capture_live_abort;
 /* Reads live memory of pid (process_vm_readv); for snap->read_fn. */
 size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len);
 
-/* Waits until the traced thread tid reports a stop; returns the signal to
- * hand back on detach (0 if none), or -1 if the thread exited.  A signal to
- * pileup only delays it: the requested stop always comes. */
-int capture_wait_stop(pid_t tid);
+/* Whether the process of a live snapshot has exited since its capture
+ * began, or does within wait_ms (a killed process takes a moment to be
+ * gone, and its files go first); false for other snapshots. */
+bool capture_live_exited(const struct snapshot *snap, int wait_ms);
 
 #endif

@@ -312,14 +312,14 @@ static void hex(const unsigned char *b, size_t n, char *out, size_t size)
 
 /* --- modules ---------------------------------------------------------------- */
 
-enum verdict { V_MISSING, V_NOT_ELF, V_MATCH, V_UNVERIFIED, V_MISMATCH };
+enum verdict { V_MISSING, V_NOT_REGULAR, V_NOT_ELF, V_MATCH, V_UNVERIFIED, V_MISMATCH };
 
 /* Opens path and compares its build-id with the module's; *fbid gets the file's. */
 static enum verdict check_file(const struct core_module *m, const char *path, unsigned char *fbid, int *fbidlen)
 {
 	int fd = file_open_regular(path);
 	if (fd < 0)
-		return V_MISSING;
+		return errno == EINVAL ? V_NOT_REGULAR : V_MISSING;
 	*fbidlen = file_build_id(fd, fbid);
 	close(fd);
 	if (*fbidlen < 0)
@@ -457,7 +457,7 @@ static void resolve_modules(struct core *c, struct snapshot *snap, const char *u
 				snapshot_warn(snap, "%s is not the program that dumped this core: its build-id %.12s differs from the core's %.12s, so it is not used",
 					      user_exe, fb, cb);
 			} else {
-				snapshot_warn(snap, "%s: %s", user_exe, v == V_MISSING ? "no such file" : "not an ELF file; give the program that dumped the core");
+				snapshot_warn(snap, "%s: %s", user_exe, v == V_MISSING ? "no such file" : v == V_NOT_REGULAR ? "not a regular file; give the program that dumped the core" : "not an ELF file; give the program that dumped the core");
 			}
 			/* The path the core names may still hold the right file. */
 		}
@@ -789,19 +789,21 @@ static bool read_notes(struct core *c, uint64_t off, uint64_t len, uint64_t alig
 
 /* --- reading ---------------------------------------------------------------- */
 
+/* A machine's name with its article, as said aloud ("an s390"). */
 static const char *machine_name(unsigned m)
 {
 	switch (m) {
-	case EM_386: return "i386";
-	case EM_ARM: return "arm";
-	case EM_AARCH64: return "aarch64";
-	case EM_PPC: return "ppc";
-	case EM_PPC64: return "ppc64";
-	case EM_S390: return "s390";
-	case EM_RISCV: return "riscv";
-	case EM_MIPS: return "mips";
-	case EM_SPARCV9: return "sparc64";
-	case EM_LOONGARCH: return "loongarch";
+	case EM_X86_64: return "an x86_64";
+	case EM_386: return "an i386";
+	case EM_ARM: return "an arm";
+	case EM_AARCH64: return "an aarch64";
+	case EM_PPC: return "a ppc";
+	case EM_PPC64: return "a ppc64";
+	case EM_S390: return "an s390";
+	case EM_RISCV: return "a riscv";
+	case EM_MIPS: return "a mips";
+	case EM_SPARCV9: return "a sparc64";
+	case EM_LOONGARCH: return "a loongarch";
 	}
 	return NULL;
 }
@@ -837,21 +839,40 @@ static struct pu_error *check_header(const unsigned char *m, size_t size, const 
 		return pu_error_new(PU_EXIT_USAGE, "%s is truncated within its ELF header (%zu bytes); nothing to read", name, size);
 	if (m[EI_CLASS] != ELFCLASS64 && m[EI_CLASS] != ELFCLASS32)
 		return pu_error_new(PU_EXIT_USAGE, "%s has an ELF header of unknown class %d; it is not a core pileup can read", name, m[EI_CLASS]);
-	unsigned type, machine;
+	if (m[EI_DATA] != ELFDATA2LSB && m[EI_DATA] != ELFDATA2MSB)
+		return pu_error_new(PU_EXIT_USAGE, "%s has an ELF header of unknown byte order %d; it is damaged or not a core", name, m[EI_DATA]);
 	bool le = m[EI_DATA] == ELFDATA2LSB;
-	type = le ? (unsigned)(m[16] | m[17] << 8) : (unsigned)(m[17] | m[16] << 8);
-	machine = le ? (unsigned)(m[18] | m[19] << 8) : (unsigned)(m[19] | m[18] << 8);
+	unsigned type = le ? (unsigned)(m[16] | m[17] << 8) : (unsigned)(m[17] | m[16] << 8);
+	unsigned machine = le ? (unsigned)(m[18] | m[19] << 8) : (unsigned)(m[19] | m[18] << 8);
+	/* The same fields read in the other byte order: an ET_CORE there
+	 * means the byte-order byte lies, not that the file is no core. */
+	unsigned type_x = le ? (unsigned)(m[17] | m[16] << 8) : (unsigned)(m[16] | m[17] << 8);
+	unsigned machine_x = le ? (unsigned)(m[19] | m[18] << 8) : (unsigned)(m[18] | m[19] << 8);
+	if (type != ET_CORE && type_x == ET_CORE) {
+		const char *mn = machine_name(machine_x);
+		return pu_error_new(PU_EXIT_USAGE, "%s is damaged: its header says %s-endian, but its fields read as a %s-endian core%s%s%s; restore the core from a good copy",
+				    name, le ? "little" : "big", le ? "big" : "little", mn ? " of " : "", mn ? mn : "", mn ? " process" : "");
+	}
 	if (type != ET_CORE) {
 		const char *what = type == ET_EXEC ? "an executable" : type == ET_DYN ? "a shared object or PIE executable"
-								  : type == ET_REL ? "an object file" : "an ELF file";
+				   : type == ET_REL ? "an object file" : NULL;
+		if (!what)
+			return pu_error_new(PU_EXIT_USAGE, "%s is an ELF file of unknown type %u, not a core; give a core dump, a pileup JSON report or a process ID", name, type);
 		return pu_error_new(PU_EXIT_USAGE, "%s is %s, not a core; give the core first: 'pileup CORE [EXE]'", name, what);
 	}
 	if (m[EI_CLASS] != ELFCLASS64 || !le || machine != EM_X86_64) {
 		const char *mn = machine_name(machine);
-		char num[32];
-		snprintf(num, sizeof(num), "machine %u", machine);
-		return pu_error_new(PU_EXIT_USAGE, "%s is a core of a%s %s%s process; pileup reads x86_64 cores (try gdb-multiarch on it)", name,
-				    m[EI_CLASS] == ELFCLASS32 ? " 32-bit" : "n", mn ? mn : num, le ? "" : " big-endian");
+		char what[96];
+		if (machine == EM_X86_64 && m[EI_CLASS] == ELFCLASS32)
+			return pu_error_new(PU_EXIT_USAGE, "%s is a core of an x32 process (x86_64 with 32-bit pointers); pileup reads only 64-bit x86_64 cores (try gdb on it)", name);
+		if (mn && m[EI_CLASS] == ELFCLASS32)
+			snprintf(what, sizeof(what), "a 32-bit %s%s process", strchr(mn, ' ') + 1, le ? "" : " (big-endian)");
+		else if (mn)
+			snprintf(what, sizeof(what), "%s%s process", mn, le ? "" : " (big-endian)");
+		else
+			snprintf(what, sizeof(what), "a process of an unknown machine (ELF e_machine %u, %d-bit, %s-endian)", machine,
+				 m[EI_CLASS] == ELFCLASS32 ? 32 : 64, le ? "little" : "big");
+		return pu_error_new(PU_EXIT_USAGE, "%s is a core of %s; pileup reads x86_64 cores (try gdb-multiarch on it)", name, what);
 	}
 	return NULL;
 }
@@ -928,12 +949,24 @@ static void apply_pileup_note(struct core *c, struct snapshot *snap)
 	}
 }
 
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /* Copies the top of every thread's stack (CORE_STACK_TOP from sp up; the
  * rest, up to CORE_STACK_COPY, is read when the unwinder gets there), as
  * the live capture does, so the unwinder reads both alike; the copies go
- * to the snapshot's arena, one allocation instead of one per thread. */
-static void copy_stacks(struct core *c, struct snapshot *snap)
+ * to the snapshot's arena, one allocation instead of one per thread.
+ * A stack whose memory the core lacks (no bytes in its segment, or only
+ * zeros where return addresses must be) would unwind to a frame or two
+ * that look complete: such threads say so, and the core gets a warning. */
+static void copy_stacks(struct core *c, struct snapshot *snap, const char *name)
 {
+	size_t zeros = 0, absent = 0;
 	uint64_t *foff = xcalloc(snap->nthreads + 1, sizeof(*foff));
 	size_t *len = xcalloc(snap->nthreads + 1, sizeof(*len)), total = 0;
 	size_t *more = xcalloc(snap->nthreads + 1, sizeof(*more));
@@ -943,6 +976,13 @@ static void copy_stacks(struct core *c, struct snapshot *snap)
 			continue;
 		uint64_t sp = t->regs.r[SNAP_REG_RSP];
 		const struct core_seg *s = find_seg(c, sp);
+		if (s && !s->filesz && t->how != SNAP_HOW_NONE) {
+			/* Left out when the core was written (coredump_filter),
+			 * not cut off: a truncated core is warned about already. */
+			absent++;
+			free(snap->threads[i].error);
+			snap->threads[i].error = xstrdup("its stack is not in the core (the segment holding it was written without its bytes)");
+		}
 		if (!s || sp - s->vaddr >= s->avail)
 			continue;
 		uint64_t n = s->avail - (sp - s->vaddr);
@@ -963,7 +1003,18 @@ static void copy_stacks(struct core *c, struct snapshot *snap)
 		if (core_pread(c, foff[i], dst, len[i]))
 			t->stack = (struct mem_region){.addr = t->regs.r[SNAP_REG_RSP], .len = len[i], .data = dst, .in_arena = true,
 						       .more = more[i]};
+		/* A live stack's top holds return addresses within a few hundred
+		 * bytes; a kilobyte and more of nothing but zeros is missing
+		 * memory (a zeroed or damaged core). */
+		if (t->stack.len >= 1024 && t->how != SNAP_HOW_NONE && all_zero(dst, t->stack.len)) {
+			zeros++;
+			free(t->error);
+			t->error = xasprintf("its stack memory in the core is all zeros (%zu bytes from sp up): the memory is missing", t->stack.len);
+		}
 	}
+	if (zeros + absent)
+		snapshot_warn(snap, "%s lacks the stack memory of %zu of %zu threads (%s): their stacks cannot be unwound; was it written with a coredump_filter that leaves anonymous memory out, or damaged? Capture again (pileup --gcore) if the process still runs",
+			      name, zeros + absent, snap->nthreads, zeros && absent ? "all zeros, or left out" : zeros ? "all zeros" : "left out");
 	free(foff);
 	free(len);
 	free(more);
@@ -1182,7 +1233,7 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 	snap->pid = c->have_psinfo && c->ps_pid > 0 ? c->ps_pid : snap->threads[0].tid;
 	apply_pileup_note(c, snap);
 	timing_mark("core", "notes");
-	copy_stacks(c, snap);
+	copy_stacks(c, snap, name);
 	timing_mark("core", "stacks");
 	snapshot_sort(snap);
 
@@ -1210,7 +1261,7 @@ struct pu_error *core_open_fd(int fd, const char *name, const struct core_opts *
 		/* The core does not say where the program was: take the user's word. */
 		int fd2 = file_open_regular(o->exe);
 		if (fd2 < 0)
-			snapshot_warn(snap, "%s: %s", o->exe, strerror(errno));
+			snapshot_warn(snap, "%s: %s", o->exe, errno == EINVAL ? "not a regular file; give the program that dumped the core" : strerror(errno));
 		else
 			close(fd2);
 		if (fd2 >= 0)

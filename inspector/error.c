@@ -1,5 +1,6 @@
 #include "error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,21 @@ struct pu_error *pu_error_new(int exit_code, const char *fmt, ...)
 	struct pu_error *err = pu_error_newv(exit_code, fmt, ap);
 	va_end(ap);
 	return err;
+}
+
+const char *pu_remedy(int e, const char *otherwise)
+{
+	switch (e) {
+	case EMFILE:
+	case ENFILE:
+		return "raise the limit of open files ('ulimit -n') and run again";
+	case ENOSPC:
+	case EDQUOT:
+		return "free some space, or write somewhere else";
+	case ENOMEM:
+		return "free some memory and run again";
+	}
+	return otherwise;
 }
 
 void pu_error_free(struct pu_error *err)

@@ -28,6 +28,9 @@ struct pu_error *pu_error_new(int exit_code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct pu_error *pu_error_newv(int exit_code, const char *fmt, va_list ap);
 void pu_error_free(struct pu_error *err);
+/* The remedy for errno e where the error has one whatever was being done
+ * (out of file descriptors, memory, space); otherwise, otherwise. */
+const char *pu_remedy(int e, const char *otherwise);
 
 /* Says memory ran out (one line) and exits 2. */
 _Noreturn void pu_oom(void);

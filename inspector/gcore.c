@@ -2,7 +2,9 @@
 #include "capture_live.h"
 #include "core.h"
 #include "proc.h"
+#include "tracer.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,10 +49,17 @@ struct gthread {
 /* What the writer needs besides the threads. */
 struct gsource {
 	pid_t pid;
+	pid_t reader;          /* pid, or a live thread once the main thread exited (proc_live_tid) */
 	struct snapshot *snap; /* maps, and (nonstop) the copied stacks */
 	struct gthread *threads;
 	size_t nthreads;
 	enum snap_mode mode;
+	/* whether the process died meanwhile: its memory then reads as
+	 * nothing, and the core would be wrong */
+	bool (*lost)(const struct gsource *src);
+	struct tracer *tracer; /* stop-all: the threads held */
+	size_t exited_held;    /* tracees seen exiting before all were held */
+	int pidfd;             /* nonstop */
 };
 
 /* --- registers ------------------------------------------------------------ */
@@ -129,7 +138,7 @@ static struct pu_error *from_live(pid_t pid, const struct gcore_opts *o, struct 
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		const struct snap_thread *t = &snap->threads[i];
 		struct gthread *g = &src->threads[src->nthreads];
-		if (t->how == SNAP_HOW_NONE && t->error && strstr(t->error, "exited"))
+		if (t->how == SNAP_HOW_NONE && t->exited)
 			continue; /* gone: nothing to write */
 		src->nthreads++;
 		g->tid = t->tid;
@@ -138,10 +147,13 @@ static struct pu_error *from_live(pid_t pid, const struct gcore_opts *o, struct 
 		g->how = (uint8_t)t->how;
 		g->valid = t->how == SNAP_HOW_NONE ? 0 : valid[i];
 		g->have_regs = t->how != SNAP_HOW_NONE;
-		if (g->have_regs)
+		if (g->have_regs) {
 			regs_to_user(t, &g->regs);
-		else
+		} else {
 			res->partial = true;
+			if (!res->unread++)
+				snprintf(res->unread_why, sizeof(res->unread_why), "thread %d: %s", t->tid, t->error ? t->error : "no registers");
+		}
 		if (t->how == SNAP_HOW_STOPPED)
 			res->stopped++;
 	}
@@ -152,131 +164,68 @@ static struct pu_error *from_live(pid_t pid, const struct gcore_opts *o, struct 
 
 /* --- stop-all: every thread held stopped while the core is written -------- */
 
-struct held {
-	pid_t tid;
-	int sig;
-	bool stopped, gone;
-};
-
-struct holder {
-	struct held *h;
-	size_t n, cap;
-};
-
-static void release_all(struct holder *hd)
-{
-	for (size_t i = 0; i < hd->n; i++) {
-		struct held *h = &hd->h[i];
-		if (h->gone)
-			continue;
-		if (!h->stopped && ptrace(PTRACE_INTERRUPT, h->tid, 0, 0) == 0) {
-			int sig = capture_wait_stop(h->tid);
-			if (sig < 0)
-				continue;
-			h->sig = sig;
-		}
-		ptrace(PTRACE_DETACH, h->tid, 0, (void *)(intptr_t)h->sig);
-		h->gone = true;
-	}
-	free(hd->h);
-	memset(hd, 0, sizeof(*hd));
-}
-
-/* Where tid is, or would go, in hd->h (kept sorted by tid). */
-static size_t held_index(const struct holder *hd, pid_t tid)
-{
-	size_t lo = 0, hi = hd->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (hd->h[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static struct pu_error *hold_all(pid_t pid, struct holder *hd)
-{
-	/* Seize until a scan finds nobody new: a running thread may clone. */
-	for (;;) {
-		pid_t *tids;
-		ssize_t n = proc_list_tasks(pid, &tids);
-		if (n <= 0)
-			return pu_error_new(PU_EXIT_USAGE, "process %d exited while its core was written", pid);
-		size_t added = 0;
-		for (ssize_t i = 0; i < n; i++) {
-			size_t at = held_index(hd, tids[i]);
-			if (at < hd->n && hd->h[at].tid == tids[i])
-				continue;
-			if (ptrace(PTRACE_SEIZE, tids[i], 0, 0) != 0) {
-				if (errno == ESRCH)
-					continue;
-				int e = errno;
-				pid_t t = tids[i];
-				free(tids);
-				struct pu_error *err = proc_check_target(pid, true);
-				return err ? err : pu_error_new(PU_EXIT_USAGE, "PTRACE_SEIZE of thread %d failed: %s; run as root, or drop --stop-all", t, strerror(e));
-			}
-			xgrow(&hd->h, &hd->cap, hd->n + 1, sizeof(*hd->h));
-			memmove(hd->h + at + 1, hd->h + at, (hd->n - at) * sizeof(*hd->h));
-			hd->h[at] = (struct held){.tid = tids[i]};
-			hd->n++;
-			ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
-			added++;
-		}
-		free(tids);
-		for (size_t i = 0; i < hd->n; i++) {
-			struct held *h = &hd->h[i];
-			if (h->stopped || h->gone)
-				continue;
-			int sig = capture_wait_stop(h->tid);
-			if (sig < 0) {
-				h->gone = true;
-			} else {
-				h->sig = sig;
-				h->stopped = true;
-			}
-		}
-		if (capture_live_abort)
-			return pu_error_new(PU_EXIT_USAGE, "interrupted; the process was left running and no core was written");
-		if (!added)
-			return NULL;
-	}
-}
-
-static struct pu_error *from_stopped(pid_t pid, struct holder *hd, struct gsource *src, struct gcore_result *res)
+static struct pu_error *from_stopped(pid_t pid, struct tracer *tr, struct gsource *src, struct gcore_result *res)
 {
 	struct snapshot *snap = snapshot_create(SNAP_LIVE);
 	snap->pid = pid;
 	src->snap = snap;
 	src->mode = SNAP_MODE_STOP_ALL;
-	struct pu_error *err = proc_read_maps(pid, snap);
+	struct pu_error *err = proc_read_maps(pid, snap, "no core was written");
 	if (err)
 		return err;
 	snapshot_sort(snap);
-	src->threads = xcalloc(hd->n ? hd->n : 1, sizeof(*src->threads));
-	for (size_t i = 0; i < hd->n; i++) {
-		const struct held *h = &hd->h[i];
-		if (h->gone)
+	src->threads = xcalloc(tr->n ? tr->n : 1, sizeof(*src->threads));
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct tracee *te = &tr->v[i];
+		if (te->state == TRACEE_GONE)
 			continue;
 		struct gthread *g = &src->threads[src->nthreads];
-		struct iovec iov = {&g->regs, sizeof(g->regs)};
-		if (ptrace(PTRACE_GETREGSET, h->tid, (void *)NT_PRSTATUS, &iov) != 0)
+		g->tid = te->tid;
+		struct proc_task_stat st;
+		bool named = proc_task_stat(pid, te->tid, &st);
+		if (named)
+			memcpy(g->name, st.name, strnlen(st.name, sizeof(g->name) - 1));
+		if (te->state != TRACEE_STOPPED) {
+			/* It never reached its stop (uninterruptible sleep): what
+			 * /proc shows of a blocked thread, as without --stop-all. */
+			struct proc_syscall sc;
+			src->nthreads++;
+			res->partial = true;
+			if (proc_task_syscall(pid, te->tid, &sc) && sc.nr != -2) {
+				struct snap_thread t = {.tid = te->tid, .how = SNAP_HOW_SYSCALL, .syscall = sc.nr >= 0 ? sc.nr : -1};
+				memcpy(t.syscall_args, sc.args, sizeof(t.syscall_args));
+				t.regs.r[SNAP_REG_RSP] = sc.sp;
+				t.regs.r[SNAP_REG_RIP] = sc.pc;
+				regs_to_user(&t, &g->regs);
+				g->have_regs = true;
+				g->valid = (1u << SNAP_REG_RSP) | (1u << SNAP_REG_RIP);
+				g->how = SNAP_HOW_SYSCALL;
+				g->state = named ? st.state : 'D';
+			}
+			if (!res->unread++)
+				snprintf(res->unread_why, sizeof(res->unread_why), "thread %d did not stop within %d s%s", te->tid,
+					 TRACER_STALL_MS / 1000, g->have_regs ? "; written with the stack and instruction pointers /proc shows" : "");
 			continue;
+		}
+		struct iovec iov = {&g->regs, sizeof(g->regs)};
+		if (ptrace(PTRACE_GETREGSET, te->tid, (void *)NT_PRSTATUS, &iov) != 0) {
+			/* Killed since its stop: the check before naming the core
+			 * refuses it; a thread that merely failed is said. */
+			res->partial = true;
+			if (!res->unread++)
+				snprintf(res->unread_why, sizeof(res->unread_why), "thread %d: PTRACE_GETREGSET failed: %s", te->tid, strerror(errno));
+			memset(g, 0, sizeof(*g));
+			continue;
+		}
 		src->nthreads++;
-		g->tid = h->tid;
 		g->have_regs = true;
 		g->valid = (1u << SNAP_NREGS) - 1;
 		g->how = SNAP_HOW_STOPPED;
-		g->have_fp = ptrace(PTRACE_GETFPREGS, h->tid, 0, &g->fp) == 0;
-		struct proc_task_stat st;
-		if (proc_task_stat(pid, h->tid, &st)) {
-			memcpy(g->name, st.name, strnlen(st.name, sizeof(g->name) - 1));
+		g->have_fp = ptrace(PTRACE_GETFPREGS, te->tid, 0, &g->fp) == 0;
+		if (named)
 			g->state = (int64_t)g->regs.orig_rax >= 0 ? 'S' : 'R';
-		}
+		res->stopped++;
 	}
-	res->stopped = src->nthreads;
 	return NULL;
 }
 
@@ -342,7 +291,7 @@ static void add_process_notes(struct notes *n, const struct gsource *src)
 	memcpy(ps + 24, ids, sizeof(ids));
 	memcpy(ps + 40, comm, strnlen(comm, 15));
 	char args[81] = "";
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", src->reader);
 	ssize_t len = proc_read_file(path, args, sizeof(args));
 	for (ssize_t i = 0; i + 1 < len; i++)
 		if (!args[i])
@@ -364,7 +313,7 @@ static void add_process_notes(struct notes *n, const struct gsource *src)
 	}
 
 	unsigned char auxv[4096];
-	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	snprintf(path, sizeof(path), "/proc/%d/auxv", src->reader);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		ssize_t a = read(fd, auxv, sizeof(auxv));
@@ -537,9 +486,9 @@ static void copy_from_file(struct writer *w, const struct snap_map *m, uint64_t 
 {
 	char path[96];
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, w->pid, m->start, m->end);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_regular(path);
 	if (fd < 0 && m->path)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		fd = file_open_regular(m->path); /* the target's path: never a FIFO's open */
 	if (fd < 0) {
 		copy_range(w, addr, len, off);
 		return;
@@ -597,6 +546,151 @@ static void dump_map(struct writer *w, const struct snap_map *m, uint64_t off)
 	}
 }
 
+/* --- where the core goes ---------------------------------------------------- */
+
+/* The core is written to an unnamed file in FILE's directory (O_TMPFILE)
+ * that gets its name only once complete: a pileup killed midway leaves
+ * nothing behind, and the kernel frees the space.  Where the file system
+ * has no O_TMPFILE, a temporary name beside FILE is used, and such names
+ * that a killed run left are removed by the next run to the same FILE. */
+struct outfile {
+	int fd;
+	char *tmp; /* the temporary name, or NULL (unnamed) */
+};
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+/* Files named FILE.pileup-XXXXXX (mkostemp's six characters), ours (our
+ * user, mode 0600, one link) and not written to for a minute: what a run
+ * killed before renaming its temporary file left. */
+static void clean_stale(const char *path)
+{
+	char *dir = dir_of(path);
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		time_t now = time(NULL);
+		while ((e = readdir(d))) {
+			const char *n = e->d_name;
+			if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".pileup-", 8) != 0 || strlen(n + blen + 8) != 6)
+				continue;
+			struct stat st;
+			if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+			    (st.st_mode & 07777) != 0600 || st.st_nlink != 1 || now - st.st_mtime < 60)
+				continue;
+			unlinkat(dirfd(d), n, 0);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
+static struct pu_error *out_open(const char *path, struct outfile *of)
+{
+	of->fd = -1;
+	of->tmp = NULL;
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return pu_error_new(PU_EXIT_USAGE, "%s is not a regular file; give -o a file name for the core", path);
+	clean_stale(path);
+	char *dir = dir_of(path);
+	of->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	int e = errno;
+	free(dir);
+	if (of->fd < 0 && e != EOPNOTSUPP && e != EISDIR && e != EINVAL)
+		return pu_error_new(PU_EXIT_USAGE, "cannot create a core in the directory of %s: %s; %s", path, strerror(e),
+				    pu_remedy(e, "choose a writable path for -o"));
+	if (of->fd < 0) {
+		of->tmp = xasprintf("%s.pileup-XXXXXX", path);
+		of->fd = mkostemp(of->tmp, O_CLOEXEC);
+		if (of->fd < 0) {
+			struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; %s", of->tmp, strerror(errno),
+							    pu_remedy(errno, "choose a writable path for -o"));
+			free(of->tmp);
+			of->tmp = NULL;
+			return err;
+		}
+	}
+	fchmod(of->fd, 0600);
+	return NULL;
+}
+
+/* Gives the complete file its name, replacing what was there. */
+static struct pu_error *out_commit(struct outfile *of, const char *path)
+{
+	if (of->tmp) {
+		/* A network file system reports a failed write at close. */
+		int fd = of->fd;
+		of->fd = -1;
+		if (close(fd) != 0)
+			return pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s; %s", path, strerror(errno),
+					    pu_remedy(errno, "choose another path for -o"));
+		if (rename(of->tmp, path) != 0)
+			return pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s; choose a writable path for -o", of->tmp, path, strerror(errno));
+		free(of->tmp);
+		of->tmp = NULL;
+		return NULL;
+	}
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", of->fd);
+	if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+		return NULL;
+	if (errno != EEXIST)
+		return pu_error_new(PU_EXIT_USAGE, "cannot write the core to %s: %s; %s", path, strerror(errno),
+				    pu_remedy(errno, "choose a writable path for -o"));
+	/* FILE exists: link beside it, then rename over it (atomic). */
+	for (int attempt = 0; attempt < 100; attempt++) {
+		char *tmp = xasprintf("%s.pileup-XXXXXX", path);
+		int tfd = mkostemp(tmp, O_CLOEXEC); /* reserves a fresh name */
+		if (tfd < 0) {
+			struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; %s", tmp, strerror(errno),
+							    pu_remedy(errno, "choose a writable path for -o"));
+			free(tmp);
+			return err;
+		}
+		close(tfd);
+		unlink(tmp);
+		if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
+			struct pu_error *err = NULL;
+			if (rename(tmp, path) != 0) {
+				err = pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s; choose a writable path for -o", tmp, path, strerror(errno));
+				unlink(tmp);
+			}
+			free(tmp);
+			return err;
+		}
+		int e = errno;
+		free(tmp);
+		if (e != EEXIST)
+			return pu_error_new(PU_EXIT_USAGE, "cannot write the core to %s: %s; %s", path, strerror(e),
+					    pu_remedy(e, "choose a writable path for -o"));
+	}
+	return pu_error_new(PU_EXIT_USAGE, "cannot find a free temporary name beside %s", path);
+}
+
+/* Closes the file; an uncommitted one is gone (unnamed) or unlinked. */
+static void out_close(struct outfile *of)
+{
+	if (of->fd >= 0)
+		close(of->fd);
+	if (of->tmp)
+		unlink(of->tmp);
+	free(of->tmp);
+	of->fd = -1;
+	of->tmp = NULL;
+}
+
 static struct pu_error *write_file(const struct gsource *src, const char *path, struct gcore_result *res)
 {
 	const struct snapshot *snap = src->snap;
@@ -612,7 +706,7 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 	uint64_t hdr_len = sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr);
 	uint64_t notes_off = hdr_len, data_off = (notes_off + notes.len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
 	char pm[64];
-	snprintf(pm, sizeof(pm), "/proc/%d/pagemap", src->pid);
+	snprintf(pm, sizeof(pm), "/proc/%d/pagemap", src->reader);
 	int pagemap = open(pm, O_RDONLY | O_CLOEXEC);
 	Elf64_Phdr *ph = xcalloc(phnum, sizeof(*ph));
 	enum dump *policy = xcalloc(snap->nmaps ? snap->nmaps : 1, sizeof(*policy));
@@ -663,30 +757,19 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 		eh.e_phnum = (uint16_t)phnum;
 	}
 
-	/* A temporary name beside the target, renamed once complete. */
-	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	struct outfile of;
+	struct pu_error *oerr = out_open(path, &of);
+	if (oerr) {
 		free(ph);
 		free(policy);
 		free(notes.buf);
 		if (pagemap >= 0)
 			close(pagemap);
-		return pu_error_new(PU_EXIT_USAGE, "%s is not a regular file; give -o a file name for the core", path);
+		return oerr;
 	}
-	char *tmp = xasprintf("%s.pileup-XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		struct pu_error *err = pu_error_new(PU_EXIT_USAGE, "cannot create %s: %s; choose a writable path for -o", tmp, strerror(errno));
-		free(tmp);
-		free(ph);
-		free(policy);
-		free(notes.buf);
-		if (pagemap >= 0)
-			close(pagemap);
-		return err;
-	}
+	int fd = of.fd;
 	fchmod(fd, 0600);
-	struct writer w = {fd, src->pid, pagemap, xmalloc(COPY_CHUNK), 0, 0};
+	struct writer w = {fd, src->reader, pagemap, xmalloc(COPY_CHUNK), 0, 0};
 	if (ftruncate(fd, (off_t)total) != 0)
 		w.err = errno;
 	put(&w, &eh, sizeof(eh), 0);
@@ -704,7 +787,7 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 			dump_map(&w, m, p->p_offset);
 		else if (policy[i] == DUMP_HEADER) {
 			unsigned char head[PAGE];
-			size_t got = capture_live_read((void *)(intptr_t)src->pid, m->start, head, PAGE);
+			size_t got = capture_live_read((void *)(intptr_t)src->reader, m->start, head, PAGE);
 			if (got >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0)
 				put(&w, head, got, p->p_offset);
 			w.written += got;
@@ -721,8 +804,6 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 				break;
 			}
 	}
-	if (close(fd) != 0 && !w.err)
-		w.err = errno;
 	if (w.pagemap >= 0)
 		close(w.pagemap);
 	free(w.buf);
@@ -730,12 +811,14 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 	if (capture_live_abort)
 		err = pu_error_new(PU_EXIT_USAGE, "interrupted; no core was written and the process was left running");
 	else if (w.err)
-		err = pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s", path, strerror(w.err));
-	else if (rename(tmp, path) != 0)
-		err = pu_error_new(PU_EXIT_USAGE, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-	if (err)
-		unlink(tmp);
-	free(tmp);
+		err = pu_error_new(PU_EXIT_USAGE, "writing the core to %s failed: %s; %s", path, strerror(w.err),
+				   pu_remedy(w.err, "choose another path for -o"));
+	else if (src->lost(src))
+		/* Its memory read as nothing once it was gone: the core would lie. */
+		err = pu_error_new(PU_EXIT_USAGE, "process %d exited while its core was written; no core was written", src->pid);
+	else
+		err = out_commit(&of, path);
+	out_close(&of);
 	res->memory = w.written;
 	res->segments = nload;
 	res->threads = src->nthreads;
@@ -745,29 +828,68 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 	return err;
 }
 
+static bool lost_held(const struct gsource *src)
+{
+	return tracer_poll(src->tracer) > src->exited_held;
+}
+
+static bool lost_pidfd(const struct gsource *src)
+{
+	return proc_pidfd_exited(src->pidfd, src->pid, 0);
+}
+
+struct held_job {
+	pid_t pid;
+	const char *path;
+	struct gsource *src;
+	struct gcore_result *res;
+};
+
+/* Runs on the tracer thread: every thread stays stopped while the core
+ * is written, and is let go whatever happens. */
+static struct pu_error *held_main(void *arg)
+{
+	struct held_job *j = arg;
+	struct tracer tr;
+	tracer_init(&tr, j->pid);
+	struct pu_error *err = tracer_stop_all(&tr, "no core was written");
+	if (!err && capture_live_abort)
+		err = pu_error_new(PU_EXIT_USAGE, "interrupted; the process was left running and no core was written");
+	j->src->tracer = &tr;
+	j->src->exited_held = tr.exited;
+	j->src->lost = lost_held;
+	if (!err)
+		err = from_stopped(j->pid, &tr, j->src, j->res);
+	if (!err)
+		err = write_file(j->src, j->path, j->res);
+	uint64_t first = tr.first_interrupt_us;
+	tracer_release(&tr);
+	j->src->tracer = NULL;
+	if (first)
+		j->res->pause_us = now_us() - first;
+	return err;
+}
+
 struct pu_error *gcore_write(pid_t pid, const char *path, const struct gcore_opts *o, struct gcore_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	uint64_t t0 = now_us();
-	struct gsource src = {.pid = pid};
+	struct gsource src = {.pid = pid, .reader = proc_live_tid(pid), .pidfd = -1};
 	struct pu_error *err;
 	if (o->capture.stop_all) {
 		err = proc_check_target(pid, true);
 		if (err)
 			return err;
-		struct holder hd = {0};
-		uint64_t p0 = now_us();
-		err = hold_all(pid, &hd);
-		if (!err)
-			err = from_stopped(pid, &hd, &src, res);
-		if (!err)
-			err = write_file(&src, path, res);
-		release_all(&hd);
-		res->pause_us = now_us() - p0;
+		struct held_job j = {pid, path, &src, res};
+		err = tracer_run(held_main, &j);
 	} else {
+		src.pidfd = proc_pidfd(pid);
+		src.lost = lost_pidfd;
 		err = from_live(pid, o, &src, res);
 		if (!err)
 			err = write_file(&src, path, res);
+		if (src.pidfd >= 0)
+			close(src.pidfd);
 	}
 	snapshot_destroy(src.snap);
 	free(src.threads);

@@ -13,8 +13,12 @@
  * memory is copied while the process runs.  With capture.stop_all every
  * thread is held stopped for the whole copy: every register is exact and
  * memory is consistent, at the price of EINTR in calls like epoll_wait.
- * The file is written under a temporary name beside FILE (mode 0600) and
- * renamed when complete; on failure or interruption nothing is left. */
+ * The file is written unnamed in FILE's directory (O_TMPFILE, mode 0600)
+ * and linked as FILE only when complete; on failure, interruption, even
+ * SIGKILL, nothing is left (a file system without O_TMPFILE gets a
+ * temporary name beside FILE, removed by the next run if left).  A process
+ * that dies while its core is written gets no core: its memory would have
+ * read as nothing.  The ptrace work runs on a tracer thread (tracer.h). */
 #ifndef PILEUP_GCORE_H
 #define PILEUP_GCORE_H
 
@@ -39,6 +43,8 @@ struct gcore_result {
 	uint64_t memory;    /* bytes of memory written */
 	size_t segments;
 	bool partial;       /* some thread's registers could not be read */
+	size_t unread;      /* how many, and why for the first */
+	char unread_why[256];
 };
 
 struct pu_error *gcore_write(pid_t pid, const char *path, const struct gcore_opts *o, struct gcore_result *ret);

@@ -76,6 +76,7 @@ void json_write_escaped(FILE *f, const char *s)
 			break;
 		size_t n = utf8_seq_len(p);
 		unsigned char c = *p;
+		bool hide;
 		if (c == '"' || c == '\\') {
 			fputc('\\', f);
 			fputc(c, f);
@@ -89,6 +90,16 @@ void json_write_escaped(FILE *f, const char *s)
 		} else if (n == 0 || c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
 			p++;
+		} else if (n > 1 && (sanitize_unit(p, &hide), hide)) {
+			/* Bidi overrides and invisible characters: escaped, so a
+			 * file shown as it is cannot disguise text; the string
+			 * reads back the same. */
+			uint32_t cp = utf8_decode(p, n);
+			if (cp >= 0x10000)
+				fprintf(f, "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+			else
+				fprintf(f, "\\u%04x", cp);
+			p += n;
 		} else {
 			fwrite(p, 1, n, f);
 			p += n;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -88,12 +89,20 @@ static const char usage_text[] =
 "        --stop-all         consistent snapshot: stop every thread, copy its\n"
 "                           registers and stack, and resume all of them before\n"
 "                           any analysis; the report states the pause. Blocked\n"
-"                           calls such as epoll_wait may return EINTR.\n"
+"                           calls such as epoll_wait may return EINTR. A\n"
+"                           thread that cannot stop within 2 s (uninterruptible\n"
+"                           sleep) is read as without --stop-all\n"
 "        --no-stop          never stop any thread; threads running in user\n"
 "                           space are listed without a stack\n"
 "        --dominant PCT     a wait site holding at least PCT percent of the\n"
 "                           threads is dominant (default 20)\n"
 "        --frames N         print at most N frames per stack in text (default all)\n"
+"        --source-dir DIR   the browser shows source files from under DIR too:\n"
+"                           the path a frame names, or its last parts\n"
+"                           (DIR/src/x.c for /build/proj/src/x.c); for a\n"
+"                           saved report the only way, unless the program\n"
+"                           is here (same build-id) and its debug info\n"
+"                           names the file (see BROWSER)\n"
 "        --wrappers         show Go's compiler-generated wrapper frames in text\n"
 "                           (hidden by default, as Go's tracebacks hide them;\n"
 "                           JSON always has them, marked \"wrapper\": true)\n"
@@ -146,6 +155,10 @@ static const char usage_text[] =
 "    On a terminal pileup opens a browser: one row per group, ranked by count,\n"
 "    with its share, wait, wait site and blocking call; dominant wait sites are\n"
 "    marked '*'. Enter opens a group's stack and members, and a frame's source.\n"
+"    Sources are read as the local debug info names them for a live process or\n"
+"    a core; a saved report is data from elsewhere, so its paths are shown only\n"
+"    when the program is here with the same build-id and its debug info names\n"
+"    that file, or from under --source-dir DIR.\n"
 "    t switches threads and goroutines, w groups by wait site, / searches,\n"
 "    \\ filters, o sorts, r captures again and shows +N/-N per group, s saves\n"
 "    the snapshot as JSON, H jumps to the group of the thread holding what\n"
@@ -292,6 +305,7 @@ struct options {
 	bool show_wrappers;
 	const char *gcore; /* --gcore PID: write a core to output */
 	const char *svg;   /* --svg FILE: also draw the graph there */
+	const char *source_dir; /* --source-dir DIR: sources for the browser */
 	const char *pprof; /* --pprof FILE: also write a pprof profile there */
 	double watch;      /* --watch SECONDS, 0 none */
 	size_t count;      /* --count N */
@@ -342,7 +356,11 @@ static void install_signals(void)
 static int fail(struct pu_error *err)
 {
 	int code = err->exit_code;
-	fprintf(stderr, "pileup: %s\n", err == &pu_enomem ? "out of memory" : err->msg);
+	/* Messages quote the target (a tracer's name, a path): one rule for
+	 * every line that reaches a terminal. */
+	fputs("pileup: ", stderr);
+	sanitize_fputs(err == &pu_enomem ? "out of memory" : err->msg, stderr);
+	fputc('\n', stderr);
 	pu_error_free(err);
 	return code;
 }
@@ -465,7 +483,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 {
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES, OPT_WRAPPERS,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
-	       OPT_FOLDED, OPT_SVG, OPT_PPROF, OPT_TIMEOUT, OPT_UNWINDER, OPT_CROSS_CHECK, OPT_DEBUGINFOD,
+	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR, OPT_PPROF, OPT_TIMEOUT, OPT_UNWINDER, OPT_CROSS_CHECK, OPT_DEBUGINFOD,
 	       OPT_DEBUGINFOD_TIMEOUT };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
@@ -492,6 +510,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		{"gcore", required_argument, NULL, OPT_GCORE},
 		{"folded", no_argument, NULL, OPT_FOLDED},
 		{"svg", required_argument, NULL, OPT_SVG},
+		{"source-dir", required_argument, NULL, OPT_SOURCE_DIR},
 		{"pprof", required_argument, NULL, OPT_PPROF},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"watch", required_argument, NULL, OPT_WATCH},
@@ -528,6 +547,15 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		case OPT_TUI: o->format = FMT_TUI; break;
 		case OPT_FOLDED: o->format = FMT_FOLDED; break;
 		case OPT_SVG: o->svg = optarg; break;
+		case OPT_SOURCE_DIR: {
+			struct stat st;
+			if (stat(optarg, &st) != 0)
+				return pu_error_new(PU_EXIT_USAGE, "--source-dir %s: %s; give the directory holding the sources", optarg, strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return pu_error_new(PU_EXIT_USAGE, "--source-dir %s is not a directory; give the directory holding the sources", optarg);
+			o->source_dir = optarg;
+			break;
+		}
 		case OPT_PPROF: o->pprof = optarg; break;
 		case OPT_TIMEOUT:
 			if ((err = parse_number("--timeout", optarg, 0.1, 3600, &o->target.http.timeout_s)))
@@ -651,6 +679,13 @@ static int write_core(const struct options *o)
 			(double)gr.pause_us / 1000.0);
 	else
 		fputs("no thread was stopped\n", stderr);
+	if (gr.unread) {
+		/* Never a partial core without saying so. */
+		fprintf(stderr, "pileup: warning: the core lacks the registers of %zu of its %zu thread%s (", gr.unread, gr.threads,
+			gr.threads == 1 ? "" : "s");
+		sanitize_fputs(gr.unread_why, stderr);
+		fprintf(stderr, "%s)\n", gr.unread > 1 ? ", ..." : "");
+	}
 	return gr.partial ? PU_EXIT_PARTIAL : PU_EXIT_OK;
 }
 
@@ -991,7 +1026,7 @@ int main(int argc, char **argv)
 	}
 	if (o.format == FMT_TUI || (o.format == FMT_DEFAULT && !o.output && !o.nfail_if && tui_wanted())) {
 		/* The browser may capture again: it hands back the latest. */
-		struct tui_opts to = {&o.target, &o.analyze};
+		struct tui_opts to = {&o.target, &o.analyze, o.source_dir};
 		err = tui_run(&snap, &a, &to);
 		analysis_deinit(&a);
 		snapshot_destroy(snap);

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static ssize_t read_at(int dirfd, const char *path, char *buf, size_t size)
@@ -39,19 +41,24 @@ static ssize_t read_at(int dirfd, const char *path, char *buf, size_t size)
 	}
 	close(fd);
 	buf[len] = 0;
+	if (!len)
+		errno = ESRCH; /* a task's file reads empty once the task is gone */
 	return (ssize_t)len;
 }
 
 int file_open_regular(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Not blocking in open(): a FIFO would wait for a writer for good. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
+		errno = EINVAL;
 		return -1;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
@@ -90,10 +97,13 @@ bool proc_task_dir_open(pid_t pid)
 	return task_dirpid == pid && task_dirfd >= 0;
 }
 
-pid_t proc_tracer(pid_t pid, char *name, size_t size)
+static bool parse_stat(char *buf, struct proc_task_stat *ret);
+
+pid_t proc_task_tracer(pid_t pid, pid_t tid, char *name, size_t size)
 {
 	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	/* Each thread has its own tracer: the leader's says nothing of the others. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	if (size)
 		name[0] = 0;
 	if (proc_read_file(path, buf, sizeof(buf)) < 0)
@@ -110,12 +120,121 @@ pid_t proc_tracer(pid_t pid, char *name, size_t size)
 	return tracer;
 }
 
-static uid_t proc_uid(pid_t pid)
+pid_t proc_tracer(pid_t pid, char *name, size_t size)
+{
+	return proc_task_tracer(pid, pid, name, size);
+}
+
+bool proc_task_exiting(pid_t pid, pid_t tid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	ssize_t n = proc_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return errno == ENOENT || errno == ESRCH;
+	struct proc_task_stat st;
+	return parse_stat(buf, &st) && (st.state == 'Z' || st.state == 'X');
+}
+
+long proc_thread_count(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	char *p = strstr(buf, "\nThreads:");
+	return p ? strtol(p + 9, NULL, 10) : -1;
+}
+
+int proc_pidfd(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static bool exited_now(pid_t pid)
+{
+	struct proc_task_stat st;
+	if (!proc_task_stat(pid, pid, &st))
+		return true;
+	return st.state == 'Z' && proc_thread_count(pid) <= 1;
+}
+
+bool proc_pidfd_exited(int pidfd, pid_t pid, int wait_ms)
+{
+	if (pidfd >= 0) {
+		/* Readable once the whole thread group has exited (Linux 5.3);
+		 * a main thread that called pthread_exit alone does not count. */
+		struct pollfd p = {pidfd, POLLIN, 0};
+		int r;
+		while ((r = poll(&p, 1, wait_ms)) < 0 && errno == EINTR)
+			;
+		return r == 1 && (p.revents & (POLLIN | POLLHUP));
+	}
+	for (int waited = 0;; waited += 10) {
+		if (exited_now(pid))
+			return true;
+		if (waited >= wait_ms)
+			return false;
+		usleep(10000);
+	}
+}
+
+pid_t proc_live_tid(pid_t pid)
+{
+	struct proc_task_stat st;
+	if (!proc_task_stat(pid, pid, &st) || st.state != 'Z')
+		return pid;
+	/* The oldest thread is the likeliest to stay: threads that come and
+	 * go are young (and thread ids wrap, so not the lowest). */
+	pid_t *tids, live = pid;
+	unsigned long long oldest = 0;
+	ssize_t n = proc_list_tasks(pid, &tids);
+	for (ssize_t i = 0; i < n; i++)
+		if (tids[i] != pid && proc_task_stat(pid, tids[i], &st) && st.state != 'Z' && st.state != 'X' &&
+		    (live == pid || st.start < oldest)) {
+			live = tids[i];
+			oldest = st.start;
+		}
+	if (n > 0)
+		free(tids);
+	return live;
+}
+
+const char *proc_dir(pid_t pid, char *buf, size_t size)
+{
+	pid_t live = proc_live_tid(pid);
+	if (live == pid)
+		snprintf(buf, size, "/proc/%d", pid);
+	else
+		snprintf(buf, size, "/proc/%d/task/%d", pid, live);
+	return buf;
+}
+
+/* The owner of /proc/PID/FILE (NULL: of /proc/PID).  The kernel gives the
+ * files (not the directory) of a process that is not dumpable to root. */
+static uid_t proc_uid(pid_t pid, const char *file)
 {
 	char path[64];
 	struct stat st;
-	snprintf(path, sizeof(path), "/proc/%d", pid);
+	snprintf(path, sizeof(path), "/proc/%d%s%s", pid, file ? "/" : "", file ? file : "");
 	return stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+}
+
+/* The real, effective and saved user IDs of pid (its status file). */
+static bool status_uids(pid_t pid, uid_t ids[3])
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	char *p = strstr(buf, "\nUid:");
+	unsigned long r, e, s;
+	if (!p || sscanf(p + 5, "%lu %lu %lu", &r, &e, &s) != 3)
+		return false;
+	ids[0] = (uid_t)r;
+	ids[1] = (uid_t)e;
+	ids[2] = (uid_t)s;
+	return true;
 }
 
 /* The user's name from /etc/passwd ("uid N" if it is not there).  Not
@@ -148,12 +267,16 @@ struct pu_error *proc_check_target(pid_t pid, bool need_ptrace)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (proc_read_file(path, buf, sizeof(buf)) < 0 && errno != ENOENT && errno != ESRCH)
+		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s; %s", path, strerror(errno), pu_remedy(errno, "check that /proc is mounted"));
 	if (proc_read_file(path, buf, sizeof(buf)) < 0)
 		return pu_error_new(PU_EXIT_USAGE, "no such process: %d; check the PID with 'ps -p %d' (it may have exited)", pid, pid);
 	struct proc_task_stat st;
 	if (proc_task_stat(pid, pid, &st) && (st.flags & 0x00200000 /* PF_KTHREAD */))
 		return pu_error_new(PU_EXIT_USAGE, "process %d [%s] is a kernel thread: it has no user-space stack to inspect; pick a user process (see 'ps -e')", pid, st.name);
-	if (proc_task_stat(pid, pid, &st) && st.state == 'Z')
+	/* A main thread that called pthread_exit is a zombie too, while the
+	 * other threads run on. */
+	if (proc_task_stat(pid, pid, &st) && st.state == 'Z' && proc_thread_count(pid) <= 1)
 		return pu_error_new(PU_EXIT_USAGE, "process %d is a zombie: it has exited and has no threads left; its parent has not reaped it yet", pid);
 
 	/* Permission: reading task/TID/syscall needs the same access as ptrace. */
@@ -164,13 +287,28 @@ struct pu_error *proc_check_target(pid_t pid, bool need_ptrace)
 	if (readable && !(need_ptrace && tracer > 0 && tracer != getpid()))
 		return NULL;
 
-	uid_t me = geteuid(), owner = proc_uid(pid);
+	/* ptrace needs our user to be the target's real, effective and saved
+	 * user, and the target to be dumpable; its /proc files belong to root
+	 * when it is not. */
+	uid_t me = geteuid(), file_owner = proc_uid(pid, "syscall"), ids[3];
+	if (!status_uids(pid, ids))
+		ids[0] = ids[1] = ids[2] = proc_uid(pid, NULL);
+	uid_t owner = ids[1] != me ? ids[1] : ids[0] != me ? ids[0] : ids[2];
 	char a[64], b[64];
 	if (!readable && me != 0 && owner != me) {
 		user_name(owner, a, sizeof(a));
 		user_name(me, b, sizeof(b));
+		if (owner == 0)
+			return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d belongs to root and pileup runs as %s; run pileup as root", pid, b);
 		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d belongs to %s and pileup runs as %s; run pileup as root or as %s",
 				    pid, a, b, a);
+	}
+	if (!readable && me != 0 && file_owner != me) {
+		user_name(me, b, sizeof(b));
+		return pu_error_new(PU_EXIT_USAGE,
+				    "permission denied: process %d runs as %s, as pileup does, but is not dumpable (it called prctl(PR_SET_DUMPABLE, 0) or changed its user or group IDs), "
+				    "so only root may inspect it; run pileup as root (or with CAP_SYS_PTRACE)",
+				    pid, b);
 	}
 	if (tracer > 0)
 		return pu_error_new(PU_EXIT_USAGE, "permission denied: process %d is already traced by PID %d (%s); detach that tracer first%s",
@@ -214,8 +352,6 @@ ssize_t proc_list_tasks(pid_t pid, pid_t **ret)
 	*ret = v;
 	return (ssize_t)n;
 }
-
-static bool parse_stat(char *buf, struct proc_task_stat *ret);
 
 bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret)
 {
@@ -267,6 +403,14 @@ static bool parse_stat(char *buf, struct proc_task_stat *ret)
 			p++;
 	}
 	ret->flags = p ? strtoul(p, NULL, 10) : 0;
+	/* ... minflt cminflt majflt cmajflt utime stime cutime cstime
+	 * priority nice num_threads itrealvalue starttime */
+	for (int i = 0; i < 13 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	ret->start = p ? strtoull(p, NULL, 10) : 0;
 	return true;
 }
 
@@ -389,13 +533,15 @@ static bool parse_maps_line(char *line, struct snap_map *m, char **path)
 	return true;
 }
 
-struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap)
+struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap, const char *what)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	char dir[64], path[80];
+	snprintf(path, sizeof(path), "%s/maps", proc_dir(pid, dir, sizeof(dir)));
 	FILE *f = fopen(path, "re");
+	if (!f && (errno == ENOENT || errno == ESRCH))
+		return pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; %s", pid, what);
 	if (!f)
-		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+		return pu_error_new(PU_EXIT_USAGE, "cannot read %s: %s; %s", path, strerror(errno), pu_remedy(errno, "run pileup as root"));
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {

@@ -17,8 +17,23 @@ int file_open_regular(const char *path);
 /* Reads a whole small /proc file into buf (NUL-terminated); returns length or -1. */
 ssize_t proc_read_file(const char *path, char *buf, size_t size);
 
+/* pid, or a live thread of it once the main thread has exited
+ * (pthread_exit): the kernel then finds no memory through pid, and the
+ * process's own maps, exe, root, auxv and pagemap are empty.  proc_dir
+ * gives "/proc/PID" or "/proc/PID/task/TID" for it, into buf. */
+pid_t proc_live_tid(pid_t pid);
+const char *proc_dir(pid_t pid, char *buf, size_t size);
+
 /* Checks that pid names an inspectable user process; error says why not. */
 struct pu_error *proc_check_target(pid_t pid, bool need_ptrace);
+
+/* The number of threads of pid (its status file), or -1. */
+long proc_thread_count(pid_t pid);
+/* A pidfd of process pid (-1 where the kernel has none), and whether the
+ * process has exited, all its threads, within wait_ms (pidfd -1: judged
+ * from /proc). */
+int proc_pidfd(pid_t pid);
+bool proc_pidfd_exited(int pidfd, pid_t pid, int wait_ms);
 
 /* Lists the thread ids of pid into *ret (sorted); returns count or -1. */
 ssize_t proc_list_tasks(pid_t pid, pid_t **ret);
@@ -31,6 +46,7 @@ struct proc_task_stat {
 	char state;
 	char name[64];
 	unsigned long flags;
+	unsigned long long start; /* clock ticks after boot */
 };
 bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret);
 /* The same, leaving the file open: returns its fd, or -1 (gone, or out of
@@ -51,10 +67,15 @@ bool proc_task_syscall(pid_t pid, pid_t tid, struct proc_syscall *ret);
 int proc_task_syscall_open(pid_t pid, pid_t tid, struct proc_syscall *ret);
 bool proc_task_syscall_reread(int fd, struct proc_syscall *ret);
 
-/* Fills snap->maps from /proc/PID/maps. */
-struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap);
+/* Fills snap->maps from /proc/PID/maps; what says what a failure means
+ * ("nothing to report"). */
+struct pu_error *proc_read_maps(pid_t pid, struct snapshot *snap, const char *what);
 
-/* PID of the tracer of pid (0 if none) and its name. */
+/* PID of the tracer of pid (0 if none) and its name (raw: it comes from
+ * another process); of thread tid of pid. */
 pid_t proc_tracer(pid_t pid, char *name, size_t size);
+pid_t proc_task_tracer(pid_t pid, pid_t tid, char *name, size_t size);
+/* Whether thread tid of pid is gone or on its way out (zombie, dead). */
+bool proc_task_exiting(pid_t pid, pid_t tid);
 
 #endif

@@ -159,23 +159,25 @@ static int cmp_kids(const void *x, const void *y, void *arg)
 }
 
 /* XML can carry neither control characters nor U+FFFE/U+FFFF, and needs
- * well-formed UTF-8: such bytes become a visible \xNN, as on a terminal. */
-static size_t xml_seq(const unsigned char *p, bool *escape)
+ * well-formed UTF-8; bidi overrides and invisible characters would
+ * disguise the text: all are escaped as on a terminal (sanitize.h). */
+static size_t xml_seq(const unsigned char *p, bool *escape, char *esc, size_t *esclen)
 {
-	size_t n = utf8_seq_len(p);
-	*escape = !n || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-		  (n == 3 && p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf));
-	return *escape ? 1 : n;
+	size_t n = sanitize_unit(p, escape);
+	if (*escape)
+		*esclen = sanitize_escape(p, n, esc);
+	return n;
 }
 
 /* Characters s takes once written by xml_put. */
 static size_t xml_chars(const char *s)
 {
-	size_t chars = 0;
+	size_t chars = 0, el;
 	bool esc;
+	char e[SANITIZE_ESCAPE_MAX];
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		p += xml_seq(p, &esc);
-		chars += esc ? 4 : 1;
+		p += xml_seq(p, &esc, e, &el);
+		chars += esc ? el : 1;
 	}
 	return chars;
 }
@@ -184,17 +186,17 @@ static size_t xml_chars(const char *s)
  * values): & < > " ' as entities; returns the characters written. */
 static size_t xml_put(FILE *f, const char *s, size_t max)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t chars = 0;
+	size_t chars = 0, el = 0;
 	bool esc;
+	char e[SANITIZE_ESCAPE_MAX];
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		size_t n = xml_seq(p, &esc);
-		if (chars + (esc ? 4 : 1) > max)
+		size_t n = xml_seq(p, &esc, e, &el);
+		if (chars + (esc ? el : 1) > max)
 			break;
 		if (esc) {
-			fprintf(f, "\\x%c%c", hex[*p >> 4], hex[*p & 15]);
-			chars += 4;
+			fwrite(e, 1, el, f);
+			chars += el;
 		} else {
 			switch (*p) {
 			case '&': fputs("&amp;", f); break;

@@ -1,5 +1,6 @@
 #include "sanitize.h"
 
+#include <stdio.h>
 #include <string.h>
 
 size_t utf8_seq_len(const unsigned char *s)
@@ -33,28 +34,85 @@ size_t utf8_seq_len(const unsigned char *s)
 	return n;
 }
 
+uint32_t utf8_decode(const unsigned char *s, size_t n)
+{
+	if (n <= 1)
+		return s[0];
+	uint32_t cp = s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Code points that reorder or hide the text around them, or end a line
+ * where the reader does not see one: Unicode's format characters (Cf:
+ * bidi embeddings, overrides and isolates, marks, zero-width characters,
+ * invisible operators, tags...), the line and paragraph separators, and
+ * noncharacters (which XML forbids).  Checked against the Unicode 15.1
+ * character database (DerivedGeneralCategory.txt, Cf). */
+static bool hidden(uint32_t cp)
+{
+	static const uint32_t ranges[][2] = {
+		{0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},   {0x06dd, 0x06dd},
+		{0x070f, 0x070f},   {0x0890, 0x0891},   {0x08e2, 0x08e2},   {0x180e, 0x180e},
+		{0x200b, 0x200f},   {0x2028, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},
+		{0xfdd0, 0xfdef},   {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd},
+		{0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+		{0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+	};
+	if ((cp & 0xfffe) == 0xfffe)
+		return true; /* U+FFFE, U+FFFF and their kin in every plane */
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+size_t sanitize_unit(const unsigned char *s, bool *escape)
+{
+	size_t n = utf8_seq_len(s);
+	if (n == 0) {
+		*escape = true; /* invalid UTF-8 and C1 controls: byte by byte */
+		return 1;
+	}
+	if (n == 1)
+		*escape = *s < 0x20 || *s == 0x7f;
+	else
+		*escape = hidden(utf8_decode(s, n));
+	return n;
+}
+
+size_t sanitize_escape(const unsigned char *s, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (n <= 1) {
+		out[0] = '\\';
+		out[1] = 'x';
+		out[2] = hex[*s >> 4];
+		out[3] = hex[*s & 15];
+		out[4] = 0;
+		return 4;
+	}
+	return (size_t)snprintf(out, SANITIZE_ESCAPE_MAX, "\\u{%x}", (unsigned)utf8_decode(s, n));
+}
+
 /* Emits through a callback so FILE and buffer output share one rule.
  * Bytes in also (printable ASCII a format gives a meaning) are escaped too. */
 static void sanitize(const char *s, const char *also, void (*out)(const char *p, size_t n, void *arg), void *arg)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		size_t n = utf8_seq_len(p);
-		if (n == 1 && (*p < 0x20 || *p == 0x7f || (also && strchr(also, *p))))
-			n = 0;
-		if (n) {
-			out((const char *)p, n, arg);
-			p += n;
+		bool esc;
+		size_t n = sanitize_unit(p, &esc);
+		if (n == 1 && also && strchr(also, *p))
+			esc = true;
+		if (esc) {
+			char e[SANITIZE_ESCAPE_MAX];
+			out(e, sanitize_escape(p, n, e), arg);
 		} else {
-			char esc[5];
-			static const char hex[] = "0123456789abcdef";
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[*p >> 4];
-			esc[3] = hex[*p & 15];
-			out(esc, 4, arg);
-			p++;
+			out((const char *)p, n, arg);
 		}
+		p += n;
 	}
 }
 

@@ -167,6 +167,7 @@ struct snap_thread {
 	struct frame *frames;
 	size_t nframes;
 	char *error;            /* why the stack is incomplete, or NULL */
+	bool exited;            /* live capture: the thread exited before it was read */
 	/* filled by classify */
 	enum wait_class wait;
 	int wait_site;          /* index into frames, -1 */

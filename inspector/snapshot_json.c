@@ -1317,6 +1317,69 @@ static void add_build_id(struct loader *l, const char *module, const char *bid)
 	o->build_ids[o->nbuild_ids++].build_id = bid;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Two records of one thread that say the same (frame strings are
+ * interned: equal names are equal pointers). */
+static bool same_thread(const struct snap_thread *a, const struct snap_thread *b)
+{
+	if (!same_str(a->name, b->name) || a->state != b->state || a->syscall != b->syscall || a->wait != b->wait ||
+	    a->wait_site != b->wait_site || !same_str(a->error, b->error) || a->nframes != b->nframes)
+		return false;
+	for (size_t i = 0; i < a->nframes; i++) {
+		const struct frame *x = &a->frames[i], *y = &b->frames[i];
+		if (x->pc != y->pc || x->offset != y->offset || x->function != y->function || x->module != y->module ||
+		    x->file != y->file || x->line != y->line || x->inlined != y->inlined || x->library != y->library ||
+		    x->tail_call != y->tail_call)
+			return false;
+	}
+	return true;
+}
+
+/* pileup never writes a thread twice (a merged report's hosts each have
+ * their own thread ids).  Copies that agree are merged (the thread counted
+ * once, with a warning: exit 1); copies that disagree make the report
+ * unusable, since either could be the wrong one.  Threads are sorted by
+ * tid, so the copies of one are in one run. */
+static struct pu_error *merge_duplicates(const char *name, struct snapshot *snap)
+{
+	size_t k = 0, dups = 0, run = 0; /* run: where the kept threads of this tid begin */
+	pid_t first = 0;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+		if (!k || snap->threads[k - 1].tid != t->tid)
+			run = k;
+		const struct snap_thread *twin = NULL;
+		for (size_t j = run; j < k && !twin; j++)
+			if (snap->threads[j].host == t->host)
+				twin = &snap->threads[j];
+		if (twin) {
+			if (!same_thread(twin, t))
+				return pu_error_new(PU_EXIT_USAGE,
+						    "%s lists thread %d twice, with different stacks: the report is damaged or was edited; "
+						    "capture again, or keep one record of each thread",
+						    name, t->tid);
+			if (!dups++)
+				first = t->tid;
+			free(t->name);
+			free(t->frames);
+			free(t->error);
+			continue;
+		}
+		if (k != i)
+			snap->threads[k] = *t;
+		k++;
+	}
+	snap->nthreads = k;
+	if (dups)
+		snapshot_warn(snap, "%s lists %zu thread record%s twice (thread %d%s), the same each time: each thread is counted once",
+			      name, dups, dups == 1 ? "" : "s", first, dups > 1 ? " and others" : "");
+	return NULL;
+}
+
 struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t len, struct snapshot **ret)
 {
 	*ret = NULL;
@@ -1346,6 +1409,10 @@ struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t l
 	if (!err) {
 		struct snapshot *snap = l.snap;
 		snapshot_sort(snap);
+		err = merge_duplicates(name, snap);
+	}
+	if (!err) {
+		struct snapshot *snap = l.snap;
 		if (snap->ngoroutines)
 			qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
 		for (size_t i = 0; i < l.ngroups; i++)

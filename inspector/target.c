@@ -5,6 +5,7 @@
 #include "input_gotrace.h"
 #include "input_http.h"
 #include "input_pprof.h"
+#include "proc.h"
 #include "snapshot_json.h"
 
 #include <elf.h>
@@ -44,7 +45,7 @@ static bool is_json(const unsigned char *h, size_t n)
 static bool is_elf_core(const char *path)
 {
 	unsigned char h[18];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = file_open_regular(path);
 	if (fd < 0)
 		return false;
 	ssize_t n = pread(fd, h, sizeof(h), 0);
@@ -60,28 +61,25 @@ static struct pu_error *open_report(const struct target_opts *o, const char *nam
 		close(fd);
 		return pu_error_new(PU_EXIT_USAGE, "%s is a saved pileup report: %s only applies to cores", name, o->exe ? "an executable" : "--sysroot");
 	}
-	struct pu_error *err;
-	if (!decompressed) {
+	/* Read from the descriptor that was checked, never opened again by
+	 * name (it could be something else by now: a FIFO). */
+	(void)decompressed;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size > (off_t)1 << 31) {
 		close(fd);
-		err = snapshot_json_load(name, ret);
-	} else {
-		struct stat st;
-		if (fstat(fd, &st) != 0 || st.st_size > (off_t)1 << 31) {
-			close(fd);
-			return pu_error_new(PU_EXIT_USAGE, "%s: the report is too big to read", name);
-		}
-		size_t len = (size_t)st.st_size, got = 0;
-		char *buf = xmalloc(len + 1);
-		while (got < len) {
-			ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		close(fd);
-		err = snapshot_json_parse(name, buf, got, ret);
-		free(buf);
+		return pu_error_new(PU_EXIT_USAGE, "%s: larger than 2 GiB; is it a pileup report?", name);
 	}
+	size_t len = (size_t)st.st_size, got = 0;
+	char *buf = xmalloc(len + 1);
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	struct pu_error *err = snapshot_json_parse(name, buf, got, ret);
+	free(buf);
 	if (!err && damage)
 		snapshot_warn(*ret, "%s: %s", name, damage);
 	return err;
@@ -180,14 +178,23 @@ static struct pu_error *open_file(const struct target_opts *o, struct snapshot *
 		swapped.exe = o->file;
 		return open_file(&swapped, ret);
 	}
-	int fd = open(o->file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pu_error_new(PU_EXIT_USAGE, "cannot open %s: %s", o->file, strerror(errno));
-	struct stat st;
+	/* O_NONBLOCK: opening a FIFO nobody writes to would block for good
+	 * (a device could do worse); only a regular file is read. */
+	int fd = open(o->file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		return pu_error_new(PU_EXIT_USAGE, "cannot open %s: %s; %s", o->file, strerror(e),
+				    pu_remedy(e, e == ENOENT ? "check the path" : "check its permissions"));
+	}
+	struct stat st = {0};
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return pu_error_new(PU_EXIT_USAGE, "%s is not a regular file; give a core file, a saved report or a process ID", o->file);
+		const char *what = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory" : S_ISSOCK(st.st_mode) ? "a socket"
+				   : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "not a regular file";
+		return pu_error_new(PU_EXIT_USAGE, "%s is %s; give a regular file (a core, a saved report, a Go traceback or profile: save a stream to a file first) or a process ID",
+				    o->file, what);
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return open_fd(o, o->file, fd, (int64_t)st.st_mtime, ret);
 }
 

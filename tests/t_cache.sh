@@ -45,7 +45,7 @@ expect_eq "cold cache: the same report as with the cache off" "" "$(diff "$TMP/o
 strace -f -e trace=openat -o "$TMP/strace.txt" env PILEUP_CACHE_DIR="$C" "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" >"$TMP/warm.raw"
 jq -S "$STABLE" "$TMP/warm.raw" >"$TMP/warm.json"
 expect_eq "warm cache: the same report" "" "$(diff "$TMP/off.json" "$TMP/warm.json")"
-check "warm cache: the copy is opened" grep -q "$(basename "$copy")\", O_RDONLY|O_CLOEXEC) = [0-9]" "$TMP/strace.txt"
+check "warm cache: the copy is opened" grep -q "$(basename "$copy")\", O_RDONLY[|A-Z_]*) = [0-9]" "$TMP/strace.txt"
 # libdwfl's own finder opens without O_CLOEXEC and keeps what it opened:
 # had it run, libdw would read (and inflate) the original
 expect_eq "warm cache: libdwfl's own finder never opened the original" "0" \

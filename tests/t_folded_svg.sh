@@ -157,7 +157,7 @@ check "evil thread name: shown escaped in the tooltip" bash -c "xmllint --xpath 
 stop_fixture "$FX_PID"
 
 # ... and function names with ';', markup, a newline, ESC, invalid UTF-8
-# and U+FFFE, in a saved report.
+# and U+FFFE (a noncharacter: \u{fffe}, as on the terminal), in a saved report.
 EVIL=$'ev;il<&>"\'\n\e[31m\uFFFEX'
 jq --arg e "$EVIL" '(.threads[].frames[], .groups[].frames[]) |= (if .function == "wait_condvar" then .function = $e else . end)' \
 	"$TMP/w.json" | sed 's/ev;il/ev;\xff\xc0il/g' >"$TMP/evil.json"
@@ -167,12 +167,12 @@ expect_eq "evil names: exit 0" 0 $?
 expect_eq "evil names folded: still one line per stack, same counts" "$(awk '{ print $NF }' "$TMP/ws.folded" | paste -sd,)" \
 	"$(awk '{ print $NF }' "$TMP/evil.folded" | paste -sd,)"
 expect_eq "evil names folded: the frame keeps its place, ';' and control bytes escaped" \
-	"$(grep ';wait_condvar;' "$TMP/ws.folded" | sed 's/;wait_condvar;/;ev\\x3b\\xff\\xc0il<\&>"'\''\\x0a\\x1b[31m\xef\xbf\xbeX;/')" \
+	"$(grep ';wait_condvar;' "$TMP/ws.folded" | sed 's/;wait_condvar;/;ev\\x3b\\xff\\xc0il<\&>"'\''\\x0a\\x1b[31m\\u{fffe}X;/')" \
 	"$(grep ';ev' "$TMP/evil.folded")"
 check "evil names folded: valid UTF-8, no control bytes" bash -c "iconv -f UTF-8 -t UTF-8 '$TMP/evil.folded' >/dev/null && ! LC_ALL=C grep -q \$'[\\x01-\\x09\\x0b-\\x1f\\x7f]' '$TMP/evil.folded'"
 check "evil names svg: well-formed XML" xmllint --noout "$TMP/evil.svg"
 expect_eq "evil names svg: the tooltip says the name, escaped where XML cannot carry it" \
-	'ev;\xff\xc0il<&>"'\''\x0a\x1b[31m\xef\xbf\xbeX' \
+	'ev;\xff\xc0il<&>"'\''\x0a\x1b[31m\u{fffe}X' \
 	"$(xpath "$TMP/evil.svg" 'string(//*[local-name()="rect"][@class="dom"][1]/../*[local-name()="title"])' | head -1)"
 expect_eq "evil names svg: same rectangles as the original" "$(xpath "$TMP/w.svg" "$RECTS")" "$(xpath "$TMP/evil.svg" "$RECTS")"
 

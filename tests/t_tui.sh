@@ -8,9 +8,12 @@ source "$(dirname "$0")/lib.sh"
 TUI=$ROOT/tests/tui
 
 # A copy of a snapshot in the current directory; go.json's sources point
-# into tests/tui/shop so that the source view finds them.
+# into tests/tui/shop, and ./tui is tests/tui, so that a case given
+# "--source-dir tui" finds them (a saved report's sources are read only from
+# there) under a name that does not depend on the checkout's path.
 place_json() {
 	sed "s|/src/shop/|$TUI/shop/|g" "$TUI/$1" >"$1"
+	ln -sfn "$TUI" tui
 }
 
 # run_script KEYS JSON SIZE LANG [ARGS...]: runs the browser in the current directory.
@@ -49,12 +52,13 @@ for keys in "$TUI"/*.keys; do
 	json=$(sed -n 's/.*json=\([^ ]*\).*/\1/p' <<<"$header")
 	size=$(sed -n 's/.*size=\([^ ]*\).*/\1/p' <<<"$header")
 	lang=$(sed -n 's/.*lang=\([^ ]*\).*/\1/p' <<<"$header")
+	args=$(sed -n 's/.* args=\(.*\)$/\1/p' <<<"$header")
 	dir=$TMP/$case
 	mkdir -p "$dir"
 	(
 		cd "$dir" || exit 1
 		place_json "$json"
-		run_script "$keys" "$json" "$size" "$lang"
+		run_script "$keys" "$json" "$size" "$lang" $args
 		rc=$?
 		check "$case: the browser exits 0 at q" test "$rc" = 0
 		[ "$rc" = 0 ] || sed 's/^/#   /' err.txt

@@ -15,6 +15,7 @@
 #include "draw.h"
 #include "keys.h"
 #include "model.h"
+#include "source.h"
 
 struct tui;
 struct view;
@@ -54,6 +55,7 @@ struct tui {
 	bool quit;
 	struct pu_error *error; /* ends the browser (scripts) */
 	struct script *script;
+	struct source_ctx source; /* for the source screen: --source-dir, checked modules */
 };
 
 /* Keys beyond curses': the script ended or a signal asks to quit. */

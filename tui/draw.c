@@ -87,14 +87,24 @@ const char *draw_sep(void)
  * width.  Returns the bytes of s it covers. */
 static size_t unit(const unsigned char *p, wchar_t *out, int *nout, int *width)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char c = *p;
 	if (c >= 0x20 && c < 0x7f) {
 		out[0] = c;
 		*nout = *width = 1;
 		return 1;
 	}
-	size_t n = c >= 0x80 && utf8 ? utf8_seq_len(p) : 0;
+	/* The rule every output follows (sanitize.h); a terminal that is not
+	 * UTF-8 gets every other byte escaped. */
+	bool esc = true;
+	size_t n = c >= 0x80 && utf8 ? sanitize_unit(p, &esc) : 1;
+	char e[SANITIZE_ESCAPE_MAX];
+	if (esc) {
+		int k = (int)sanitize_escape(p, n, e);
+		for (int i = 0; i < k; i++)
+			out[i] = (unsigned char)e[i];
+		*nout = *width = k;
+		return n;
+	}
 	if (n > 1) {
 		mbstate_t st;
 		memset(&st, 0, sizeof(st));
@@ -108,21 +118,20 @@ static size_t unit(const unsigned char *p, wchar_t *out, int *nout, int *width)
 				*width = w;
 				return n;
 			}
-			/* Zero-width and unprintable characters (bidi overrides,
-			 * joiners, combining marks) could disguise text. */
-			char esc[16];
-			int k = snprintf(esc, sizeof(esc), "\\u{%x}", (unsigned)wc);
+			/* What curses cannot draw in a cell of its own (combining
+			 * marks, characters unknown to the locale) is escaped
+			 * too: the columns must add up. */
+			int k = (int)sanitize_escape(p, n, e);
 			for (int i = 0; i < k; i++)
-				out[i] = (unsigned char)esc[i];
+				out[i] = (unsigned char)e[i];
 			*nout = *width = k;
 			return n;
 		}
 	}
-	out[0] = '\\';
-	out[1] = 'x';
-	out[2] = hex[c >> 4];
-	out[3] = hex[c & 15];
-	*nout = *width = 4;
+	int k = (int)sanitize_escape(p, 1, e);
+	for (int i = 0; i < k; i++)
+		out[i] = (unsigned char)e[i];
+	*nout = *width = k;
 	return 1;
 }
 

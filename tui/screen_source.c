@@ -127,7 +127,9 @@ struct view *source_view_create(struct tui *t, const struct frame *f)
 	s->function = f->function ? xstrdup(f->function) : NULL;
 	s->file = f->file ? xstrdup(f->file) : NULL;
 	s->line = f->line;
-	s->src = source_load(t->model.snap, f->file);
+	const struct report *r = &t->model.a.report;
+	const char *bid = r->build_id && f->module ? r->build_id(t->model.snap, f->module) : NULL;
+	s->src = source_load(t->model.snap, f, bid, &t->source);
 	struct view *v = view_new(&source_ops, s);
 	if (!s->src->error && s->line > 0)
 		view_center(t, v, (size_t)s->line - 1);

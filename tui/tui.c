@@ -317,6 +317,7 @@ struct pu_error *tui_run(struct snapshot **snap, struct analysis *a, const struc
 		return err;
 	}
 	model_init(&t.model, *snap, a, o);
+	t.source.source_dir = o->source_dir;
 	tui_push(&t, groups_view_create(&t));
 	while (!t.quit) {
 		tui_draw(&t);
@@ -331,6 +332,7 @@ struct pu_error *tui_run(struct snapshot **snap, struct analysis *a, const struc
 	while (t.view)
 		tui_pop(&t);
 	model_deinit(&t.model, snap, a);
+	debugsrc_destroy(t.source.debug);
 	term_end();
 	term_signals_restore();
 	script_close(t.script);

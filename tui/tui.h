@@ -23,6 +23,7 @@
 struct tui_opts {
 	const struct target_opts *target;   /* what to capture again on r */
 	const struct analyze_opts *analyze;
+	const char *source_dir;             /* --source-dir: where sources may be read */
 };
 
 /* True when stdin and stdout are terminals: the browser is the default. */

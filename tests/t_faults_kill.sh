@@ -1,0 +1,141 @@
+#!/bin/bash
+# The target dies while pileup reads it (issue 17, F1 and F6).  At random
+# moments during --stop-all, --gcore --stop-all and the default mode, the
+# target is SIGKILLed: pileup must end within a second of the death with
+# one clear line (or the complete report it was finishing), leave nothing
+# traced and no core or temporary file behind, and the target's parent
+# (this shell) must be able to reap it at once.  Then a thread that cannot
+# stop (vfork): --stop-all gives it up after TRACER_STALL_MS and reads it
+# as the default mode does, and a signal to pileup ends that wait.
+. "$(dirname "$0")/lib.sh"
+
+trap '' INT # SIGINT goes to pileup below, never to this shell
+N=1000
+KILLS=25 # per --stop-all mode; the default mode gets 10
+if [ "$ASAN" = 1 ]; then
+	N=500
+	KILLS=13
+fi
+
+now() { echo "$EPOCHREALTIME"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# kill_during MODE: one run; prints "ok", "done" (finished first) or why not.
+kill_during() {
+	local mode=$1 dir=$TMP/kill
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	start_fixture "$FIX/waits" --condvar $N || { echo "fixture did not start"; return; }
+	local fx=$FX_PID
+	disown "$fx" # still reaped by this shell, without a "Killed" line each time
+	case $mode in
+	stop-all) "$PILEUP" --stop-all --json "$fx" >"$dir/out" 2>"$dir/err" & ;;
+	gcore) "$PILEUP" --gcore "$fx" --stop-all -o "$dir/core" >"$dir/out" 2>"$dir/err" & ;;
+	nonstop) "$PILEUP" --json "$fx" >"$dir/out" 2>"$dir/err" & ;;
+	esac
+	local p=$!
+	sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+	kill -KILL "$fx"
+	local t0
+	t0=$(now)
+	# This shell reaps both as soon as they end, unless pileup holds the
+	# target's zombie.  A hang must not hang the test: 10 s at most.
+	local k t1= t2=
+	for ((k = 0; k < 1000; k++)); do
+		[ -z "$t1" ] && ! kill -0 $p 2>/dev/null && t1=$(now)
+		[ -z "$t2" ] && ! kill -0 "$fx" 2>/dev/null && t2=$(now)
+		[ -n "$t1" ] && [ -n "$t2" ] && break
+		sleep 0.01
+	done
+	kill -KILL $p 2>/dev/null
+	wait $p
+	local rc=$?
+	: "${t1:=$(now)}" "${t2:=$(now)}"
+	local ended reaped
+	ended=$(secs "$t0" "$t1")
+	reaped=$(secs "$t0" "$t2")
+	if awk -v e="$ended" -v r="$reaped" 'BEGIN { exit !(e > 1.0 || r > 1.0) }'; then
+		echo "$mode: ended ${ended} s and reaped ${reaped} s after the kill (exit $rc: $(head -c 200 "$dir/err"))"
+		return
+	fi
+	local leftover
+	leftover=$(ls -A "$dir" | grep -v -x -e out -e err -e core)
+	if [ -n "$leftover" ]; then
+		echo "$mode: left $leftover behind"
+		return
+	fi
+	if [ $rc = 2 ]; then
+		# Dead (or reaped) before pileup looked: that is a clear line too.
+		local want="process $fx exited during capture; nothing to report|process $fx is a zombie: .*|no such process: $fx; .*"
+		[ "$mode" = gcore ] && want="process $fx exited (during capture|while its core was written); no core was written|process $fx is a zombie: .*|no such process: $fx; .*"
+		if [ "$(wc -l <"$dir/err")" != 1 ] || ! grep -Eq "^pileup: ($want)\$" "$dir/err"; then
+			echo "$mode: exit 2 with: $(head -c 300 "$dir/err")"
+		elif [ -e "$dir/core" ]; then
+			echo "$mode: failed, yet wrote $dir/core"
+		else
+			echo ok
+		fi
+		return
+	fi
+	if [ $rc -le 1 ]; then
+		# It was done before the target died: a whole report or core.
+		if [ "$mode" = gcore ]; then
+			[ "$(head -c 4 "$dir/core" 2>/dev/null | od -An -c | tr -d ' ')" = 177ELF ] && echo done || echo "gcore: exit $rc without a core"
+		else
+			[ "$(jq '.threads | length' "$dir/out" 2>/dev/null)" -gt 0 ] 2>/dev/null && echo done || echo "$mode: exit $rc without a report: $(head -c 300 "$dir/err")"
+		fi
+		return
+	fi
+	echo "$mode: exit $rc: $(head -c 300 "$dir/err")"
+}
+
+for mode in stop-all gcore nonstop; do
+	runs=$KILLS
+	[ $mode = nonstop ] && runs=10
+	bad=0 died=0
+	for ((i = 0; i < runs; i++)); do
+		v=$(kill_during $mode)
+		case $v in
+		ok) died=$((died + 1)) ;;
+		done) ;;
+		*) bad=$((bad + 1)); echo "# run $i: $v" ;;
+		esac
+	done
+	expect_eq "$mode: $runs kills at random moments: each run ends within 1 s with one clear line, the parent reaps the target" 0 "$bad"
+	check "$mode: some kills came mid-capture ($died of $runs)" test $died -gt 0
+done
+
+# --- a thread that cannot stop ---------------------------------------------------
+start_fixture "$FIX/faults" --workers 4 --vfork || exit 1
+vt=$(awk '$3 == "fault_vfork" { print $5 }' "$FX_OUT")
+all_untraced() {
+	! grep -h '^TracerPid:' /proc/"$1"/task/*/status 2>/dev/null | grep -vq '	0$'
+}
+t0=$(now)
+timeout -k 1 20 "$PILEUP" --stop-all --json "$FX_PID" >"$TMP/v.json" 2>"$TMP/v.err"
+rc=$?
+took=$(secs "$t0" "$(now)")
+check "vfork: --stop-all ends after the stall (took $took s, exit $rc)" awk -v t="$took" -v r=$rc 'BEGIN { exit !(t >= 1.9 && t < 6 && r <= 1) }'
+expect_eq "vfork: the thread that could not stop is read from /proc (capture, syscall)" "syscall vfork" \
+	"$(jq -r --argjson t "$vt" '.threads[] | select(.tid == $t) | "\(.capture) \(.syscall)"' "$TMP/v.json")"
+expect_eq "vfork: every other thread was stopped" 6 "$(jq '[.threads[] | select(.capture == "stopped")] | length' "$TMP/v.json")"
+check "vfork: afterwards no thread is traced" all_untraced "$FX_PID"
+"$PILEUP" --stop-all --json "$FX_PID" >/dev/null 2>"$TMP/i.err" &
+p=$!
+sleep 0.5
+t0=$(now)
+kill -INT $p
+for ((k = 0; k < 500; k++)); do kill -0 $p 2>/dev/null || break; sleep 0.01; done
+took=$(secs "$t0" "$(now)")
+kill -KILL $p 2>/dev/null
+wait $p
+rc=$?
+check "vfork: SIGINT ends the wait at once ($took s)" awk -v t="$took" 'BEGIN { exit !(t < 0.5) }'
+expect_eq "vfork: ... with exit 2 and one line" "2 pileup: interrupted; the target was detached and left running" "$rc $(cat "$TMP/i.err")"
+check "vfork: ... and no thread is traced" all_untraced "$FX_PID"
+timeout -k 1 20 "$PILEUP" --gcore "$FX_PID" --stop-all -o "$TMP/v.core" 2>"$TMP/g.err"
+expect_eq "vfork: --gcore --stop-all writes the core and says it is partial (exit 1)" 1 $?
+check "vfork: ... naming the thread" grep -q "warning: the core lacks the registers of 1 of its 7 threads (thread $vt did not stop" "$TMP/g.err"
+check "vfork: ... and the core holds all 7 threads" test "$("$PILEUP" --json "$TMP/v.core" 2>/dev/null | jq '.threads | length')" = 7
+check "vfork: target not stopped" not_stopped "$FX_PID"
+finish
