@@ -1,5 +1,6 @@
 #include "go/bin.h"
 #include "go/pcln.h"
+#include "proc.h"
 #include "bytes.h"
 #include "error.h"
 
@@ -546,7 +547,7 @@ static int open_exe(const struct snapshot *snap, char **path)
 	for (int i = 0; i < 3 && fd < 0; i++) {
 		if (!cands[i])
 			continue;
-		fd = open(cands[i], O_RDONLY | O_CLOEXEC);
+		fd = file_open_regular(cands[i]); /* never blocks on a FIFO */
 		if (fd >= 0)
 			*path = xstrdup(cands[i]);
 	}
