@@ -81,7 +81,11 @@ while time.time() < end:
     except socket.timeout:
         pass' "$slow" &
 FX_PIDS+=("$!")
-sleep 0.3
+# Listening before pileup asks (python starts slowly on a busy machine).
+for ((i = 0; i < 200; i++)); do
+	ss -Hltn "sport = :$slow" 2>/dev/null | grep -q . && break
+	sleep 0.05
+done
 rm -rf "$TMP/dcache"/*
 start=$SECONDS
 DEBUGINFOD_URLS=http://127.0.0.1:$slow hidden "$PILEUP" --json --debuginfod --debuginfod-timeout 2 "$FX_PID" >"$TMP/slow.json" 2>"$TMP/slow.err"
