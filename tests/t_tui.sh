@@ -214,8 +214,7 @@ check "big: shows every goroutine group" grep -q "Goroutines by stack: $((ng / 2
 check "big: the half that shares a stack is dominant" grep -q "^>\* *$((ng / 2)) .*main.worker" big-open
 check "big: scrolling to the last member of the largest group" grep -q "goroutine $((ng - 1)) " big-scrolled
 check "big: threads, last member" grep -q "tid $((1000 + nt - 1)) " big-threads
-check "big: opening takes under 20 s (${open_ms} ms)" test "$open_ms" -lt 20000
-# Each key redraws one screen, whatever the size of the lists.
-check "big: 2000 keys take under 10 s (${keys_ms} ms): only what is visible is drawn" test "$keys_ms" -lt 10000
+# The times above are notes, not checks: how fast the browser is at scale is
+# measured in tests/bench, side by side, never as a timed test here.
 
 finish
