@@ -73,8 +73,10 @@ static const char usage_text[] =
 "        --tui              browse the groups in a full-screen terminal browser\n"
 "                           (the default when stdin and stdout are terminals)\n"
 "        --text             plain text report (the default otherwise)\n"
-"        --json             JSON report, format version 1 (see README); a saved\n"
-"                           report can be opened again: pileup FILE.json\n"
+"        --json[=VERSION]   JSON report, format version 2 (each distinct stack\n"
+"                           written once; see README), or 1 (--json=1: frames\n"
+"                           in every thread and goroutine); a saved report of\n"
+"                           either version opens again: pileup FILE.json\n"
 "        --folded           folded stacks, one line per distinct stack: its\n"
 "                           frames outermost first, joined by ';', the wait as\n"
 "                           the leaf ([condvar], [chan send]), a space and the\n"
@@ -299,6 +301,7 @@ enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSON, FMT_TUI, FMT_FOLDED };
 struct options {
 	struct target_opts target;
 	enum format format;
+	int json_version; /* --json=N, 0: the current */
 	const char *output;
 	struct analyze_opts analyze;
 	size_t max_frames;
@@ -488,7 +491,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
-		{"json", no_argument, NULL, OPT_JSON},
+		{"json", optional_argument, NULL, OPT_JSON},
 		{"tui", no_argument, NULL, OPT_TUI},
 		{"output", required_argument, NULL, 'o'},
 		{"stop-all", no_argument, NULL, OPT_STOP_ALL},
@@ -543,7 +546,15 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 			break;
 		case OPT_GCORE: o->gcore = optarg; break;
 		case OPT_TEXT: o->format = FMT_TEXT; break;
-		case OPT_JSON: o->format = FMT_JSON; break;
+		case OPT_JSON:
+			o->format = FMT_JSON;
+			o->json_version = 0;
+			if (optarg && strcmp(optarg, "1") && strcmp(optarg, "2"))
+				return pu_error_new(PU_EXIT_USAGE, "--json=%s: this pileup writes JSON format versions 1 and 2; give --json (version 2) or --json=1",
+						    optarg);
+			if (optarg)
+				o->json_version = optarg[0] - '0';
+			break;
 		case OPT_TUI: o->format = FMT_TUI; break;
 		case OPT_FOLDED: o->format = FMT_FOLDED; break;
 		case OPT_SVG: o->svg = optarg; break;
@@ -1033,6 +1044,7 @@ int main(int argc, char **argv)
 		return err ? fail(err) : PU_EXIT_OK;
 	}
 	struct report r = a.report;
+	r.json_version = o.json_version;
 
 	FILE *out;
 	if (!(err = open_output(&o, &out))) {
