@@ -1462,7 +1462,7 @@ static void apply_group(struct snapshot *snap, const struct group_ref *g)
 		int *site, *call;
 		if (g->goroutines) {
 			struct snap_goroutine key = {.id = g->members[k]};
-			struct snap_goroutine *go = bsearch(&key, snap->goroutines, snap->ngoroutines, sizeof(key), cmp_goroutine);
+			struct snap_goroutine *go = snap->ngoroutines ? bsearch(&key, snap->goroutines, snap->ngoroutines, sizeof(key), cmp_goroutine) : NULL;
 			if (!go)
 				continue;
 			frames = go->frames, nframes = go->nframes, site = &go->wait_site, call = &go->blocking_call;
@@ -1573,16 +1573,24 @@ static struct pu_error *merge_duplicates(const char *name, struct snapshot *snap
 			if (snap->threads[j].host == t->host)
 				twin = &snap->threads[j];
 		if (twin) {
-			if (!same_thread(twin, t))
+			if (!same_thread(twin, t)) {
+				/* the threads not looked at yet follow the kept ones,
+				 * so that each is freed once (found by fuzz/json_fuzz.c) */
+				pid_t tid = t->tid;
+				for (size_t j = i; j < snap->nthreads; j++)
+					snap->threads[k++] = snap->threads[j];
+				snap->nthreads = k;
 				return pu_error_new(PU_EXIT_USAGE,
 						    "%s lists thread %d twice, with different stacks: the report is damaged or was edited; "
 						    "capture again, or keep one record of each thread",
-						    name, t->tid);
+						    name, tid);
+			}
 			if (!dups++)
 				first = t->tid;
 			free(t->name);
 			free(t->frames);
 			free(t->error);
+			free(t->waits_on.set);
 			continue;
 		}
 		if (k != i)
@@ -1612,6 +1620,13 @@ static int cmp_creator_in(const void *a, const void *b)
 {
 	const struct creator_in *x = a, *y = b;
 	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The entry of a sorted table with key's id, or NULL (also when the table
+ * is empty: bsearch must not be given a NULL base). */
+static const void *find_id(const void *key, const void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
 }
 
 /* Sorts a table by id; false (at the second) when two entries share one. */
@@ -1647,7 +1662,7 @@ static bool resolve_refs(struct loader *l)
 			if (s->mods[k] < 0)
 				continue;
 			struct module_in key = {.id = s->mods[k]};
-			const struct module_in *m = bsearch(&key, l->modules, l->nmodules, sizeof(key), cmp_module_in);
+			const struct module_in *m = find_id(&key, l->modules, l->nmodules, sizeof(key), cmp_module_in);
 			if (!m) {
 				p->pos = s->at;
 				return jp_fail(p, "a frame of stack %lld names module %lld, which \"modules\" does not list",
@@ -1661,7 +1676,7 @@ static bool resolve_refs(struct loader *l)
 		size_t n = kind ? l->ngstack : l->ntstack;
 		for (size_t r = 0; r < n; r++) {
 			struct stack_in key = {.id = refs[r].id};
-			const struct stack_in *s = bsearch(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
+			const struct stack_in *s = find_id(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
 			if (!s) {
 				p->pos = refs[r].at;
 				return jp_fail(p, "%s refers to stack %lld, which \"stacks\" does not list", kind ? "a goroutine" : "a thread",
@@ -1688,7 +1703,7 @@ static bool resolve_refs(struct loader *l)
 	}
 	for (size_t r = 0; r < l->ngcreator; r++) {
 		struct creator_in key = {.id = l->gcreator[r].id};
-		const struct creator_in *c = bsearch(&key, l->creators, l->ncreators, sizeof(key), cmp_creator_in);
+		const struct creator_in *c = find_id(&key, l->creators, l->ncreators, sizeof(key), cmp_creator_in);
 		if (!c) {
 			p->pos = l->gcreator[r].at;
 			return jp_fail(p, "a goroutine's creator %lld is not in \"creators\"", (long long)l->gcreator[r].id);
