@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "analyze.h"
 #include "compare.h"
 #include "error.h"
@@ -742,13 +743,26 @@ static uint64_t mono_us(void)
 }
 
 /* Sleeps until t0_us + at_us on the monotonic clock, or a signal asks
- * --watch to stop. */
-static void sleep_until(uint64_t t0_us, uint64_t at_us)
+ * --watch to stop; a terminal on stderr is told how long is left before
+ * the next capture (progress.h), a second at a time. */
+static void sleep_until(uint64_t t0_us, uint64_t at_us, size_t n)
 {
 	uint64_t t = t0_us + at_us;
-	struct timespec ts = {(time_t)(t / 1000000u), (long)(t % 1000000u) * 1000};
-	while (!watch_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	progress_begin("--watch");
+	while (!watch_stop) {
+		uint64_t now = mono_us();
+		if (now >= t)
+			break;
+		uint64_t left = t - now, step = left % 1000000u ? left % 1000000u : 1000000u;
+		char note[64];
+		snprintf(note, sizeof(note), "capture %zu in %llu s", n + 1, (unsigned long long)((left + 999999u) / 1000000u));
+		progress_note(note);
+		uint64_t until = now + step;
+		struct timespec ts = {(time_t)(until / 1000000u), (long)(until % 1000000u) * 1000};
+		while (!watch_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
+	progress_end();
 }
 
 /* --watch SECONDS [--count N] PID */
@@ -766,7 +780,7 @@ static int run_watch(const struct options *o)
 	uint64_t t0 = mono_us();
 	for (size_t n = 0; (!o->count || n < o->count) && !watch_stop; n++) {
 		if (n) {
-			sleep_until(t0, (uint64_t)((double)n * o->watch * 1e6));
+			sleep_until(t0, (uint64_t)((double)n * o->watch * 1e6), n);
 			if (watch_stop)
 				break;
 		}
