@@ -96,7 +96,7 @@ fuzz-dumps: fuzz-build
 
 fuzz-build:
 	@scripts/deps.sh test
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz build-fuzz/dumps_fuzz build-fuzz/perfmap_fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/core_fuzz build-fuzz/dumps_fuzz build-fuzz/perfmap_fuzz build-fuzz/json_fuzz
 
 # The perf map reader (perfmap.h) on its own: FUZZ_SECONDS on it with
 # `make fuzz-perfmap`; its seeds are replayed by tests/t_native_perfmap.sh.
@@ -112,6 +112,16 @@ build-fuzz/core_fuzz: $(FUZZ_SRC:%.c=$(BUILD)/%.o)
 
 build-fuzz/dumps_fuzz: $(filter-out $(BUILD)/fuzz/core_fuzz.o,$(FUZZ_SRC:%.c=$(BUILD)/%.o)) $(BUILD)/fuzz/dumps_fuzz.o
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
+# `make fuzz-json`: the saved-report reader (fuzz/json_fuzz.c), versions 1
+# and 2; findings go to fuzz/json-regressions/, which tests/t_json2.sh replays.
+build-fuzz/json_fuzz: $(filter-out $(BUILD)/fuzz/core_fuzz.o,$(FUZZ_SRC:%.c=$(BUILD)/%.o)) $(BUILD)/fuzz/json_fuzz.o
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
+fuzz-json: fuzz-build
+	mkdir -p build-fuzz/json-corpus fuzz/json-regressions
+	build-fuzz/json_fuzz build-fuzz/json-corpus fuzz/json-seeds fuzz/json-regressions -max_total_time=$(FUZZ_SECONDS) \
+		-timeout=20 -rss_limit_mb=2048 -max_len=262144 -artifact_prefix=fuzz/json-regressions/ -print_final_stats=1
 
 # The fixtures need the test packages and the Go toolchains (deps.sh test
 # installs or fetches them; fixtures/Makefile names each toolchain by path).
@@ -163,5 +173,5 @@ clean:
 distclean: clean
 	$(MAKE) -C fixtures distclean
 
--include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d) $(BUILD)/fuzz/dumps_fuzz.d $(BUILD)/fuzz/perfmap_fuzz.d
-.PHONY: all check bench demo install clean distclean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps fuzz-perfmap
+-include $(OBJ:.o=.d) $(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_OBJ:.o=.d) $(BUILD)/fuzz/dumps_fuzz.d $(BUILD)/fuzz/perfmap_fuzz.d $(BUILD)/fuzz/json_fuzz.d
+.PHONY: all check bench demo install clean distclean fixtures pileup-asan pileup-asan-link fuzz fuzz-build fuzz-dumps fuzz-perfmap fuzz-json

@@ -2,6 +2,7 @@
 #include "sanitize.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 void json_init(struct json *j, FILE *f, bool pretty)
 {
@@ -10,15 +11,67 @@ void json_init(struct json *j, FILE *f, bool pretty)
 	j->need_comma[0] = false;
 	j->pretty = pretty;
 	j->after_key = false;
+	j->len = 0;
+}
+
+void json_flush(struct json *j)
+{
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+/* Room for n more bytes (n <= JSON_BUF). */
+static inline char *room(struct json *j, size_t n)
+{
+	if (JSON_BUF - j->len < n)
+		json_flush(j);
+	return j->buf + j->len;
+}
+
+static inline void put(struct json *j, char c)
+{
+	*room(j, 1) = c;
+	j->len++;
+}
+
+static void put_mem(struct json *j, const void *s, size_t n)
+{
+	while (n) {
+		size_t k = n < JSON_BUF ? n : JSON_BUF;
+		memcpy(room(j, k), s, k);
+		j->len += k;
+		s = (const char *)s + k;
+		n -= k;
+	}
+}
+
+static inline void put_str(struct json *j, const char *s)
+{
+	put_mem(j, s, strlen(s));
+}
+
+static void put_u64(struct json *j, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	char *d = room(j, (size_t)n);
+	for (int i = 0; i < n; i++)
+		d[i] = tmp[n - 1 - i];
+	j->len += (size_t)n;
 }
 
 static void indent(struct json *j)
 {
 	if (!j->pretty)
 		return;
-	fputc('\n', j->f);
+	put(j, '\n');
 	for (int i = 0; i < j->depth; i++)
-		fputc(' ', j->f);
+		put(j, ' ');
 }
 
 /* Before a value: a comma if needed; values after a key need neither. */
@@ -29,7 +82,7 @@ static void before_value(struct json *j)
 		return;
 	}
 	if (j->need_comma[j->depth])
-		fputc(',', j->f);
+		put(j, ',');
 	if (j->depth)
 		indent(j);
 	j->need_comma[j->depth] = true;
@@ -38,7 +91,7 @@ static void before_value(struct json *j)
 static void open(struct json *j, char c)
 {
 	before_value(j);
-	fputc(c, j->f);
+	put(j, c);
 	if (j->depth < 63)
 		j->depth++;
 	j->need_comma[j->depth] = false;
@@ -51,9 +104,12 @@ static void close(struct json *j, char c)
 		j->depth--;
 	if (had)
 		indent(j);
-	fputc(c, j->f);
-	if (!j->depth && j->pretty)
-		fputc('\n', j->f);
+	put(j, c);
+	if (!j->depth) {
+		if (j->pretty)
+			put(j, '\n');
+		json_flush(j);
+	}
 }
 
 void json_begin_object(struct json *j) { open(j, '{'); }
@@ -61,58 +117,76 @@ void json_end_object(struct json *j) { close(j, '}'); }
 void json_begin_array(struct json *j) { open(j, '['); }
 void json_end_array(struct json *j) { close(j, ']'); }
 
-void json_write_escaped(FILE *f, const char *s)
+static void put_u4(struct json *j, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *d = room(j, 6);
+	d[0] = '\\';
+	d[1] = 'u';
+	d[2] = hex[v >> 12 & 15];
+	d[3] = hex[v >> 8 & 15];
+	d[4] = hex[v >> 4 & 15];
+	d[5] = hex[v & 15];
+	j->len += 6;
+}
+
+static void escaped(struct json *j, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	fputc('"', f);
+	put(j, '"');
 	while (*p) {
-		/* Plain printable ASCII needs no escaping: write runs at once. */
+		/* Plain printable ASCII needs no escaping: copy runs at once. */
 		const unsigned char *run = p;
 		while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 			p++;
 		if (p > run)
-			fwrite(run, 1, (size_t)(p - run), f);
+			put_mem(j, run, (size_t)(p - run));
 		if (!*p)
 			break;
 		size_t n = utf8_seq_len(p);
 		unsigned char c = *p;
 		bool hide;
 		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
+			put(j, '\\');
+			put(j, (char)c);
 			p++;
 		} else if (c == '\n') {
-			fputs("\\n", f);
+			put_str(j, "\\n");
 			p++;
 		} else if (c == '\t') {
-			fputs("\\t", f);
+			put_str(j, "\\t");
 			p++;
 		} else if (n == 0 || c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
+			put_u4(j, c);
 			p++;
 		} else if (n > 1 && (sanitize_unit(p, &hide), hide)) {
 			/* Bidi overrides and invisible characters: escaped, so a
 			 * file shown as it is cannot disguise text; the string
 			 * reads back the same. */
 			uint32_t cp = utf8_decode(p, n);
-			if (cp >= 0x10000)
-				fprintf(f, "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-			else
-				fprintf(f, "\\u%04x", cp);
+			if (cp >= 0x10000) {
+				put_u4(j, 0xd800 + ((cp - 0x10000) >> 10));
+				put_u4(j, 0xdc00 + ((cp - 0x10000) & 0x3ff));
+			} else {
+				put_u4(j, cp);
+			}
 			p += n;
 		} else {
-			fwrite(p, 1, n, f);
+			put_mem(j, p, n);
 			p += n;
 		}
 	}
-	fputc('"', f);
+	put(j, '"');
 }
 
 void json_key(struct json *j, const char *key)
 {
 	before_value(j);
-	json_write_escaped(j->f, key);
-	fputs(j->pretty ? ": " : ":", j->f);
+	escaped(j, key);
+	if (j->pretty)
+		put_str(j, ": ");
+	else
+		put(j, ':');
 	j->after_key = true;
 }
 
@@ -120,43 +194,64 @@ void json_string(struct json *j, const char *s)
 {
 	before_value(j);
 	if (s)
-		json_write_escaped(j->f, s);
+		escaped(j, s);
 	else
-		fputs("null", j->f);
+		put_str(j, "null");
 }
 
 void json_int(struct json *j, int64_t v)
 {
 	before_value(j);
-	fprintf(j->f, "%" PRId64, v);
+	if (v < 0) {
+		put(j, '-');
+		put_u64(j, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(j, (uint64_t)v);
+	}
 }
 
 void json_uint(struct json *j, uint64_t v)
 {
 	before_value(j);
-	fprintf(j->f, "%" PRIu64, v);
+	put_u64(j, v);
 }
 
 void json_double(struct json *j, double v)
 {
 	before_value(j);
-	fprintf(j->f, "%.4g", v);
+	char tmp[40];
+	int n = snprintf(tmp, sizeof(tmp), "%.4g", v);
+	put_mem(j, tmp, n > 0 && (size_t)n < sizeof(tmp) ? (size_t)n : 0);
 }
 
 void json_bool(struct json *j, bool v)
 {
 	before_value(j);
-	fputs(v ? "true" : "false", j->f);
+	put_str(j, v ? "true" : "false");
 }
 
 void json_null(struct json *j)
 {
 	before_value(j);
-	fputs("null", j->f);
+	put_str(j, "null");
 }
 
 void json_hex(struct json *j, uint64_t v)
 {
+	static const char hex[] = "0123456789abcdef";
 	before_value(j);
-	fprintf(j->f, "\"0x%" PRIx64 "\"", v);
+	char tmp[16];
+	int n = 0;
+	do {
+		tmp[n++] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	char *d = room(j, (size_t)n + 4);
+	d[0] = '"';
+	d[1] = '0';
+	d[2] = 'x';
+	for (int i = 0; i < n; i++)
+		d[3 + i] = tmp[n - 1 - i];
+	d[3 + n] = '"';
+	j->len += (size_t)n + 4;
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "analyze.h"
 #include "compare.h"
 #include "error.h"
@@ -73,8 +74,10 @@ static const char usage_text[] =
 "        --tui              browse the groups in a full-screen terminal browser\n"
 "                           (the default when stdin and stdout are terminals)\n"
 "        --text             plain text report (the default otherwise)\n"
-"        --json             JSON report, format version 1 (see README); a saved\n"
-"                           report can be opened again: pileup FILE.json\n"
+"        --json[=VERSION]   JSON report, format version 2 (each distinct stack\n"
+"                           written once; see README), or 1 (--json=1: frames\n"
+"                           in every thread and goroutine); a saved report of\n"
+"                           either version opens again: pileup FILE.json\n"
 "        --folded           folded stacks, one line per distinct stack: its\n"
 "                           frames outermost first, joined by ';', the wait as\n"
 "                           the leaf ([condvar], [chan send]), a space and the\n"
@@ -299,6 +302,7 @@ enum format { FMT_DEFAULT, FMT_TEXT, FMT_JSON, FMT_TUI, FMT_FOLDED };
 struct options {
 	struct target_opts target;
 	enum format format;
+	int json_version; /* --json=N, 0: the current */
 	const char *output;
 	struct analyze_opts analyze;
 	size_t max_frames;
@@ -488,7 +492,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
-		{"json", no_argument, NULL, OPT_JSON},
+		{"json", optional_argument, NULL, OPT_JSON},
 		{"tui", no_argument, NULL, OPT_TUI},
 		{"output", required_argument, NULL, 'o'},
 		{"stop-all", no_argument, NULL, OPT_STOP_ALL},
@@ -543,7 +547,15 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 			break;
 		case OPT_GCORE: o->gcore = optarg; break;
 		case OPT_TEXT: o->format = FMT_TEXT; break;
-		case OPT_JSON: o->format = FMT_JSON; break;
+		case OPT_JSON:
+			o->format = FMT_JSON;
+			o->json_version = 0;
+			if (optarg && strcmp(optarg, "1") && strcmp(optarg, "2"))
+				return pu_error_new(PU_EXIT_USAGE, "--json=%s: this pileup writes JSON format versions 1 and 2; give --json (version 2) or --json=1",
+						    optarg);
+			if (optarg)
+				o->json_version = optarg[0] - '0';
+			break;
 		case OPT_TUI: o->format = FMT_TUI; break;
 		case OPT_FOLDED: o->format = FMT_FOLDED; break;
 		case OPT_SVG: o->svg = optarg; break;
@@ -731,13 +743,26 @@ static uint64_t mono_us(void)
 }
 
 /* Sleeps until t0_us + at_us on the monotonic clock, or a signal asks
- * --watch to stop. */
-static void sleep_until(uint64_t t0_us, uint64_t at_us)
+ * --watch to stop; a terminal on stderr is told how long is left before
+ * the next capture (progress.h), a second at a time. */
+static void sleep_until(uint64_t t0_us, uint64_t at_us, size_t n)
 {
 	uint64_t t = t0_us + at_us;
-	struct timespec ts = {(time_t)(t / 1000000u), (long)(t % 1000000u) * 1000};
-	while (!watch_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	progress_begin("--watch");
+	while (!watch_stop) {
+		uint64_t now = mono_us();
+		if (now >= t)
+			break;
+		uint64_t left = t - now, step = left % 1000000u ? left % 1000000u : 1000000u;
+		char note[64];
+		snprintf(note, sizeof(note), "capture %zu in %llu s", n + 1, (unsigned long long)((left + 999999u) / 1000000u));
+		progress_note(note);
+		uint64_t until = now + step;
+		struct timespec ts = {(time_t)(until / 1000000u), (long)(until % 1000000u) * 1000};
+		while (!watch_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
+	progress_end();
 }
 
 /* --watch SECONDS [--count N] PID */
@@ -755,7 +780,7 @@ static int run_watch(const struct options *o)
 	uint64_t t0 = mono_us();
 	for (size_t n = 0; (!o->count || n < o->count) && !watch_stop; n++) {
 		if (n) {
-			sleep_until(t0, (uint64_t)((double)n * o->watch * 1e6));
+			sleep_until(t0, (uint64_t)((double)n * o->watch * 1e6), n);
 			if (watch_stop)
 				break;
 		}
@@ -1033,6 +1058,7 @@ int main(int argc, char **argv)
 		return err ? fail(err) : PU_EXIT_OK;
 	}
 	struct report r = a.report;
+	r.json_version = o.json_version;
 
 	FILE *out;
 	if (!(err = open_output(&o, &out))) {

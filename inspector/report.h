@@ -26,9 +26,14 @@ struct report {
 	 * as Go's own tracebacks do) */
 	bool show_wrappers;
 	const char *(*build_id)(const struct snapshot *snap, const char *module);
+	/* JSON: the format version written (1 or 2; 0: the current one, 2) */
+	int json_version;
 };
 
 void report_text(FILE *f, const struct report *r);
+/* Format version r->json_version (README "JSON format"): version 2 writes
+ * each distinct stack, module and goroutine creator once, in top-level
+ * tables that threads, goroutines and groups refer to by id. */
 void report_json(FILE *f, const struct report *r);
 /* Folded stacks: one line per distinct stack, outermost frame first,
  * frames joined by ';', the wait as the leaf ("[condvar]", "[chan send]"),
@@ -55,8 +60,10 @@ const char *report_frame_name(const struct frame *f, char *buf, size_t size);
  * the "target" object, and the members of one group object (without its
  * braces, so a caller can add its own). */
 struct json;
-/* Starts the top object: {"pileup": 1, "version": ... */
+/* Starts the top object: {"pileup": 1, "version": ... (comparisons are
+ * still format 1: a few groups, each with its frames) */
 void report_json_begin(struct json *j, FILE *f);
+void report_json_begin_version(struct json *j, FILE *f, int version);
 void report_json_target(struct json *j, const struct report *r);
 void report_json_group_fields(struct json *j, const struct report *r, const struct group *g);
 

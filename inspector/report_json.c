@@ -1,4 +1,5 @@
 #include "classify.h"
+#include "error.h"
 #include "json.h"
 #include "merge.h"
 #include "report.h"
@@ -8,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void frame_json(struct json *j, const struct report *r, const struct frame *f)
+/* One frame.  mod >= 0: version 2, the module by its index in "modules"
+ * (which holds its build-id); mod -1: version 2, no module; mod -2:
+ * version 1, the module's path and build-id in the frame. */
+static void frame_json(struct json *j, const struct report *r, const struct frame *f, long mod)
 {
 	json_begin_object(j);
 	json_key(j, "pc");
@@ -18,11 +22,17 @@ static void frame_json(struct json *j, const struct report *r, const struct fram
 	json_key(j, "offset");
 	json_hex(j, f->offset);
 	json_key(j, "module");
-	json_string(j, f->module);
-	const char *bid = r->build_id && f->module ? r->build_id(r->snap, f->module) : NULL;
-	if (bid) {
-		json_key(j, "build_id");
-		json_string(j, bid);
+	if (mod >= 0) {
+		json_int(j, mod);
+	} else if (mod == -1) {
+		json_null(j);
+	} else {
+		json_string(j, f->module);
+		const char *bid = r->build_id && f->module ? r->build_id(r->snap, f->module) : NULL;
+		if (bid) {
+			json_key(j, "build_id");
+			json_string(j, bid);
+		}
 	}
 	json_key(j, "file");
 	json_string(j, f->file);
@@ -62,7 +72,7 @@ static void frames_json(struct json *j, const struct report *r, const struct fra
 {
 	json_begin_array(j);
 	for (size_t i = 0; i < n; i++)
-		frame_json(j, r, &f[i]);
+		frame_json(j, r, &f[i], -2);
 	json_end_array(j);
 }
 
@@ -88,7 +98,8 @@ static void site_json(struct json *j, const struct frame *frames, int idx)
 	json_end_object(j);
 }
 
-void report_json_group_fields(struct json *j, const struct report *r, const struct group *g)
+/* A group's members but its stack. */
+static void group_fields(struct json *j, const struct report *r, const struct group *g)
 {
 	json_key(j, "kind");
 	json_string(j, g->kind == GROUP_THREADS ? "thread" : "goroutine");
@@ -167,15 +178,28 @@ void report_json_group_fields(struct json *j, const struct report *r, const stru
 		json_end_array(j);
 		free(c);
 	}
+}
+
+void report_json_group_fields(struct json *j, const struct report *r, const struct group *g)
+{
+	group_fields(j, r, g);
 	json_key(j, "frames");
 	frames_json(j, r, g->frames, g->nframes);
 }
 
-static void groups_json(struct json *j, const struct report *r, const struct grouping *gr)
+/* ids: version 2, the stack of each thread (or goroutine), NULL: version 1. */
+static void groups_json(struct json *j, const struct report *r, const struct grouping *gr, const uint32_t *ids)
 {
 	for (size_t i = 0; i < gr->ngroups; i++) {
+		const struct group *g = &gr->groups[i];
 		json_begin_object(j);
-		report_json_group_fields(j, r, &gr->groups[i]);
+		if (ids) {
+			group_fields(j, r, g);
+			json_key(j, "stack");
+			json_uint(j, ids[g->members[0]]);
+		} else {
+			report_json_group_fields(j, r, g);
+		}
 		json_end_object(j);
 	}
 }
@@ -265,196 +289,498 @@ void report_json_target(struct json *j, const struct report *r)
 
 void report_json_begin(struct json *j, FILE *f)
 {
+	report_json_begin_version(j, f, 1);
+}
+
+void report_json_begin_version(struct json *j, FILE *f, int version)
+{
 	json_init(j, f, false);
 	json_begin_object(j);
 	json_key(j, "pileup");
-	json_int(j, 1);
+	json_int(j, version);
 	json_key(j, "version");
 	json_string(j, PILEUP_VERSION);
+}
+
+/* --- Version 2: each distinct stack, module and goroutine creator once ---
+ *
+ * A stack is a thread's or goroutine's frames with its wait site and
+ * blocking call (indices into the frames).  Members of one group already
+ * share functions, files and lines (group.c hashed them): the group's key,
+ * mixed with every pc, finds a candidate, and a full comparison of every
+ * field decides, so a stack comes back exactly as v1 would write it. */
+
+struct itab {
+	uint32_t *slot; /* entry index + 1, 0 empty */
+	size_t mask;
+};
+
+static void itab_init(struct itab *t, size_t entries)
+{
+	size_t cap = 64;
+	while (cap < entries * 2)
+		cap *= 2;
+	t->slot = xcalloc(cap, sizeof(*t->slot));
+	t->mask = cap - 1;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 29;
+}
+
+struct stack_ent {
+	const struct frame *frames;
+	size_t n;
+	int site, call;
+};
+
+struct creator_ent {
+	const char *function, *file;
+	int line;
+};
+
+struct stacks {
+	uint32_t *thread, *goroutine, *creator; /* stack (creator) of each item */
+	struct stack_ent *s;
+	size_t ns, caps;
+	struct creator_ent *c;
+	size_t nc, capc;
+	const char **mods; /* module paths, in index order */
+	size_t nm, capm;
+	struct itab ts, tc, tm;
+};
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_frame_exact(const struct frame *a, const struct frame *b)
+{
+	return a->pc == b->pc && a->offset == b->offset && a->line == b->line && a->inlined == b->inlined &&
+	       a->library == b->library && a->wrapper == b->wrapper && a->tail_call == b->tail_call && a->jit == b->jit &&
+	       a->fp_guessed == b->fp_guessed && same_str(a->function, b->function) && same_str(a->module, b->module) &&
+	       same_str(a->file, b->file) && same_str(a->engine, b->engine);
+}
+
+static uint32_t stack_intern(struct stacks *st, unsigned long long gkey, const struct frame *f, size_t n, int site, int call)
+{
+	uint64_t h = mix(mix(mix(gkey, n), (uint64_t)(int64_t)site), (uint64_t)(int64_t)call);
+	for (size_t i = 0; i < n; i++)
+		h = mix(h, f[i].pc);
+	for (size_t k = h & st->ts.mask;; k = (k + 1) & st->ts.mask) {
+		uint32_t e = st->ts.slot[k];
+		if (!e) {
+			xgrow(&st->s, &st->caps, st->ns + 1, sizeof(*st->s));
+			st->s[st->ns] = (struct stack_ent){f, n, site, call};
+			st->ts.slot[k] = (uint32_t)++st->ns;
+			return (uint32_t)(st->ns - 1);
+		}
+		const struct stack_ent *s = &st->s[e - 1];
+		if (s->n != n || s->site != site || s->call != call)
+			continue;
+		size_t i = 0;
+		while (i < n && same_frame_exact(&s->frames[i], &f[i]))
+			i++;
+		if (i == n)
+			return e - 1;
+	}
+}
+
+static uint32_t creator_intern(struct stacks *st, const struct snap_goroutine *g)
+{
+	uint64_t h = mix(mix(mix(1, (uintptr_t)g->created_function), (uintptr_t)g->created_file), (uint64_t)g->created_line);
+	for (size_t k = h & st->tc.mask;; k = (k + 1) & st->tc.mask) {
+		uint32_t e = st->tc.slot[k];
+		if (!e) {
+			xgrow(&st->c, &st->capc, st->nc + 1, sizeof(*st->c));
+			st->c[st->nc] = (struct creator_ent){g->created_function, g->created_file, g->created_line};
+			st->tc.slot[k] = (uint32_t)++st->nc;
+			return (uint32_t)(st->nc - 1);
+		}
+		const struct creator_ent *c = &st->c[e - 1];
+		if (c->function == g->created_function && c->file == g->created_file && c->line == g->created_line)
+			return e - 1;
+	}
+}
+
+/* The index of a module path in st->mods (by content: few, short). */
+static long module_index(struct stacks *st, const char *m)
+{
+	if (!m)
+		return -1;
+	uint64_t h = 5381;
+	for (const unsigned char *p = (const unsigned char *)m; *p; p++)
+		h = h * 33 + *p;
+	for (size_t k = mix(h, 0) & st->tm.mask;; k = (k + 1) & st->tm.mask) {
+		uint32_t e = st->tm.slot[k];
+		if (!e) {
+			xgrow(&st->mods, &st->capm, st->nm + 1, sizeof(*st->mods));
+			st->mods[st->nm] = m;
+			st->tm.slot[k] = (uint32_t)++st->nm;
+			return (long)st->nm - 1;
+		}
+		if (!strcmp(st->mods[e - 1], m))
+			return (long)e - 1;
+	}
+}
+
+/* Stack ids of one grouping's items, into ids. */
+static void stacks_of(struct stacks *st, const struct snapshot *snap, const struct grouping *gr, uint32_t *ids)
+{
+	for (size_t gi = 0; gr && gi < gr->ngroups; gi++) {
+		const struct group *g = &gr->groups[gi];
+		for (size_t k = 0; k < g->count; k++) {
+			size_t i = g->members[k];
+			if (gr->kind == GROUP_THREADS) {
+				const struct snap_thread *t = &snap->threads[i];
+				ids[i] = stack_intern(st, g->key, t->frames, t->nframes, t->wait_site, t->blocking_call);
+			} else {
+				const struct snap_goroutine *go = &snap->goroutines[i];
+				ids[i] = stack_intern(st, g->key, go->frames, go->nframes, go->wait_site, go->blocking_call);
+			}
+		}
+	}
+}
+
+static void stacks_build(struct stacks *st, const struct report *r)
+{
+	const struct snapshot *snap = r->snap;
+	memset(st, 0, sizeof(*st));
+	st->thread = xcalloc(snap->nthreads + 1, sizeof(*st->thread));
+	st->goroutine = xcalloc(snap->ngoroutines + 1, sizeof(*st->goroutine));
+	st->creator = xcalloc(snap->ngoroutines + 1, sizeof(*st->creator));
+	itab_init(&st->ts, snap->nthreads + snap->ngoroutines);
+	/* Every thread and goroutine is in exactly one group by stack; any
+	 * other (none is known) is interned without its group's key. */
+	memset(st->thread, 0xff, snap->nthreads * sizeof(*st->thread));
+	memset(st->goroutine, 0xff, snap->ngoroutines * sizeof(*st->goroutine));
+	stacks_of(st, snap, r->threads, st->thread);
+	stacks_of(st, snap, r->goroutines, st->goroutine);
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		const struct snap_thread *t = &snap->threads[i];
+		if (st->thread[i] == UINT32_MAX)
+			st->thread[i] = stack_intern(st, 0, t->frames, t->nframes, t->wait_site, t->blocking_call);
+	}
+	for (size_t i = 0; i < snap->ngoroutines; i++) {
+		const struct snap_goroutine *g = &snap->goroutines[i];
+		if (st->goroutine[i] == UINT32_MAX)
+			st->goroutine[i] = stack_intern(st, 0, g->frames, g->nframes, g->wait_site, g->blocking_call);
+	}
+	itab_init(&st->tc, snap->ngoroutines);
+	for (size_t i = 0; i < snap->ngoroutines; i++)
+		if (snap->goroutines[i].created_function)
+			st->creator[i] = creator_intern(st, &snap->goroutines[i]);
+	size_t nframes = 1;
+	for (size_t i = 0; i < st->ns; i++)
+		nframes += st->s[i].n;
+	itab_init(&st->tm, nframes);
+	if (snap->exe)
+		module_index(st, snap->exe);
+	for (size_t i = 0; i < st->ns; i++)
+		for (size_t k = 0; k < st->s[i].n; k++)
+			module_index(st, st->s[i].frames[k].module);
+}
+
+static void stacks_deinit(struct stacks *st)
+{
+	free(st->thread);
+	free(st->goroutine);
+	free(st->creator);
+	free(st->s);
+	free(st->c);
+	free(st->mods);
+	free(st->ts.slot);
+	free(st->tc.slot);
+	free(st->tm.slot);
+}
+
+static void index_or_null(struct json *j, int i)
+{
+	if (i >= 0)
+		json_int(j, i);
+	else
+		json_null(j);
+}
+
+/* "modules", "stacks" and "creators" (README: JSON format, version 2). */
+static void stacks_json(struct json *j, const struct report *r, struct stacks *st)
+{
+	json_key(j, "modules");
+	json_begin_array(j);
+	for (size_t i = 0; i < st->nm; i++) {
+		json_begin_object(j);
+		json_key(j, "id");
+		json_uint(j, i);
+		json_key(j, "path");
+		json_string(j, st->mods[i]);
+		const char *bid = r->build_id ? r->build_id(r->snap, st->mods[i]) : NULL;
+		if (bid) {
+			json_key(j, "build_id");
+			json_string(j, bid);
+		}
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_key(j, "stacks");
+	json_begin_array(j);
+	for (size_t i = 0; i < st->ns; i++) {
+		const struct stack_ent *s = &st->s[i];
+		json_begin_object(j);
+		json_key(j, "id");
+		json_uint(j, i);
+		json_key(j, "wait_site");
+		index_or_null(j, s->site);
+		json_key(j, "blocking_call");
+		index_or_null(j, s->call);
+		json_key(j, "frames");
+		json_begin_array(j);
+		for (size_t k = 0; k < s->n; k++)
+			frame_json(j, r, &s->frames[k], module_index(st, s->frames[k].module));
+		json_end_array(j);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	if (r->snap->go_version || r->snap->ngoroutines) {
+		json_key(j, "creators");
+		json_begin_array(j);
+		for (size_t i = 0; i < st->nc; i++) {
+			json_begin_object(j);
+			json_key(j, "id");
+			json_uint(j, i);
+			json_key(j, "function");
+			json_string(j, st->c[i].function);
+			json_key(j, "file");
+			json_string(j, st->c[i].file);
+			json_key(j, "line");
+			json_int(j, st->c[i].line);
+			json_end_object(j);
+		}
+		json_end_array(j);
+	}
 }
 
 void report_json(FILE *f, const struct report *r)
 {
 	const struct snapshot *snap = r->snap;
-	struct json j;
-	report_json_begin(&j, f);
+	bool v2 = r->json_version != 1;
+	struct json *j = xmalloc(sizeof(*j));
+	struct stacks stk;
+	if (v2)
+		stacks_build(&stk, r);
+	report_json_begin_version(j, f, v2 ? 2 : 1);
 
-	json_key(&j, "target");
-	report_json_target(&j, r);
+	json_key(j, "target");
+	report_json_target(j, r);
 
-	json_key(&j, "capture");
-	json_begin_object(&j);
-	json_key(&j, "mode");
-	json_string(&j, report_mode_name(snap->mode));
-	json_key(&j, "pause_us");
-	json_uint(&j, snap->pause_us);
-	json_key(&j, "elapsed_us");
-	json_uint(&j, snap->elapsed_us);
-	json_key(&j, "analyze_us");
-	json_uint(&j, r->analyze_us);
-	json_key(&j, "partial_threads");
-	json_uint(&j, snapshot_partial_threads(snap));
-	json_key(&j, "dominant_pct");
-	json_double(&j, r->dominant_pct);
-	json_end_object(&j);
+	json_key(j, "capture");
+	json_begin_object(j);
+	json_key(j, "mode");
+	json_string(j, report_mode_name(snap->mode));
+	json_key(j, "pause_us");
+	json_uint(j, snap->pause_us);
+	json_key(j, "elapsed_us");
+	json_uint(j, snap->elapsed_us);
+	json_key(j, "analyze_us");
+	json_uint(j, r->analyze_us);
+	json_key(j, "partial_threads");
+	json_uint(j, snapshot_partial_threads(snap));
+	json_key(j, "dominant_pct");
+	json_double(j, r->dominant_pct);
+	json_end_object(j);
 
-	json_key(&j, "analysis");
-	json_begin_object(&j);
-	json_key(&j, "frames_walked");
-	json_uint(&j, r->unwind.frames);
-	json_key(&j, "symbol_lookups");
-	json_uint(&j, r->unwind.distinct_pcs);
-	json_key(&j, "frame_pointers_recovered");
-	json_uint(&j, r->unwind.recovered);
-	json_key(&j, "libunwind_fallbacks");
-	json_uint(&j, r->unwind.fallbacks);
+	json_key(j, "analysis");
+	json_begin_object(j);
+	json_key(j, "frames_walked");
+	json_uint(j, r->unwind.frames);
+	json_key(j, "symbol_lookups");
+	json_uint(j, r->unwind.distinct_pcs);
+	json_key(j, "frame_pointers_recovered");
+	json_uint(j, r->unwind.recovered);
+	json_key(j, "libunwind_fallbacks");
+	json_uint(j, r->unwind.fallbacks);
 	if (r->unwind.cross_checked) {
-		json_key(&j, "cross_check_differences");
-		json_uint(&j, r->unwind.disagreements);
+		json_key(j, "cross_check_differences");
+		json_uint(j, r->unwind.disagreements);
 	}
 	if (r->unwind.debuginfod_asked) {
-		json_key(&j, "debuginfod_asked");
-		json_uint(&j, r->unwind.debuginfod_asked);
-		json_key(&j, "debuginfod_found");
-		json_uint(&j, r->unwind.debuginfod_found);
+		json_key(j, "debuginfod_asked");
+		json_uint(j, r->unwind.debuginfod_asked);
+		json_key(j, "debuginfod_found");
+		json_uint(j, r->unwind.debuginfod_found);
 	}
 	if (snap->glibc_version || snap->glibc_problem) {
 		/* which layout the locks were read with (glibc.h) */
-		json_key(&j, "glibc");
-		json_begin_object(&j);
-		json_key(&j, "version");
-		json_string(&j, snap->glibc_version);
-		json_key(&j, "layout");
-		json_string(&j, snap->glibc_layout);
+		json_key(j, "glibc");
+		json_begin_object(j);
+		json_key(j, "version");
+		json_string(j, snap->glibc_version);
+		json_key(j, "layout");
+		json_string(j, snap->glibc_layout);
 		if (snap->glibc_problem) {
-			json_key(&j, "problem");
-			json_string(&j, snap->glibc_problem);
+			json_key(j, "problem");
+			json_string(j, snap->glibc_problem);
 		}
-		json_end_object(&j);
+		json_end_object(j);
 	}
-	json_end_object(&j);
+	json_end_object(j);
 
-	report_json_wait_graph(&j, r);
+	report_json_wait_graph(j, r);
+	if (v2)
+		stacks_json(j, r, &stk);
 
-	json_key(&j, "threads");
-	json_begin_array(&j);
+	json_key(j, "threads");
+	json_begin_array(j);
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		const struct snap_thread *t = &snap->threads[i];
-		json_begin_object(&j);
-		json_key(&j, "tid");
+		json_begin_object(j);
+		json_key(j, "tid");
 		if (t->tid)
-			json_int(&j, t->tid);
+			json_int(j, t->tid);
 		else
-			json_null(&j); /* threads read back from a profile */
+			json_null(j); /* threads read back from a profile */
 		if (snap->nhosts) {
-			json_key(&j, "host");
-			json_string(&j, t->host < snap->nhosts ? snap->hosts[t->host] : NULL);
+			json_key(j, "host");
+			json_string(j, t->host < snap->nhosts ? snap->hosts[t->host] : NULL);
 		}
-		json_key(&j, "name");
-		json_string(&j, t->name);
-		json_key(&j, "state");
+		json_key(j, "name");
+		json_string(j, t->name);
+		json_key(j, "state");
 		char st[2] = {t->state, 0};
-		json_string(&j, st);
-		json_key(&j, "syscall");
+		json_string(j, st);
+		json_key(j, "syscall");
 		const char *sc = t->syscall >= 0 ? syscall_name(t->syscall) : NULL;
 		char num[32];
 		if (t->syscall >= 0 && !sc) {
 			snprintf(num, sizeof(num), "syscall_%ld", t->syscall);
 			sc = num;
 		}
-		json_string(&j, sc);
-		json_key(&j, "wait");
-		json_string(&j, wait_class_name(t->wait));
-		json_key(&j, "capture");
-		json_string(&j, report_how_name(t->how));
+		json_string(j, sc);
+		json_key(j, "wait");
+		json_string(j, wait_class_name(t->wait));
+		json_key(j, "capture");
+		json_string(j, report_how_name(t->how));
 		if (t->error) {
-			json_key(&j, "error");
-			json_string(&j, t->error);
+			json_key(j, "error");
+			json_string(j, t->error);
 		}
 		if (t->crashed) {
-			json_key(&j, "crashed");
-			json_bool(&j, true);
+			json_key(j, "crashed");
+			json_bool(j, true);
 		}
-		json_key(&j, "wait_site");
-		site_json(&j, t->frames, t->wait_site);
-		report_json_waits_on(&j, snap, &t->waits_on);
-		json_key(&j, "frames");
-		frames_json(&j, r, t->frames, t->nframes);
-		json_end_object(&j);
+		if (!v2) {
+			json_key(j, "wait_site");
+			site_json(j, t->frames, t->wait_site);
+		}
+		report_json_waits_on(j, snap, &t->waits_on);
+		if (v2) {
+			json_key(j, "stack");
+			json_uint(j, stk.thread[i]);
+		} else {
+			json_key(j, "frames");
+			frames_json(j, r, t->frames, t->nframes);
+		}
+		json_end_object(j);
 	}
-	json_end_array(&j);
+	json_end_array(j);
 
 	if (snap->go_version || snap->ngoroutines) {
-		json_key(&j, "goroutines");
-		json_begin_array(&j);
+		json_key(j, "goroutines");
+		json_begin_array(j);
 		for (size_t i = 0; i < snap->ngoroutines; i++) {
 			const struct snap_goroutine *g = &snap->goroutines[i];
-			json_begin_object(&j);
-			json_key(&j, "id");
+			json_begin_object(j);
+			json_key(j, "id");
 			if (g->id)
-				json_int(&j, g->id);
+				json_int(j, g->id);
 			else
-				json_null(&j); /* a profile's goroutines have none */
+				json_null(j); /* a profile's goroutines have none */
 			if (snap->nhosts) {
-				json_key(&j, "host");
-				json_string(&j, g->host < snap->nhosts ? snap->hosts[g->host] : NULL);
+				json_key(j, "host");
+				json_string(j, g->host < snap->nhosts ? snap->hosts[g->host] : NULL);
 			}
 			if (g->leaked) {
-				json_key(&j, "leaked");
-				json_bool(&j, true);
+				json_key(j, "leaked");
+				json_bool(j, true);
 			}
-			json_key(&j, "status");
-			json_string(&j, g->status);
-			json_key(&j, "wait_reason");
-			json_string(&j, g->wait_reason);
-			json_key(&j, "wait_minutes");
-			json_int(&j, g->wait_minutes);
-			json_key(&j, "thread");
-			if (g->thread)
-				json_int(&j, g->thread);
-			else
-				json_null(&j);
-			json_key(&j, "locked");
-			json_bool(&j, g->locked);
-			json_key(&j, "created_by");
-			if (g->created_function) {
-				json_begin_object(&j);
-				json_key(&j, "function");
-				json_string(&j, g->created_function);
-				json_key(&j, "file");
-				json_string(&j, g->created_file);
-				json_key(&j, "line");
-				json_int(&j, g->created_line);
-				json_key(&j, "goroutine");
-				json_int(&j, g->created_goroutine);
-				json_end_object(&j);
+			json_key(j, "status");
+			json_string(j, g->status);
+			json_key(j, "wait_reason");
+			json_string(j, g->wait_reason);
+			json_key(j, "wait_minutes");
+			json_int(j, g->wait_minutes);
+			/* version 2 leaves out what most goroutines do not have */
+			if (!v2 || g->thread) {
+				json_key(j, "thread");
+				if (g->thread)
+					json_int(j, g->thread);
+				else
+					json_null(j);
+			}
+			if (!v2 || g->locked) {
+				json_key(j, "locked");
+				json_bool(j, g->locked);
+			}
+			json_key(j, "created_by");
+			if (v2 && g->created_function) {
+				json_begin_object(j);
+				json_key(j, "creator");
+				json_uint(j, stk.creator[i]);
+				json_key(j, "goroutine");
+				json_int(j, g->created_goroutine);
+				json_end_object(j);
+			} else if (g->created_function) {
+				json_begin_object(j);
+				json_key(j, "function");
+				json_string(j, g->created_function);
+				json_key(j, "file");
+				json_string(j, g->created_file);
+				json_key(j, "line");
+				json_int(j, g->created_line);
+				json_key(j, "goroutine");
+				json_int(j, g->created_goroutine);
+				json_end_object(j);
 			} else {
-				json_null(&j);
+				json_null(j);
 			}
-			json_key(&j, "system");
-			json_bool(&j, g->system);
+			if (!v2 || g->system) {
+				json_key(j, "system");
+				json_bool(j, g->system);
+			}
 			if (g->error) {
-				json_key(&j, "error");
-				json_string(&j, g->error);
+				json_key(j, "error");
+				json_string(j, g->error);
 			}
-			json_key(&j, "wait_site");
-			site_json(&j, g->frames, g->wait_site);
-			json_key(&j, "blocking_call");
-			json_string(&j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
-			report_json_waits_on(&j, snap, &g->waits_on);
-			json_key(&j, "frames");
-			frames_json(&j, r, g->frames, g->nframes);
-			json_end_object(&j);
+			if (!v2) {
+				json_key(j, "wait_site");
+				site_json(j, g->frames, g->wait_site);
+				json_key(j, "blocking_call");
+				json_string(j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
+			}
+			report_json_waits_on(j, snap, &g->waits_on);
+			if (v2) {
+				json_key(j, "stack");
+				json_uint(j, stk.goroutine[i]);
+			} else {
+				json_key(j, "frames");
+				frames_json(j, r, g->frames, g->nframes);
+			}
+			json_end_object(j);
 		}
-		json_end_array(&j);
+		json_end_array(j);
 	}
 
-	json_key(&j, "groups");
-	json_begin_array(&j);
+	json_key(j, "groups");
+	json_begin_array(j);
 	if (r->goroutines)
-		groups_json(&j, r, r->goroutines);
-	groups_json(&j, r, r->threads);
-	json_end_array(&j);
-	json_end_object(&j);
+		groups_json(j, r, r->goroutines, v2 ? stk.goroutine : NULL);
+	groups_json(j, r, r->threads, v2 ? stk.thread : NULL);
+	json_end_array(j);
+	json_end_object(j);
 	fputc('\n', f);
+	free(j);
+	if (v2)
+		stacks_deinit(&stk);
 }

@@ -404,6 +404,33 @@ struct group_ref {
 	size_t n;
 };
 
+/* Version 2's tables (README "JSON format"): read whole, then threads,
+ * goroutines and groups are given what they refer to. */
+struct stack_in {
+	int64_t id;
+	struct frame *frames;
+	int64_t *mods; /* each frame's module index, -1 none */
+	size_t n, at;
+	int site, call;
+};
+
+struct module_in {
+	int64_t id;
+	const char *path, *build_id; /* interned */
+};
+
+struct creator_in {
+	int64_t id;
+	const char *function, *file;
+	int line;
+};
+
+/* A reference of the item at index i, made at byte at. */
+struct ref_in {
+	size_t i, at;
+	int64_t id;
+};
+
 struct loader {
 	struct jp p;
 	struct snapshot *snap;
@@ -419,6 +446,14 @@ struct loader {
 		long nr;
 	} syscalls[64];
 	size_t nsyscalls;
+	struct stack_in *stacks;
+	size_t nstacks, cap_stacks;
+	struct module_in *modules;
+	size_t nmodules, cap_modules;
+	struct creator_in *creators;
+	size_t ncreators, cap_creators;
+	struct ref_in *tstack, *gstack, *gcreator; /* threads' stacks, goroutines' stacks and creators */
+	size_t ntstack, cap_tstack, ngstack, cap_gstack, ngcreator, cap_gcreator;
 };
 
 #define KEYSZ 32
@@ -460,7 +495,9 @@ static bool line_field(struct loader *l, int *out)
 	return true;
 }
 
-static bool parse_frame(struct loader *l, struct frame *f)
+/* A frame; mod: where a version 2 frame's module index goes (NULL: the
+ * module must be named, as in version 1). */
+static bool parse_frame(struct loader *l, struct frame *f, int64_t *mod)
 {
 	struct jp *p = &l->p;
 	size_t n = 0;
@@ -477,6 +514,8 @@ static bool parse_frame(struct loader *l, struct frame *f)
 			ok = jp_hex(p, "offset", &f->offset);
 		else if (!strcmp(key, "function"))
 			ok = str_field(l, "function", &f->function);
+		else if (!strcmp(key, "module") && mod && jp_peek(p) >= '0' && jp_peek(p) <= '9')
+			ok = jp_int(p, "module", 0, INT32_MAX, mod);
 		else if (!strcmp(key, "module"))
 			ok = str_field(l, "module", &f->module);
 		else if (!strcmp(key, "file"))
@@ -508,22 +547,173 @@ static bool parse_frame(struct loader *l, struct frame *f)
 	return !p->err;
 }
 
-static bool parse_frames(struct loader *l, struct frame **frames, size_t *nframes)
+/* mods: version 2, each frame's module index (-1: none) into *mods. */
+static bool parse_frames_into(struct loader *l, struct frame **frames, size_t *nframes, int64_t **mods)
 {
 	struct jp *p = &l->p;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, capm = 0;
 	free(*frames);
 	*frames = NULL;
 	*nframes = 0;
+	if (mods) {
+		free(*mods);
+		*mods = NULL;
+	}
 	if (!jp_begin(p, '[', "an array of frames"))
 		return false;
 	while (jp_array_next(p, &n)) {
 		xgrow(frames, &cap, *nframes + 1, sizeof(**frames));
-		if (!parse_frame(l, &(*frames)[*nframes]))
+		int64_t *m = NULL;
+		if (mods) {
+			xgrow(mods, &capm, *nframes + 1, sizeof(**mods));
+			m = &(*mods)[*nframes];
+			*m = -1;
+		}
+		if (!parse_frame(l, &(*frames)[*nframes], m))
 			return false;
 		(*nframes)++;
 	}
 	return !p->err;
+}
+
+static bool parse_frames(struct loader *l, struct frame **frames, size_t *nframes)
+{
+	return parse_frames_into(l, frames, nframes, NULL);
+}
+
+static void add_ref(struct ref_in **refs, size_t *n, size_t *cap, size_t i, size_t at, int64_t id)
+{
+	xgrow(refs, cap, *n + 1, sizeof(**refs));
+	(*refs)[(*n)++] = (struct ref_in){i, at, id};
+}
+
+/* "stack": N, "creator": N: an id in one of the tables. */
+static bool ref_field(struct loader *l, const char *what, struct ref_in **refs, size_t *n, size_t *cap, size_t i)
+{
+	size_t at = l->p.pos;
+	int64_t v;
+	if (!jp_int(&l->p, what, 0, INT32_MAX, &v))
+		return false;
+	add_ref(refs, n, cap, i, at, v);
+	return true;
+}
+
+/* One entry of "stacks": {"id": N, "wait_site": I, "blocking_call": I, "frames": [...]}. */
+static bool parse_stack(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0, at = p->pos;
+	char key[KEYSZ];
+	bool ok, have_id = false;
+	int64_t site = -1, call = -1;
+	if (!jp_begin(p, '{', "a stack object"))
+		return false;
+	xgrow(&l->stacks, &l->cap_stacks, l->nstacks + 1, sizeof(*l->stacks));
+	struct stack_in *s = &l->stacks[l->nstacks++];
+	memset(s, 0, sizeof(*s));
+	s->at = at;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "id")) {
+			ok = jp_int(p, "id", 0, INT32_MAX, &s->id);
+			have_id = true;
+		} else if (!strcmp(key, "wait_site")) {
+			site = -1;
+			ok = jp_null(p) || (!p->err && jp_int(p, "wait_site", 0, INT_MAX, &site));
+		} else if (!strcmp(key, "blocking_call")) {
+			call = -1;
+			ok = jp_null(p) || (!p->err && jp_int(p, "blocking_call", 0, INT_MAX, &call));
+		} else if (!strcmp(key, "frames")) {
+			ok = parse_frames_into(l, &s->frames, &s->n, &s->mods);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (!have_id || site >= (int64_t)s->n || (call >= 0 && call >= site)) {
+		p->pos = at;
+		if (!have_id)
+			return jp_fail(p, "a stack has no \"id\"");
+		return jp_fail(p, "stack %lld: its wait site (%lld) and blocking call (%lld) must be frames of it, the call inside the site",
+			       (long long)s->id, (long long)site, (long long)call);
+	}
+	s->site = (int)site;
+	s->call = (int)call;
+	return true;
+}
+
+/* One entry of "modules": {"id": N, "path": "...", "build_id": "..."}. */
+static bool parse_module(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0, at = p->pos;
+	char key[KEYSZ];
+	bool ok, have_id = false;
+	if (!jp_begin(p, '{', "a module object"))
+		return false;
+	xgrow(&l->modules, &l->cap_modules, l->nmodules + 1, sizeof(*l->modules));
+	struct module_in *m = &l->modules[l->nmodules++];
+	memset(m, 0, sizeof(*m));
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "id")) {
+			ok = jp_int(p, "id", 0, INT32_MAX, &m->id);
+			have_id = true;
+		} else if (!strcmp(key, "path")) {
+			ok = str_field(l, "path", &m->path);
+		} else if (!strcmp(key, "build_id")) {
+			ok = str_field(l, "build_id", &m->build_id);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (!have_id || !m->path) {
+		p->pos = at;
+		return jp_fail(p, "a module needs an \"id\" and a \"path\"");
+	}
+	return true;
+}
+
+/* One entry of "creators": {"id": N, "function": ..., "file": ..., "line": N}. */
+static bool parse_creator(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0, at = p->pos;
+	char key[KEYSZ];
+	bool ok, have_id = false;
+	if (!jp_begin(p, '{', "a creator object"))
+		return false;
+	xgrow(&l->creators, &l->cap_creators, l->ncreators + 1, sizeof(*l->creators));
+	struct creator_in *c = &l->creators[l->ncreators++];
+	memset(c, 0, sizeof(*c));
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "id")) {
+			ok = jp_int(p, "id", 0, INT32_MAX, &c->id);
+			have_id = true;
+		} else if (!strcmp(key, "function")) {
+			ok = str_field(l, "function", &c->function);
+		} else if (!strcmp(key, "file")) {
+			ok = str_field(l, "file", &c->file);
+		} else if (!strcmp(key, "line")) {
+			ok = line_field(l, &c->line);
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	if (p->err)
+		return false;
+	if (!have_id) {
+		p->pos = at;
+		return jp_fail(p, "a creator has no \"id\"");
+	}
+	return true;
 }
 
 static bool parse_site(struct loader *l, struct site_ref *s)
@@ -897,6 +1087,8 @@ static bool parse_thread(struct loader *l)
 			have_call = true;
 		} else if (!strcmp(key, "frames")) {
 			ok = parse_frames(l, &t->frames, &t->nframes);
+		} else if (!strcmp(key, "stack")) {
+			ok = ref_field(l, "stack", &l->tstack, &l->ntstack, &l->cap_tstack, l->snap->nthreads - 1);
 		} else if (!strcmp(key, "waits_on")) {
 			ok = parse_waits_on(l, &t->waits_on);
 		} else {
@@ -936,6 +1128,8 @@ static bool parse_created_by(struct loader *l, struct snap_goroutine *g)
 		} else if (!strcmp(key, "goroutine")) {
 			ok = jp_int(p, "goroutine", 0, INT64_MAX, &v);
 			g->created_goroutine = v;
+		} else if (!strcmp(key, "creator")) {
+			ok = ref_field(l, "creator", &l->gcreator, &l->ngcreator, &l->cap_gcreator, (size_t)(g - l->snap->goroutines));
 		} else {
 			ok = jp_skip(p);
 		}
@@ -996,6 +1190,8 @@ static bool parse_goroutine(struct loader *l)
 			have_call = true;
 		} else if (!strcmp(key, "frames")) {
 			ok = parse_frames(l, &g->frames, &g->nframes);
+		} else if (!strcmp(key, "stack")) {
+			ok = ref_field(l, "stack", &l->gstack, &l->ngstack, &l->cap_gstack, snap->ngoroutines - 1);
 		} else if (!strcmp(key, "waits_on")) {
 			ok = parse_waits_on(l, &g->waits_on);
 		} else {
@@ -1190,6 +1386,14 @@ static bool parse_array(struct loader *l, const char *what, bool (*each)(struct 
 	return !l->p.err;
 }
 
+static struct pu_error *version_error(const char *name, int64_t version)
+{
+	return pu_error_new(PU_EXIT_USAGE,
+			    "%s: report format version %lld, but this pileup reads versions 1 and 2; open it with a newer pileup "
+			    "(or have the newer one write version 2: pileup --json=2 %s)",
+			    name, (long long)version, name);
+}
+
 static bool parse_top(struct loader *l)
 {
 	struct jp *p = &l->p;
@@ -1204,6 +1408,12 @@ static bool parse_top(struct loader *l)
 		if (!strcmp(key, "pileup")) {
 			ok = jp_int(p, "pileup", INT64_MIN, INT64_MAX, &l->version);
 			l->have_version = true;
+			if (ok && (l->version < 1 || l->version > 2)) {
+				/* said first: a later version's other changes are not
+				 * mistaken for damage */
+				p->err = version_error(p->name, l->version);
+				return false;
+			}
 		} else if (!strcmp(key, "target")) {
 			ok = parse_target(l);
 		} else if (!strcmp(key, "capture")) {
@@ -1214,6 +1424,12 @@ static bool parse_top(struct loader *l)
 			ok = parse_array(l, "an array of goroutines", parse_goroutine);
 		} else if (!strcmp(key, "groups")) {
 			ok = parse_array(l, "an array of groups", parse_group);
+		} else if (!strcmp(key, "stacks")) {
+			ok = parse_array(l, "an array of stacks", parse_stack);
+		} else if (!strcmp(key, "modules")) {
+			ok = parse_array(l, "an array of modules", parse_module);
+		} else if (!strcmp(key, "creators")) {
+			ok = parse_array(l, "an array of creators", parse_creator);
 		} else if (!strcmp(key, "comparison")) {
 			l->comparison = true;
 			ok = jp_skip(p);
@@ -1246,7 +1462,7 @@ static void apply_group(struct snapshot *snap, const struct group_ref *g)
 		int *site, *call;
 		if (g->goroutines) {
 			struct snap_goroutine key = {.id = g->members[k]};
-			struct snap_goroutine *go = bsearch(&key, snap->goroutines, snap->ngoroutines, sizeof(key), cmp_goroutine);
+			struct snap_goroutine *go = snap->ngoroutines ? bsearch(&key, snap->goroutines, snap->ngoroutines, sizeof(key), cmp_goroutine) : NULL;
 			if (!go)
 				continue;
 			frames = go->frames, nframes = go->nframes, site = &go->wait_site, call = &go->blocking_call;
@@ -1357,16 +1573,24 @@ static struct pu_error *merge_duplicates(const char *name, struct snapshot *snap
 			if (snap->threads[j].host == t->host)
 				twin = &snap->threads[j];
 		if (twin) {
-			if (!same_thread(twin, t))
+			if (!same_thread(twin, t)) {
+				/* the threads not looked at yet follow the kept ones,
+				 * so that each is freed once (found by fuzz/json_fuzz.c) */
+				pid_t tid = t->tid;
+				for (size_t j = i; j < snap->nthreads; j++)
+					snap->threads[k++] = snap->threads[j];
+				snap->nthreads = k;
 				return pu_error_new(PU_EXIT_USAGE,
 						    "%s lists thread %d twice, with different stacks: the report is damaged or was edited; "
 						    "capture again, or keep one record of each thread",
-						    name, t->tid);
+						    name, tid);
+			}
 			if (!dups++)
 				first = t->tid;
 			free(t->name);
 			free(t->frames);
 			free(t->error);
+			free(t->waits_on.set);
 			continue;
 		}
 		if (k != i)
@@ -1378,6 +1602,132 @@ static struct pu_error *merge_duplicates(const char *name, struct snapshot *snap
 		snapshot_warn(snap, "%s lists %zu thread record%s twice (thread %d%s), the same each time: each thread is counted once",
 			      name, dups, dups == 1 ? "" : "s", first, dups > 1 ? " and others" : "");
 	return NULL;
+}
+
+static int cmp_stack_in(const void *a, const void *b)
+{
+	const struct stack_in *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_module_in(const void *a, const void *b)
+{
+	const struct module_in *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_creator_in(const void *a, const void *b)
+{
+	const struct creator_in *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The entry of a sorted table with key's id, or NULL (also when the table
+ * is empty: bsearch must not be given a NULL base). */
+static const void *find_id(const void *key, const void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
+/* Sorts a table by id; false (at the second) when two entries share one. */
+static bool sort_table(struct loader *l, void *base, size_t n, size_t size, int (*cmp)(const void *, const void *),
+		       const char *what)
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+	for (size_t i = 1; i < n; i++) {
+		const char *a = (const char *)base + (i - 1) * size, *b = (const char *)base + i * size;
+		if (!cmp(a, b))
+			return jp_fail(&l->p, "two %s have id %lld", what, (long long)*(const int64_t *)b);
+	}
+	return true;
+}
+
+/* Gives version 2's threads, goroutines and frames what they refer to:
+ * frames from "stacks", modules and build-ids from "modules", where
+ * goroutines were created from "creators". */
+static bool resolve_refs(struct loader *l)
+{
+	struct snapshot *snap = l->snap;
+	struct jp *p = &l->p;
+	if (!sort_table(l, l->stacks, l->nstacks, sizeof(*l->stacks), cmp_stack_in, "stacks") ||
+	    !sort_table(l, l->modules, l->nmodules, sizeof(*l->modules), cmp_module_in, "modules") ||
+	    !sort_table(l, l->creators, l->ncreators, sizeof(*l->creators), cmp_creator_in, "creators"))
+		return false;
+	for (size_t i = 0; i < l->nmodules; i++)
+		add_build_id(l, l->modules[i].path, l->modules[i].build_id);
+	for (size_t i = 0; i < l->nstacks; i++) {
+		struct stack_in *s = &l->stacks[i];
+		for (size_t k = 0; k < s->n; k++) {
+			if (s->mods[k] < 0)
+				continue;
+			struct module_in key = {.id = s->mods[k]};
+			const struct module_in *m = find_id(&key, l->modules, l->nmodules, sizeof(key), cmp_module_in);
+			if (!m) {
+				p->pos = s->at;
+				return jp_fail(p, "a frame of stack %lld names module %lld, which \"modules\" does not list",
+					       (long long)s->id, (long long)s->mods[k]);
+			}
+			s->frames[k].module = m->path;
+		}
+	}
+	for (int kind = 0; kind < 2; kind++) {
+		const struct ref_in *refs = kind ? l->gstack : l->tstack;
+		size_t n = kind ? l->ngstack : l->ntstack;
+		for (size_t r = 0; r < n; r++) {
+			struct stack_in key = {.id = refs[r].id};
+			const struct stack_in *s = find_id(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
+			if (!s) {
+				p->pos = refs[r].at;
+				return jp_fail(p, "%s refers to stack %lld, which \"stacks\" does not list", kind ? "a goroutine" : "a thread",
+					       (long long)refs[r].id);
+			}
+			struct frame **frames;
+			size_t *nframes;
+			int *site, *call;
+			if (kind) {
+				struct snap_goroutine *g = &snap->goroutines[refs[r].i];
+				frames = &g->frames, nframes = &g->nframes, site = &g->wait_site, call = &g->blocking_call;
+			} else {
+				struct snap_thread *t = &snap->threads[refs[r].i];
+				frames = &t->frames, nframes = &t->nframes, site = &t->wait_site, call = &t->blocking_call;
+			}
+			free(*frames);
+			*frames = s->n ? xmalloc(s->n * sizeof(**frames)) : NULL;
+			if (s->n)
+				memcpy(*frames, s->frames, s->n * sizeof(**frames));
+			*nframes = s->n;
+			*site = s->site;
+			*call = s->call;
+		}
+	}
+	for (size_t r = 0; r < l->ngcreator; r++) {
+		struct creator_in key = {.id = l->gcreator[r].id};
+		const struct creator_in *c = find_id(&key, l->creators, l->ncreators, sizeof(key), cmp_creator_in);
+		if (!c) {
+			p->pos = l->gcreator[r].at;
+			return jp_fail(p, "a goroutine's creator %lld is not in \"creators\"", (long long)l->gcreator[r].id);
+		}
+		struct snap_goroutine *g = &snap->goroutines[l->gcreator[r].i];
+		g->created_function = c->function;
+		g->created_file = c->file;
+		g->created_line = c->line;
+	}
+	return true;
+}
+
+static void loader_free_tables(struct loader *l)
+{
+	for (size_t i = 0; i < l->nstacks; i++) {
+		free(l->stacks[i].frames);
+		free(l->stacks[i].mods);
+	}
+	free(l->stacks);
+	free(l->modules);
+	free(l->creators);
+	free(l->tstack);
+	free(l->gstack);
+	free(l->gcreator);
 }
 
 struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t len, struct snapshot **ret)
@@ -1396,16 +1746,17 @@ struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t l
 	l.snap->input_free = origin_free;
 
 	bool ok = parse_top(&l);
+	if (ok && l.have_version && l.version >= 1 && l.version <= 2)
+		ok = resolve_refs(&l);
 	struct pu_error *err = l.p.err;
 	if (ok && !l.have_version)
-		err = pu_error_new(PU_EXIT_USAGE, "%s: not a pileup report (no \"pileup\": 1 at the top); give a report written by 'pileup --json'", name);
+		err = pu_error_new(PU_EXIT_USAGE, "%s: not a pileup report (no \"pileup\": 1 or 2 at the top); give a report written by 'pileup --json'", name);
 	else if (ok && l.comparison)
 		err = pu_error_new(PU_EXIT_USAGE,
 				   "%s is a comparison of captures (pileup --watch or diff with --json), not a snapshot; open a report written by 'pileup --json'",
 				   name);
-	else if (ok && l.version != 1)
-		err = pu_error_new(PU_EXIT_USAGE, "%s: report format version %lld, but this pileup reads version 1; open it with a newer pileup",
-				   name, (long long)l.version);
+	else if (ok && (l.version < 1 || l.version > 2))
+		err = version_error(name, l.version);
 	if (!err) {
 		struct snapshot *snap = l.snap;
 		snapshot_sort(snap);
@@ -1415,9 +1766,11 @@ struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t l
 		struct snapshot *snap = l.snap;
 		if (snap->ngoroutines)
 			qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
-		for (size_t i = 0; i < l.ngroups; i++)
+		/* version 2's stacks say exactly where each waits */
+		for (size_t i = 0; l.version == 1 && i < l.ngroups; i++)
 			apply_group(snap, &l.groups[i]);
 	}
+	loader_free_tables(&l);
 	for (size_t i = 0; i < l.ngroups; i++)
 		free(l.groups[i].members);
 	free(l.groups);

@@ -27,7 +27,7 @@ start_fixture "$TMP/waits-sep" --mutex 3 --condvar 4 || exit 1
 STABLE='del(.capture, .analysis, .target.taken_at) | .threads |= map(select(.name != "heartbeat") | del(.capture))
 	| .groups |= map(select(.wait_site.function != "heartbeat_loop"))'
 report() { # report CACHE_DIR OUT
-	PILEUP_CACHE_DIR=$1 "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" | jq -S "$STABLE" >"$2"
+	PILEUP_CACHE_DIR=$1 "$PILEUP" --json=1 --debuginfo-path "$DBG" "$FX_PID" | jq -S "$STABLE" >"$2"
 }
 report "" "$TMP/off.json"
 check "cache off: the program's lines come from the separate file" \
@@ -42,7 +42,7 @@ expect_eq "the copy holds the same DWARF" \
 	"$(readelf --debug-dump=info "$DBG/.build-id/${bid:0:2}/${bid:2}.debug" 2>/dev/null | tail -n +3 | md5sum)" \
 	"$(readelf --debug-dump=info "$copy" 2>/dev/null | tail -n +3 | md5sum)"
 expect_eq "cold cache: the same report as with the cache off" "" "$(diff "$TMP/off.json" "$TMP/cold.json")"
-strace -f -e trace=openat -o "$TMP/strace.txt" env PILEUP_CACHE_DIR="$C" "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" >"$TMP/warm.raw"
+strace -f -e trace=openat -o "$TMP/strace.txt" env PILEUP_CACHE_DIR="$C" "$PILEUP" --json=1 --debuginfo-path "$DBG" "$FX_PID" >"$TMP/warm.raw"
 jq -S "$STABLE" "$TMP/warm.raw" >"$TMP/warm.json"
 expect_eq "warm cache: the same report" "" "$(diff "$TMP/off.json" "$TMP/warm.json")"
 check "warm cache: the copy is opened" grep -q "$(basename "$copy")\", O_RDONLY[|A-Z_]*) = [0-9]" "$TMP/strace.txt"
@@ -79,14 +79,14 @@ expect_eq "the same report" "" "$(diff "$TMP/off.json" "$TMP/new.json")"
 report /proc/self/no-such-dir "$TMP/nodir.json"
 expect_eq "unwritable cache directory: the same report" "" "$(diff "$TMP/off.json" "$TMP/nodir.json")"
 check "unwritable cache directory: nothing on stderr" \
-	test -z "$(PILEUP_CACHE_DIR=/proc/self/no-such-dir "$PILEUP" --json --debuginfo-path "$DBG" "$FX_PID" 2>&1 >/dev/null)"
+	test -z "$(PILEUP_CACHE_DIR=/proc/self/no-such-dir "$PILEUP" --json=1 --debuginfo-path "$DBG" "$FX_PID" 2>&1 >/dev/null)"
 check "the target is not left stopped or traced" not_stopped "$FX_PID"
 stop_fixture "$FX_PID"
 
 # No network lookups, even with debuginfod servers in the environment (as
 # Debian's shell profile sets): a stripped program has no debug info here.
 start_fixture "$FIX/waits-stripped" --mutex 2 || exit 1
-DEBUGINFOD_URLS=http://127.0.0.1:9 strace -f -e trace=connect,sendto,openat -o "$TMP/net.txt" "$PILEUP" --json "$FX_PID" >/dev/null 2>&1
+DEBUGINFOD_URLS=http://127.0.0.1:9 strace -f -e trace=connect,sendto,openat -o "$TMP/net.txt" "$PILEUP" --json=1 "$FX_PID" >/dev/null 2>&1
 expect_eq "DEBUGINFOD_URLS set, stripped program: no connection attempted" "" "$(grep -E 'connect\(|sendto\(' "$TMP/net.txt" | grep -v 'AF_UNIX')"
 # The release binary is static: loading libdebuginfod into it would bring
 # a second glibc (inspector/static/nodlopen.c).  The sanitizer build is

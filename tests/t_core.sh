@@ -76,7 +76,7 @@ run_four() {
 	local d=$TMP/$build
 	start_dumping "$d" "$FIX/$build" "$@" || return 1
 	local pid=$FX_PID
-	"$PILEUP" --json "$pid" >"$d/live.json"
+	"$PILEUP" --json=1 "$pid" >"$d/live.json"
 	fixture_stats "$pid" "$FX_OUT" >/dev/null # resets the counters' baseline
 	"$PILEUP" --gcore "$pid" -o "$d/pileup.core" 2>"$d/gcore.err"
 	check "$build: pileup --gcore wrote a core" test -s "$d/pileup.core"
@@ -95,7 +95,7 @@ run_four() {
 
 	groups_of "$d/live.json" >"$d/live.groups"
 	for c in kernel gdb pileup stopall; do
-		"$PILEUP" --json "$d/$c.core" >"$d/$c.json" 2>"$d/$c.err"
+		"$PILEUP" --json=1 "$d/$c.core" >"$d/$c.json" 2>"$d/$c.err"
 		local rc=$?
 		check "$build $c core: read (exit $rc)" test "$rc" -le 1
 		groups_of "$d/$c.json" >"$d/$c.groups"
@@ -126,12 +126,12 @@ for z in "zstd -q -c" "xz -c -T1" "lz4 -q -c" "gzip -c"; do
 	ext=${z%% *}
 	$z "$d/kernel.core" >"$d/kernel.core.$ext"
 	touch -r "$d/kernel.core" "$d/kernel.core.$ext"
-	"$PILEUP" --json "$d/kernel.core.$ext" >"$d/z.json" 2>"$d/z.err"
+	"$PILEUP" --json=1 "$d/kernel.core.$ext" >"$d/z.json" 2>"$d/z.err"
 	stable "$d/z.json" >"$d/z.stable"
 	expect_same "$ext-compressed core: exactly the same JSON" "$d/plain.stable" "$d/z.stable"
 done
 mkdir -p "$TMP/tmpdir"
-TMPDIR=$TMP/tmpdir "$PILEUP" --json "$d/kernel.core.zstd" >/dev/null 2>&1
+TMPDIR=$TMP/tmpdir "$PILEUP" --json=1 "$d/kernel.core.zstd" >/dev/null 2>&1
 expect_eq "decompression leaves nothing in TMPDIR" "" "$(ls -A "$TMP/tmpdir")"
 # Killed while decompressing: the temporary file has no name to leave.
 head -c 60000000 /dev/urandom >"$TMP/big"
@@ -146,11 +146,11 @@ expect_eq "killed while decompressing: nothing left in TMPDIR" "" "$(ls -A "$TMP
 rm -f "$TMP/big.zst"
 
 # --- how a core is named --------------------------------------------------------
-"$PILEUP" --json --core "$d/kernel.core" -e "$FIX/waits" | stable /dev/stdin >"$d/b"
+"$PILEUP" --json=1 --core "$d/kernel.core" -e "$FIX/waits" | stable /dev/stdin >"$d/b"
 expect_same "--core CORE -e EXE: the same report" "$d/plain.stable" "$d/b"
-"$PILEUP" --json "$d/kernel.core" "$FIX/waits" | stable /dev/stdin >"$d/b"
+"$PILEUP" --json=1 "$d/kernel.core" "$FIX/waits" | stable /dev/stdin >"$d/b"
 expect_same "CORE EXE: the same report" "$d/plain.stable" "$d/b"
-"$PILEUP" --json "$FIX/waits" "$d/kernel.core" | stable /dev/stdin >"$d/b"
+"$PILEUP" --json=1 "$FIX/waits" "$d/kernel.core" | stable /dev/stdin >"$d/b"
 expect_same "EXE CORE (gdb's order): the same report" "$d/plain.stable" "$d/b"
 "$PILEUP" --text "$d/kernel.core" >"$d/k.txt" 2>&1
 check "text report of a core names the core and the program" grep -q "^pileup .*: core .*kernel.core (pid [0-9]*, $FIX/waits), [0-9]* threads" "$d/k.txt"
@@ -168,7 +168,7 @@ for mode in segv abort; do
 	fn=$([ $mode = segv ] && echo crash_segv || echo crash_abort)
 	crasher=$(awk -v fn=$fn '$1 == "site" && $3 == fn { print $5 }' "$dir/out")
 	"$PILEUP" --text "$dir/core" >"$dir/r.txt" 2>&1
-	"$PILEUP" --json "$dir/core" >"$dir/r.json" 2>/dev/null
+	"$PILEUP" --json=1 "$dir/core" >"$dir/r.json" 2>/dev/null
 	if [ $mode = segv ]; then
 		expect_eq "crash segv: the first line names the thread, the signal and the fault address" \
 			"CRASHED: thread $crasher got SIGSEGV (signal 11) at address 0x10" \
@@ -202,13 +202,13 @@ pid=$FX_PID
 check "sysroot: the kernel dumped core" wait_core "$TMP/sr" "$pid"
 mkdir -p "$TMP/sysroot$(dirname "$prog")"
 mv "$prog" "$TMP/sysroot$prog"
-"$PILEUP" --json "$TMP/sr/core" >"$TMP/sr/no.json" 2>"$TMP/sr/no.err"
+"$PILEUP" --json=1 "$TMP/sr/core" >"$TMP/sr/no.json" 2>"$TMP/sr/no.err"
 expect_eq "sysroot: without it, the missing program gives exit 1" 1 $?
 check "sysroot: ... and a warning naming it" grep -q "the program $prog is not found" "$TMP/sr/no.err"
-"$PILEUP" --json --sysroot "$TMP/sysroot" "$TMP/sr/core" >"$TMP/sr/yes.json" 2>"$TMP/sr/yes.err"
+"$PILEUP" --json=1 --sysroot "$TMP/sysroot" "$TMP/sr/core" >"$TMP/sr/yes.json" 2>"$TMP/sr/yes.err"
 expect_eq "sysroot: with it, exit 0 and no warning" "0 " "$? $(cat "$TMP/sr/yes.err")"
 expect_eq "sysroot: the program's frames are symbolized from the sysroot" "mutex wait_mutex" \
-	"$("$PILEUP" --json --sysroot "$TMP/sysroot/" "$TMP/sr/core" 2>/dev/null | jq -r '.groups[0] | "\(.wait) \(.wait_site.function)"')"
+	"$("$PILEUP" --json=1 --sysroot "$TMP/sysroot/" "$TMP/sr/core" 2>/dev/null | jq -r '.groups[0] | "\(.wait) \(.wait_site.function)"')"
 
 # --- --debuginfo-path: a stripped program, its debug info elsewhere -------------
 start_dumping "$TMP/strip" "$FIX/waits-stripped" --mutex 2 --sleep 1 || exit 1
@@ -218,9 +218,9 @@ mkdir -p "$TMP/dbg/.build-id/${bid:0:2}"
 objcopy --only-keep-debug "$FIX/waits" "$TMP/dbg/.build-id/${bid:0:2}/${bid:2}.debug"
 site='[.groups[] | select(.wait == "mutex") | .wait_site.function] | .[0]'
 expect_eq "stripped program: without its debug info, the mutex wait site has no name" null \
-	"$("$PILEUP" --json "$TMP/strip/core" 2>/dev/null | jq -r "$site")"
+	"$("$PILEUP" --json=1 "$TMP/strip/core" 2>/dev/null | jq -r "$site")"
 expect_eq "stripped program: --debuginfo-path DIR names it from DIR/.build-id" wait_mutex \
-	"$("$PILEUP" --json --debuginfo-path "$TMP/dbg" "$TMP/strip/core" 2>/dev/null | jq -r "$site")"
+	"$("$PILEUP" --json=1 --debuginfo-path "$TMP/dbg" "$TMP/strip/core" 2>/dev/null | jq -r "$site")"
 
 # --- --coredump -----------------------------------------------------------------
 mkdir -p "$TMP/bin"
@@ -248,12 +248,12 @@ EOF
 chmod +x "$TMP/bin/coredumpctl"
 kpid=$(jq .target.pid "$d/kernel.json")
 export FAKE_CORE=$d/kernel.core FAKE_PID=$kpid FAKE_LOG=$TMP/bin/log
-PATH=$TMP/bin:$PATH "$PILEUP" --json --coredump "$kpid" >"$TMP/cd.json" 2>/dev/null
+PATH=$TMP/bin:$PATH "$PILEUP" --json=1 --coredump "$kpid" >"$TMP/cd.json" 2>/dev/null
 expect_eq "--coredump PID: the core coredumpctl dumps, for that PID" "$(jq -S .groups "$d/kernel.json") $kpid" \
 	"$(jq -S .groups "$TMP/cd.json") $(cat "$FAKE_LOG")"
-PATH=$TMP/bin:$PATH "$PILEUP" --json --coredump >"$TMP/cd.json" 2>/dev/null
+PATH=$TMP/bin:$PATH "$PILEUP" --json=1 --coredump >"$TMP/cd.json" 2>/dev/null
 expect_eq "--coredump alone: the newest core" "$(jq -S .groups "$d/kernel.json") " "$(jq -S .groups "$TMP/cd.json") $(cat "$FAKE_LOG")"
-PATH=$TMP/bin:$PATH "$PILEUP" --json --coredump=latest >/dev/null 2>&1
+PATH=$TMP/bin:$PATH "$PILEUP" --json=1 --coredump=latest >/dev/null 2>&1
 expect_eq "--coredump=latest works" "0 " "$? $(cat "$FAKE_LOG")"
 PATH=$TMP/bin:$PATH "$PILEUP" --coredump 999999 >/dev/null 2>"$TMP/cd.err"
 expect_eq "--coredump of a process with no core: exit 2" 2 $?
@@ -285,7 +285,7 @@ stop_fixture "$FX_PID"
 start_fixture "$FIX/waits" --spin 1 --sleep 1 || exit 1
 "$PILEUP" --gcore "$FX_PID" --no-stop -o "$TMP/nostop.core" 2>"$TMP/g.err"
 expect_eq "--gcore --no-stop with a running thread: exit 1 (a thread has no registers)" 1 $?
-"$PILEUP" --json "$TMP/nostop.core" >"$TMP/nostop.json" 2>/dev/null
+"$PILEUP" --json=1 "$TMP/nostop.core" >"$TMP/nostop.json" 2>/dev/null
 expect_eq "... reading it back: exit 1" 1 $?
 expect_eq "... the spinning thread says why it has no stack" "running in user space; not stopped (--no-stop)" \
 	"$(jq -r '.threads[] | select(.name == "spin-0") | .error' "$TMP/nostop.json")"

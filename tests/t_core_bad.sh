@@ -55,12 +55,12 @@ start_dumping "$TMP/good" unlimited "$FIX/waits" --mutex 2 --condvar 2 --sleep 1
 check "the kernel dumped a core to break" dump "$TMP/good"
 good=$TMP/good/core
 size=$(stat -c %s "$good")
-run good --json "$good"
+run good --json=1 "$good"
 expect_eq "the intact core: exit 0" 0 "$(rc good)"
 
 # --- truncated -----------------------------------------------------------------------
 head -c $((size / 2)) "$good" >"$TMP/half"
-run half --json "$TMP/half"
+run half --json=1 "$TMP/half"
 check "cut in half: no crash" no_crash half
 expect_eq "cut in half: a partial report, exit 1" 1 "$(rc half)"
 check "cut in half: every thread is listed" test "$(jq '.threads | length' "$TMP/half.out")" -eq "$(jq '.threads | length' "$TMP/good.out")"
@@ -71,7 +71,7 @@ check "cut in half: the text report shows the warning" grep -q "^warning: .*half
 
 notes=$(($(readelf -lW "$good" | awk '$1 == "NOTE" { print $2; exit }')))
 head -c $((notes + 400)) "$good" >"$TMP/innotes"
-run innotes --json "$TMP/innotes"
+run innotes --json=1 "$TMP/innotes"
 check "cut inside the notes: no crash" no_crash innotes
 expect_eq "cut inside the notes: the first thread, exit 1" "1 1" "$(rc innotes) $(jq '.threads | length' "$TMP/innotes.out")"
 check "cut inside the notes: a warning says so" grep -q "warning: .*innotes.* truncated" "$TMP/innotes.err"
@@ -96,7 +96,7 @@ expect_eq "cut inside the ELF header: exit 2, one line" "2 yes" "$(rc inehdr) $(
 start_dumping "$TMP/limited" 160 "$FIX/waits" --mutex 2 --condvar 2 --sleep 1 || exit 1
 check "ulimit -c 160: the kernel wrote a cut core" dump "$TMP/limited"
 check "ulimit -c 160: the core is cut at the limit" test "$(du -k "$TMP/limited/core" | cut -f1)" -le 170 -a "$(stat -c %s "$TMP/limited/core")" -lt "$size"
-run limited --json "$TMP/limited/core"
+run limited --json=1 "$TMP/limited/core"
 check "ulimit -c 160: no crash" no_crash limited
 expect_eq "ulimit -c 160: a partial report, exit 1" 1 "$(rc limited)"
 check "ulimit -c 160: the warning suggests ulimit -c" grep -q "truncated.*ulimit -c" "$TMP/limited.err"
@@ -109,7 +109,7 @@ cp "$FIX/waits" "$TMP/gone/waits"
 start_dumping "$TMP/missing" unlimited "$TMP/gone/waits" --mutex 2 --sleep 1 || exit 1
 check "missing program: core dumped" dump "$TMP/missing"
 rm -rf "$TMP/gone"
-run missing --json "$TMP/missing/core"
+run missing --json=1 "$TMP/missing/core"
 check "missing program: no crash" no_crash missing
 expect_eq "missing program: a partial report, exit 1" 1 "$(rc missing)"
 expect_eq "missing program: one warning naming it and the remedy" \
@@ -117,13 +117,13 @@ expect_eq "missing program: one warning naming it and the remedy" \
 	"$(cat "$TMP/missing.err")"
 expect_eq "missing program: its frames show as module+offset" "null $TMP/gone/waits" \
 	"$(jq -r '[.groups[].frames[] | select(.module == "'"$TMP/gone/waits"'")] | "\(map(.function) | unique | .[0]) \(.[0].module)"' "$TMP/missing.out")"
-run missing_exe --json "$TMP/missing/core" "$FIX/waits"
+run missing_exe --json=1 "$TMP/missing/core" "$FIX/waits"
 expect_eq "missing program given as EXE: complete, exit 0, no warning" "0 " "$(rc missing_exe) $(cat "$TMP/missing_exe.err")"
 expect_eq "missing program given as EXE: its frames are symbolized" "mutex wait_mutex" \
 	"$(jq -r '.groups[0] | "\(.wait) \(.wait_site.function)"' "$TMP/missing_exe.out")"
 
 # Different: the user names another program.
-run different --json "$good" "$FIX/waits-O0"
+run different --json=1 "$good" "$FIX/waits-O0"
 check "a different EXE: no crash" no_crash different
 expect_eq "a different EXE: exit 1" 1 "$(rc different)"
 check "a different EXE: the warning says it is not the program, by build-id" \
@@ -137,7 +137,7 @@ cp "$FIX/waits" "$TMP/chg/waits"
 start_dumping "$TMP/changed" unlimited "$TMP/chg/waits" --mutex 2 --sleep 1 || exit 1
 check "replaced program: core dumped" dump "$TMP/changed"
 cp "$FIX/waits-O0" "$TMP/chg/waits"
-run changed --json "$TMP/changed/core"
+run changed --json=1 "$TMP/changed/core"
 check "replaced program: no crash" no_crash changed
 expect_eq "replaced program: exit 1" 1 "$(rc changed)"
 check "replaced program: the warning says it changed, by build-id" \
@@ -152,7 +152,7 @@ cp "$stdcxx" "$TMP/lib/"
 start_dumping "$TMP/libs" unlimited env LD_LIBRARY_PATH="$TMP/lib" "$FIX/waits-cpp" --condvar 2 --sleep 1 || exit 1
 check "missing library: core dumped" dump "$TMP/libs"
 rm -rf "$TMP/lib"
-run libs --json "$TMP/libs/core"
+run libs --json=1 "$TMP/libs/core"
 check "missing library: no crash" no_crash libs
 expect_eq "missing library: a partial report, exit 1" 1 "$(rc libs)"
 expect_eq "missing library: one warning naming it" \
@@ -212,14 +212,14 @@ run nonotes "$TMP/nonotes"
 expect_eq "no notes: exit 2, one line" "2 yes" "$(rc nonotes) $(one_line nonotes && echo yes)"
 cp "$good" "$TMP/wildoffsets"
 patch "$TMP/wildoffsets" 128 '\xff\xff\xff\xff\xff\xff\xff\x7f' # the first PT_LOAD's p_offset
-run wild --json "$TMP/wildoffsets"
+run wild --json=1 "$TMP/wildoffsets"
 check "a segment beyond the end of the file: no crash" no_crash wild
 expect_eq "a segment beyond the end of the file: partial report, exit 1" 1 "$(rc wild)"
 
 # --- saved reports through the same door ---------------------------------------------
-"$PILEUP" --json "$good" >"$TMP/report.json" 2>/dev/null
+"$PILEUP" --json=1 "$good" >"$TMP/report.json" 2>/dev/null
 zstd -q -c "$TMP/report.json" >"$TMP/report.json.zst"
-run savedz --json "$TMP/report.json.zst"
+run savedz --json=1 "$TMP/report.json.zst"
 nobid='[.groups[] | del(.frames[].build_id)]'
 expect_eq "a zstd-compressed saved report opens: the same groups" "$(jq -S -c "$nobid" "$TMP/report.json")" "$(jq -S -c "$nobid" "$TMP/savedz.out")"
 run savedexe "$TMP/report.json" "$FIX/waits"
@@ -231,7 +231,7 @@ bad=0
 for f in "$ROOT"/fuzz/regressions/* "$ROOT"/fuzz/seeds/*; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
-	run fz --json "$f"
+	run fz --json=1 "$f"
 	if ! no_crash fz || { [ "$(rc fz)" -eq 2 ] && ! one_line fz; }; then
 		bad=$((bad + 1))
 		echo "# $f: exit $(rc fz): $(head -c 300 "$TMP/fz.err")"

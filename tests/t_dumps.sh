@@ -15,7 +15,7 @@ start_fixture "$FIX/go-leaks" "${ARGS[@]}" -pprof 127.0.0.1:0 -dump "$TMP/stack.
 URL=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
 check "fixture serves pprof on loopback" grep -q '^http://127\.0\.0\.1:[0-9]*$' <<<"$URL"
 
-"$PILEUP" --json "$FX_PID" >"$TMP/live.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/live.json"
 expect_eq "live capture: exit 0" 0 $?
 
 # by_site JSON [reason]: "count wait site" of the goroutine groups at the
@@ -35,7 +35,7 @@ check "live: the fixture's sites are there" test "$(wc -l <"$TMP/live.sites")" -
 # 1. runtime.Stack(all), from a file
 kill -USR1 "$FX_PID"
 for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.05; done
-"$PILEUP" --json "$TMP/stack.txt" >"$TMP/stack.json"
+"$PILEUP" --json=1 "$TMP/stack.txt" >"$TMP/stack.json"
 expect_eq "runtime.Stack dump: exit 0" 0 $?
 expect_eq "runtime.Stack dump: source dump, no threads" "dump Go traceback 0" \
 	"$(jq -r '"\(.target.source) \(.target.dump.format) \(.threads | length)"' "$TMP/stack.json")"
@@ -50,32 +50,32 @@ expect_eq "runtime.Stack dump: ids, reasons and locked equal the live capture's"
 	"$(jq -r --arg d "$dumper" '[.goroutines[] | select((.id | tostring) != $d) | "\(.id) \(.wait_reason // .status) \(.locked)"] | sort | .[]' "$TMP/stack.json" | grep -v running)"
 
 # 2. over HTTP: the dump (debug=2), the text profile, the protobuf profile
-"$PILEUP" --json "$URL" >"$TMP/h2.json"
+"$PILEUP" --json=1 "$URL" >"$TMP/h2.json"
 expect_eq "http://HOST:PORT: exit 0" 0 $?
 expect_eq "http://HOST:PORT fetched the debug=2 dump" "$URL/debug/pprof/goroutine?debug=2" "$(jq -r .target.dump.from "$TMP/h2.json")"
 go_groups_match "HTTP debug=2: group counts are what the fixture created" "$TMP/h2.json" "$FX_OUT"
 expect_eq "HTTP debug=2: the live capture's groups, reasons and counts" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/h2.json")"
 for d in 1 0; do
-	"$PILEUP" --json "$URL/debug/pprof/goroutine?debug=$d" >"$TMP/h$d.json"
+	"$PILEUP" --json=1 "$URL/debug/pprof/goroutine?debug=$d" >"$TMP/h$d.json"
 	expect_eq "HTTP debug=$d: exit 0" 0 $?
 	expect_eq "HTTP debug=$d: the live capture's groups and counts (a profile has no wait reasons)" "$(cat "$TMP/live.sites0")" "$(by_site "$TMP/h$d.json" false)"
 	expect_eq "HTTP debug=$d: goroutines without ids" "true" "$(jq '[.goroutines[].id == null] | all' "$TMP/h$d.json")"
 done
 curl -s "$URL/debug/pprof/goroutine?debug=0" >"$TMP/g.pb.gz"
-"$PILEUP" --json "$TMP/g.pb.gz" >"$TMP/f0.json"
+"$PILEUP" --json=1 "$TMP/g.pb.gz" >"$TMP/f0.json"
 expect_eq "a gzipped profile.proto file: the same groups as over HTTP" "$(by_site "$TMP/h0.json" false)" "$(by_site "$TMP/f0.json" false)"
 
 # 3. diff across kinds: the dump against the live process
-"$PILEUP" diff --json "$URL" "$FX_PID" >"$TMP/diff.json"
+"$PILEUP" diff --json=1 "$URL" "$FX_PID" >"$TMP/diff.json"
 expect_eq "diff dump vs live: exit 0" 0 $?
 expect_eq "diff dump vs live: every group at the fixture's sites unchanged" "" \
 	"$(jq -r '.groups[] | select(.wait_site.function // "" | startswith("main.")) | select(.delta != 0) | "\(.wait_site.function) \(.delta)"' "$TMP/diff.json")"
-"$PILEUP" diff --json "$URL/debug/pprof/goroutine?debug=0" "$FX_PID" >"$TMP/diff0.json"
+"$PILEUP" diff --json=1 "$URL/debug/pprof/goroutine?debug=0" "$FX_PID" >"$TMP/diff0.json"
 expect_eq "diff profile vs live: every group at the fixture's sites unchanged" "" \
 	"$(jq -r '.groups[] | select(.wait_site.function // "" | startswith("main.")) | select(.delta != 0) | "\(.wait_site.function) \(.delta)"' "$TMP/diff0.json")"
 
 # 4. --pprof: go tool pprof reads it; pileup reads it back
-"$PILEUP" --pprof "$TMP/out.pb.gz" --json "$FX_PID" >"$TMP/p.json"
+"$PILEUP" --pprof "$TMP/out.pb.gz" --json=1 "$FX_PID" >"$TMP/p.json"
 expect_eq "--pprof: exit 0" 0 $?
 GO=/usr/local/go/bin/go
 if [ -x "$GO" ]; then
@@ -87,13 +87,13 @@ if [ -x "$GO" ]; then
 	"$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
 	check "go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
 fi
-"$PILEUP" --json "$TMP/out.pb.gz" >"$TMP/rt.json"
+"$PILEUP" --json=1 "$TMP/out.pb.gz" >"$TMP/rt.json"
 expect_eq "pileup reads its own --pprof back: the same groups, waits and counts" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/rt.json")"
 expect_eq "... and its threads" "$(jq '.threads | length' "$TMP/p.json")" "$(jq '.threads | length' "$TMP/rt.json")"
 
 # 5. merge: three captures of the same fixture
 cp "$TMP/live.json" "$TMP/h1.json.x"; mv "$TMP/h1.json.x" "$TMP/hostA.json"
-"$PILEUP" merge --json "$TMP/hostA.json" b="$TMP/stack.txt" c="$URL" >"$TMP/merge.json"
+"$PILEUP" merge --json=1 "$TMP/hostA.json" b="$TMP/stack.txt" c="$URL" >"$TMP/merge.json"
 expect_eq "merge: exit 0" 0 $?
 expect_eq "merge: three hosts named" '["hostA","b","c"]' "$(jq -c .target.hosts "$TMP/merge.json")"
 want=$(awk -F'\t' '$1 == "group" && $3 == "main.lockMutex" {print $4}' "$FX_OUT")
@@ -102,7 +102,7 @@ expect_eq "merge: a group sums the hosts and says each one's count" "$((3 * want
 "$PILEUP" --text "$TMP/merge.json" >"$TMP/merge.txt"
 check "merge: the saved report reads back, hosts per group" grep -q "hosts: *hostA $want, b $want, c $want" "$TMP/merge.txt"
 start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
-"$PILEUP" --json "$FX_PID" >"$TMP/other.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/other.json"
 "$PILEUP" merge "$TMP/hostA.json" "$TMP/other.json" >/dev/null 2>"$TMP/merge.err"
 expect_eq "merge of another build: refused (exit 2)" 2 $?
 check "... naming both" grep -q "hostA and other are not snapshots of the same build" "$TMP/merge.err"
@@ -129,21 +129,21 @@ for b in "${builds[@]}"; do
 	kill -QUIT "$pid"
 	wait "$runner" 2>/dev/null
 	{ echo "2026-01-01T00:00:00Z service starting"; echo "level=info msg=\"listening\""; cat "$d/err"; echo "exit status 2"; echo "systemd[1]: svc.service: Main process exited"; } >"$d/log"
-	"$PILEUP" --json "$d/log" >"$d/j"
+	"$PILEUP" --json=1 "$d/log" >"$d/j"
 	expect_eq "$name: the SIGQUIT traceback inside a log: exit 0" 0 $?
 	go_dump_norm "$d/err" 0 | sort -n >"$d/go.txt"
 	pileup_go_norm "$d/j" 2 | sort -n >"$d/pl.txt" # SIGQUIT prints every frame
 	expect_eq "$name: every goroutine as Go printed it" "" "$(diff "$d/go.txt" "$d/pl.txt")"
 	go_groups_match "$name: group counts are what the fixture created" "$d/j" "$d/out"
 	{ cat "$TMP/stack.txt"; echo "-- later --"; cat "$d/err"; } >"$d/two"
-	"$PILEUP" --json "$d/two" >"$d/j2"
+	"$PILEUP" --json=1 "$d/two" >"$d/j2"
 	rc=$?
 	expect_eq "$name: two tracebacks: the last one is read, and a warning says so (exit 1)" \
 		"1 $(jq '.goroutines | length' "$d/j") true" "$rc $(jq '.goroutines | length' "$d/j2") $(jq '[.target.warnings[] | test("holds 2 Go tracebacks")] | any' "$d/j2")"
 	# cut after the function line of the 4th goroutine (not goroutine 0)
 	cut=$(grep -n '^goroutine [1-9]' "$d/err" | sed -n 4p | cut -d: -f1)
 	head -n $((cut + 1)) "$d/err" >"$d/cut"
-	"$PILEUP" --json "$d/cut" >"$d/jc"
+	"$PILEUP" --json=1 "$d/cut" >"$d/jc"
 	rc=$?
 	expect_eq "$name: cut mid-goroutine: the 3 complete goroutines, a warning, exit 1" "1 3 true" \
 		"$rc $(jq '.goroutines | length' "$d/jc") $(jq '[.target.warnings[] | test("cut off")] | any' "$d/jc")"

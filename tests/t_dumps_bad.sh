@@ -24,14 +24,14 @@ timeout 20 "$PILEUP" --text "$TMP/dumpbig" >/dev/null 2>"$TMP/dumpbig.err"
 expect_eq "a 1.2 GB traceback: exit 2, says how to cut it" "2 yes" "$? $(grep -q 'cut the traceback out' "$TMP/dumpbig.err" && echo yes)"
 
 awk 'BEGIN { print "goroutine 7 [chan send]:"; for (i = 0; i < 10000; i++) printf "main.rec%d(...)\n\t/src/main.go:%d +0x1%s\n", i % 3, i + 1, (i % 2 ? "" : ""); print "created by main.main in goroutine 1"; print "\t/src/main.go:9 +0x2" }' >"$TMP/deep"
-timeout 20 "$PILEUP" --json "$TMP/deep" >"$TMP/deep.json"
+timeout 20 "$PILEUP" --json=1 "$TMP/deep" >"$TMP/deep.json"
 expect_eq "10,000-frame goroutine: read whole (exit 0)" "0 10000" "$? $(jq '.goroutines[0].frames | length' "$TMP/deep.json")"
 awk 'BEGIN { print "goroutine 8 [select]:"; for (i = 0; i < 3000; i++) printf "main.inl%d(...)\n\t/src/x.go:%d\n", i, i + 1; print "main.outer()\n\t/src/x.go:1 +0x5" }' >"$TMP/inl"
-timeout 20 "$PILEUP" --json "$TMP/inl" >"$TMP/inl.json"
+timeout 20 "$PILEUP" --json=1 "$TMP/inl" >"$TMP/inl.json"
 expect_eq "a 3,000-deep inline chain: every call inlined but the last" "0 3000 false" \
 	"$? $(jq '[.goroutines[0].frames[] | select(.inlined)] | length' "$TMP/inl.json") $(jq '.goroutines[0].frames[-1].inlined' "$TMP/inl.json")"
 printf 'goroutine 9 [chan \xff\xfe receive]:\nmain.\x1b[31mevil\xc3(...)\n\t/src/\xff.go:3 +0x1\n' >"$TMP/utf8"
-"$PILEUP" --json "$TMP/utf8" | jq -e . >/dev/null
+"$PILEUP" --json=1 "$TMP/utf8" | jq -e . >/dev/null
 expect_eq "invalid UTF-8 and escapes: valid JSON" 0 $?
 check "... and no raw escape in the text report" bash -c "! '$PILEUP' --text '$TMP/utf8' | grep -q \$'\\x1b'"
 
@@ -58,7 +58,7 @@ check "HTTP stall: says there was no answer in time" grep -q "no complete answer
 expect_eq "connection refused: exit 2, says so" "2 yes" "$? $(grep -q 'cannot connect to' "$TMP/refused.err" && echo yes)"
 printf 'goroutine 3 [sleep]:\ntime.Sleep(0x1)\n\t/usr/lib/go/src/runtime/time.go:195 +0x1\nmain.f()\n\t/src/main.go:4 +0x2\n' >"$TMP/small.txt"
 port=$(BADHTTP_FILE=$TMP/small.txt srv redirect)
-BADHTTP_FILE=$TMP/small.txt "$PILEUP" --json "http://127.0.0.1:$port/x" >"$TMP/redir.json"
+BADHTTP_FILE=$TMP/small.txt "$PILEUP" --json=1 "http://127.0.0.1:$port/x" >"$TMP/redir.json"
 expect_eq "a redirect is followed" "0 main.f" "$? $(jq -r '.groups[0].wait_site.function' "$TMP/redir.json")"
 
 F=$ROOT/build-fuzz/dumps_fuzz

@@ -50,7 +50,7 @@ tracer=$!
 for ((i = 0; i < 100; i++)); do grep -q tracing "$TMP/tracer.out" && break; sleep 0.02; done
 expect_error "--stop-all on a traced process names the tracer" \
 	"already traced by PID $tracer \(tracer\); detach that tracer first, or drop --stop-all" "$PILEUP" --stop-all "$FX_PID"
-"$PILEUP" --json "$FX_PID" >"$TMP/traced.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/traced.json"
 expect_eq "default mode on a traced process: complete report, every thread unwound" "0 5" "$? $(jq '[.threads[] | select(.frames | length > 2)] | length' "$TMP/traced.json")"
 kill -TERM $tracer
 wait $tracer 2>/dev/null

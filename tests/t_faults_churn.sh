@@ -18,7 +18,7 @@ runs() {
 	local n=$1 dir=$2 bad=0 i
 	mkdir -p "$dir"
 	for ((i = 0; i < n; i++)); do
-		"$PILEUP" --stop-all --json "$FX_PID" >"$dir/$i.json" 2>"$dir/err"
+		"$PILEUP" --stop-all --json=1 "$FX_PID" >"$dir/$i.json" 2>"$dir/err"
 		if [ $? -gt 1 ]; then
 			[ $bad = 0 ] && echo "# run $i: $(head -c 300 "$dir/err")" >&2
 			bad=$((bad + 1))
@@ -62,11 +62,11 @@ bad=$(runs 30 "$TMP/exited")
 expect_eq "main thread exited: 30 --stop-all captures, none fails" 0 "$bad"
 expect_eq "... each finds the 5 waiting threads" "30 ok" "$(workers "$TMP/exited")"
 expect_eq "... and none lists the exited main thread" 0 "$(jq --argjson l "$leader" '[.threads[] | select(.tid == $l)] | length' "$TMP"/exited/*.json | sort -u | paste -sd' ')"
-"$PILEUP" --json "$FX_PID" >"$TMP/nonstop.json" 2>"$TMP/nonstop.err"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/nonstop.json" 2>"$TMP/nonstop.err"
 expect_eq "main thread exited: the default mode reads it too (exit 0 or 1, threads at their site)" "ok 5" \
 	"$([ $? -le 1 ] && echo ok) $(jq '[.threads[] | select(.wait == "condvar" and .wait_site.function == "fault_wait")] | length' "$TMP/nonstop.json")"
 "$PILEUP" --gcore "$FX_PID" --stop-all -o "$TMP/exited.core" 2>"$TMP/gcore.err"
 expect_eq "main thread exited: --gcore --stop-all writes a core whose 5 workers unwind" "ok 5" \
-	"$([ $? -le 1 ] && echo ok) $("$PILEUP" --json "$TMP/exited.core" 2>/dev/null | jq '[.threads[] | select(.wait_site.function == "fault_wait")] | length')"
+	"$([ $? -le 1 ] && echo ok) $("$PILEUP" --json=1 "$TMP/exited.core" 2>/dev/null | jq '[.threads[] | select(.wait_site.function == "fault_wait")] | length')"
 check "main thread exited: target not stopped" not_stopped "$FX_PID"
 finish

@@ -30,7 +30,7 @@ waiting() {
 
 for lim in 256 1024; do
 	for mode in "" --stop-all; do
-		limited $lim "$PILEUP" $mode --json "$FX_PID" >"$TMP/r.json" 2>"$TMP/r.err"
+		limited $lim "$PILEUP" $mode --json=1 "$FX_PID" >"$TMP/r.json" 2>"$TMP/r.err"
 		expect_eq "ulimit -n $lim, $N threads${mode:+, $mode}: exit 0, every thread read, every waiter at its site" "0 $ALL $N" \
 			"$? $(jq '.threads | length' "$TMP/r.json") $(waiting "$TMP/r.json")"
 	done
@@ -38,13 +38,13 @@ done
 limited 256 "$PILEUP" --gcore "$FX_PID" -o "$TMP/c.core" 2>"$TMP/g.err"
 expect_eq "ulimit -n 256: --gcore writes every thread (exit 0)" 0 $?
 check "... and says so" grep -q "to $TMP/c.core: $ALL threads" "$TMP/g.err"
-"$PILEUP" --json "$TMP/c.core" >"$TMP/c.json" 2>/dev/null
+"$PILEUP" --json=1 "$TMP/c.core" >"$TMP/c.json" 2>/dev/null
 expect_eq "... and the core gives every waiter at its site" "$ALL $N" "$(jq '.threads | length' "$TMP/c.json") $(waiting "$TMP/c.json")"
 
 # Almost none: whatever is read is right, the rest says why.
 bad=0
 for lim in 8 12 24; do
-	limited $lim "$PILEUP" --json "$FX_PID" >"$TMP/l.json" 2>"$TMP/l.err"
+	limited $lim "$PILEUP" --json=1 "$FX_PID" >"$TMP/l.json" 2>"$TMP/l.err"
 	rc=$?
 	notread=$(jq '[.threads[] | select(.error // "" | startswith("not read: pileup ran out of file descriptors"))] | length' "$TMP/l.json" 2>/dev/null)
 	exited=$(jq '[.threads[] | select(.error // "" | test("exited"))] | length' "$TMP/l.json" 2>/dev/null)

@@ -14,7 +14,7 @@ raw() { LC_ALL=C grep -q $'[\x1b\x07]\|\xe2\x80\xae\|\xe2\x81\xa6' "$1"; }
 
 start_fixture "$FIX/waits" --condvar 4 --mutex 2 --spin 1 || exit 1
 FX=$FX_PID
-"$PILEUP" --json "$FX" >"$TMP/live.json" || exit 1
+"$PILEUP" --json=1 "$FX" >"$TMP/live.json" || exit 1
 
 # --- F4: a tracer's name goes through the sanitizer ----------------------------------
 evil=$'\x1b]0;TRC\x07\x1b[2J'
@@ -34,7 +34,7 @@ spin=$(awk '$3 == "spin_loop" { print $5 }' "$FX_OUT")
 "$ROOT/tests/helpers/tracer" "$spin" >"$TMP/tracer2.out" &
 tracer=$!
 for ((i = 0; i < 100; i++)); do grep -qs tracing "$TMP/tracer2.out" && break; sleep 0.02; done
-"$PILEUP" --json "$FX" >"$TMP/t1.json" 2>/dev/null
+"$PILEUP" --json=1 "$FX" >"$TMP/t1.json" 2>/dev/null
 expect_eq "a running thread traced by another: the default mode says by whom" \
 	"running, and already traced by PID $tracer (tracer): its registers cannot be read; detach that tracer" \
 	"$(jq -r --argjson t "$spin" '.threads[] | select(.tid == $t) | .error' "$TMP/t1.json")"
@@ -59,7 +59,7 @@ if command -v setpriv >/dev/null; then
 	expect_eq "a non-dumpable process of the same user: exit 2, one line" "2 yes" "$? $(one_line "$TMP/dump.err" && echo yes)"
 	check "... says it is not dumpable and only root may read it" \
 		grep -q "process $FX_PID runs as nobody, as pileup does, but is not dumpable (.*), so only root may inspect it; run pileup as root" "$TMP/dump.err"
-	"$PILEUP" --json "$FX_PID" >"$TMP/dump.json"
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/dump.json"
 	expect_eq "... which root can" "0 2" "$? $(jq '[.threads[] | select(.wait_site.function == "fault_wait")] | length' "$TMP/dump.json")"
 	stop_fixture "$FX_PID"
 fi
@@ -73,7 +73,7 @@ for args in "$TMP/fifo" "--core $TMP/fifo" "diff $TMP/live.json $TMP/fifo"; do
 	expect_eq "pileup ${args//$TMP\//}: exit 2 at once, one line" "2 yes" "$rc $(one_line "$TMP/fifo.err" && echo yes)"
 	check "... saying it is a FIFO" grep -q "fifo is a FIFO; give a regular file (a core, a saved report, a Go traceback or profile" "$TMP/fifo.err"
 done
-timeout -k 1 5 "$PILEUP" --json "$TMP/c.core" "$TMP/fifo" >/dev/null 2>"$TMP/fifo.err"
+timeout -k 1 5 "$PILEUP" --json=1 "$TMP/c.core" "$TMP/fifo" >/dev/null 2>"$TMP/fifo.err"
 expect_eq "a FIFO as the core's program: exit 1 at once" 1 $?
 check "... warning that it is not a regular file" grep -q "fifo: not a regular file; give the program that dumped the core" "$TMP/fifo.err"
 
@@ -93,11 +93,11 @@ kc_pid=$FX_PID
 	wait "$kc_pid"
 } 2>/dev/null
 check "the kernel dumped a core" test -s "$TMP/kc/core"
-"$PILEUP" --json "$TMP/kc/core" >"$TMP/kc.json" 2>"$TMP/kc.err"
+"$PILEUP" --json=1 "$TMP/kc/core" >"$TMP/kc.json" 2>"$TMP/kc.err"
 expect_eq "the intact kernel core: exit 0, no warning" "0 0" "$? $(wc -c <"$TMP/kc.err")"
 cp "$TMP/kc/core" "$TMP/zero.core"
 zero_loads "$TMP/zero.core"
-"$PILEUP" --json "$TMP/zero.core" >"$TMP/zero.json" 2>"$TMP/zero.err"
+"$PILEUP" --json=1 "$TMP/zero.core" >"$TMP/zero.json" 2>"$TMP/zero.err"
 expect_eq "memory all zeros: exit 1" 1 $?
 check "... warns that the stack memory is missing" grep -q "warning: .*zero.core lacks the stack memory of 8 of 8 threads (all zeros)" "$TMP/zero.err"
 expect_eq "... and every thread says why its stack is short" 8 \
@@ -113,7 +113,7 @@ echo 0x10 >/proc/"$kc_pid"/coredump_filter # ELF headers only
 	for ((i = 0; i < 200; i++)); do kill -0 "$kc_pid" 2>/dev/null || break; sleep 0.05; done
 	wait "$kc_pid"
 } 2>/dev/null
-"$PILEUP" --json "$TMP/kc/core" >"$TMP/filt.json" 2>"$TMP/filt.err"
+"$PILEUP" --json=1 "$TMP/kc/core" >"$TMP/filt.json" 2>"$TMP/filt.err"
 expect_eq "coredump_filter without anonymous memory: exit 1" 1 $?
 check "... warns that the stack memory was left out" grep -q "lacks the stack memory of 6 of 6 threads (left out)" "$TMP/filt.err"
 
@@ -135,27 +135,27 @@ jq --arg e "$BIDI" '(.threads[].frames[], .groups[].frames[]) |= (if .function =
 	"$TMP/live.json" >"$TMP/bidi.json"
 "$PILEUP" --text "$TMP/bidi.json" >"$TMP/bidi.txt"
 "$PILEUP" --folded "$TMP/bidi.json" >"$TMP/bidi.folded"
-"$PILEUP" --json --svg "$TMP/bidi.svg" "$TMP/bidi.json" >"$TMP/bidi.out.json"
+"$PILEUP" --json=1 --svg "$TMP/bidi.svg" "$TMP/bidi.json" >"$TMP/bidi.out.json"
 # escaped_in FILE TEXT: FILE holds TEXT and no raw escape or override.
 escaped_in() { ! raw "$1" && grep -qF "$2" "$1"; }
 for f in txt folded svg; do
 	check "bidi overrides: --${f/txt/text} shows them escaped" escaped_in "$TMP/bidi.$f" 'wait_\u{202e}gnp.exe\u{2066}x'
 done
-check "bidi overrides: --json escapes them (\\u202e)" escaped_in "$TMP/bidi.out.json" 'wait_\u202egnp.exe\u2066x'
-expect_eq "... and reads them back the same" "$BIDI" "$("$PILEUP" --json "$TMP/bidi.out.json" | jq -r '[.threads[].frames[].function] | map(select(. != null and contains("gnp"))) | .[0]')"
+check "bidi overrides: --json=1 escapes them (\\u202e)" escaped_in "$TMP/bidi.out.json" 'wait_\u202egnp.exe\u2066x'
+expect_eq "... and reads them back the same" "$BIDI" "$("$PILEUP" --json=1 "$TMP/bidi.out.json" | jq -r '[.threads[].frames[].function] | map(select(. != null and contains("gnp"))) | .[0]')"
 "$PILEUP" $'/no/such/\u202eeliF' 2>"$TMP/bidi.err"
 check "... and error lines escape them" escaped_in "$TMP/bidi.err" '\u{202e}eliF'
 
 # --- F9: a thread listed twice in a saved report ------------------------------------------
 jq '.threads += [.threads[0]]' "$TMP/live.json" >"$TMP/dup.json"
-"$PILEUP" --json "$TMP/dup.json" >"$TMP/dup.out" 2>"$TMP/dup.err"
+"$PILEUP" --json=1 "$TMP/dup.json" >"$TMP/dup.out" 2>"$TMP/dup.err"
 rc=$?
 expect_eq "a thread listed twice, the same: merged (counted once), exit 1" "1 $(jq '.threads | length' "$TMP/live.json")" \
 	"$rc $(jq '.threads | length' "$TMP/dup.out")"
 check "... with a warning saying so" grep -q "dup.json lists 1 thread record twice (thread $(jq '.threads[0].tid' "$TMP/live.json")), the same each time" "$TMP/dup.err"
 expect_eq "... groups count it once" "$(jq -c '[.groups[].count]' "$TMP/live.json")" "$(jq -c '[.groups[].count]' "$TMP/dup.out")"
 jq '.threads += [.threads[0] | .frames = .frames[1:]]' "$TMP/live.json" >"$TMP/dup2.json"
-"$PILEUP" --json "$TMP/dup2.json" >/dev/null 2>"$TMP/dup2.err"
+"$PILEUP" --json=1 "$TMP/dup2.json" >/dev/null 2>"$TMP/dup2.err"
 expect_eq "a thread listed twice, differently: exit 2, one line" "2 yes" "$? $(one_line "$TMP/dup2.err" && echo yes)"
 check "... naming the thread" grep -q "dup2.json lists thread $(jq '.threads[0].tid' "$TMP/live.json") twice, with different stacks" "$TMP/dup2.err"
 

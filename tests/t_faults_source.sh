@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fixture "$FIX/waits" --condvar 3 --mutex 2 || exit 1
-"$PILEUP" --json "$FX_PID" >"$TMP/live.json" || exit 1
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/live.json" || exit 1
 src=$(jq -r '[.groups[0].frames[] | select(.function == "wait_condvar")][0].file' "$TMP/live.json")
 line=$(jq -r '[.groups[0].frames[] | select(.function == "wait_condvar")][0].line' "$TMP/live.json")
 check "the report names the fixture's source, absolute" test -f "$src"

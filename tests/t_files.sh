@@ -9,7 +9,7 @@ start_fixture "$ROOT/tests/helpers/evilname" || exit 1
 "$PILEUP" --text "$FX_PID" >"$TMP/evil.txt"
 check "text: no ESC or BEL byte from the target reaches the output" bash -c "! LC_ALL=C grep -q \$'[\\x1b\\x07]' '$TMP/evil.txt'"
 check "text: the name is shown escaped" grep -qF '\x1b[31mEVIL' "$TMP/evil.txt"
-"$PILEUP" --json "$FX_PID" >"$TMP/evil.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/evil.json"
 expect_eq "json: the name round-trips through a JSON parser" "$(printf '\033[31mEVIL\033]0;x\007')" \
 	"$(jq -r '.threads[0].name' "$TMP/evil.json")"
 check "json: escaped as \\u001b" grep -qF '\u001b[31mEVIL' "$TMP/evil.json"
@@ -19,7 +19,7 @@ stop_fixture "$FX_PID"
 cp "$FIX/waits" "$TMP/waits-deleted"
 start_fixture "$TMP/waits-deleted" --condvar 3 --read 1 || exit 1
 rm "$TMP/waits-deleted"
-"$PILEUP" --json "$FX_PID" >"$TMP/del.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/del.json"
 matches_manifest "deleted executable: classes and wait sites still symbolized" "$TMP/del.json" "$FX_OUT"
 check "deleted executable: source lines still found" \
 	test "$(jq '[.threads[].frames[] | select(.file != null and (.file | test("waits.c")))] | length' "$TMP/del.json")" -gt 0
@@ -43,7 +43,7 @@ if command -v unshare >/dev/null && command -v chroot >/dev/null; then
 	pid=$(awk '/^ready/ {print $2}' "$FX_OUT")
 	check "container: the executable exists neither at its own path nor under ours" \
 		test ! -e /app/bin/waits-in-root -a ! -e "$R/app/bin/waits-in-root"
-	"$PILEUP" --json "$pid" >"$TMP/root.json"
+	"$PILEUP" --json=1 "$pid" >"$TMP/root.json"
 	expect_eq "container: exe as the target names it" "/app/bin/waits-in-root" "$(jq -r .target.exe "$TMP/root.json")"
 	matches_manifest "container: every thread symbolized from the files inside" "$TMP/root.json" "$FX_OUT"
 	kill "$pid"
@@ -56,10 +56,10 @@ mkdir -p "$D/.build-id/${bid:0:2}"
 objcopy --only-keep-debug "$FIX/waits" "$D/.build-id/${bid:0:2}/${bid:2}.debug"
 objcopy --strip-debug "$FIX/waits" "$TMP/waits-nodebug"
 start_fixture "$TMP/waits-nodebug" --condvar 2 || exit 1
-"$PILEUP" --json "$FX_PID" >"$TMP/nodebug.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/nodebug.json"
 expect_eq "without its debug info: wait site named from .symtab, no line" "wait_condvar null" \
 	"$(jq -r '.groups[] | select(.wait == "condvar") | "\(.wait_site.function) \(.wait_site.line)"' "$TMP/nodebug.json")"
-"$PILEUP" --json --debuginfo-path "$D" "$FX_PID" >"$TMP/withdebug.json"
+"$PILEUP" --json=1 --debuginfo-path "$D" "$FX_PID" >"$TMP/withdebug.json"
 check "--debuginfo-path: the wait site gets its file and line" \
 	test "$(jq -r '.groups[] | select(.wait == "condvar") | .wait_site.line' "$TMP/withdebug.json")" -gt 0
 expect_eq "build-id reported for the executable" "$bid" "$(jq -r .target.build_id "$TMP/withdebug.json")"
@@ -67,7 +67,7 @@ stop_fixture "$FX_PID"
 
 # 2,000 threads with one stack cost a handful of symbol lookups, not 2,000.
 start_fixture "$FIX/waits" --condvar 2000 || exit 1
-"$PILEUP" --json "$FX_PID" >"$TMP/many.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/many.json"
 lookups=$(jq .analysis.symbol_lookups "$TMP/many.json")
 check "per-pc cache: $lookups symbol lookups for 2,002 threads" test "$lookups" -lt 60
 check "per-pc cache: yet every frame walked ($(jq .analysis.frames_walked "$TMP/many.json"))" \

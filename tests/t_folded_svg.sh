@@ -77,9 +77,9 @@ expect_eq "waits --folded -o FILE: the same lines" "$(awk '{ print $NF }' "$TMP/
 	"$(awk '{ print $NF }' "$TMP/w2.folded" | paste -sd,)"
 
 # One capture gives the JSON and the graph, so they describe the same threads.
-"$PILEUP" --json --svg "$TMP/w.svg" "$FX_PID" >"$TMP/w.json"
-expect_eq "waits --json --svg: exit 0" 0 $?
-check "waits --json --svg: the JSON still goes to stdout" test "$(jq '.threads | length' "$TMP/w.json")" -gt 20
+"$PILEUP" --json=1 --svg "$TMP/w.svg" "$FX_PID" >"$TMP/w.json"
+expect_eq "waits --json=1 --svg: exit 0" 0 $?
+check "waits --json=1 --svg: the JSON still goes to stdout" test "$(jq '.threads | length' "$TMP/w.json")" -gt 20
 expect_eq "waits: JSON thread count agrees with the folded counts" "$(folded_total "$TMP/w.folded")" "$(jq '.target.threads' "$TMP/w.json")"
 "$PILEUP" --folded "$TMP/w.json" >"$TMP/ws.folded"
 expect_eq "waits folded (saved report): exactly the groups' frames outermost first, wait as leaf, ranked" \
@@ -115,8 +115,8 @@ check "pngstat: a blank picture is not taken for a graph" fails not_blank "$TMP/
 start_fixture "$FIX/go-leaks" -producers 4 -mutex 6 -recv 7 || exit 1
 "$PILEUP" --folded "$FX_PID" >"$TMP/g.folded"
 expect_eq "go --folded: exit 0" 0 $?
-"$PILEUP" --json --svg "$TMP/g.svg" "$FX_PID" >"$TMP/g.json"
-expect_eq "go --json --svg: exit 0" 0 $?
+"$PILEUP" --json=1 --svg "$TMP/g.svg" "$FX_PID" >"$TMP/g.json"
+expect_eq "go --json=1 --svg: exit 0" 0 $?
 expect_eq "go folded: counts add up to threads + goroutines" "$(jq '.target.threads + .target.goroutines' "$TMP/g.json")" \
 	"$(folded_total "$TMP/g.folded")"
 check "go folded: there are goroutines to count" test "$(jq '.target.goroutines' "$TMP/g.json")" -gt 17
@@ -185,7 +185,7 @@ expect_eq "--svg into a missing directory: one line naming the file and --svg" "
 expect_eq "--svg to a full device: exit 2" 2 $?
 check "--svg to a full device: one line says the write failed" \
 	bash -c "[ \$(wc -l <'$TMP/err.txt') = 1 ] && grep -q '^pileup: writing the SVG to /dev/full failed: No space left on device' '$TMP/err.txt'"
-"$PILEUP" --json -o "$TMP/same.svg" --svg "$TMP/same.svg" "$TMP/w.json" 2>"$TMP/err.txt"
+"$PILEUP" --json=1 -o "$TMP/same.svg" --svg "$TMP/same.svg" "$TMP/w.json" 2>"$TMP/err.txt"
 expect_eq "--svg and -o the same file: exit 2" 2 $?
 check "--svg and -o the same file: says so" grep -q "same file" "$TMP/err.txt"
 "$PILEUP" --folded -o "$TMP/j.folded" --svg "$TMP/j.svg" "$TMP/w.json"

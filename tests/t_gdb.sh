@@ -11,8 +11,8 @@ run() {
 	local build=$1
 	shift
 	start_fixture "$FIX/$build" "$@" || return 1
-	"$PILEUP" --json "$FX_PID" >"$TMP/nonstop.json"
-	"$PILEUP" --json --stop-all "$FX_PID" >"$TMP/stopall.json"
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/nonstop.json"
+	"$PILEUP" --json=1 --stop-all "$FX_PID" >"$TMP/stopall.json"
 	gdb_frames "$FX_PID" >"$TMP/gdb"
 	check "$build: gdb saw every thread" test "$(wc -l <"$TMP/gdb")" -eq "$(jq '.threads | length' "$TMP/stopall.json")"
 	expect_eq "$build --stop-all: every thread's frames equal gdb's" "$(cat "$TMP/gdb")" "$(json_frames "$TMP/stopall.json")"
@@ -28,7 +28,7 @@ run service --workers 6 --handlers 4 --loops 2
 # Tail calls: sem_wait jumps into its slow path, so only DWARF call sites
 # show the function the program called.
 start_fixture "$FIX/waits" --semaphore 2 || exit 1
-"$PILEUP" --json "$FX_PID" >"$TMP/t.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/t.json"
 expect_eq "tail call: the semaphore wait's blocking call is sem_wait" "sem_wait" \
 	"$(jq -r '.groups[] | select(.wait == "semaphore") | .blocking_call' "$TMP/t.json")"
 check "tail call: restored frames are marked" \

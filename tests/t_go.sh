@@ -37,7 +37,7 @@ for kind in leaks leaks-stripped leaks-pie; do
 	mkdir -p "$TMP/go$ver"
 	start_fixture "$bin" "${ARGS[@]}" -dump "$TMP/$build.dump" || exit 1
 	check "$build: oracle dump written" dump_oracle "$FX_PID" "$FX_OUT" "$TMP/$build.dump"
-	"$PILEUP" --json "$FX_PID" >"$TMP/$build.json"
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/$build.json"
 	expect_eq "$build: exit 0 (complete, no warning)" 0 $?
 	J=$TMP/$build.json
 	expect_eq "$build: Go version and module" "$gover example.com/pileup/leaks" \
@@ -130,7 +130,7 @@ for kind in cgo cgo-stripped; do
 	build=go$ver/$kind
 	start_fixture "$bin" -recv 2 -send 2 -cread 2 -ccond 2 -callback 2 -dump "$TMP/$build.dump" || exit 1
 	check "$build: oracle dump written" dump_oracle "$FX_PID" "$FX_OUT" "$TMP/$build.dump"
-	"$PILEUP" --json "$FX_PID" >"$TMP/$build.json"
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/$build.json"
 	expect_eq "$build: exit 0 (complete, no warning)" 0 $?
 	J=$TMP/$build.json
 	go_dump_norm "$TMP/$build.dump" 1 | sort -n >"$TMP/go.txt"
@@ -165,7 +165,7 @@ done
 start_fixture "$FIX/go-leaks-stripped" -recv 2 -spin 1 || exit 1
 bad=""
 for i in 1 2 3; do
-	"$PILEUP" --json "$FX_PID" >"$TMP/spin.json"
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/spin.json"
 	r=$(jq -r '[.threads[] | {tid, f: [.frames[].function]}] as $t |
 		.goroutines[] | select([.frames[].function] | index("main.spinLoop")) |
 		"\(.status) \(.error // "complete") \(.frames[-1].function) \(.wait_site.function | startswith("main.spin"))" +
@@ -181,7 +181,7 @@ stop_fixture "$FX_PID"
 # GODEBUG=tracebackancestors): as the traceback's "originating from".
 GODEBUG=tracebackancestors=10 start_fixture "$FIX/go-leaks-stripped" -recv 3 -first-error 2 -http 2 -dump "$TMP/anc.dump" || exit 1
 dump_oracle "$FX_PID" "$FX_OUT" "$TMP/anc.dump"
-"$PILEUP" --json "$FX_PID" >"$TMP/anc.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/anc.json"
 want=$(awk '/^goroutine [0-9]+ \[/ { id = $2; first = 1; next }
 	/^\[originating from goroutine [0-9]+\]:/ && first { sub(/.*goroutine /, ""); sub(/\].*/, ""); print id, $0; first = 0 }' \
 	"$TMP/anc.dump" | sort -n)
@@ -201,7 +201,7 @@ for off in $(grep -abo -- "$ver" "$TMP/go-unknown" | cut -d: -f1); do
 	printf '%s' "$fake" | dd of="$TMP/go-unknown" bs=1 seek="$off" conv=notrunc status=none
 done
 start_fixture "$TMP/go-unknown" -recv 2 || exit 1
-"$PILEUP" --json "$FX_PID" >"$TMP/u.json" 2>"$TMP/u.err"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/u.json" 2>"$TMP/u.err"
 expect_eq "unknown version: exit 1 (partial)" 1 $?
 check "unknown version: warned on stderr" grep -q "built with $fake" "$TMP/u.err"
 expect_eq "unknown version: the JSON warning names the version" 1 \

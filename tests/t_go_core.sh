@@ -56,7 +56,7 @@ for b in "${builds[@]}"; do
 	check "$build: the runtime dumped core" test -s "$dir/core"
 	check "$build: and printed its goroutines" grep -Eq "^goroutine 1 (gp=.*)?\[" "$dir/err.txt"
 	J=$dir/core.json
-	"$PILEUP" --json "$dir/core" "$bin" >"$J"
+	"$PILEUP" --json=1 "$dir/core" "$bin" >"$J"
 	rc=$?
 	check "$build core: report written (exit $rc)" test "$rc" -le 1
 	expect_eq "$build core: source, Go version, module" "core $gover $module" \

@@ -14,7 +14,7 @@ ARGS=(-recv 2 -first-error 3 -http 1 -select-case 1 -locked 1)
 
 # dump MODE PID: pileup's layout facts for the target, one per line.
 dump() {
-	PILEUP_GO_LAYOUT=$1 PILEUP_GO_DWARF_FULL=1 PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json "$2" 2>&1 >/dev/null |
+	PILEUP_GO_LAYOUT=$1 PILEUP_GO_DWARF_FULL=1 PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json=1 "$2" 2>&1 >/dev/null |
 		grep '^golayout '
 }
 # facts FILE: "kind name value [size]" of each known fact.
@@ -102,7 +102,7 @@ for ver in 1.19 1.21 1.22 1.23 1.26 1.27; do
 	# The stripped builds: the table, the globals, the goroutines.
 	for build in leaks-stripped leaks-pie; do
 		start_fixture "$dir/$build" "${ARGS[@]}" || exit 1
-		PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json "$FX_PID" >"$TMP/$build.json" 2>"$TMP/$build.err"
+		PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json=1 "$FX_PID" >"$TMP/$build.json" 2>"$TMP/$build.err"
 		check "$full $build: layout from the $series table" grep -qx "golayout source table $series" "$TMP/$build.err"
 		missing=$(for g in allgs allm allp mheap memstats; do
 			grep -q "^golayout global $g 0x[1-9a-f]" "$TMP/$build.err" || printf '%s ' "$g"
@@ -129,7 +129,7 @@ if [ -x "$FIX/go/1.22/leaks-stripped" ] && [ -s "$FIX/go/1.22/version" ]; then
 			printf '%s' "$fake" | dd of="$TMP/go-fake" bs=1 seek="$off" conv=notrunc status=none
 		done
 		start_fixture "$TMP/go-fake" "${ARGS[@]}" || exit 1
-		PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json "$FX_PID" >"$TMP/fake.json" 2>"$TMP/fake.err"
+		PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json=1 "$FX_PID" >"$TMP/fake.json" 2>"$TMP/fake.err"
 		n=$(jq '.target.goroutines' "$TMP/fake.json")
 		case $fake in
 		go1.22.*)
@@ -151,16 +151,16 @@ fi
 # goroutines are the same; a table they contradict wholesale is refused.
 if [ -x "$FIX/go/1.22/leaks-stripped" ]; then
 	start_fixture "$FIX/go/1.22/leaks-stripped" "${ARGS[@]}" || exit 1
-	"$PILEUP" --json "$FX_PID" >"$TMP/nofault.json"
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/nofault.json"
 	for f in g_goid ch_qcount; do
-		PILEUP_GO_LAYOUT_FAULT=$f PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json "$FX_PID" >"$TMP/fault.json" 2>"$TMP/fault.err"
+		PILEUP_GO_LAYOUT_FAULT=$f PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json=1 "$FX_PID" >"$TMP/fault.json" 2>"$TMP/fault.err"
 		check "wrong $f in the table: the binary's own value taken" \
 			grep -qE "^golayout field $f [0-9]+ [0-9]+ typedesc$" "$TMP/fault.err"
 		expect_eq "wrong $f in the table: the same goroutines" \
 			"$(jq -c '[.goroutines[] | [.id, .wait_reason]]' "$TMP/nofault.json")" \
 			"$(jq -c '[.goroutines[] | [.id, .wait_reason]]' "$TMP/fault.json")"
 	done
-	PILEUP_GO_LAYOUT_FAULT='*' "$PILEUP" --json "$FX_PID" >"$TMP/fault.json" 2>"$TMP/fault.err"
+	PILEUP_GO_LAYOUT_FAULT='*' "$PILEUP" --json=1 "$FX_PID" >"$TMP/fault.json" 2>"$TMP/fault.err"
 	check "a table of another layout: refused, naming the descriptors" \
 		grep -q "disagrees with the program's own type descriptors (.*); goroutines are not listed" "$TMP/fault.err"
 	expect_eq "a table of another layout: no goroutine listed" 0 "$(jq .target.goroutines "$TMP/fault.json")"
@@ -228,7 +228,7 @@ if [ -x "$REALGO" ]; then
 		series=$(sed -E 's/^(go1\.[0-9]+).*/\1/' <<<"$release")
 		dir=$TMP/real-$release-$kind
 		start_real "$kind" "$bin" "$dir" || { check "$release $kind: blocked" false; continue; }
-		PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json "$FX_PID" >"$dir/p.json" 2>"$dir/p.err"
+		PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" --json=1 "$FX_PID" >"$dir/p.json" 2>"$dir/p.err"
 		stop_fixture "$FX_PID"
 		# The reader may refuse the binary before the layout is reached (a
 		# pclntab format it does not read yet): that is not this test's.

@@ -37,7 +37,7 @@ for ver in "${!live[@]}"; do
 	out=${livex[$ver]}
 	kill -USR1 "$pid"
 	for ((i = 0; i < 200; i++)); do grep -q '^dumped' "$out" && break; sleep 0.05; done
-	"$PILEUP" --json "$pid" >"$TMP/l$ver.json"
+	"$PILEUP" --json=1 "$pid" >"$TMP/l$ver.json"
 	go_dump_norm "$TMP/dump-$ver.txt" 1 | sort -n >"$TMP/go$ver.txt"
 	dumper=$(awk '/^goroutine /{print $2; exit}' "$TMP/dump-$ver.txt")
 	pileup_go_norm "$TMP/l$ver.json" 1 | awk -F'\t' -v d="$dumper" '$1 != d' | sort -n >"$TMP/pl$ver.txt"
@@ -56,7 +56,7 @@ if [ "$cores" = 1 ]; then
 		[ -n "$pid" ] && kill -QUIT "$pid"
 		{ wait "${runner[$ver]}"; } 2>/dev/null
 		check "go$ver core: dumped" test -s "$TMP/c$ver/core"
-		"$PILEUP" --json "$TMP/c$ver/core" "$FIX/go/$ver/leaks-stripped" >"$TMP/c$ver.json"
+		"$PILEUP" --json=1 "$TMP/c$ver/core" "$FIX/go/$ver/leaks-stripped" >"$TMP/c$ver.json"
 		go_dump_norm "$TMP/c$ver/err.txt" 0 | sort -n >"$TMP/cgo$ver.txt"
 		pileup_go_norm "$TMP/c$ver.json" 2 | sort -n >"$TMP/cpl$ver.txt"
 		check "go$ver core: the crash traceback dates the waits" grep -q "	1	" "$TMP/cgo$ver.txt"

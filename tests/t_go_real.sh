@@ -218,9 +218,9 @@ one() {
 		exec {TG_FD}>&-
 		return
 	fi
-	"$PILEUP" --json "$TG_PID" >"$dir/l1.json" 2>"$dir/l1.err"
+	"$PILEUP" --json=1 "$TG_PID" >"$dir/l1.json" 2>"$dir/l1.err"
 	sleep 0.2
-	"$PILEUP" --json "$TG_PID" >"$dir/l2.json" 2>"$dir/l2.err"
+	"$PILEUP" --json=1 "$TG_PID" >"$dir/l2.json" 2>"$dir/l2.err"
 	local rc=$?
 	r_check "target not left stopped" not_stopped "$TG_PID"
 	r_check "SIGQUIT: the runtime printed its goroutines and died" crash "$TG_PID"
@@ -242,7 +242,7 @@ one() {
 
 	[ "$cores" = 1 ] || return
 	r_check "core dumped" test -s "$dir/core" || return
-	"$PILEUP" --json "$dir/core" "$bin" >"$dir/c.json" 2>"$dir/c.err"
+	"$PILEUP" --json=1 "$dir/core" "$bin" >"$dir/c.json" 2>"$dir/c.err"
 	rc=$?
 	r_eq "core: Go recognized, its version" "$rel" "$(jq -r '.target.go_version // "not Go"' "$dir/c.json" 2>/dev/null)"
 	r_eq "core: exit 0, no warning" "0 " "$rc $(head -c 300 "$dir/c.err" | tr '\n' ' ')"

@@ -34,12 +34,12 @@ check "debuginfod serves both files" curl -sf -o /dev/null "http://127.0.0.1:$po
 start_fixture "$FIX/waits-stripped" --mutex 2 --condvar 2 --sleep 1 || exit 1
 export DEBUGINFOD_CACHE_PATH=$TMP/dcache PILEUP_CACHE_DIR=$TMP/pcache
 
-DEBUGINFOD_URLS=http://127.0.0.1:$port hidden "$PILEUP" --json "$FX_PID" >"$TMP/off.json" 2>"$TMP/off.err"
+DEBUGINFOD_URLS=http://127.0.0.1:$port hidden "$PILEUP" --json=1 "$FX_PID" >"$TMP/off.json" 2>"$TMP/off.err"
 check "off by default: the stripped program's own frames have no names" \
 	test "$(jq '[.threads[] | select(.name | startswith("mutex")) | .wait_site.function] | map(select(. == "wait_mutex")) | length' "$TMP/off.json")" -eq 0
 check "off by default: nothing was downloaded" test -z "$(ls "$TMP/dcache")"
 
-DEBUGINFOD_URLS=http://127.0.0.1:$port hidden "$PILEUP" --json --debuginfod "$FX_PID" >"$TMP/on.json" 2>"$TMP/on.err"
+DEBUGINFOD_URLS=http://127.0.0.1:$port hidden "$PILEUP" --json=1 --debuginfod "$FX_PID" >"$TMP/on.json" 2>"$TMP/on.err"
 rc=$?
 matches_manifest "--debuginfod: every thread's class and wait site, from the downloaded debug info" "$TMP/on.json" "$FX_OUT"
 expect_eq "--debuginfod: exit 0, no warning" "0:" "$rc:$(cat "$TMP/on.err")"
@@ -53,7 +53,7 @@ for id in "$libc_id:libc" "$waits_id:waits"; do
 	mkdir -p "$TMP/bid/.build-id/${id:0:2}"
 	cp "$TMP/debug/${id#*:}.debug" "$TMP/bid/.build-id/${id:0:2}/${id:2:38}.debug"
 done
-hidden "$PILEUP" --json --debuginfo-path "$TMP/bid" "$FX_PID" >"$TMP/local.json"
+hidden "$PILEUP" --json=1 --debuginfo-path "$TMP/bid" "$FX_PID" >"$TMP/local.json"
 expect_eq "--debuginfod: the same frames as with the debug files installed" "$(json_frames "$TMP/local.json")" "$(json_frames "$TMP/on.json")"
 expect_eq "--debuginfod: the same functions too" "$(jq -c '[.threads[].frames[].function]' "$TMP/local.json")" "$(jq -c '[.threads[].frames[].function]' "$TMP/on.json")"
 
@@ -61,7 +61,7 @@ expect_eq "--debuginfod: the same functions too" "$(jq -c '[.threads[].frames[].
 rm -rf "$TMP/dcache"/*
 down=$(free_port)
 start=$SECONDS
-DEBUGINFOD_URLS=http://127.0.0.1:$down hidden "$PILEUP" --json --debuginfod "$FX_PID" >"$TMP/down.json" 2>"$TMP/down.err"
+DEBUGINFOD_URLS=http://127.0.0.1:$down hidden "$PILEUP" --json=1 --debuginfod "$FX_PID" >"$TMP/down.json" 2>"$TMP/down.err"
 rc=$?
 check "server down: a warning" grep -q "warning: --debuginfod" "$TMP/down.err"
 check "server down: the report is printed" test "$(jq '.threads | length' "$TMP/down.json")" -gt 0
@@ -88,7 +88,7 @@ for ((i = 0; i < 200; i++)); do
 done
 rm -rf "$TMP/dcache"/*
 start=$SECONDS
-DEBUGINFOD_URLS=http://127.0.0.1:$slow hidden "$PILEUP" --json --debuginfod --debuginfod-timeout 2 "$FX_PID" >"$TMP/slow.json" 2>"$TMP/slow.err"
+DEBUGINFOD_URLS=http://127.0.0.1:$slow hidden "$PILEUP" --json=1 --debuginfod --debuginfod-timeout 2 "$FX_PID" >"$TMP/slow.json" 2>"$TMP/slow.err"
 rc=$?
 check "server slow: a warning names the limit" grep -q "within 2.0 s" "$TMP/slow.err"
 check "server slow: the report is printed" test "$(jq '.threads | length' "$TMP/slow.json")" -gt 0

@@ -14,9 +14,9 @@
 three_way() {
 	local name=$1 pid=$2 try
 	for try in 1 2 3; do
-		"$PILEUP" --json "$pid" >"$TMP/a.json"
+		"$PILEUP" --json=1 "$pid" >"$TMP/a.json"
 		rc=$?
-		"$PILEUP" --json --stop-all "$pid" >"$TMP/b.json"
+		"$PILEUP" --json=1 --stop-all "$pid" >"$TMP/b.json"
 		eu_frames "$pid" >"$TMP/eu"
 		json_phys "$TMP/a.json" >"$TMP/a"
 		json_phys "$TMP/b.json" >"$TMP/b"
@@ -50,7 +50,7 @@ if need node; then
 	sleep 1
 	jit=no outside=
 	for ((i = 0; i < 5; i++)); do
-		"$PILEUP" --json "$NODE" >"$TMP/spin.json"
+		"$PILEUP" --json=1 "$NODE" >"$TMP/spin.json"
 		[ "$(jq -r '.threads[0].frames[0].module' "$TMP/spin.json")" = "[jit]" ] && jit=yes
 		outside+=$(jq -r '.threads[].frames[] | select(.module == "/usr/bin/node") | .pc' "$TMP/spin.json" |
 			python3 -c 'import sys
@@ -71,7 +71,7 @@ for pc in sys.stdin.read().split():
 	FX_PIDS+=("$NODE")
 	for ((i = 0; i < 50; i++)); do [ -s /tmp/perf-"$NODE".map ] && break; sleep 0.1; done
 	sleep 0.5
-	"$PILEUP" --json "$NODE" >"$TMP/perf.json"
+	"$PILEUP" --json=1 "$NODE" >"$TMP/perf.json"
 	expect_eq "node --perf-basic-prof: frame 0 is V8's code of spin(), named from the perf map, marked jit" "spin [jit] true" \
 		"$(jq -r '.threads[0].frames[0] | "\(.function | capture("^JS:[*~^]?(?<f>[a-z]+) ").f) \(.module) \(.jit)"' "$TMP/perf.json")"
 	check "node --perf-basic-prof: the perf map's name is in the perf map" \

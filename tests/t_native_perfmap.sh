@@ -25,24 +25,24 @@ FX_PIDS+=("$NODE")
 sleep 1
 MAP=/tmp/perf-$NODE.map
 rm -f "$MAP"
-"$PILEUP" --json "$NODE" >"$TMP/a.json"
+"$PILEUP" --json=1 "$NODE" >"$TMP/a.json"
 pc=$(jq -r '.threads[0].frames[0].pc' "$TMP/a.json")
 expect_eq "no perf map: frame 0 is [jit] with no name" "[jit] null" "$(jq -r '.threads[0].frames[0] | "\(.module) \(.function)"' "$TMP/a.json")"
 start=$(printf '%x' $((pc - 16)))
 printf 'deadbeef 10 other\n%s 40 fuzzy::spin\n' "$start" >"$MAP"
-"$PILEUP" --json "$NODE" >"$TMP/b.json"
+"$PILEUP" --json=1 "$NODE" >"$TMP/b.json"
 # the thread may have moved on: then its new pc is simply not in the map
 if [ "$(jq -r '.threads[0].frames[0].pc' "$TMP/b.json")" = "$pc" ]; then
 	expect_eq "the target's own map names the frame, offset from the entry's start" "fuzzy::spin 0x10 true" \
 		"$(jq -r '.threads[0].frames[0] | "\(.function) \(.offset) \(.jit)"' "$TMP/b.json")"
 fi
 chown nobody "$MAP"
-"$PILEUP" --json "$NODE" >"$TMP/c.json"
+"$PILEUP" --json=1 "$NODE" >"$TMP/c.json"
 expect_eq "another user's map is ignored" "null" "$(jq -r '.threads[0].frames[0].function' "$TMP/c.json")"
 rm -f "$MAP"
 printf '%s 40 fuzzy::spin\n' "$start" >"$TMP/real.map"
 ln -s "$TMP/real.map" "$MAP"
-"$PILEUP" --json "$NODE" >"$TMP/d.json"
+"$PILEUP" --json=1 "$NODE" >"$TMP/d.json"
 expect_eq "a symlink is not followed" "null" "$(jq -r '.threads[0].frames[0].function' "$TMP/d.json")"
 rm -f "$MAP"
 kill "$NODE"

@@ -14,7 +14,7 @@ interrupted=0
 completed=0
 for sig in INT TERM HUP; do
 	for delay in 0.01 0.03 0.06 0.1 0.2; do
-		"$PILEUP" --stop-all --json "$FX_PID" >"$TMP/s.json" 2>"$TMP/s.err" &
+		"$PILEUP" --stop-all --json=1 "$FX_PID" >"$TMP/s.json" 2>"$TMP/s.err" &
 		p=$!
 		sleep $delay
 		kill -$sig $p 2>/dev/null
@@ -40,7 +40,7 @@ start_fixture "$FIX/waits" --churn 4 --condvar 5 --sleep 2 || exit 1
 bad=0
 for ((i = 0; i < 20; i++)); do
 	for mode in "" --stop-all; do
-		"$PILEUP" --json $mode "$FX_PID" >"$TMP/c.json" 2>"$TMP/c.err"
+		"$PILEUP" --json=1 $mode "$FX_PID" >"$TMP/c.json" 2>"$TMP/c.err"
 		rc=$?
 		if [ $rc -gt 1 ]; then
 			bad=$((bad + 1))

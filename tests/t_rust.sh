@@ -20,10 +20,10 @@ fi
 
 start_fixture "$FIX/waits-rust" --mutex 3 --condvar 4 --join 2 --sleep 2 --read 2 || exit 1
 
-"$PILEUP" --json --stop-all "$FX_PID" >"$TMP/s.json"
+"$PILEUP" --json=1 --stop-all "$FX_PID" >"$TMP/s.json"
 expect_eq "stop-all: exit 0 (complete)" 0 $?
 matches_manifest "stop-all: every thread's class and wait site" "$TMP/s.json" "$FX_OUT"
-"$PILEUP" --json "$FX_PID" >"$TMP/n.json"
+"$PILEUP" --json=1 "$FX_PID" >"$TMP/n.json"
 expect_eq "nonstop: exit 0 (complete)" 0 $?
 matches_manifest "nonstop: every thread's class and wait site" "$TMP/n.json" "$FX_OUT"
 

@@ -17,7 +17,7 @@ stats() { # stats LOG: "read used added" from the PILEUP_TIMING line
 run() { # run OUT LOG CACHE_DIR ARGS...: the stable JSON report, timing on stderr
 	local out=$1 log=$2 dir=$3
 	shift 3
-	PILEUP_TIMING=1 PILEUP_CACHE_DIR=$dir "$PILEUP" --json "$@" 2>"$log" | jq -S "$STABLE" >"$out"
+	PILEUP_TIMING=1 PILEUP_CACHE_DIR=$dir "$PILEUP" --json=1 "$@" 2>"$log" | jq -S "$STABLE" >"$out"
 }
 
 # --- a live process: semaphores (a tail call inside libc), mutexes,
@@ -34,7 +34,7 @@ check "cold: nothing read, entries added ($ca)" test "${cr:-x}" = 0 -a "${ca:-0}
 files=$(ls "$C"/syms-* 2>/dev/null | wc -l)
 expect_eq "cold: one cache file for the program" 1 "$files"
 check "the cache file is private (0600)" test "$(stat -c %a "$C"/syms-*)" = 600
-strace -f -e trace=openat -o "$TMP/strace.txt" env PILEUP_CACHE_DIR="$C" PILEUP_TIMING=1 "$PILEUP" --json "$FX_PID" \
+strace -f -e trace=openat -o "$TMP/strace.txt" env PILEUP_CACHE_DIR="$C" PILEUP_TIMING=1 "$PILEUP" --json=1 "$FX_PID" \
 	2>"$TMP/warm.log" | jq -S "$STABLE" >"$TMP/warm.json"
 expect_eq "warm: the same report" "" "$(diff "$TMP/off.json" "$TMP/warm.json")"
 read -r wr wu wa <<<"$(stats "$TMP/warm.log")"
@@ -84,9 +84,9 @@ core=$(ls "$TMP"/cores/core* 2>/dev/null | head -1)
 check "a kernel core was written" test -n "$core"
 if [ -n "$core" ]; then
 	CSTABLE='del(.capture, .analysis, .target.taken_at) | .threads |= map(del(.capture))'
-	PILEUP_NO_SYMCACHE=1 "$PILEUP" --json "$core" 2>/dev/null | jq -S "$CSTABLE" >"$TMP/core-off.json"
-	PILEUP_CACHE_DIR=$TMP/ccache "$PILEUP" --json "$core" 2>/dev/null | jq -S "$CSTABLE" >"$TMP/core-cold.json"
-	PILEUP_TIMING=1 PILEUP_CACHE_DIR=$TMP/ccache "$PILEUP" --json "$core" 2>"$TMP/core-warm.log" | jq -S "$CSTABLE" >"$TMP/core-warm.json"
+	PILEUP_NO_SYMCACHE=1 "$PILEUP" --json=1 "$core" 2>/dev/null | jq -S "$CSTABLE" >"$TMP/core-off.json"
+	PILEUP_CACHE_DIR=$TMP/ccache "$PILEUP" --json=1 "$core" 2>/dev/null | jq -S "$CSTABLE" >"$TMP/core-cold.json"
+	PILEUP_TIMING=1 PILEUP_CACHE_DIR=$TMP/ccache "$PILEUP" --json=1 "$core" 2>"$TMP/core-warm.log" | jq -S "$CSTABLE" >"$TMP/core-warm.json"
 	expect_eq "core, cold: the same report as with the cache off" "" "$(diff "$TMP/core-off.json" "$TMP/core-cold.json")"
 	expect_eq "core, warm: the same report" "" "$(diff "$TMP/core-off.json" "$TMP/core-warm.json")"
 	read -r kr ku ka <<<"$(stats "$TMP/core-warm.log")"

@@ -126,7 +126,7 @@ check "save: overwriting asks, and n keeps the file" test "$(cat keep.json)" = k
 check "save: ... and says so" grep -q 'not saved' not-saved
 printf 's<C-u>keep.json<Enter>y<Enter>\nq\n' >over.keys
 run_script over.keys waits.json 80x24 C.UTF-8
-check "save: y overwrites" jq -e '.pileup == 1' keep.json >/dev/null
+check "save: y overwrites (with a version 2 report)" jq -e '.pileup == 2' keep.json >/dev/null
 
 # --- choosing the browser, and its errors ---------------------------------
 cd "$TMP" || exit 1

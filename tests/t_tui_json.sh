@@ -1,6 +1,6 @@
 #!/bin/bash
-# Saved reports read back (inspector/snapshot_json.c): `pileup --json PID >
-# a.json; pileup --json a.json` gives the same groups, names come back byte
+# Saved reports read back (inspector/snapshot_json.c): `pileup --json=1 PID >
+# a.json; pileup --json=1 a.json` gives the same groups, names come back byte
 # for byte, and broken or hostile files give one error line naming the file
 # and the byte offset, never a crash.
 source "$(dirname "$0")/lib.sh"
@@ -15,11 +15,11 @@ groups() {
 
 # --- round trips ----------------------------------------------------------
 if start_fixture "$FIX/waits" --mutex 4 --condvar 3 --read 2 --sleep 1 --deadlock --join 1; then
-	"$PILEUP" --json "$FX_PID" >live.json
-	check "live: --json writes a report" jq -e '.pileup == 1' live.json >/dev/null
-	"$PILEUP" --json live.json >again.json
+	"$PILEUP" --json=1 "$FX_PID" >live.json
+	check "live: --json=1 writes a report" jq -e '.pileup == 1' live.json >/dev/null
+	"$PILEUP" --json=1 live.json >again.json
 	check "live: the report reads back" test $? = 0
-	expect_eq "live: pileup --json a.json gives the same groups" "$(groups live.json)" "$(groups again.json)"
+	expect_eq "live: pileup --json=1 a.json gives the same groups" "$(groups live.json)" "$(groups again.json)"
 	expect_eq "live: ... and the same threads" "$(jq -c '[.threads[] | {tid, name, state, syscall, wait, wait_site}]' live.json)" \
 		"$(jq -c '[.threads[] | {tid, name, state, syscall, wait, wait_site}]' again.json)"
 	"$PILEUP" --text live.json >saved.txt
@@ -31,10 +31,10 @@ else
 fi
 
 for f in waits go hostile; do
-	"$PILEUP" --json "$TUI/$f.json" >"$f.again.json" 2>/dev/null
+	"$PILEUP" --json=1 "$TUI/$f.json" >"$f.again.json" 2>/dev/null
 	rc=$?
 	check "$f.json: reads back (exit $rc)" test "$rc" = 0 -o "$rc" = 1
-	"$PILEUP" --json "$f.again.json" >"$f.third.json" 2>/dev/null
+	"$PILEUP" --json=1 "$f.again.json" >"$f.third.json" 2>/dev/null
 	# hostile.json was written by hand, without groups: compare the rounds after.
 	first=$TUI/$f.json
 	[ "$f" = hostile ] && first=$f.again.json && second=$f.third.json || second=$f.again.json
@@ -80,7 +80,7 @@ bad() {
 	fi
 }
 bad not-a-report '{}' 'not-a-report.json: not a pileup report'
-bad version2 '{"pileup": 2}' 'version 2, but this pileup reads version 1'
+bad version3 '{"pileup": 3}' 'version 3, but this pileup reads versions 1 and 2'
 bad truncated '{"pileup": 1,' "truncated.json: byte 13: expected a key after ','"
 bad no-colon '{"pileup" 1}' "byte 10: expected ':' after a key"
 bad trailing '{"pileup": 1} {}' 'byte 14: unexpected data after the report'
@@ -105,10 +105,10 @@ check "errors: the message names the byte where the problem is" grep -q 'byte 13
 
 # A lone surrogate is not an error: it becomes U+FFFD.
 printf '%s' '{"pileup": 1, "threads": [{"tid": 1, "name": "a\ud800b"}]}' >surrogate.json
-"$PILEUP" --json surrogate.json >surrogate.out 2>&1
+"$PILEUP" --json=1 surrogate.json >surrogate.out 2>&1
 expect_eq "a lone surrogate reads as U+FFFD" "a"$'\xef\xbf\xbd'"b" "$(jq -r '.threads[0].name' surrogate.out)"
 printf '%s' '{"pileup": 1, "threads": [{"tid": 1, "name": "\ud83d\ude00 \u00e9"}]}' >pair.json
-"$PILEUP" --json pair.json >pair.out 2>&1
+"$PILEUP" --json=1 pair.json >pair.out 2>&1
 check "a surrogate pair is one character" grep -qF '"name":"😀 ' pair.out
 check "\\u00e9 is read as the byte 0xe9, and written back so" grep -qF '😀 \u00e9"' pair.out
 
@@ -144,7 +144,7 @@ damage() {
 	while read -r off pick; do
 		cp "$src" dmg.json
 		printf '%s' "${bytes[$pick]}" | dd of=dmg.json bs=1 seek="$off" conv=notrunc status=none
-		"$PILEUP" --json dmg.json >/dev/null 2>dmg.err
+		"$PILEUP" --json=1 dmg.json >/dev/null 2>dmg.err
 		local rc=$?
 		if [ "$rc" -gt 2 ] || grep -q -e AddressSanitizer -e 'runtime error' dmg.err; then
 			failed=$((failed + 1))

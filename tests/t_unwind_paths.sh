@@ -12,8 +12,8 @@ FRAMES='[.threads[] | {tid, error, frames: [.frames[] | {pc, function, file, lin
 STABLE='del(.capture, .analysis, .target.taken_at) | .threads |= map(del(.capture))'
 compare() { # compare NAME CORE
 	local name=$1 core=$2
-	PILEUP_SLOW_UNWIND=1 "$PILEUP" --json "$core" >"$TMP/$name.slow" 2>/dev/null
-	PILEUP_TIMING=1 "$PILEUP" --json "$core" >"$TMP/$name.fast" 2>"$TMP/$name.timing"
+	PILEUP_SLOW_UNWIND=1 "$PILEUP" --json=1 "$core" >"$TMP/$name.slow" 2>/dev/null
+	PILEUP_TIMING=1 "$PILEUP" --json=1 "$core" >"$TMP/$name.fast" 2>"$TMP/$name.timing"
 	local n
 	n=$(jq '[.threads[].frames | length] | add' "$TMP/$name.fast" 2>/dev/null)
 	check "$name: frames were found ($n)" test "${n:-0}" -gt 0

@@ -53,7 +53,7 @@ mkdir -p "$d"
 start_fixture bash -c 'cd "$1" && ulimit -c unlimited && shift && exec "$@"' sh "$d" "$FIX/locks" "${LOCKS_ARGS[@]}" || exit 1
 PID=$FX_PID
 OUT=$FX_OUT
-"$PILEUP" --json "$PID" >"$d/nonstop.json"
+"$PILEUP" --json=1 "$PID" >"$d/nonstop.json"
 expect_eq "nonstop: every waiter's object, its name and its owner" "$(expected "$OUT")" "$(reported "$d/nonstop.json")"
 expect_eq "nonstop: the deadlocks are the fixture's cycles (3 threads; ABBA in C; std::mutex)" \
 	"$(expected_cycles "$OUT")" "$(reported_cycles "$d/nonstop.json")"
@@ -113,7 +113,7 @@ check "text: the abandoned lock is named among the holders" \
 	grep -q "^  mutex orphan_lock (0x[0-9a-f]*), abandoned: its owner, thread [0-9]*, is gone" "$d/text.txt"
 
 # A saved report gives the same graph.
-"$PILEUP" --json "$d/nonstop.json" >"$d/again.json"
+"$PILEUP" --json=1 "$d/nonstop.json" >"$d/again.json"
 GRAPH='[.deadlocks, .convoys, [.threads[] | .waits_on], [.groups[] | .objects]]'
 expect_eq "saved report read back: the same deadlocks, convoys, waits and group objects" \
 	"$(jq -S -c "$GRAPH" "$d/nonstop.json")" "$(jq -S -c "$GRAPH" "$d/again.json")"
@@ -125,17 +125,17 @@ expect_eq "--fail-if deadlock: one line per cycle" 3 "$(grep -c '^pileup: --fail
 
 # The layout: from the DWARF (libc6-dbg), agreeing with the table; cached.
 LC=$TMP/layout-cache
-PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout.err" >/dev/null
+PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json=1 "$PID" 2>"$d/layout.err" >/dev/null
 check "glibc: the layout comes from libc6-dbg's DWARF" grep -q "^pileup: glibc 2.36: layout from the DWARF$" "$d/layout.err"
 check "glibc: the 2.36 table agrees with that DWARF, field by field" \
 	grep -q "^pileup: glibc 2.36: the table agrees with the DWARF (4 structs, 23 fields)$" "$d/layout.err"
-PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout2.err" >/dev/null
+PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json=1 "$PID" 2>"$d/layout2.err" >/dev/null
 check "glibc: the next run takes it from the cache" grep -q "layout from the cache (.*, found by dwarf)" "$d/layout2.err"
 cf=$(ls "$LC"/glibc-* 2>/dev/null | head -1)
 for damage in truncated random; do
 	if [ "$damage" = truncated ]; then head -c 60 "$cf" >"$cf.x"; else head -c 2000 /dev/urandom >"$cf.x"; fi
 	cat "$cf.x" >"$cf"
-	PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json "$PID" 2>"$d/layout3.err" >"$d/layout3.json"
+	PILEUP_CACHE_DIR=$LC PILEUP_WAITS_DEBUG=1 "$PILEUP" --json=1 "$PID" 2>"$d/layout3.err" >"$d/layout3.json"
 	check "glibc: a $damage cache entry is ignored: the DWARF again" grep -q "layout from the DWARF$" "$d/layout3.err"
 	expect_eq "glibc: ... the same answers" "$(expected "$OUT")" "$(reported "$d/layout3.json")"
 done
@@ -152,7 +152,7 @@ check "the fixture is not left stopped or traced" not_stopped "$PID"
 # first one stays as it was, for its core.  --stop-all reads the locks
 # while everyone is stopped (copied with the stacks), so it still sees 7.
 start_fixture "$FIX/locks" "${LOCKS_ARGS[@]}" || exit 1
-"$PILEUP" --stop-all --json "$FX_PID" >"$d/stopall.json"
+"$PILEUP" --stop-all --json=1 "$FX_PID" >"$d/stopall.json"
 expect_eq "--stop-all: every waiter's object, name and owner" "$(expected "$FX_OUT")" "$(reported "$d/stopall.json")"
 expect_eq "--stop-all: the same deadlocks" "$(expected_cycles "$FX_OUT")" "$(reported_cycles "$d/stopall.json")"
 expect_eq "--stop-all: the same fds" "$(expected_fds "$FX_OUT")" "$(reported_fds "$d/stopall.json")"
@@ -173,7 +173,7 @@ if unshare -p -f --mount-proc --kill-child=SIGKILL true 2>/dev/null; then
 	map=$(awk '/^NSpid:/ { print $NF, $2 }' /proc/"$inner"/task/*/status)
 	want=$(expected "$FX_OUT" | awk -v m="$map" 'BEGIN { n = split(m, a, "\n"); for (i = 1; i <= n; i++) { split(a[i], f, " "); h[f[1]] = f[2] } }
 		{ o = $4; if (o in h) o = h[o]; print h[$1], $2, $3, o }' | sort)
-	"$PILEUP" --json "$inner" >"$TMP/ns.json"
+	"$PILEUP" --json=1 "$inner" >"$TMP/ns.json"
 	expect_eq "pid namespace: owners are the threads the report lists (their host tids)" "$want" "$(reported "$TMP/ns.json")"
 	check "pid namespace: the ABBA pair is a deadlock" test "$(jq '.deadlocks | length' "$TMP/ns.json")" = 1
 	# The namespace's init ignores SIGTERM from outside (no handler) and
@@ -193,7 +193,7 @@ done
 wait "$PID" 2>/dev/null
 core=$d/core
 check "the fixture dumped a core" test -s "$core"
-"$PILEUP" --json "$core" "$FIX/locks" >"$d/core.json" 2>"$d/core.err"
+"$PILEUP" --json=1 "$core" "$FIX/locks" >"$d/core.json" 2>"$d/core.err"
 # In a core, an owner that is no thread of it is gone: the forged owner 1
 # reads as exited (whether it is another process's cannot be told).
 expect_eq "core: every waiter's object, name and owner (from the NT_PRSTATUS registers)" \
@@ -223,7 +223,7 @@ expect_eq "core: every owner is what gdb prints from the lock ($(wc -l <<<"$gdb_
 # Without libc6-dbg (hidden in a mount namespace): the table gives the same.
 NC=$TMP/nodbg-cache
 if unshare -m true 2>/dev/null; then
-	unshare -m bash -c 'mount -t tmpfs none /usr/lib/debug && PILEUP_CACHE_DIR="$1" "$2" --json "$3" "$4"' \
+	unshare -m bash -c 'mount -t tmpfs none /usr/lib/debug && PILEUP_CACHE_DIR="$1" "$2" --json=1 "$3" "$4"' \
 		sh "$NC" "$PILEUP" "$core" "$FIX/locks" >"$d/nodbg.json" 2>/dev/null
 	expect_eq "no libc6-dbg: the layout comes from the 2.36 table" '{"version":"2.36","layout":"table"}' \
 		"$(jq -c .analysis.glibc "$d/nodbg.json")"
@@ -233,7 +233,7 @@ if unshare -m true 2>/dev/null; then
 else
 	check "unshare -m works here (needed to hide libc6-dbg)" false
 fi
-PILEUP_GLIBC_LAYOUT=table "$PILEUP" --json "$core" "$FIX/locks" >"$d/table.json" 2>/dev/null
+PILEUP_GLIBC_LAYOUT=table "$PILEUP" --json=1 "$core" "$FIX/locks" >"$d/table.json" 2>/dev/null
 expect_eq "PILEUP_GLIBC_LAYOUT=table: the same answers" \
 	"$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/core.json")" "$(jq -S -c '[.deadlocks, [.threads[] | .waits_on]]' "$d/table.json")"
 
@@ -268,7 +268,7 @@ check "goroutines: a select names each of its channels" \
 	grep -q "waits:         on a select over chan (0xc000030000) \[chan int, 0 of 4 buffered, 0 senders, 1 receiver\], chan (0xc000040000)" "$TMP/go.txt"
 check "goroutines: a sync.Mutex: Go records no owner, and the report says so" \
 	grep -q "waits:         on sync.Mutex main.mu (0xc000050000) owner not recorded (Go records none)$" "$TMP/go.txt"
-"$PILEUP" --json "$TMP/go.json" >"$TMP/go.out.json"
+"$PILEUP" --json=1 "$TMP/go.json" >"$TMP/go.out.json"
 expect_eq "goroutines: waits_on, with the primitive's facts, read and written back" \
 	"$(jq -S -c '[.goroutines[].waits_on]' "$TMP/go.json")" "$(jq -S -c '[.goroutines[].waits_on]' "$TMP/go.out.json")"
 expect_eq "goroutines: the group counts its channels" "0xc000010000 2,0xc000020000 2" \
@@ -278,7 +278,7 @@ expect_eq "goroutines: the group counts its channels" "0xc000010000 2,0xc0000200
 J=$ROOT/tests/tui/locks.json
 bad() { # bad DESC WANT_RC JQ: the report edited by JQ, read back
 	jq -c "$3" "$J" >"$TMP/bad.json"
-	"$PILEUP" --json "$TMP/bad.json" >"$TMP/bad.out" 2>"$TMP/bad.err"
+	"$PILEUP" --json=1 "$TMP/bad.json" >"$TMP/bad.out" 2>"$TMP/bad.err"
 	local rc=$?
 	expect_eq "bad waits_on: $1: exit $2" "$2" "$rc"
 	if [ "$rc" = 2 ]; then
@@ -298,7 +298,7 @@ bad "ten facts (four kept)" 0 '.threads[5].waits_on += ([range(10)] | map({key: 
 bad "a set of 2000 fds" 0 '.threads[12].waits_on.fds = [range(2000) | {fd: ., type: "pipe", desc: null}]'
 bad "a cycle of owners made up in the file" 0 '.threads[6].waits_on.owner = 4246 | .threads[4].waits_on.owner = 4248 | .threads[4].waits_on.owner_state = "thread"'
 check "bad waits_on: a made-up cycle is still a cycle (the file says so)" \
-	bash -c "'$PILEUP' --json '$TMP/bad.json' | jq -e '.deadlocks | length >= 1' >/dev/null"
+	bash -c "'$PILEUP' --json=1 '$TMP/bad.json' | jq -e '.deadlocks | length >= 1' >/dev/null"
 # Bytes flipped inside the waits_on members: never a crash.
 off=$(grep -b -o '"waits_on"' "$J" | head -1 | cut -d: -f1)
 size=$(stat -c %s "$J")
@@ -307,7 +307,7 @@ for k in $(seq 1 24); do
 	cp "$J" "$TMP/flip.json"
 	pos=$(((off + k * 97) % size))
 	printf '\x%02x' $(((k * 37) % 256)) | dd of="$TMP/flip.json" bs=1 seek="$pos" conv=notrunc status=none
-	"$PILEUP" --json "$TMP/flip.json" >/dev/null 2>"$TMP/flip.err"
+	"$PILEUP" --json=1 "$TMP/flip.json" >/dev/null 2>"$TMP/flip.err"
 	rc=$?
 	[ "$rc" = 0 ] || [ "$rc" = 2 ] || crashed=$((crashed + 1))
 done

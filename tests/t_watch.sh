@@ -40,17 +40,17 @@ grown() {
 # before_after PID A B N WHAT: saves snapshot A, has the fixture strand N
 # more (SIGUSR2, "grown N"), saves snapshot B.
 before_after() {
-	"$PILEUP" --json -o "$2" "$1"
+	"$PILEUP" --json=1 -o "$2" "$1"
 	kill -USR2 "$1"
 	check "diff $5: the fixture stranded $4 $5" grown "$FX_OUT" "$4"
-	"$PILEUP" --json -o "$3" "$1"
+	"$PILEUP" --json=1 -o "$3" "$1"
 }
 
 # --- threads: 5 per second stranded in leaked_request ---------------------
 start_fixture "$FIX/leaky" --steady 6 --grow-rate 5 || exit 1
 LK=$FX_PID
-"$PILEUP" --watch $IV --count 4 --json "$LK" >"$TMP/w.json" 2>"$TMP/w.err"
-expect_eq "threads: --watch --json exit 0" 0 $?
+"$PILEUP" --watch $IV --count 4 --json=1 "$LK" >"$TMP/w.json" 2>"$TMP/w.err"
+expect_eq "threads: --watch --json=1 exit 0" 0 $?
 J=$TMP/w.json
 expect_eq "threads: one JSON object of 4 captures" "watch 4" "$(jq -r '"\(.comparison) \(.captures | length)"' "$J")"
 expect_eq "threads: the only leak suspect is leaked_request (read)" "leaked_request read" \
@@ -120,11 +120,11 @@ stop_fixture "$LK"
 # --- goroutines: 10 per second stranded in main.leakyRequest --------------
 start_fixture "$FIX/go-leaks" -mutex 5 -recv 3 -grow-rate 10 || exit 1
 GL=$FX_PID
-"$PILEUP" --watch $IV --count 4 --json "$GL" >"$TMP/gw.json" 2>"$TMP/gw.err"
+"$PILEUP" --watch $IV --count 4 --json=1 "$GL" >"$TMP/gw.json" 2>"$TMP/gw.err"
 rc=$?
 # 1 would be a Go thread caught between two states in one capture (its
 # reason is in the JSON of that capture); never 2 or 3
-check "goroutines: --watch --json exit 0 or 1 (was $rc)" test $rc -le 1
+check "goroutines: --watch --json=1 exit 0 or 1 (was $rc)" test $rc -le 1
 J=$TMP/gw.json
 expect_eq "goroutines: the only leak suspect is main.leakyRequest (chan send)" "goroutine main.leakyRequest chan send" \
 	"$(jq -r '[.groups[] | select(.leak_suspect)] | map("\(.kind) \(.wait_site.function) \(.wait)") | join(",")' "$J")"
@@ -143,14 +143,14 @@ stop_fixture "$GL"
 start_fixture "$FIX/leaky" --steady 4 --grow-step 9 || exit 1
 LK=$FX_PID
 before_after "$LK" "$TMP/a.json" "$TMP/b.json" 9 threads
-"$PILEUP" diff --json "$TMP/a.json" "$TMP/b.json" >"$TMP/d.json"
+"$PILEUP" diff --json=1 "$TMP/a.json" "$TMP/b.json" >"$TMP/d.json"
 expect_eq "diff threads: exit 0" 0 $?
 expect_eq "diff threads: leaked_request appeared with +9; others +0" \
 	"leaked_request 0 9 9|main 1 1 0|steady_wait 4 4 0" \
 	"$(jq -r '[.groups[] | "\(.wait_site.function) \(.before) \(.after) \(.delta)"] | sort | join("|")' "$TMP/d.json")"
 expect_eq "diff threads: a group's own fields are there" "thread read read leaked_request 9 true" \
 	"$(jq -r '.groups[] | select(.delta == 9) | "\(.kind) \(.wait) \(.blocking_call) \(.wait_site.function) \(.members | length) \(.frames | length > 3)"' "$TMP/d.json")"
-"$PILEUP" diff --json "$TMP/b.json" "$TMP/a.json" >"$TMP/d2.json"
+"$PILEUP" diff --json=1 "$TMP/b.json" "$TMP/a.json" >"$TMP/d2.json"
 expect_eq "diff threads, reversed: the group vanished (after 0, delta -9)" "9 0 -9" \
 	"$(jq -r '.groups[] | select(.wait_site.function == "leaked_request") | "\(.before) \(.after) \(.delta)"' "$TMP/d2.json")"
 "$PILEUP" diff "$TMP/a.json" "$TMP/b.json" >"$TMP/d.txt"
@@ -160,7 +160,7 @@ check "diff text: the vanished group is marked (gone)" grep -q '^ *9 *0 *-9 .*le
 
 # different programs are refused: another executable, or another build-id
 start_fixture "$FIX/waits" --sleep 2 || exit 1
-"$PILEUP" --json -o "$TMP/other.json" "$FX_PID"
+"$PILEUP" --json=1 -o "$TMP/other.json" "$FX_PID"
 stop_fixture "$FX_PID"
 "$PILEUP" diff "$TMP/a.json" "$TMP/other.json" >"$TMP/o.out" 2>"$TMP/o.err"
 expect_eq "diff of different programs: exit 2, nothing on stdout" "2 0" "$? $(wc -c <"$TMP/o.out")"
@@ -179,8 +179,8 @@ check "group>8: names the group" grep -q '^pileup: --fail-if group>8: 9 threads 
 check "--fail-if: the report is printed all the same" grep -q '^Thread groups' "$TMP/f.out"
 "$PILEUP" --fail-if 'threads>14' --fail-if 'group>9' --fail-if 'threads >= 15' "$LK" >/dev/null 2>"$TMP/f.err"
 expect_eq "threads>14, group>9, threads>=15: quiet, exit 0" "0 " "$? $(cat "$TMP/f.err")"
-"$PILEUP" --json --fail-if 'threads>=14' "$LK" >"$TMP/f.json" 2>/dev/null
-expect_eq "threads>=14 with --json: exit 3, the JSON still whole" "3 14" "$? $(jq '.target.threads' "$TMP/f.json")"
+"$PILEUP" --json=1 --fail-if 'threads>=14' "$LK" >"$TMP/f.json" 2>/dev/null
+expect_eq "threads>=14 with --json=1: exit 3, the JSON still whole" "3 14" "$? $(jq '.target.threads' "$TMP/f.json")"
 "$PILEUP" --fail-if dominant "$LK" >/dev/null 2>"$TMP/f.err"
 expect_eq "dominant: leaked_request holds 9 of 14 threads: exit 3" 3 $?
 check "dominant: names the site and its share" grep -q '^pileup: --fail-if dominant: dominant wait site holding 64% of the threads (9), read at leaked_request' "$TMP/f.err"
@@ -195,7 +195,7 @@ expect_eq "--fail-if on diff, reversed: exit 0" 0 $?
 # growth on diff: 9 more threads in a minute (the capture times made so)
 t=$(jq '.target.taken_at' "$TMP/b.json")
 jq -c ".target.taken_at = $((t - 60))" "$TMP/a.json" >"$TMP/a60.json"
-"$PILEUP" diff --json --fail-if 'growth>8/min' "$TMP/a60.json" "$TMP/b.json" >"$TMP/d60.json" 2>"$TMP/f.err"
+"$PILEUP" diff --json=1 --fail-if 'growth>8/min' "$TMP/a60.json" "$TMP/b.json" >"$TMP/d60.json" 2>"$TMP/f.err"
 expect_eq "growth>8/min on diff, +9 in 60 s: exit 3" 3 $?
 expect_eq "diff: growth_per_min from the capture times" "9" \
 	"$(jq '.groups[] | select(.wait_site.function == "leaked_request") | .growth_per_min' "$TMP/d60.json")"
@@ -208,7 +208,7 @@ check "growth on diff of snapshots taken the same second: refused" usage_err dif
 start_fixture "$FIX/go-leaks" -mutex 5 -grow-step 25 || exit 1
 GL=$FX_PID
 before_after "$GL" "$TMP/ga.json" "$TMP/gb.json" 25 goroutines
-"$PILEUP" diff --json "$TMP/ga.json" "$TMP/gb.json" >"$TMP/gd.json"
+"$PILEUP" diff --json=1 "$TMP/ga.json" "$TMP/gb.json" >"$TMP/gd.json"
 expect_eq "diff goroutines: main.leakyRequest +25, main.lockMutex +0" "main.leakyRequest 0 25 25|main.lockMutex 5 5 0" \
 	"$(jq -r '[.groups[] | select(.kind == "goroutine" and (.wait_site.function | test("^main\\.(leaky|lock)"))) | "\(.wait_site.function) \(.before) \(.after) \(.delta)"] | sort | join("|")' "$TMP/gd.json")"
 expect_eq "diff goroutines: no other group of the program changed (the runtime's GC workers may)" "" \

@@ -1,3 +1,4 @@
+#include "progress.h"
 #include "go/golang.h"
 #include "classify.h"
 #include "unwind.h"
@@ -443,7 +444,9 @@ static void read_goroutines(struct goctx *c)
 	size_t *owner = xmalloc(G_BATCH * sizeof(*owner)); /* stack request -> work */
 	size_t unreadable = 0, implausible = 0;
 	const char *first_bad = NULL;
+	progress_begin("reading goroutines");
 	for (size_t start = 0; start < n; start += G_BATCH) {
+		progress_update(start, n);
 		size_t k = n - start < G_BATCH ? n - start : G_BATCH;
 		for (size_t i = 0; i < k; i++)
 			reqs[i] = (struct gomem_req){gps[start + i], gbuf + i * l->g_read, l->g_read, 0};
@@ -584,6 +587,7 @@ static void read_goroutines(struct goctx *c)
 		else
 			g->wait_minutes = (now - since[i]) / 60000000000LL;
 	}
+	progress_end();
 	if (snap->ngoroutines)
 		qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
 	free(since);

@@ -11,7 +11,8 @@
 # one process, round after round (BENCH_REPS, default 1):
 #
 #   pileup        pileup PID             full stacks of every goroutine, grouped (text)
-#   pileup-json   pileup --json PID      the same as JSON (every frame of every goroutine)
+#   pileup-json   pileup --json PID      the same as JSON, version 2 (each distinct stack once)
+#   pileup-json1  pileup --json=1 PID    JSON version 1 (every frame of every goroutine)
 #   pileup-strip  pileup PID             on the same leaks built with -ldflags='-s -w'
 #                                        (nobody else reads goroutines without DWARF)
 #   dlv           dlv attach PID + `goroutines -group user` (BENCH_DLV, default the
@@ -118,7 +119,7 @@ measure() {
 	local cpu pause ok=yes
 	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.3f", (u + s) / 1000 }')
 	case $name in
-	pileup-json) pause=$(jq '.capture.pause_us / 1000' "$o" 2>/dev/null) ;;
+	pileup-json*) pause=$(jq '.capture.pause_us / 1000' "$o" 2>/dev/null) ;;
 	pileup* | baseline) pause=$(grep -o 'stopped briefly (longest [^)]*)' "$o" | grep -o '[0-9.]* [mu]s' || echo 0) ;;
 	*) pause=$wall ;;
 	esac
@@ -157,6 +158,7 @@ for R in $RELEASES; do
 		for ((r = 0; r < REPS; r++)); do
 			measure pileup "$pid" "$PILEUP" "$pid"
 			measure pileup-json "$pid" "$PILEUP" --json "$pid"
+			measure pileup-json1 "$pid" "$PILEUP" --json=1 "$pid"
 			measure pileup-strip "$spid" "$PILEUP" "$spid"
 			[ -n "${BENCH_BASELINE:-}" ] && measure baseline "$pid" "$BENCH_BASELINE" "$pid"
 			# Delve asks whether to kill the process it attached to: no.
@@ -171,9 +173,11 @@ for R in $RELEASES; do
 		dlv_n=$(grep -o 'Total: [0-9]*' "$TMP/out.dlv" | awk '{s += $2} END {print s + 0}')
 		gdb_n=$(grep -Ec '^\*? *[0-9]+ +[a-z]' "$TMP/out.gdb" 2>/dev/null)
 		echo "# go$R N=$N: dlv grouped $dlv_n goroutines, gdb listed $gdb_n"
+		s2=$(stat -c %s "$TMP/out.pileup-json") s1=$(stat -c %s "$TMP/out.pileup-json1")
+		echo "# go$R N=$N: JSON report: version 2 $((s2 / 1000)) kB, version 1 $((s1 / 1000)) kB" | tee -a "$TMP/sizes"
 		pw=$(awk '$1 == "pileup" {print $2}' "$TMP/results.$R.$N" | median)
 		pc=$(awk '$1 == "pileup" {print $3}' "$TMP/results.$R.$N" | median)
-		tools="pileup pileup-json pileup-strip${BENCH_BASELINE:+ baseline} dlv${GDB_PY:+ gdb}"
+		tools="pileup pileup-json pileup-json1 pileup-strip${BENCH_BASELINE:+ baseline} dlv${GDB_PY:+ gdb}"
 		for tool in $tools; do
 			w=$(awk -v t=$tool '$1 == t {print $2}' "$TMP/results.$R.$N" | median)
 			c=$(awk -v t=$tool '$1 == t {print $3}' "$TMP/results.$R.$N" | median)
@@ -182,7 +186,7 @@ for R in $RELEASES; do
 			ok=$(awk -v t=$tool '$1 == t && $6 != "yes" {print $6; exit}' "$TMP/results.$R.$N")
 			ratio=$(awk -v a="$pw" -v b="$w" -v ac="$pc" -v bc="$c" \
 				'BEGIN { if (a > 0 && b + 0 > 0 && ac > 0) printf "%.1fx, %.1fx", b / a, bc / ac; else print "-" }')
-			case $tool in pileup | pileup-json | pileup-strip) ratio="-" ;; esac
+			case $tool in pileup | pileup-json | pileup-json1 | pileup-strip) ratio="-" ;; esac
 			case $tool in
 			pileup* | baseline) [ "$p" = 0 ] && p="none" ;;
 			*) p="${w} s (all threads)" ;;
@@ -198,4 +202,6 @@ done
 	echo "($(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; medians of $REPS round(s))"
 	echo
 	cat "$TMP/table"
+	echo
+	sed 's/^# //' "$TMP/sizes" 2>/dev/null
 } | tee "$OUT"

@@ -1,0 +1,162 @@
+#!/bin/bash
+# JSON format version 2 (README "JSON format"): each distinct stack, module
+# and goroutine creator written once, in top-level tables.  Live captures
+# (C threads and Go goroutines) saved as version 2 read back to the same
+# text report; version 1 files (written with --json=1, and one saved by the
+# previous pileup in tests/data/) still open, diff and merge; damaged
+# references and later versions are refused in one line; a 100,000-goroutine
+# report is at most a tenth of its version 1 size; the fuzzer's seeds and
+# findings for the reader are replayed.
+source "$(dirname "$0")/lib.sh"
+DATA=$ROOT/tests/data
+cd "$TMP" || exit 1
+
+# The text report without the capture line (how long the capture took,
+# which a saved report does not repeat).
+text_of() { grep -v '^capture: ' "$1"; }
+# A report's content, less when it was taken and how long that and the
+# analysis took (different for two captures of one process).
+content() { jq -c 'del(.capture.analyze_us, .capture.elapsed_us, .capture.pause_us, .target.taken_at)' "$1"; }
+
+# v2_sound FILE: every reference resolves, every table entry is distinct.
+v2_sound() {
+	jq -e '
+		([.stacks[].id] | length == (unique | length)) and
+		([.modules[].id] | length == (unique | length)) and
+		([.modules[].path] | length == (unique | length)) and
+		([.stacks[] | del(.id)] | length == (unique | length)) and
+		([.stacks[].id] as $s | [.threads[].stack, (.goroutines // [] | .[].stack), .groups[].stack] | all(. as $x | $s | index($x) != null)) and
+		([.modules[].id] as $m | [.stacks[].frames[].module | select(. != null)] | all(. as $x | $m | index($x) != null)) and
+		([(.creators // [])[].id] as $c | [(.goroutines // [])[].created_by | select(. != null) | .creator] | all(. as $x | $c | index($x) != null)) and
+		([.threads[], (.goroutines // [])[], .groups[] | has("frames")] | any | not)' "$1" >/dev/null
+}
+
+# round_trip NAME PID: live text, v2 and v1 of one process; both read back.
+round_trip() {
+	local n=$1 pid=$2
+	"$PILEUP" --text "$pid" >"$n.live.txt"
+	"$PILEUP" --json "$pid" >"$n.v2.json"
+	expect_eq "$n: --json exit 0" 0 $?
+	"$PILEUP" --json=1 "$pid" >"$n.v1.json"
+	expect_eq "$n: --json=1 exit 0" 0 $?
+	expect_eq "$n: --json writes version 2, --json=1 version 1" "2 1" "$(jq .pileup "$n.v2.json") $(jq .pileup "$n.v1.json")"
+	check "$n: version 2's references resolve, its tables hold each entry once" v2_sound "$n.v2.json"
+	check "$n: fewer stacks than threads and goroutines" \
+		test "$(jq '.stacks | length' "$n.v2.json")" -lt "$(jq '(.threads | length) + (.goroutines // [] | length)' "$n.v2.json")"
+	"$PILEUP" --text "$n.v2.json" >"$n.v2.txt"
+	expect_eq "$n: the saved version 2 report reads back (exit 0)" 0 $?
+	expect_eq "$n: ... to the live text report" "$(text_of "$n.live.txt")" "$(text_of "$n.v2.txt")"
+	"$PILEUP" --text "$n.v1.json" >"$n.v1.txt"
+	expect_eq "$n: version 1 reads back to the same text" "$(text_of "$n.live.txt")" "$(text_of "$n.v1.txt")"
+	"$PILEUP" --json=1 "$n.v2.json" >"$n.v2to1.json"
+	"$PILEUP" --json=1 "$n.v1.json" >"$n.v1to1.json"
+	expect_eq "$n: versions 1 and 2 of one capture read back to the same snapshot (written as version 1)" \
+		"$(content "$n.v1to1.json")" "$(content "$n.v2to1.json")"
+	check "$n: version 2 is smaller" test "$(stat -c %s "$n.v2.json")" -lt "$(stat -c %s "$n.v1.json")"
+}
+
+# --- live: C threads, Go goroutines ---------------------------------------
+if start_fixture "$FIX/waits" --mutex 4 --condvar 3 --read 2 --sleep 1 --deadlock --join 1 --convoy 2; then
+	round_trip waits "$FX_PID"
+	expect_eq "waits: the deadlock is in the saved report" "$(jq -c .deadlocks waits.v1.json)" "$(jq -c .deadlocks waits.v2.json)"
+	expect_eq "waits: waits_on stays in each thread" "$(jq -c '[.threads[].waits_on]' waits.v1.json)" "$(jq -c '[.threads[].waits_on]' waits.v2.json)"
+	stop_fixture "$FX_PID"
+else
+	check "the C fixture starts" false
+fi
+if start_fixture "$FIX/go-leaks" -first-error 40 -producers 20 -mutex 10 -waitgroup 10 -recv 10 -select-case 5 -locked 2; then
+	round_trip go "$FX_PID"
+	expect_eq "go: every goroutine, each once" "$(jq -c '[.goroutines[].id]' go.v1.json)" "$(jq -c '[.goroutines[].id]' go.v2.json)"
+	expect_eq "go: creators are a table" \
+		"$(jq -c '[.goroutines[].created_by | select(.) | .function] | unique' go.v1.json)" "$(jq -c '[.creators[].function] | unique' go.v2.json)"
+	stop_fixture "$FX_PID"
+else
+	check "the Go fixture starts" false
+fi
+
+# --- version 1 files: saved by the previous pileup (tests/data) -----------
+for f in v1-waits v1-go; do
+	in=$DATA/$f.json
+	expect_eq "$f: a version 1 file" 1 "$(jq .pileup "$in")"
+	"$PILEUP" --text "$in" >"$f.txt"
+	expect_eq "$f: opens (exit 0)" 0 $?
+	"$PILEUP" --json "$in" >"$f.v2.json"
+	check "$f: rewritten as version 2" v2_sound "$f.v2.json"
+	expect_eq "$f: ... which gives the same text report" "$(cat "$f.txt")" "$("$PILEUP" --text "$f.v2.json")"
+	"$PILEUP" --json=1 "$in" >"$f.1.json"
+	"$PILEUP" --json=1 "$f.v2.json" >"$f.2to1.json"
+	expect_eq "$f: ... and the same snapshot" "$(content "$f.1.json")" "$(content "$f.2to1.json")"
+	"$PILEUP" diff --json "$in" "$f.v2.json" >"$f.diff.json"
+	expect_eq "$f: diff of version 1 and its version 2: exit 0, no group changed" \
+		"0 $(jq '.groups | length' "$in") true" "$? $(jq '.groups | length' "$f.diff.json") $(jq '[.groups[].delta] | all(. == 0)' "$f.diff.json")"
+	"$PILEUP" diff --text "$f.v2.json" "$in" >/dev/null
+	expect_eq "$f: diff the other way round: exit 0" 0 $?
+	"$PILEUP" merge --json a="$in" b="$f.v2.json" >"$f.merge.json"
+	expect_eq "$f: merge of version 1 and 2: exit 0, each group twice as large" \
+		"0 $(jq -c '[.groups[].count * 2] | sort' "$in")" "$? $(jq -c '[.groups[].count] | sort' "$f.merge.json")"
+	expect_eq "$f: ... written as version 2 with both hosts" '2 ["a","b"]' "$(jq -c '"\(.pileup) \(.target.hosts)"' -r "$f.merge.json")"
+done
+
+# --- refused: later versions, damaged references --------------------------
+# one_line NAME FILE PATTERN: exit 2, one line on stderr matching PATTERN.
+one_line() {
+	"$PILEUP" --text "$2" >/dev/null 2>"$1.err"
+	local rc=$?
+	expect_eq "$1: exit 2, one line" "2 1" "$rc $(wc -l <"$1.err")"
+	check "$1: ... that says why ($(head -c 200 "$1.err"))" grep -qE "$3" "$1.err"
+}
+src=waits.v2.json
+[ -s "$src" ] || src=v1-waits.v2.json
+jq -c '.pileup = 3' "$src" >v3.json
+one_line "version 3" v3.json 'format version 3, but this pileup reads versions 1 and 2; open it with a newer pileup'
+jq -c '.pileup = 3 | .threads = "changed in version 3"' "$src" >v3b.json
+one_line "version 3 with other changes: still refused by version" v3b.json 'format version 3'
+jq -c '.threads[0].stack = 99999' "$src" >nostack.json
+one_line "a thread's stack not in the table" nostack.json '^pileup: nostack.json: byte [0-9]+: a thread refers to stack 99999, which "stacks" does not list'
+jq -c '.stacks += [.stacks[0]]' "$src" >dupstack.json
+one_line "two stacks with one id" dupstack.json 'two stacks have id [0-9]+'
+jq -c '.stacks[0].frames[0].module = 77' "$src" >nomodule.json
+one_line "a frame's module not in the table" nomodule.json 'names module 77, which "modules" does not list'
+jq -c '.stacks[0].wait_site = 500' "$src" >badsite.json
+one_line "a wait site past the stack's end" badsite.json 'must be frames of it'
+"$PILEUP" --json=3 --text "$DATA/v1-waits.json" >/dev/null 2>json3.err
+expect_eq "--json=3: exit 2, one line naming the versions written" "2 1" "$? $(grep -c 'writes JSON format versions 1 and 2' json3.err)"
+
+# --- size: 100,000 goroutines (20,000 under the sanitizers) ----------------
+N=100000
+[ "$ASAN" = 1 ] && N=20000
+a=$((N * 3 / 10)) b=$((N * 2 / 10)) c=$((N / 10))
+if start_fixture "$FIX/go-leaks" -first-error $((N - a - b - 5 * c + a)) -producers $b -for-select $c -mutex $c -waitgroup $c -recv $c -select-case $c; then
+	"$PILEUP" --json "$FX_PID" >big.v2.json
+	expect_eq "$N goroutines: --json exit 0" 0 $?
+	"$PILEUP" --json=1 "$FX_PID" >big.v1.json
+	expect_eq "$N goroutines: --json=1 exit 0" 0 $?
+	s2=$(stat -c %s big.v2.json) s1=$(stat -c %s big.v1.json)
+	check "$N goroutines: version 2 is at most a tenth of version 1 ($s2 vs $s1 bytes)" test $((s2 * 10)) -le "$s1"
+	expect_eq "$N goroutines: both list every goroutine" "$(jq '.goroutines | length' big.v1.json)" "$(jq '.goroutines | length' big.v2.json)"
+	check "$N goroutines: ... at least $N" test "$(jq '.goroutines | length' big.v2.json)" -ge "$N"
+	expect_eq "$N goroutines: both read back to the same text report" "$("$PILEUP" --text big.v1.json)" "$("$PILEUP" --text big.v2.json)"
+	rm -f big.v1.json
+	stop_fixture "$FX_PID"
+else
+	check "the $N-goroutine fixture starts" false
+fi
+
+# --- the fuzzer's seeds and findings (make fuzz-json) ----------------------
+F=$ROOT/build-fuzz/json_fuzz
+check "the JSON fuzz target was built (make fuzz-build)" test -x "$F"
+check "the seeds hold version 2 reports" test "$(grep -l '"pileup":2' "$ROOT"/fuzz/json-seeds/* | wc -l)" -ge 3
+if [ -x "$F" ]; then
+	files=$(find "$ROOT/fuzz/json-seeds" "$ROOT/fuzz/json-regressions" -type f ! -name .keep | wc -l)
+	"$F" -runs=0 "$ROOT/fuzz/json-seeds" "$ROOT/fuzz/json-regressions" >replay 2>&1
+	expect_eq "JSON seeds and regressions replayed: exit 0" 0 $?
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' replay)
+	check "... every input was run ($runs runs, $files files)" test "${runs:-0}" -ge "$files"
+fi
+for f in "$ROOT"/fuzz/json-seeds/* "$ROOT"/fuzz/json-regressions/*; do
+	[ -f "$f" ] && [ "$(basename "$f")" != .keep ] || continue
+	timeout 20 "$PILEUP" --text "$f" >/dev/null 2>seed.err
+	rc=$?
+	check "$(basename "$f"): a report or one line (exit $rc)" test "$rc" -le 1 -o \( "$rc" = 2 -a "$(wc -l <seed.err)" = 1 \)
+done
+finish
