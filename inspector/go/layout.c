@@ -650,7 +650,10 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	}
 	l->g_read = l->g_startpc + 8;
 	uint32_t fields[] = {l->g_stack_hi, l->g_m, l->g_sched_bp, l->g_syscallpc, l->g_goid, l->g_waitsince, l->g_lockedm,
-			     l->g_gopc, l->g_ancestors, l->g_parent_goid};
+			     l->g_gopc, l->g_ancestors, l->g_parent_goid,
+			     /* what a goroutine waits on (go/waits.c) */
+			     (uint32_t)golayout_get(l, GL_g_waiting), (uint32_t)golayout_get(l, GL_g_timer),
+			     (uint32_t)golayout_get(l, GL_g_sleepwhen)};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
 		if (fields[i] + 8 > l->g_read)
 			l->g_read = fields[i] + 8;
