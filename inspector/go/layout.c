@@ -757,7 +757,7 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 		locate(&c, GG_mheap, (const char *const[]){"runtime.(*mcentral).grow", "runtime.mallocinit", NULL}, false,
 		       check_mheap);
 	static const enum golayout_global plain[] = {GG_finq, GG_fing, GG_allfin, GG_pollcache, GG_gccleanups,
-						     GG_waitreasonstrings};
+						     GG_waitreasonstrings, GG_semtable};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
 		uint64_t a = global_sym(&c, plain[i], NULL);
 		l->global[plain[i]] = a ? a + b->bias : 0;

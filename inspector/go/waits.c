@@ -24,6 +24,11 @@ struct gw {
 	size_t queue_max;       /* sudogs on one channel queue at most: every goroutine, twice */
 	int64_t now;
 	bool sema_linked;       /* the release records a semaphore waiter's sudog in g.waiting */
+	/* before go1.26: the semaphore table's waiters, by goroutine */
+	bool sema_read;
+	const char *sema_why;   /* why there is no index, or NULL */
+	struct semwaiter { uint64_t g, addr; } *sema;
+	size_t nsema;
 };
 
 static const char *intern(struct gw *w, const char *s)
@@ -76,6 +81,11 @@ static bool member_ptr(const struct gw *w, const unsigned char *buf, size_t len,
 		       enum golayout_id vu, uint64_t *out)
 {
 	return has(w, vu) ? member(w, buf, len, vu, out) : member(w, buf, len, plain, out);
+}
+
+static int64_t c_or(const struct gw *w, enum golayout_id id, int64_t dflt)
+{
+	return has(w, id) ? golayout_get(w->l, id) : dflt;
 }
 
 /* The size of structure id, if known and small enough to read whole. */
@@ -323,9 +333,12 @@ static void chan_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
  * (a RWMutex's Lock waits in its w Mutex's lockSlow). */
 enum sync_site { SS_NONE, SS_MUTEX, SS_RW_LOCK, SS_RW_RLOCK, SS_WAITGROUP, SS_COND };
 
-static enum sync_site sync_site(const struct snap_goroutine *g)
+/* *via_mutex: a Mutex's Lock is inside the outermost sync frame (a
+ * RWMutex writer waiting for another writer, on its w Mutex). */
+static enum sync_site sync_site(const struct snap_goroutine *g, bool *via_mutex)
 {
 	enum sync_site site = SS_NONE;
+	*via_mutex = false;
 	for (size_t i = 0; i < g->nframes; i++) {
 		const char *f = g->frames[i].function;
 		if (!f)
@@ -337,7 +350,7 @@ static enum sync_site sync_site(const struct snap_goroutine *g)
 			continue;
 		}
 		if (!strcmp(p, "(*Mutex).Lock") || !strcmp(p, "(*Mutex).lockSlow"))
-			site = SS_MUTEX;
+			site = SS_MUTEX, *via_mutex = true;
 		else if (!strcmp(p, "(*RWMutex).Lock"))
 			site = SS_RW_LOCK;
 		else if (!strcmp(p, "(*RWMutex).RLock"))
@@ -348,6 +361,93 @@ static enum sync_site sync_site(const struct snap_goroutine *g)
 			site = SS_COND;
 	}
 	return site;
+}
+
+static int cmp_semwaiter(const void *a, const void *b)
+{
+	const struct semwaiter *x = a, *y = b;
+	return (x->g > y->g) - (x->g < y->g);
+}
+
+/* The goroutines parked on semaphores, from runtime.semtable: each root
+ * holds a treap of sudogs, one per address (prev and next its children),
+ * each the head of its address's waiters (waitlink).  Every node must
+ * hash to its root and every waiter share its head's address. */
+static void sema_index(struct gw *w)
+{
+	w->sema_read = true;
+	uint64_t st = w->l->global[GG_semtable], size = 0;
+	int64_t n = c_or(w, GL_c_semtabsize, 0);
+	size_t rsz = struct_size(w, GL_sr_size), ssz = struct_size(w, GL_sg_size);
+	if (!st || !gobin_symbol(w->b, "runtime.semtable", &size)) {
+		w->sema_why = "the runtime's semaphore table is not located (no symbols)";
+		return;
+	}
+	if (n <= 0 || n > 4096 || !rsz || !ssz || !has(w, GL_sr_treap) || size % (uint64_t)n || size / (uint64_t)n < rsz) {
+		w->sema_why = "the layout of the runtime's semaphore table is not known";
+		return;
+	}
+	uint64_t stride = size / (uint64_t)n;
+	size_t cap = 0, left = w->queue_max, nstack = 0, capstack = 0;
+	uint64_t *stack = NULL;
+	unsigned char root[OBJ_MAX], sg[OBJ_MAX];
+	for (int64_t i = 0; i < n && left; i++) {
+		uint64_t treap;
+		if (!read_exact(w, st + (uint64_t)i * stride, root, rsz) || !member(w, root, rsz, GL_sr_treap, &treap))
+			continue;
+		nstack = 0;
+		if (treap) {
+			xgrow(&stack, &capstack, 1, sizeof(*stack));
+			stack[nstack++] = treap;
+		}
+		while (nstack && left) {
+			uint64_t t = stack[--nstack], addr, prev, next, link;
+			left--;
+			if (!read_exact(w, t, sg, ssz) || !member_ptr(w, sg, ssz, GL_sg_elem, GL_sg_elem_vu, &addr) || !addr ||
+			    (addr >> 3) % (uint64_t)n != (uint64_t)i || !member(w, sg, ssz, GL_sg_prev, &prev) ||
+			    !member(w, sg, ssz, GL_sg_next, &next) || !member(w, sg, ssz, GL_sg_waitlink, &link))
+				continue; /* not a node of this root: its subtree is not followed */
+			xgrow(&stack, &capstack, nstack + 2, sizeof(*stack));
+			if (prev)
+				stack[nstack++] = prev;
+			if (next)
+				stack[nstack++] = next;
+			for (uint64_t s = t; s && left;) {
+				uint64_t g, a;
+				if (s != t && (left--, !read_exact(w, s, sg, ssz)))
+					break;
+				if (!member(w, sg, ssz, GL_sg_g, &g) || !g ||
+				    !member_ptr(w, sg, ssz, GL_sg_elem, GL_sg_elem_vu, &a) || a != addr)
+					break;
+				xgrow(&w->sema, &cap, w->nsema + 1, sizeof(*w->sema));
+				w->sema[w->nsema++] = (struct semwaiter){g, addr};
+				if (!member(w, sg, ssz, GL_sg_waitlink, &s))
+					break;
+			}
+		}
+	}
+	free(stack);
+	if (w->nsema)
+		qsort(w->sema, w->nsema, sizeof(*w->sema), cmp_semwaiter);
+}
+
+/* The semaphore goroutine gp waits on in the table, or 0 (also when two
+ * entries disagree: a table read while it changed). */
+static uint64_t sema_of(struct gw *w, uint64_t gp)
+{
+	if (!w->sema_read)
+		sema_index(w);
+	struct semwaiter key = {gp, 0};
+	const struct semwaiter *e = w->nsema ? bsearch(&key, w->sema, w->nsema, sizeof(*w->sema), cmp_semwaiter) : NULL;
+	if (!e)
+		return 0;
+	for (const struct semwaiter *p = e; p > w->sema && p[-1].g == gp; p--)
+		if (p[-1].addr != e->addr)
+			return 0;
+	for (const struct semwaiter *p = e; p + 1 < w->sema + w->nsema && p[1].g == gp; p++)
+		if (p[1].addr != e->addr)
+			return 0;
+	return e->addr;
 }
 
 static bool reason_is(const struct snap_goroutine *g, const char *r)
@@ -365,13 +465,8 @@ static bool word_at(const struct gw *w, uint64_t a, enum golayout_id id, uint64_
 	return true;
 }
 
-static int64_t c_or(const struct gw *w, enum golayout_id id, int64_t dflt)
-{
-	return has(w, id) ? golayout_get(w->l, id) : dflt;
-}
-
 /* The object of kind at base, the first time: its state words. */
-static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t base)
+static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t base, bool via_w)
 {
 	struct snap_object *o = object(w, ref);
 	uint64_t v, v2;
@@ -404,6 +499,12 @@ static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t
 		}
 		int32_t count = (int32_t)v, wait = (int32_t)v2;
 		bool pending = count < 0;
+		/* a reader or writer waits on its semaphores only while a writer
+		 * is pending (a writer waiting on w: while w is held) */
+		if (!pending && !via_w) {
+			o->note = internf(w, "its reader count (%d) does not show a pending writer", count);
+			break;
+		}
 		int64_t holding = pending ? wait : count, queued = pending ? (int64_t)count + max - wait : 0;
 		if (holding < 0 || holding > max || queued < 0 || queued > max) {
 			o->note = intern(w, "its reader count is impossible");
@@ -455,7 +556,8 @@ static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t
 
 static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowaits_raw *r)
 {
-	enum sync_site site = sync_site(g);
+	bool via_mutex;
+	enum sync_site site = sync_site(g, &via_mutex);
 	enum wobj_kind kind;
 	/* from the semaphore (or notify list) to the object around it */
 	int64_t back;
@@ -470,13 +572,15 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 	} else if (reason_is(g, "sync.RWMutex.RLock") || (site == SS_RW_RLOCK && reason_is(g, "semacquire"))) {
 		kind = WOBJ_SYNC_RWMUTEX;
 		back = c_or(w, GL_rw_readersem, -1);
-	} else if (reason_is(g, "sync.RWMutex.Lock")) {
-		kind = WOBJ_SYNC_RWMUTEX;
-		back = c_or(w, GL_rw_writersem, -1);
-	} else if (site == SS_RW_LOCK) {
-		/* waiting for another writer: on the semaphore of its w mutex */
+	} else if (site == SS_RW_LOCK && via_mutex) {
+		/* waiting for another writer: on the semaphore of its w Mutex
+		 * (sync/rwmutex.go: Lock takes rw.w first) */
 		kind = WOBJ_SYNC_RWMUTEX;
 		back = has(w, GL_rw_w) && has(w, GL_mu_sema) ? c_or(w, GL_rw_w, 0) + c_or(w, GL_mu_sema, 0) : -1;
+	} else if (reason_is(g, "sync.RWMutex.Lock") || (site == SS_RW_LOCK && reason_is(g, "semacquire"))) {
+		/* waiting for the readers to leave: on writerSem */
+		kind = WOBJ_SYNC_RWMUTEX;
+		back = c_or(w, GL_rw_writersem, -1);
 	} else if (reason_is(g, "sync.Mutex.Lock") || site == SS_MUTEX) {
 		kind = WOBJ_SYNC_MUTEX;
 		back = c_or(w, GL_mu_sema, -1);
@@ -485,21 +589,34 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 	}
 	struct snap_wait *wt = &g->waits_on;
 	wt->kind = kind;
-	if (!w->sema_linked) {
-		wt->note = internf(w, "%s does not record which semaphore a goroutine waits on (go1.26 and later do)",
-				   w->snap->go_version ? w->snap->go_version : "this release");
-		return;
-	}
+	const char *ver = w->snap->go_version ? w->snap->go_version : "this release";
 	size_t ssz = struct_size(w, GL_sg_size);
 	unsigned char sg[OBJ_MAX];
-	uint64_t elem;
-	if (back < 0 || !ok || !ssz || !has(w, GL_g_waiting)) {
+	uint64_t elem = 0;
+	if (back < 0 || !ok || !ssz) {
 		wt->note = internf(w, "the layout of %s does not say where it is", wobj_kind_name(kind));
 		return;
 	}
-	if (!r->waiting || !own_sudog(w, r->waiting, r->gp, sg, ssz) ||
-	    !member_ptr(w, sg, ssz, GL_sg_elem, GL_sg_elem_vu, &elem) || !elem || elem < (uint64_t)back) {
+	if (!w->sema_linked && kind == WOBJ_SYNC_COND) {
+		/* its sudog is on the Cond's own list, which nothing leads to */
+		wt->note = internf(w, "%s does not record which sync.Cond a goroutine waits on (go1.26 and later do)", ver);
+		return;
+	}
+	if (!w->sema_linked) {
+		/* before go1.26 the semaphore table is the only record */
+		elem = sema_of(w, r->gp);
+		if (!elem) {
+			wt->note = w->sema_why ? internf(w, "%s records the semaphore only in its semaphore table, and %s", ver, w->sema_why)
+					       : intern(w, "the goroutine is not in the runtime's semaphore table (it may be waking up)");
+			return;
+		}
+	} else if (!has(w, GL_g_waiting) || !r->waiting || !own_sudog(w, r->waiting, r->gp, sg, ssz) ||
+		   !member_ptr(w, sg, ssz, GL_sg_elem, GL_sg_elem_vu, &elem) || !elem) {
 		wt->note = intern(w, "its wait record does not read as one (the goroutine may be waking up)");
+		return;
+	}
+	if (elem < (uint64_t)back) {
+		wt->note = intern(w, "its semaphore address is impossible");
 		return;
 	}
 	uint64_t base = elem - (uint64_t)back;
@@ -514,7 +631,7 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 	/* Go's mutexes keep no owner (sync/mutex.go); a WaitGroup or a Cond
 	 * has none to keep */
 	o->owner_state = WOWNER_NOT_RECORDED;
-	sync_facts(w, ref, kind, base);
+	sync_facts(w, ref, kind, base, kind == WOBJ_SYNC_RWMUTEX && site == SS_RW_LOCK && via_mutex);
 }
 
 /* --- timers ------------------------------------------------------------------------ */
@@ -616,4 +733,5 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 	}
 	if (w.names)
 		objnamer_destroy(w.names);
+	free(w.sema);
 }
