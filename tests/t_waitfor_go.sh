@@ -9,7 +9,9 @@
 # WaitGroup and Cond (go1.26+ record the semaphore with the goroutine;
 # before, the runtime's semaphore table, found by its symbol, says who
 # waits where, and without symbols the note says why not; a Cond before
-# go1.26 is unknown), time.Sleep's wake time, IO wait; the text
+# go1.26 is unknown), time.Sleep's wake time, IO wait on a TCP connection
+# (live: the fd and both ends, through the poller's epoll registrations;
+# a core says it cannot know); the text
 # report's lines; channels the fixture corrupted in place are unknown, with
 # the reason; a saved report reads back the same.
 . "$(dirname "$0")/lib.sh"
@@ -127,6 +129,13 @@ for b in "${builds[@]}"; do
 	check_report "go$b nonstop" "$d/nonstop.json" "$M" "$ver" "$stripped"
 	"$PILEUP" --stop-all --json "$PID" >"$d/stopall.json"
 	check_report "go$b --stop-all" "$d/stopall.json" "$M" "$ver" "$stripped"
+	# live: the poller's epoll registrations lead from the fd to the
+	# goroutine parked on it
+	fdl=$(awk '$1 == "fd" { print $2, "TCP " $3 " -> " $4 }' "$M")
+	for mode in nonstop stopall; do
+		expect_eq "go$b $mode: the goroutine in IO wait reads fd $fdl" "$fdl" \
+			"$(waits_in "$d/$mode.json" main.readConn | jq -r '.[0].fd | "\(.fd) \(.desc)"')"
+	done
 	# the sleeper wakes when the fixture said, less the time gone since
 	sleep_s=$(field "$M" sleep 2)
 	began=$(field "$M" sleep 3)
@@ -156,12 +165,15 @@ for b in "${builds[@]}"; do
 		check "go$b text: sync.WaitGroup ($1) [counter $2, waiters $3]" \
 			grep -q "waits: *on sync.WaitGroup .*($1) \[counter $2, waiters $3\]\$" "$d/text.txt"
 	fi
+	check "go$b text: the reader's fd and connection" grep -q "waits: *on fd ${fdl%% *} (${fdl#* })\$" "$d/text.txt"
 	check "go$b text: the sleeper's wake time" grep -Eq "waits: *on timer \(0x[0-9a-f]+\) \[wakes in [0-9]+ s\]" "$d/text.txt"
 	# a core of the same process: the same answers, the same wake time
 	"$PILEUP" --gcore "$PID" -o "$d/core" 2>"$d/gcore.err"
 	check "go$b: pileup --gcore wrote a core" test -s "$d/core"
 	"$PILEUP" --json "$d/core" "$bin" >"$d/core.json" 2>"$d/core.err"
 	check_report "go$b core" "$d/core.json" "$M" "$ver" "$stripped"
+	expect_eq "go$b core: which fd an IO wait is on needs the live process, and the note says so" "fd needs the live process" \
+		"$(waits_in "$d/core.json" main.readConn | jq -r '.[0] | "\(.kind) \(.wait_note | test("needs the live process") | if . then "needs the live process" else "?" end)"')"
 	expect_eq "go$b core: the sleeper's wake time is the live one" \
 		"$(waits_in "$d/nonstop.json" main.sleepLong | jq -c '[.[].when_ns]')" \
 		"$(waits_in "$d/core.json" main.sleepLong | jq -c '[.[].when_ns]')"

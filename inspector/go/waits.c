@@ -1,5 +1,6 @@
 #include "go/waits.h"
 #include "error.h"
+#include "fdinfo.h"
 #include "objnamer.h"
 #include "strpool.h"
 
@@ -10,7 +11,8 @@
 #include <string.h>
 
 enum {
-	OBJ_MAX = 256,     /* bytes of a runtime structure read at most (sudog, hchan, timer...) */
+	OBJ_MAX = 512,     /* bytes of a runtime structure read at most (sudog, hchan, pollDesc...) */
+	EPOLL_MAX = 1 << 16, /* epoll registrations looked at */
 	NAME_MAX_LEN = 200, /* a type name longer than this is not believed */
 	SELECT_MAX = 1024, /* cases of a select followed at most */
 };
@@ -29,6 +31,10 @@ struct gw {
 	const char *sema_why;   /* why there is no index, or NULL */
 	struct semwaiter { uint64_t g, addr; } *sema;
 	size_t nsema;
+	/* live: the goroutines parked in the poller, by goroutine */
+	bool io_read;
+	struct iowaiter { uint64_t g; int fd; bool write; } *io;
+	size_t nio;
 };
 
 static const char *intern(struct gw *w, const char *s)
@@ -671,6 +677,94 @@ static void sleep_wait(struct gw *w, struct snap_goroutine *g, const struct gowa
 		snapshot_object_fact(o, "wakes_in_ms", (when - w->now) / 1000000);
 }
 
+/* --- IO wait ----------------------------------------------------------------------- */
+
+static int cmp_iowaiter(const void *a, const void *b)
+{
+	const struct iowaiter *x = a, *y = b;
+	return (x->g > y->g) - (x->g < y->g);
+}
+
+/* Live: each fd the runtime's poller registered with epoll, its
+ * pollDesc from the registration's data word, and who is parked on it:
+ * pd.rg (reading) or pd.wg (writing) holds the goroutine.  The data word
+ * is the pollDesc pointer through go1.19 and a tagged pointer from
+ * go1.20 on (netpoll_epoll.go): pointer << 16 | sequence while amd64
+ * addresses count 48 bits (tagptr_64bit.go at go1.20-go1.23), pointer <<
+ * 15 since they count 49 (at go1.26.8, go1.27.3).  Each candidate must
+ * name the fd and itself (pd.self) before it is believed, so a wrong one
+ * is never taken. */
+static void io_index(struct gw *w)
+{
+	w->io_read = true;
+	size_t psz = struct_size(w, GL_pd_size);
+	if (!psz || !has(w, GL_pd_fd) || !has(w, GL_pd_rg) || !has(w, GL_pd_wg))
+		return;
+	int *fds = xmalloc(EPOLL_MAX * sizeof(*fds));
+	uint64_t *data = xmalloc(EPOLL_MAX * sizeof(*data));
+	long n = fdinfo_epoll_all(w->snap, fds, data, EPOLL_MAX);
+	size_t cap = 0;
+	unsigned char pd[OBJ_MAX];
+	for (long i = 0; i < n && i < EPOLL_MAX; i++) {
+		uint64_t cand[2] = {data[i], 0}, p = 0, fd, self, rg, wg;
+		if (has(w, GL_pd_fdseq)) {
+			cand[0] = (uint64_t)((int64_t)data[i] >> 16) & ~(uint64_t)7;
+			cand[1] = (uint64_t)((int64_t)data[i] >> 15) & ~(uint64_t)7;
+		}
+		for (int c = 0; c < 2 && !p; c++)
+			if (cand[c] && read_exact(w, cand[c], pd, psz) && member(w, pd, psz, GL_pd_fd, &fd) &&
+			    fd == (uint64_t)(uint32_t)fds[i] && member(w, pd, psz, GL_pd_self, &self) && self == cand[c])
+				p = cand[c];
+		if (!p || !member(w, pd, psz, GL_pd_rg, &rg) || !member(w, pd, psz, GL_pd_wg, &wg))
+			continue;
+		/* pdReady 1, pdWait 2 (netpoll.go): anything else is a goroutine */
+		for (int k = 0; k < 2; k++) {
+			uint64_t g = k ? wg : rg;
+			if (g <= 2)
+				continue;
+			xgrow(&w->io, &cap, w->nio + 1, sizeof(*w->io));
+			w->io[w->nio++] = (struct iowaiter){g, fds[i], k == 1};
+		}
+	}
+	free(fds);
+	free(data);
+	if (w->nio)
+		qsort(w->io, w->nio, sizeof(*w->io), cmp_iowaiter);
+}
+
+static void io_wait(struct gw *w, struct snap_goroutine *g, const struct gowaits_raw *r)
+{
+	struct snap_wait *wt = &g->waits_on;
+	wt->kind = WOBJ_FD;
+	if (w->snap->source != SNAP_LIVE) {
+		wt->note = intern(w, "which fd needs the live process (the poller's registrations are the kernel's)");
+		return;
+	}
+	if (!w->io_read)
+		io_index(w);
+	struct iowaiter key = {r->gp, 0, false};
+	const struct iowaiter *e = w->nio ? bsearch(&key, w->io, w->nio, sizeof(*w->io), cmp_iowaiter) : NULL;
+	if (!e) {
+		wt->note = intern(w, "not parked on any fd the runtime's poller watches (it may be waking up)");
+		return;
+	}
+	bool is_new;
+	uint32_t ref = snapshot_object_for(w->snap, WOBJ_FD, (uint64_t)(uint32_t)e->fd, &is_new);
+	wt->object = ref;
+	if (!is_new)
+		return;
+	struct snap_object *o = object(w, ref);
+	o->fd = e->fd;
+	o->owner_state = WOWNER_NOT_RECORDED;
+	struct fdinfo_desc d;
+	if (fdinfo_describe(w->snap, e->fd, &d)) {
+		o->type = intern(w, d.type);
+		o->desc = d.desc;
+	} else {
+		o->note = intern(w, "not open (any more)");
+	}
+}
+
 /* --- the pass ------------------------------------------------------------------------ */
 
 static bool starts(const char *s, const char *p)
@@ -727,11 +821,10 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		else if (starts(r, "sync.") || !strcmp(r, "semacquire"))
 			sync_wait(&w, g, &raw[i]);
 		else if (!strcmp(r, "IO wait"))
-			g->waits_on = (struct snap_wait){
-				.kind = WOBJ_FD,
-				.note = intern(&w, "the runtime does not link a goroutine in IO wait to its poll descriptor")};
+			io_wait(&w, g, &raw[i]);
 	}
 	if (w.names)
 		objnamer_destroy(w.names);
 	free(w.sema);
+	free(w.io);
 }
