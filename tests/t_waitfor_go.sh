@@ -185,4 +185,38 @@ for b in "${builds[@]}"; do
 	stop_fixture "$PID"
 done
 
+# --- the fuzzer's Go seed, and bad memory --------------------------------------
+# fuzz/go-seeds/ holds a core of the go1.26 build (-trimpath: the same file
+# in every checkout), shrunk to the pages pileup reads (fuzz/mkseed.c): its
+# goroutines' waits are all there, so the fuzzer mutates what go/waits.c
+# reads.  The same seed with bytes of its memory overwritten at random
+# gives a report, never a crash.
+seed=$ROOT/fuzz/go-seeds/waits-go1.26.core
+if [ -x "$FIX/go/1.26/waits" ]; then
+	"$PILEUP" --json "$seed" "$FIX/go/1.26/waits" >"$TMP/seed.json" 2>"$TMP/seed.err"
+	expect_eq "the Go fuzz seed: its program matches, every kind of wait read from it" \
+		"chan select sync.Cond sync.Mutex sync.RWMutex sync.WaitGroup timer" \
+		"$(jq -r '[.goroutines[].waits_on | select(.address or .chan or .channels) | .kind] | unique | join(" ")' "$TMP/seed.json")"
+	size=$(stat -c %s "$seed")
+	hdr=$((64 + 56 * $(od -An -tu2 -j56 -N2 "$seed" | tr -d ' ')))
+	bad=0
+	for i in $(seq 1 "$([ "$ASAN" = 1 ] && echo 8 || echo 24)"); do
+		cp "$seed" "$TMP/mut.core"
+		for k in $(seq 1 64); do
+			off=$((hdr + (RANDOM * 32768 + RANDOM) % (size - hdr)))
+			printf "\\x$(printf %02x $((RANDOM % 256)))" | dd of="$TMP/mut.core" bs=1 seek="$off" conv=notrunc status=none
+		done
+		"$PILEUP" --json "$TMP/mut.core" "$FIX/go/1.26/waits" >"$TMP/mut.json" 2>"$TMP/mut.err"
+		rc=$?
+		if [ $rc -gt 2 ] || grep -q -e AddressSanitizer -e 'runtime error' "$TMP/mut.err"; then
+			bad=$((bad + 1))
+			cp "$TMP/mut.core" "$TMP/bad-$i.core"
+			echo "# mutated seed $i: exit $rc: $(head -c 300 "$TMP/mut.err")"
+		fi
+	done
+	expect_eq "the Go seed with its memory overwritten at random: a report every time, never a crash" 0 "$bad"
+else
+	check "fixtures/bin/go/1.26/waits built (make -C fixtures)" false
+fi
+
 finish
