@@ -93,7 +93,7 @@ for ver in 1.19 1.21 1.22 1.23 1.26 1.27; do
 	check "$full: funcIDs of at least 15 special functions compared" \
 		test "$(grep -c '^golayout funcid ' "$TMP/s.txt")" -ge 15
 	# Globals found in the code, where the symbols say they are.
-	for g in firstmoduledata allgs allglen allm allp mheap memstats; do
+	for g in firstmoduledata allgs allglen allm allp mheap memstats semtable; do
 		want=$(awk -v g="$g" '$2 == "global" && $3 == g {print $4}' "$TMP/d.txt")
 		got=$(awk -v g="$g" '$2 == "global" && $3 == g {print $4}' "$TMP/s.txt")
 		check "$full: runtime.$g has a symbol" test "$want" != 0x0

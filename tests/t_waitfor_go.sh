@@ -7,9 +7,9 @@
 # capacity, length, senders, receivers, per group the objects its members
 # wait on), a nil channel, a select's two channels, sync.Mutex, RWMutex,
 # WaitGroup and Cond (go1.26+ record the semaphore with the goroutine;
-# before, the runtime's semaphore table, found by its symbol, says who
-# waits where, and without symbols the note says why not; a Cond before
-# go1.26 is unknown), time.Sleep's wake time, IO wait on a TCP connection
+# before, the runtime's semaphore table says who waits where, found by its
+# symbol or, stripped, in the code; a Cond before go1.26 is unknown),
+# time.Sleep's wake time, IO wait on a TCP connection
 # (live: the fd and both ends, through the poller's epoll registrations;
 # a core says it cannot know); the text
 # report's lines; channels the fixture corrupted in place are unknown, with
@@ -56,8 +56,8 @@ waits_in() {
 }
 field() { awk -v k="$2" '$1 == k { print $'"$3"' }' "$1"; }
 
-check_report() { # LABEL JSON MANIFEST VER STRIPPED(0|1)
-	local what=$1 J=$2 M=$3 ver=$4 stripped=$5
+check_report() { # LABEL JSON MANIFEST VER
+	local what=$1 J=$2 M=$3 ver=$4
 	expect_eq "$what: every channel: type, capacity, length, senders, receivers" "$(exp_chans "$M")" "$(rep_chans "$J" "$M")"
 	expect_eq "$what: each sender names its channel" "$(exp_senders "$M")" "$(rep_senders "$J" "$M")"
 	local calls senders
@@ -90,7 +90,7 @@ check_report() { # LABEL JSON MANIFEST VER STRIPPED(0|1)
 	n_wg=$(awk '$1 == "sync.WaitGroup" { print $4 }' "$M")
 	n_cv=$(awk '$1 == "sync.Cond" { print $3 }' "$M")
 	[ "$(printf '%s\n' "$ver" 1.26 | sort -V | head -n1)" = 1.26 ] && linked=1
-	[ $linked = 0 ] && [ "$stripped" = 0 ] && table=1
+	[ $linked = 0 ] && table=1
 	if [ $linked = 1 ] || [ $table = 1 ]; then
 		expect_eq "$what: sync.Mutex: address, locked, waiters; one per waiter" "$n_mu $mu" \
 			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Mutex")] | "\(length) \(unique | map("\(.address) \(.locked) \(.waiters)") | join("|"))"' "$J")"
@@ -100,11 +100,6 @@ check_report() { # LABEL JSON MANIFEST VER STRIPPED(0|1)
 			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.WaitGroup")] | "\(length) \(unique | map("\(.address) \(.counter) \(.waiters)") | join("|"))"' "$J")"
 		expect_eq "$what: Go records no mutex owner" "not recorded" \
 			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Mutex" or .kind == "sync.RWMutex") | .owner_state] | unique | join(",")' "$J")"
-	else
-		expect_eq "$what: sync waits have their kind; no symbols, no semaphore table, and the note says so" \
-			"sync.Mutex $n_mu|sync.RWMutex $n_rw|sync.WaitGroup $n_wg" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind | tostring | startswith("sync.")) | select(.address == null and (.wait_note | test("semaphore table is not located")))]
-				| group_by(.kind) | map("\(.[0].kind) \(length)") | join("|")' "$J")"
 	fi
 	if [ $linked = 1 ]; then
 		expect_eq "$what: sync.Cond: address, waiters" "$n_cv $cv" \
@@ -118,17 +113,15 @@ check_report() { # LABEL JSON MANIFEST VER STRIPPED(0|1)
 for b in "${builds[@]}"; do
 	bin=$FIX/go/$b
 	ver=${b%%/*}
-	stripped=0
-	[[ $b == *-stripped ]] && stripped=1
 	d=$TMP/${b//\//-}
 	mkdir -p "$d"
 	start_fixture "$bin" "${ARGS[@]}" || { check "go$b: fixture ready" false; continue; }
 	PID=$FX_PID
 	M=$FX_OUT
 	"$PILEUP" --json "$PID" >"$d/nonstop.json"
-	check_report "go$b nonstop" "$d/nonstop.json" "$M" "$ver" "$stripped"
+	check_report "go$b nonstop" "$d/nonstop.json" "$M" "$ver"
 	"$PILEUP" --stop-all --json "$PID" >"$d/stopall.json"
-	check_report "go$b --stop-all" "$d/stopall.json" "$M" "$ver" "$stripped"
+	check_report "go$b --stop-all" "$d/stopall.json" "$M" "$ver"
 	# live: the poller's epoll registrations lead from the fd to the
 	# goroutine parked on it
 	fdl=$(awk '$1 == "fd" { print $2, "TCP " $3 " -> " $4 }' "$M")
@@ -155,23 +148,21 @@ for b in "${builds[@]}"; do
 	check "go$b text: the full channel: chan int, $2 of $2 buffered, $3 senders, 0 receivers" \
 		grep -q "waits: *on chan .*($1) \[chan int, $2 of $2 buffered, $3 senders, 0 receivers\]" "$d/text.txt"
 	check "go$b text: the nil channel" grep -q "waits: *on nil channel (blocks forever)" "$d/text.txt"
-	if [ "$(printf '%s\n' "$ver" 1.26 | sort -V | head -n1)" = 1.26 ] || [ $stripped = 0 ]; then
-		mu=$(awk '$1 == "sync.Mutex" { print $2, $3 }' "$M")
-		set -- $mu
-		check "go$b text: sync.Mutex ($1) [locked, waiters $2], no owner recorded" \
-			grep -q "waits: *on sync.Mutex .*($1) \[locked, waiters $2\] owner not recorded (Go records none)" "$d/text.txt"
-		wg=$(awk '$1 == "sync.WaitGroup" { print $2, $3, $4 }' "$M")
-		set -- $wg
-		check "go$b text: sync.WaitGroup ($1) [counter $2, waiters $3]" \
-			grep -q "waits: *on sync.WaitGroup .*($1) \[counter $2, waiters $3\]\$" "$d/text.txt"
-	fi
+	mu=$(awk '$1 == "sync.Mutex" { print $2, $3 }' "$M")
+	set -- $mu
+	check "go$b text: sync.Mutex ($1) [locked, waiters $2], no owner recorded" \
+		grep -q "waits: *on sync.Mutex .*($1) \[locked, waiters $2\] owner not recorded (Go records none)" "$d/text.txt"
+	wg=$(awk '$1 == "sync.WaitGroup" { print $2, $3, $4 }' "$M")
+	set -- $wg
+	check "go$b text: sync.WaitGroup ($1) [counter $2, waiters $3]" \
+		grep -q "waits: *on sync.WaitGroup .*($1) \[counter $2, waiters $3\]\$" "$d/text.txt"
 	check "go$b text: the reader's fd and connection" grep -q "waits: *on fd ${fdl%% *} (${fdl#* })\$" "$d/text.txt"
 	check "go$b text: the sleeper's wake time" grep -Eq "waits: *on timer \(0x[0-9a-f]+\) \[wakes in [0-9]+ s\]" "$d/text.txt"
 	# a core of the same process: the same answers, the same wake time
 	"$PILEUP" --gcore "$PID" -o "$d/core" 2>"$d/gcore.err"
 	check "go$b: pileup --gcore wrote a core" test -s "$d/core"
 	"$PILEUP" --json "$d/core" "$bin" >"$d/core.json" 2>"$d/core.err"
-	check_report "go$b core" "$d/core.json" "$M" "$ver" "$stripped"
+	check_report "go$b core" "$d/core.json" "$M" "$ver"
 	expect_eq "go$b core: which fd an IO wait is on needs the live process, and the note says so" "fd needs the live process" \
 		"$(waits_in "$d/core.json" main.readConn | jq -r '.[0] | "\(.kind) \(.wait_note | test("needs the live process") | if . then "needs the live process" else "?" end)"')"
 	expect_eq "go$b core: the sleeper's wake time is the live one" \

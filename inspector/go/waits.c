@@ -382,18 +382,19 @@ static int cmp_semwaiter(const void *a, const void *b)
 static void sema_index(struct gw *w)
 {
 	w->sema_read = true;
-	uint64_t st = w->l->global[GG_semtable], size = 0;
+	/* located and checked by the layout (layout.c: check_semtable), a
+	 * cache line per root */
+	uint64_t st = w->l->global[GG_semtable], stride = 64;
 	int64_t n = c_or(w, GL_c_semtabsize, 0);
 	size_t rsz = struct_size(w, GL_sr_size), ssz = struct_size(w, GL_sg_size);
-	if (!st || !gobin_symbol(w->b, "runtime.semtable", &size)) {
-		w->sema_why = "the runtime's semaphore table is not located (no symbols)";
+	if (!st) {
+		w->sema_why = "the runtime's semaphore table is not located";
 		return;
 	}
-	if (n <= 0 || n > 4096 || !rsz || !ssz || !has(w, GL_sr_treap) || size % (uint64_t)n || size / (uint64_t)n < rsz) {
+	if (n <= 0 || n > 4096 || !rsz || !ssz || !has(w, GL_sr_treap) || rsz > stride) {
 		w->sema_why = "the layout of the runtime's semaphore table is not known";
 		return;
 	}
-	uint64_t stride = size / (uint64_t)n;
 	size_t cap = 0, left = w->queue_max, nstack = 0, capstack = 0;
 	uint64_t *stack = NULL;
 	unsigned char root[OBJ_MAX], sg[OBJ_MAX];
