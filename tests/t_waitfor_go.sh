@@ -3,7 +3,8 @@
 # fixtures/go/waits prints (the address of every channel and sync object
 # it parks goroutines on, how many wait there, the state it left them in),
 # for the builds of every toolchain here (plain and stripped), live in both
-# capture modes and from a core of the same process: channels (type,
+# capture modes, from a core of the same process (pileup --gcore) and
+# from the kernel's core of its crash (GOTRACEBACK=crash): channels (type,
 # capacity, length, senders, receivers, per group the objects its members
 # wait on), a nil channel, a select's two channels, sync.Mutex, RWMutex,
 # WaitGroup and Cond (go1.26+ record the semaphore with the goroutine;
@@ -175,6 +176,37 @@ for b in "${builds[@]}"; do
 		"$(jq -c "$W" "$d/nonstop.json")" "$(jq -c "$W" "$d/again.json")"
 	stop_fixture "$PID"
 done
+
+# --- the kernel's core of a Go crash (GOTRACEBACK=crash, SIGQUIT) --------------
+# The runtime freezes the world, prints every goroutine and aborts: the
+# goroutines stay parked on what they waited on.
+if [ "$(cat /proc/sys/kernel/core_pattern)" != core ]; then
+	echo "ok - # SKIP core_pattern is '$(cat /proc/sys/kernel/core_pattern)', not 'core': no kernel core in the cwd"
+else
+	for b in 1.22/waits 1.27/waits-stripped; do
+		have "$b" || continue
+		d=$TMP/kcore-${b//\//-}
+		mkdir -p "$d"
+		(
+			cd "$d" || exit 1
+			ulimit -c unlimited
+			GOTRACEBACK=crash exec "$FIX/go/$b" "${ARGS[@]}" >out.txt 2>err.txt
+		) &
+		runner=$!
+		for ((i = 0; i < 600; i++)); do
+			grep -q '^ready ' "$d/out.txt" 2>/dev/null && break
+			sleep 0.05
+		done
+		pid=$(awk '/^ready/ { print $2 }' "$d/out.txt")
+		check "go$b: fixture ready for its crash" test -n "$pid"
+		[ -n "$pid" ] || continue
+		kill -QUIT "$pid"
+		{ wait "$runner"; } 2>/dev/null
+		check "go$b: the runtime dumped core" test -s "$d/core"
+		"$PILEUP" --json "$d/core" "$FIX/go/$b" >"$d/core.json" 2>"$d/core.err"
+		check_report "go$b kernel core" "$d/core.json" "$d/out.txt" "${b%%/*}"
+	done
+fi
 
 # --- the fuzzer's Go seed, and bad memory --------------------------------------
 # fuzz/go-seeds/ holds a core of the go1.26 build (-trimpath: the same file
