@@ -593,7 +593,11 @@ static void read_goroutines(struct goctx *c)
 		else
 			g->wait_minutes = (now - since[i]) / 60000000000LL;
 	}
+	uint64_t tw = mono_now_ns();
 	gowaits_resolve(snap, l, c->bin, wr, snap->ngoroutines, now_known ? now : 0);
+	if (getenv("PILEUP_GO_DEBUG"))
+		fprintf(stderr, "pileup: go: what %zu goroutines wait on: %.1f ms, %zu objects\n", snap->ngoroutines,
+			(double)(mono_now_ns() - tw) / 1e6, snap->nobjects);
 	if (snap->ngoroutines)
 		qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
 	free(wr);
