@@ -1,6 +1,7 @@
 #include "go/waits.h"
 #include "error.h"
 #include "fdinfo.h"
+#include "go/mem.h"
 #include "objnamer.h"
 #include "strpool.h"
 
@@ -31,6 +32,10 @@ struct gw {
 	const char *sema_why;   /* why there is no index, or NULL */
 	struct semwaiter { uint64_t g, addr; } *sema;
 	size_t nsema;
+	/* the sudogs the goroutines' wait lists start with and the channels
+	 * they name, each read in one batch: a channel's queues are mostly
+	 * those sudogs */
+	struct prefetch { uint64_t *addr; unsigned char *data; size_t cap, size; } sg, ch;
 	/* live: the goroutines parked in the poller, by goroutine */
 	bool io_read;
 	struct iowaiter { uint64_t g; int fd; bool write; } *io;
@@ -120,6 +125,94 @@ static struct snap_object *object(struct gw *w, uint32_t ref)
 	return &w->snap->objects[ref - 1];
 }
 
+/* --- sudogs and channels, read ahead ------------------------------------------------- */
+
+static size_t pf_slot(uint64_t a, size_t cap)
+{
+	return (size_t)((a * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+}
+
+/* Reads the n objects of size bytes at addrs (0: none) in one batch (live:
+ * a few process_vm_readv calls instead of one each) into pf. */
+static void pf_fill(const struct gw *w, struct prefetch *pf, const uint64_t *addrs, size_t n, size_t size)
+{
+	if (!size || !n)
+		return;
+	struct gomem_req *req = xmalloc(n * sizeof(*req));
+	unsigned char *data = xmalloc(n * size);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i])
+			req[k] = (struct gomem_req){addrs[i], data + k * size, size, 0}, k++;
+	gomem_readv(w->snap, req, k);
+	size_t cap = 64;
+	while (cap < 2 * k)
+		cap *= 2;
+	pf->addr = xcalloc(cap, sizeof(*pf->addr));
+	pf->data = xmalloc(cap * size);
+	pf->cap = cap;
+	pf->size = size;
+	for (size_t i = 0; i < k; i++) {
+		if (req[i].got != size)
+			continue;
+		size_t j = pf_slot(req[i].addr, cap);
+		while (pf->addr[j] && pf->addr[j] != req[i].addr)
+			j = (j + 1) & (cap - 1);
+		pf->addr[j] = req[i].addr;
+		memcpy(pf->data + j * size, req[i].buf, size);
+	}
+	free(req);
+	free(data);
+}
+
+/* len bytes at a, from the batch when it holds them, else the target. */
+static bool pf_read(const struct gw *w, const struct prefetch *pf, uint64_t a, unsigned char *out, size_t len)
+{
+	if (pf->cap && a && len == pf->size) {
+		for (size_t j = pf_slot(a, pf->cap); pf->addr[j]; j = (j + 1) & (pf->cap - 1))
+			if (pf->addr[j] == a) {
+				memcpy(out, pf->data + j * len, len);
+				return true;
+			}
+	}
+	return read_exact(w, a, out, len);
+}
+
+static void pf_free(struct prefetch *pf)
+{
+	free(pf->addr);
+	free(pf->data);
+}
+
+static bool sudog_read(const struct gw *w, uint64_t s, unsigned char *out, size_t ssz)
+{
+	return pf_read(w, &w->sg, s, out, ssz);
+}
+
+/* The first sudog of every goroutine parked on a channel or a semaphore,
+ * then the channels those name. */
+static void prefetch(struct gw *w, const struct gowaits_raw *raw, size_t n)
+{
+	size_t ssz = struct_size(w, GL_sg_size), hsz = struct_size(w, GL_ch_size);
+	uint64_t *a = xcalloc(n ? n : 1, sizeof(*a));
+	for (size_t i = 0; i < n; i++) {
+		const char *r = w->snap->goroutines[i].wait_reason;
+		if (raw[i].waiting && r &&
+		    (!strncmp(r, "chan ", 5) || !strncmp(r, "select", 6) || !strncmp(r, "sync.", 5) || !strcmp(r, "semacquire")))
+			a[i] = raw[i].waiting;
+	}
+	pf_fill(w, &w->sg, a, n, ssz);
+	unsigned char sg[OBJ_MAX];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t c = 0;
+		if (a[i] && !(sudog_read(w, a[i], sg, ssz) && member_ptr(w, sg, ssz, GL_sg_c, GL_sg_c_vu, &c)))
+			c = 0;
+		a[i] = c;
+	}
+	pf_fill(w, &w->ch, a, n, hsz);
+	free(a);
+}
+
 /* --- type names ------------------------------------------------------------- */
 
 /* Bytes at runtime address a of the type region (read from the binary:
@@ -194,7 +287,7 @@ static int64_t queue_count(const struct gw *w, uint64_t c, const unsigned char *
 	uint64_t prev = 0;
 	for (uint64_t s = first; s; n++) {
 		uint64_t g, next, back, sc;
-		if ((size_t)n >= w->queue_max || !read_exact(w, s, sg, ssz) || !member(w, sg, ssz, GL_sg_g, &g) || !g ||
+		if ((size_t)n >= w->queue_max || !sudog_read(w, s, sg, ssz) || !member(w, sg, ssz, GL_sg_g, &g) || !g ||
 		    !member(w, sg, ssz, GL_sg_next, &next) || !member(w, sg, ssz, GL_sg_prev, &back) || back != prev)
 			return -1;
 		if (member_ptr(w, sg, ssz, GL_sg_c, GL_sg_c_vu, &sc) && sc != c)
@@ -231,7 +324,7 @@ static uint32_t chan_object(struct gw *w, uint64_t c)
 		o->note = internf(w, "the channel layout of %s is not known", w->snap->go_version ? w->snap->go_version : "this release");
 		return ref;
 	}
-	if (!read_exact(w, c, hc, hsz)) {
+	if (!pf_read(w, &w->ch, c, hc, hsz)) {
 		o->note = intern(w, "the channel is unreadable");
 		return ref;
 	}
@@ -282,7 +375,7 @@ static uint32_t chan_object(struct gw *w, uint64_t c)
 static bool own_sudog(const struct gw *w, uint64_t s, uint64_t gp, unsigned char *sg, size_t ssz)
 {
 	uint64_t g;
-	return read_exact(w, s, sg, ssz) && member(w, sg, ssz, GL_sg_g, &g) && g == gp;
+	return sudog_read(w, s, sg, ssz) && member(w, sg, ssz, GL_sg_g, &g) && g == gp;
 }
 
 static void chan_wait(struct gw *w, struct snap_goroutine *g, const struct gowaits_raw *r, bool nil, bool select)
@@ -802,6 +895,7 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		w.types = types;
 		w.etypes = etypes;
 	}
+	prefetch(&w, raw, n);
 	for (size_t i = 0; i < n; i++) {
 		struct snap_goroutine *g = &snap->goroutines[i];
 		const char *r = g->wait_reason;
@@ -828,4 +922,6 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		objnamer_destroy(w.names);
 	free(w.sema);
 	free(w.io);
+	pf_free(&w.sg);
+	pf_free(&w.ch);
 }
