@@ -6,12 +6,17 @@
  * capacity, length, closed) and its send and receive queues are walked
  * to count the goroutines on them.  A nil channel is shown as such.  For
  * sync.Mutex, RWMutex, WaitGroup and Cond the semaphore (or notify list)
- * address is the sudog's elem where the release records the sudog in
- * g.waiting (go1.26 on: sema.go); the object around it is read with the
- * layout's offsets, and Go records no owner.  time.Sleep names its timer
- * and wake time (g.sleepWhen from go1.23, the timer's nextwhen before).
- * What the release does not record (a semaphore before go1.26, the poll
- * descriptor of an IO wait) is said in a note, never guessed.
+ * address is the sudog's elem: from g.waiting where the release records
+ * the sudog there (go1.26 on: sema.go), else from the runtime's semaphore
+ * table (runtime.semtable: a treap of sudogs per root); the object around
+ * it is read with the layout's offsets, and Go records no owner.
+ * time.Sleep names its timer and wake time (g.sleepWhen from go1.23, the
+ * timer's nextwhen before).  A goroutine in IO wait names its fd, live:
+ * the poller's epoll registrations carry each fd's pollDesc, whose rg or
+ * wg holds the goroutine.  What the release or the input does not record
+ * (a Cond waiter before go1.26, an IO wait's fd in a core) is said in a
+ * note, never guessed.  The goroutines' first sudogs and the channels
+ * they name are read ahead in two batches.
  *
  * Everything read from the target is bounds-checked and checked against
  * itself (a sudog must point back at its goroutine and its channel, a
