@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
 	OBJ_MAX = 512,     /* bytes of a runtime structure read at most (sudog, hchan, pollDesc...) */
@@ -35,7 +36,7 @@ struct gw {
 	/* the sudogs the goroutines' wait lists start with and the channels
 	 * they name, each read in one batch: a channel's queues are mostly
 	 * those sudogs */
-	struct prefetch { uint64_t *addr; unsigned char *data; size_t cap, size; } sg, ch;
+	struct prefetch { uint64_t *page; unsigned char *data; size_t cap, n; } pf; /* pages, by number */
 	/* live: the goroutines parked in the poller, by goroutine */
 	bool io_read;
 	struct iowaiter { uint64_t g; int fd; bool write; } *io;
@@ -127,66 +128,127 @@ static struct snap_object *object(struct gw *w, uint32_t ref)
 
 /* --- sudogs and channels, read ahead ------------------------------------------------- */
 
-static size_t pf_slot(uint64_t a, size_t cap)
+enum { PF_PAGE = 4096 };
+
+static size_t pf_slot(uint64_t page, size_t cap)
 {
-	return (size_t)((a * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+	return (size_t)((page * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
 }
 
-/* Reads the n objects of size bytes at addrs (0: none) in one batch (live:
- * a few process_vm_readv calls instead of one each) into pf. */
+static void pf_put(struct prefetch *pf, uint64_t page, const unsigned char *data)
+{
+	if ((pf->n + 1) * 2 > pf->cap) {
+		size_t cap = pf->cap ? pf->cap * 2 : 256;
+		uint64_t *pg = xcalloc(cap, sizeof(*pg));
+		unsigned char *d = xmalloc(cap * PF_PAGE);
+		for (size_t i = 0; i < pf->cap; i++) {
+			if (!pf->page[i])
+				continue;
+			size_t j = pf_slot(pf->page[i], cap);
+			while (pg[j])
+				j = (j + 1) & (cap - 1);
+			pg[j] = pf->page[i];
+			memcpy(d + j * PF_PAGE, pf->data + i * PF_PAGE, PF_PAGE);
+		}
+		free(pf->page);
+		free(pf->data);
+		pf->page = pg;
+		pf->data = d;
+		pf->cap = cap;
+	}
+	size_t j = pf_slot(page, pf->cap);
+	while (pf->page[j] && pf->page[j] != page)
+		j = (j + 1) & (pf->cap - 1);
+	if (!pf->page[j])
+		pf->n++;
+	pf->page[j] = page;
+	memcpy(pf->data + j * PF_PAGE, data, PF_PAGE);
+}
+
+static const unsigned char *pf_get(const struct prefetch *pf, uint64_t page)
+{
+	if (!pf->cap)
+		return NULL;
+	for (size_t j = pf_slot(page, pf->cap); pf->page[j]; j = (j + 1) & (pf->cap - 1))
+		if (pf->page[j] == page)
+			return pf->data + j * PF_PAGE;
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Reads the pages that hold the n objects of size bytes at addrs (0:
+ * none), each page once, in one batch (live: a few process_vm_readv
+ * calls; sudogs and channels pack many to a page) into pf. */
 static void pf_fill(const struct gw *w, struct prefetch *pf, const uint64_t *addrs, size_t n, size_t size)
 {
 	if (!size || !n)
 		return;
-	struct gomem_req *req = xmalloc(n * sizeof(*req));
-	unsigned char *data = xmalloc(n * size);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (addrs[i])
-			req[k] = (struct gomem_req){addrs[i], data + k * size, size, 0}, k++;
-	gomem_readv(w->snap, req, k);
-	size_t cap = 64;
-	while (cap < 2 * k)
-		cap *= 2;
-	pf->addr = xcalloc(cap, sizeof(*pf->addr));
-	pf->data = xmalloc(cap * size);
-	pf->cap = cap;
-	pf->size = size;
-	for (size_t i = 0; i < k; i++) {
-		if (req[i].got != size)
+	size_t np = 0, cap = 0;
+	uint64_t *pages = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!addrs[i] || addrs[i] + size < addrs[i])
 			continue;
-		size_t j = pf_slot(req[i].addr, cap);
-		while (pf->addr[j] && pf->addr[j] != req[i].addr)
-			j = (j + 1) & (cap - 1);
-		pf->addr[j] = req[i].addr;
-		memcpy(pf->data + j * size, req[i].buf, size);
+		for (uint64_t p = addrs[i] / PF_PAGE; p <= (addrs[i] + size - 1) / PF_PAGE; p++) {
+			xgrow(&pages, &cap, np + 1, sizeof(*pages));
+			pages[np++] = p;
+		}
 	}
+	if (!np)
+		return;
+	qsort(pages, np, sizeof(*pages), cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < np; i++)
+		if ((!k || pages[k - 1] != pages[i]) && !pf_get(pf, pages[i]))
+			pages[k++] = pages[i];
+	struct gomem_req *req = xmalloc((k ? k : 1) * sizeof(*req));
+	unsigned char *data = xmalloc((k ? k : 1) * PF_PAGE);
+	for (size_t i = 0; i < k; i++)
+		req[i] = (struct gomem_req){pages[i] * PF_PAGE, data + i * PF_PAGE, PF_PAGE, 0};
+	gomem_readv(w->snap, req, k);
+	for (size_t i = 0; i < k; i++)
+		if (req[i].got == PF_PAGE)
+			pf_put(pf, pages[i], data + i * PF_PAGE);
 	free(req);
 	free(data);
+	free(pages);
 }
 
-/* len bytes at a, from the batch when it holds them, else the target. */
+/* len bytes at a, from the pages read ahead when they hold them all, else
+ * from the target. */
 static bool pf_read(const struct gw *w, const struct prefetch *pf, uint64_t a, unsigned char *out, size_t len)
 {
-	if (pf->cap && a && len == pf->size) {
-		for (size_t j = pf_slot(a, pf->cap); pf->addr[j]; j = (j + 1) & (pf->cap - 1))
-			if (pf->addr[j] == a) {
-				memcpy(out, pf->data + j * len, len);
-				return true;
-			}
+	if (pf->cap && a && len && a + len > a) {
+		size_t done = 0;
+		while (done < len) {
+			const unsigned char *pg = pf_get(pf, (a + done) / PF_PAGE);
+			if (!pg)
+				break;
+			size_t off = (size_t)((a + done) % PF_PAGE), n = PF_PAGE - off;
+			if (n > len - done)
+				n = len - done;
+			memcpy(out + done, pg + off, n);
+			done += n;
+		}
+		if (done == len)
+			return true;
 	}
 	return read_exact(w, a, out, len);
 }
 
 static void pf_free(struct prefetch *pf)
 {
-	free(pf->addr);
+	free(pf->page);
 	free(pf->data);
 }
 
 static bool sudog_read(const struct gw *w, uint64_t s, unsigned char *out, size_t ssz)
 {
-	return pf_read(w, &w->sg, s, out, ssz);
+	return pf_read(w, &w->pf, s, out, ssz);
 }
 
 /* The first sudog of every goroutine parked on a channel or a semaphore,
@@ -201,7 +263,7 @@ static void prefetch(struct gw *w, const struct gowaits_raw *raw, size_t n)
 		    (!strncmp(r, "chan ", 5) || !strncmp(r, "select", 6) || !strncmp(r, "sync.", 5) || !strcmp(r, "semacquire")))
 			a[i] = raw[i].waiting;
 	}
-	pf_fill(w, &w->sg, a, n, ssz);
+	pf_fill(w, &w->pf, a, n, ssz);
 	unsigned char sg[OBJ_MAX];
 	for (size_t i = 0; i < n; i++) {
 		uint64_t c = 0;
@@ -209,7 +271,7 @@ static void prefetch(struct gw *w, const struct gowaits_raw *raw, size_t n)
 			c = 0;
 		a[i] = c;
 	}
-	pf_fill(w, &w->ch, a, n, hsz);
+	pf_fill(w, &w->pf, a, n, hsz);
 	free(a);
 }
 
@@ -324,7 +386,7 @@ static uint32_t chan_object(struct gw *w, uint64_t c)
 		o->note = internf(w, "the channel layout of %s is not known", w->snap->go_version ? w->snap->go_version : "this release");
 		return ref;
 	}
-	if (!pf_read(w, &w->ch, c, hc, hsz)) {
+	if (!pf_read(w, &w->pf, c, hc, hsz)) {
 		o->note = intern(w, "the channel is unreadable");
 		return ref;
 	}
@@ -895,7 +957,12 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		w.types = types;
 		w.etypes = etypes;
 	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	prefetch(&w, raw, n);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("PILEUP_GO_DEBUG"))
+		fprintf(stderr, "pileup: go: waits read ahead in %.1f ms\n", (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	for (size_t i = 0; i < n; i++) {
 		struct snap_goroutine *g = &snap->goroutines[i];
 		const char *r = g->wait_reason;
@@ -922,6 +989,5 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		objnamer_destroy(w.names);
 	free(w.sema);
 	free(w.io);
-	pf_free(&w.sg);
-	pf_free(&w.ch);
+	pf_free(&w.pf);
 }
