@@ -6,7 +6,8 @@
  * (libdwfl's core reporting, unwinding, Go, classification, grouping) and
  * both reports.  The analysis costs tens of milliseconds per input (it
  * opens the libraries a core names), the reader alone microseconds, so
- * fuzz/run.sh spends part of the budget on each.  pileup must give a
+ * fuzz/run.sh spends part of the budget on each (and on the Go seeds,
+ * with PILEUP_FUZZ_EXE naming their program).  pileup must give a
  * report or one error line, never crash, hang or leak. */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static FILE *devnull;
 static int analyze = -1;
+static const char *exe;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,6 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (analyze < 0) {
 		const char *e = getenv("PILEUP_FUZZ_ANALYZE");
 		analyze = e && *e == '1';
+		exe = getenv("PILEUP_FUZZ_EXE");
+		if (exe && !*exe)
+			exe = NULL;
 		/* No cache files for the thousands of made-up programs. */
 		setenv("PILEUP_CACHE_DIR", "", 1);
 	}
@@ -54,7 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		fd = plain;
 	}
-	struct core_opts o = {.damage = damage};
+	/* PILEUP_FUZZ_EXE: the executable of the seeds (fuzz/go-seeds/: a Go
+	 * core, whose goroutines and what they wait on are read only with
+	 * the program at hand), as `pileup CORE EXE` names it. */
+	struct core_opts o = {.damage = damage, .exe = exe};
 	struct snapshot *snap;
 	struct pu_error *err = core_open_fd(fd, "fuzz", &o, &snap);
 	free(damage);

@@ -1,14 +1,19 @@
 /* mkseed.c - shrinks an x86_64 ELF core into a small fuzzing seed.
  *
- * usage: mkseed CORE SEED
+ * usage: mkseed CORE SEED [READS]
  *
  * Keeps the ELF and program headers and every note, and of memory only
  * what readers look at first: a few pages at each thread's stack pointer,
  * the ELF header page of every mapped file (for build-ids) and small
  * written data (the dynamic section and link map).  Other memory stays
  * described by its PT_LOAD but absent (p_filesz 0), as in a core written
- * with a strict coredump_filter. */
+ * with a strict coredump_filter.  With READS (lines "R ADDR LEN", hex: the
+ * reads pileup made of the core, traced with gdb on snapshot_read), the
+ * pages read are kept instead, each run of them its own PT_LOAD: a Go
+ * core's goroutines, channels and semaphore table, scattered over its
+ * heap, in a seed small enough to fuzz. */
 #include <elf.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,11 +40,51 @@ static unsigned char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The pages of the reads listed in path, sorted. */
+static uint64_t *read_pages(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 1024;
+	uint64_t *pg = malloc(cap * sizeof(*pg)), a, l;
+	*n = 0;
+	while (fscanf(f, " R %lx %lx", &a, &l) == 2) {
+		if (l > (1u << 20))
+			l = 1u << 20;
+		for (uint64_t p = a / PAGE; p <= (a + (l ? l : 1) - 1) / PAGE; p++) {
+			if (*n == cap)
+				pg = realloc(pg, (cap *= 2) * sizeof(*pg));
+			pg[(*n)++] = p;
+		}
+	}
+	fclose(f);
+	qsort(pg, *n, sizeof(*pg), cmp_u64);
+	return pg;
+}
+
+static bool page_read(const uint64_t *pg, size_t n, uint64_t page)
+{
+	return n && bsearch(&page, pg, n, sizeof(*pg), cmp_u64);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: mkseed CORE SEED\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: mkseed CORE SEED [READS]\n");
 		return 2;
+	}
+	size_t npages = 0;
+	uint64_t *pages = NULL;
+	if (argc == 4 && !(pages = read_pages(argv[3], &npages))) {
+		fprintf(stderr, "mkseed: cannot read %s\n", argv[3]);
+		return 1;
 	}
 	size_t len;
 	unsigned char *in = slurp(argv[1], &len);
@@ -76,8 +121,10 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* New program headers: each PT_LOAD split into absent, kept, absent. */
-	Elf64_Phdr *out = calloc((size_t)eh.e_phnum * 3, sizeof(*out));
+	/* New program headers: each PT_LOAD split into absent, kept, absent
+	 * (with READS: into runs of kept and absent pages). */
+	size_t capout = (size_t)eh.e_phnum * 3;
+	Elf64_Phdr *out = calloc(capout, sizeof(*out));
 	size_t nout = 0;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr p = ph[i];
@@ -86,6 +133,26 @@ int main(int argc, char **argv)
 			continue;
 		}
 		uint64_t avail = p.p_offset < len ? (p.p_filesz < len - p.p_offset ? p.p_filesz : len - p.p_offset) : 0;
+		if (pages) {
+			for (uint64_t at = 0; at < p.p_memsz;) {
+				bool keep = at < avail && page_read(pages, npages, (p.p_vaddr + at) / PAGE);
+				uint64_t end = at;
+				while (end < p.p_memsz && (end < avail && page_read(pages, npages, (p.p_vaddr + end) / PAGE)) == keep)
+					end += PAGE;
+				if (end > p.p_memsz)
+					end = p.p_memsz;
+				if (nout + 1 >= capout)
+					out = realloc(out, (capout *= 2) * sizeof(*out));
+				Elf64_Phdr x = p;
+				x.p_vaddr = p.p_vaddr + at;
+				x.p_memsz = end - at;
+				x.p_offset = keep ? p.p_offset + at : 0;
+				x.p_filesz = keep ? (end < avail ? end : avail) - at : 0;
+				out[nout++] = x;
+				at = end;
+			}
+			continue;
+		}
 		uint64_t a = 0, b = 0; /* kept: [vaddr + a, vaddr + b) */
 		for (size_t k = 0; k < nsp; k++)
 			if (sps[k] >= p.p_vaddr && sps[k] < p.p_vaddr + avail) {

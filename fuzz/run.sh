@@ -37,6 +37,24 @@ for phase in reader analysis; do
 	r=${PIPESTATUS[0]}
 	[ "$r" -ne 0 ] && rc=$r
 done
+# The Go seeds (fuzz/go-seeds/: cores of fixtures/bin/go/VER/waits, built
+# with -trimpath, so the same file in every checkout) with their program:
+# goroutines, channels, sudogs, the semaphore table read from the mutated
+# memory.  A sixth of the budget on top, the analysis on.
+GO_EXE=$ROOT/fixtures/bin/go/1.26/waits
+if [ -x "$GO_EXE" ]; then
+	t=$((SECONDS_BUDGET / 6 + 1))
+	echo "fuzz: go for $t s"
+	mkdir -p "$CORPUS-go"
+	PILEUP_FUZZ_ANALYZE=1 PILEUP_FUZZ_EXE=$GO_EXE "$FUZZER" "$CORPUS-go" "$ROOT/fuzz/go-seeds" \
+		-max_total_time="$t" -timeout=20 -rss_limit_mb=2048 -max_len=262144 \
+		-artifact_prefix="$ROOT/fuzz/regressions/go-" -print_final_stats=1 2>&1 | tee -a "$ROOT/build-fuzz/last-run.log" |
+		grep -E '^#[0-9]+ +(DONE)|ERROR|SUMMARY|stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|artifact'
+	r=${PIPESTATUS[0]}
+	[ "$r" -ne 0 ] && rc=$r
+else
+	echo "fuzz: no $GO_EXE (make -C fixtures): the Go seeds are skipped"
+fi
 after=$(ls "$ROOT/fuzz/regressions" | wc -l)
 echo "fuzz: $SECONDS_BUDGET s budget, exit $rc; fuzz/regressions/ holds $after inputs ($((after - before)) new); log in build-fuzz/last-run.log"
 [ "$rc" -eq 0 ] && [ "$after" -eq "$before" ]

@@ -545,3 +545,51 @@ long fdinfo_epoll(struct snapshot *snap, int epfd, int *fds, uint32_t *events, s
 	fclose(f);
 	return n;
 }
+
+long fdinfo_epoll_all(struct snapshot *snap, int *fds, uint64_t *data, size_t max)
+{
+	struct fdstate *s = state_of(snap);
+	if (!s)
+		return -1;
+	char path[64], link[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)s->pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	long n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		char *end;
+		long epfd = strtol(e->d_name, &end, 10);
+		if (*end || end == e->d_name || epfd < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)s->pid, epfd);
+		ssize_t len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = 0;
+		if (strcmp(link, "anon_inode:[eventpoll]") != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%ld", (int)s->pid, epfd);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (getline(&line, &cap, f) > 0) {
+			int tfd;
+			unsigned ev;
+			unsigned long long word;
+			if (sscanf(line, "tfd: %d events: %x data: %llx", &tfd, &ev, &word) != 3)
+				continue;
+			if ((size_t)n < max) {
+				fds[n] = tfd;
+				data[n] = word;
+			}
+			n++;
+		}
+		fclose(f);
+	}
+	free(line);
+	closedir(d);
+	return n;
+}

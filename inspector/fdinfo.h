@@ -35,4 +35,9 @@ bool fdinfo_describe(struct snapshot *snap, int fd, struct fdinfo_desc *ret);
  * instance of a live process. */
 long fdinfo_epoll(struct snapshot *snap, int epfd, int *fds, uint32_t *events, size_t max);
 
+/* Every fd registered with any epoll instance of the process, with the
+ * data word its program registered it with (Go: its poll descriptor):
+ * their number (at most max written), or -1 when not live. */
+long fdinfo_epoll_all(struct snapshot *snap, int *fds, uint64_t *data, size_t max);
+
 #endif

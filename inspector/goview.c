@@ -89,6 +89,7 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 			free(g.frames);
 		if (!nfs[i]) {
 			free(g.error);
+			free(g.waits_on.set);
 			continue;
 		}
 		g.frames = nfs[i];
@@ -98,6 +99,8 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 			g.status = strpool_intern(snap->strings, "unknown");
 			g.wait_reason = NULL;
 			g.wait_minutes = -1;
+			free(g.waits_on.set);
+			g.waits_on = (struct snap_wait){0};
 		}
 		if (add & SNAP_LACKS_GO_IDS) {
 			g.id = 0;

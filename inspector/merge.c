@@ -162,6 +162,9 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 				c->created_file = re(m->strings, g->created_file);
 				c->error = g->error ? xstrdup(g->error) : NULL;
 				c->host = (uint32_t)i;
+				/* what it waits on names the input's objects (and owns
+				 * its set): not carried over, as for threads */
+				c->waits_on = (struct snap_wait){0};
 				c->frames_shared = false;
 				size_t j;
 				for (j = 0; j < nrm && rm[j].from != g->frames; j++)

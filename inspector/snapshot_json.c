@@ -1037,7 +1037,10 @@ static bool parse_waits_on(struct loader *l, struct snap_wait *w)
 	w->note = in.note;
 	w->set = in.set;
 	w->nset = in.nset;
-	if (in.o.kind == WOBJ_FD ? in.have_fd : in.o.kind != WOBJ_SELECT)
+	/* a Go wait whose object is unknown was written without one (no
+	 * address, no channel state): read back the same */
+	bool go_unknown = in.o.kind >= WOBJ_CHAN && !in.o.addr && !in.o.have_chan;
+	if (in.o.kind == WOBJ_FD ? in.have_fd : in.o.kind != WOBJ_SELECT && !go_unknown)
 		w->object = loader_object(l, &in.o, in.futex);
 	return true;
 }

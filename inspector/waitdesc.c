@@ -72,6 +72,32 @@ static void chan_words(const struct snap_chan *c, char *buf, size_t size)
 		add(buf, size, ", %" PRId64 " receiver%s", c->receivers, c->receivers == 1 ? "" : "s");
 }
 
+/* A Go object's facts: " [locked, waiters 3]", " [wakes in 3596 s]". */
+static void go_facts(const struct snap_object *o, char *buf, size_t size)
+{
+	bool any = false;
+	for (uint8_t k = 0; k < o->nfacts; k++) {
+		const struct snap_fact *f = &o->facts[k];
+		if (!strcmp(f->key, "when_ns") || (f->boolean && !f->value))
+			continue;
+		add(buf, size, "%s", any ? ", " : " [");
+		any = true;
+		if (!strcmp(f->key, "wakes_in_ms")) {
+			if (f->value >= 0)
+				add(buf, size, "wakes in %" PRId64 " s", f->value / 1000);
+			else
+				add(buf, size, "was due %" PRId64 " s ago", -f->value / 1000);
+			continue;
+		}
+		for (const char *p = f->key; *p; p++)
+			add(buf, size, "%c", *p == '_' ? ' ' : *p);
+		if (!f->boolean)
+			add(buf, size, " %" PRId64, f->value);
+	}
+	if (any)
+		add(buf, size, "]");
+}
+
 char *waitdesc_object(const struct snapshot *snap, const struct snap_object *o, char *buf, size_t size)
 {
 	buf[0] = 0;
@@ -98,6 +124,10 @@ char *waitdesc_object(const struct snapshot *snap, const struct snap_object *o, 
 		}
 		return buf;
 	}
+	if (o->have_chan && o->chan.nil) {
+		add(buf, size, "nil channel (blocks forever)");
+		return buf;
+	}
 	add(buf, size, "%s", wobj_kind_name(o->kind) ? wobj_kind_name(o->kind) : "object");
 	if (o->name) {
 		add(buf, size, " ");
@@ -111,6 +141,8 @@ char *waitdesc_object(const struct snapshot *snap, const struct snap_object *o, 
 		add(buf, size, " [");
 		chan_words(&o->chan, buf, size);
 		add(buf, size, "]");
+	} else if (o->kind >= WOBJ_SYNC_MUTEX && o->kind <= WOBJ_TIMER && o->nfacts) {
+		go_facts(o, buf, size);
 	}
 	return buf;
 }

@@ -228,10 +228,14 @@ expect_eq "a saved report with an EXE: exit 2, one line" "2 yes" "$(rc savedexe)
 # --- what the fuzzer found -----------------------------------------------------------
 n=0
 bad=0
-for f in "$ROOT"/fuzz/regressions/* "$ROOT"/fuzz/seeds/*; do
+for f in "$ROOT"/fuzz/regressions/* "$ROOT"/fuzz/seeds/* "$ROOT"/fuzz/go-seeds/*; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
-	run fz --json=1 "$f"
+	# the Go seeds and what the fuzzer made of them: with their program
+	case $f in
+	*/go-seeds/* | */regressions/go-*) run fz --json=1 "$f" "$FIX/go/1.26/waits" ;;
+	*) run fz --json=1 "$f" ;;
+	esac
 	if ! no_crash fz || { [ "$(rc fz)" -eq 2 ] && ! one_line fz; }; then
 		bad=$((bad + 1))
 		echo "# $f: exit $(rc fz): $(head -c 300 "$TMP/fz.err")"

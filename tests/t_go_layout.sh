@@ -7,7 +7,8 @@
 # reasons equal the binary's own runtime.waitReasonStrings; without
 # symbols the runtime's globals are found where the symbols put them; the
 # stripped builds list the fixture's goroutines from the table; versions
-# map to their series or are refused by name.
+# map to their series or are refused by name; the semaphore table
+# (what goroutines wait on before go1.26) is found and its layout known.
 . "$(dirname "$0")/lib.sh"
 
 ARGS=(-recv 2 -first-error 3 -http 1 -select-case 1 -locked 1)
@@ -92,12 +93,19 @@ for ver in 1.19 1.21 1.22 1.23 1.26 1.27; do
 	check "$full: funcIDs of at least 15 special functions compared" \
 		test "$(grep -c '^golayout funcid ' "$TMP/s.txt")" -ge 15
 	# Globals found in the code, where the symbols say they are.
-	for g in firstmoduledata allgs allglen allm allp mheap memstats; do
+	for g in firstmoduledata allgs allglen allm allp mheap memstats semtable; do
 		want=$(awk -v g="$g" '$2 == "global" && $3 == g {print $4}' "$TMP/d.txt")
 		got=$(awk -v g="$g" '$2 == "global" && $3 == g {print $4}' "$TMP/s.txt")
 		check "$full: runtime.$g has a symbol" test "$want" != 0x0
 		expect_eq "$full: runtime.$g found without symbols, where the symbol says" "$want" "$got"
 	done
+
+	# What goroutines wait on (go/waits.c): the semaphore table by its
+	# symbol (its semaRoot facts are among those compared above).
+	check "$full: runtime.semtable located by its symbol" grep -q '^golayout global semtable 0x[1-9a-f]' "$TMP/d.txt"
+	expect_eq "$full: the semaphore table's layout is known (semaRoot.treap, its size, semTabSize)" "sr_size sr_treap c_semtabsize" \
+		"$(awk '$2 == "field" && $3 == "sr_treap" { t = $3 } $2 == "size" && $3 == "sr_size" { z = $3 } $2 == "const" && $3 == "c_semtabsize" { c = $3 }
+			END { print z, t, c }' "$TMP/t.txt")"
 
 	# The stripped builds: the table, the globals, the goroutines.
 	for build in leaks-stripped leaks-pie; do

@@ -266,8 +266,8 @@ check "goroutines: 4 senders on 2 channels: the channels summed up" \
 	grep -q "waits:         on 2 channels of type chan error (unbuffered), 2 senders each, no receiver$" "$TMP/go.txt"
 check "goroutines: a select names each of its channels" \
 	grep -q "waits:         on a select over chan (0xc000030000) \[chan int, 0 of 4 buffered, 0 senders, 1 receiver\], chan (0xc000040000)" "$TMP/go.txt"
-check "goroutines: a sync.Mutex: Go records no owner, and the report says so" \
-	grep -q "waits:         on sync.Mutex main.mu (0xc000050000) owner not recorded (Go records none)$" "$TMP/go.txt"
+check "goroutines: a sync.Mutex: its state, Go records no owner, and the report says so" \
+	grep -q "waits:         on sync.Mutex main.mu (0xc000050000) \[locked, waiters 1\] owner not recorded (Go records none)$" "$TMP/go.txt"
 "$PILEUP" --json=1 "$TMP/go.json" >"$TMP/go.out.json"
 expect_eq "goroutines: waits_on, with the primitive's facts, read and written back" \
 	"$(jq -S -c '[.goroutines[].waits_on]' "$TMP/go.json")" "$(jq -S -c '[.goroutines[].waits_on]' "$TMP/go.out.json")"

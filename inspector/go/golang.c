@@ -8,6 +8,7 @@
 #include "go/mem.h"
 #include "go/pcln.h"
 #include "go/stack.h"
+#include "go/waits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ struct graw {
 	uint64_t lo, hi, m, sp, pc, bp, syscallsp, syscallpc, lockedm, gopc, ancestors, startpc;
 	int64_t parent_goid;
 	uint8_t waitreason;
+	struct gowaits_raw wr;
 };
 
 static uint64_t u64at(const unsigned char *b, uint32_t off)
@@ -102,6 +104,7 @@ static void parse_g(const struct golayout *l, uint64_t gp, const unsigned char *
 	g->ancestors = l->g_ancestors ? u64at(b, l->g_ancestors) : 0;
 	g->startpc = u64at(b, l->g_startpc);
 	g->parent_goid = l->g_parent_goid ? (int64_t)u64at(b, l->g_parent_goid) : 0;
+	gowaits_parse(l, gp, b, &g->wr);
 }
 
 /* Why the descriptor g cannot be a goroutine of this release, or NULL.
@@ -433,7 +436,8 @@ static void read_goroutines(struct goctx *c)
 	if (got < n)
 		snapshot_warn(snap, "Go: only %zu of the %zu entries of runtime.allgs could be read", got, n);
 	n = got;
-	size_t cap = 0, capsince = 0;
+	size_t cap = 0, capsince = 0, capwr = 0;
+	struct gowaits_raw *wr = NULL; /* per goroutine, as since */
 	snap->goroutines = NULL;
 	snap->ngoroutines = 0;
 	int64_t *since = NULL;
@@ -508,6 +512,7 @@ static void read_goroutines(struct goctx *c)
 				continue;
 			xgrow(&snap->goroutines, &cap, snap->ngoroutines + 1, sizeof(*snap->goroutines));
 			xgrow(&since, &capsince, snap->ngoroutines + 1, sizeof(*since));
+			xgrow(&wr, &capwr, snap->ngoroutines + 1, sizeof(*wr));
 			struct snap_goroutine *out = &snap->goroutines[snap->ngoroutines];
 			fill_goroutine(c, &wk->g, &wk->start, &wk->stk, out);
 			/* A goroutine that moved while it was read: read it
@@ -536,6 +541,7 @@ static void read_goroutines(struct goctx *c)
 				free(wk->stk.data);
 			uint32_t st = wk->g.status & ~G_SCAN;
 			since[snap->ngoroutines] = st == G_WAITING || st == G_SYSCALL ? wk->g.waitsince : -1;
+			wr[snap->ngoroutines] = wk->g.wr;
 			snap->ngoroutines++;
 		}
 	}
@@ -563,6 +569,7 @@ static void read_goroutines(struct goctx *c)
 	 * clocks (runtime.memstats) and the time the core was written give
 	 * it; without them, the latest wait start stands in (a lower bound). */
 	int64_t now = 0, latest = 0;
+	bool now_known = snap->source == SNAP_LIVE; /* now is the runtime's clock, not a bound */
 	for (size_t i = 0; i < snap->ngoroutines; i++)
 		if (since[i] > latest)
 			latest = since[i];
@@ -573,8 +580,10 @@ static void read_goroutines(struct goctx *c)
 		if (l->memstats && snap->taken_at > 0 &&
 		    snapshot_read_u64(snap, l->memstats + l->ms_last_gc_unix, &unix_ns) &&
 		    snapshot_read_u64(snap, l->memstats + l->ms_last_gc_nanotime, &mono_ns) && unix_ns && mono_ns &&
-		    (uint64_t)snap->taken_at * 1000000000u >= unix_ns)
+		    (uint64_t)snap->taken_at * 1000000000u >= unix_ns) {
 			now = (int64_t)(mono_ns + ((uint64_t)snap->taken_at * 1000000000u - unix_ns));
+			now_known = true;
+		}
 		if (now < latest)
 			now = latest;
 	}
@@ -587,9 +596,15 @@ static void read_goroutines(struct goctx *c)
 		else
 			g->wait_minutes = (now - since[i]) / 60000000000LL;
 	}
+	uint64_t tw = mono_now_ns();
+	gowaits_resolve(snap, l, c->bin, wr, snap->ngoroutines, now_known ? now : 0);
+	if (getenv("PILEUP_GO_DEBUG"))
+		fprintf(stderr, "pileup: go: what %zu goroutines wait on: %.1f ms, %zu objects\n", snap->ngoroutines,
+			(double)(mono_now_ns() - tw) / 1e6, snap->nobjects);
 	progress_end();
 	if (snap->ngoroutines)
 		qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
+	free(wr);
 	free(since);
 	free(gbuf);
 	free(sbuf);

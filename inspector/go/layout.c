@@ -454,6 +454,48 @@ static bool check_memstats(const struct ctx *c, uint64_t x)
 	return false;
 }
 
+/* runtime.semtable: semTabSize roots of a cache line each (sema.go pads
+ * them to internal/cpu.CacheLinePadSize, 64 on amd64: cpu_x86.go), each
+ * a semaRoot whose padding is never written, whose treap is 0 or an
+ * aligned pointer, whose waiter count is small.  Without symbols it is
+ * the global both semacquire1 and semrelease1 use that reads as one. */
+enum { SEMTAB_STRIDE = 64 };
+
+static bool check_semtable(const struct ctx *c, uint64_t addr)
+{
+	const struct golayout *l = c->l;
+	int64_t n = golayout_has(l, GL_c_semtabsize) ? golayout_get(l, GL_c_semtabsize) : 0;
+	int64_t rsz = golayout_has(l, GL_sr_size) ? golayout_get(l, GL_sr_size) : 0;
+	if (n <= 0 || n > 4096 || rsz <= 0 || rsz > SEMTAB_STRIDE || !golayout_has(l, GL_sr_treap) || !golayout_has(l, GL_sr_nwait))
+		return false;
+	size_t len = (size_t)n * SEMTAB_STRIDE;
+	unsigned char *t = xmalloc(len);
+	bool ok = snapshot_read(c->snap, addr, t, len) == len;
+	for (int64_t i = 0; ok && i < n; i++) {
+		const unsigned char *r = t + i * SEMTAB_STRIDE;
+		uint64_t treap;
+		uint32_t nwait;
+		memcpy(&treap, r + golayout_get(l, GL_sr_treap), 8);
+		memcpy(&nwait, r + golayout_get(l, GL_sr_nwait), 4);
+		ok = !(treap & 7) && nwait < (1u << 24);
+		for (int64_t k = rsz; ok && k < SEMTAB_STRIDE; k++)
+			ok = r[k] == 0;
+	}
+	free(t);
+	return ok;
+}
+
+static uint64_t find_semtable(const struct ctx *c)
+{
+	uint64_t a[1024], r[1024];
+	size_t na = function_rip_targets(c->b, c->t, "runtime.semacquire1", a, 1024);
+	size_t nr = function_rip_targets(c->b, c->t, "runtime.semrelease1", r, 1024);
+	for (size_t i = 0; i < na; i++)
+		if (gobin_in_data(c->b, a[i]) && has(r, nr, a[i]) && !has(a, i, a[i]) && check_semtable(c, a[i] + c->b->bias))
+			return a[i] + c->b->bias;
+	return 0;
+}
+
 /* A global from its symbol, else from the code of fns; either way
  * checked. */
 static uint64_t locate(const struct ctx *c, enum golayout_global g, const char *const *fns, bool slice, check_fn check)
@@ -650,7 +692,10 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	}
 	l->g_read = l->g_startpc + 8;
 	uint32_t fields[] = {l->g_stack_hi, l->g_m, l->g_sched_bp, l->g_syscallpc, l->g_goid, l->g_waitsince, l->g_lockedm,
-			     l->g_gopc, l->g_ancestors, l->g_parent_goid};
+			     l->g_gopc, l->g_ancestors, l->g_parent_goid,
+			     /* what a goroutine waits on (go/waits.c) */
+			     (uint32_t)golayout_get(l, GL_g_waiting), (uint32_t)golayout_get(l, GL_g_timer),
+			     (uint32_t)golayout_get(l, GL_g_sleepwhen)};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
 		if (fields[i] + 8 > l->g_read)
 			l->g_read = fields[i] + 8;
@@ -758,6 +803,12 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
 		uint64_t a = global_sym(&c, plain[i], NULL);
 		l->global[plain[i]] = a ? a + b->bias : 0;
+	}
+
+	/* runtime.semtable (optional): who waits on which semaphore */
+	{
+		uint64_t a = global_sym(&c, GG_semtable, NULL);
+		l->global[GG_semtable] = a ? (check_semtable(&c, a + b->bias) ? a + b->bias : 0) : find_semtable(&c);
 	}
 
 	/* runtime.memstats (optional): dates a core's wait minutes. */

@@ -190,6 +190,13 @@
 	F(wq_first, "runtime.waitq", "first")                                                                          \
 	F(wq_last, "runtime.waitq", "last")                                                                            \
 	F(mutex_key, "runtime.mutex", "key")                                                                           \
+	/* the semaphore table: semtable[semTabSize] of {root semaRoot; pad}, each                                    \
+	 * root a treap of sudogs by address (prev, next: children; waitlink:                                         \
+	 * the other waiters of one address); the waiters before go1.26 */                                            \
+	F(sr_treap, "runtime.semaRoot", "treap")                                                                       \
+	F(sr_nwait, "runtime.semaRoot", "nwait")                                                                       \
+	S(sr_size, "runtime.semaRoot")                                                                                 \
+	C(c_semtabsize, "runtime.semTabSize")                                                                          \
 	S(mutex_size, "runtime.mutex")                                                                                 \
 	/* the type descriptor; a name is at moduledata.types + str: a flags                                           \
 	 * byte, a uvarint length, the bytes (every release from 1.17 on) */                                           \
@@ -391,6 +398,7 @@
 	X(allfin, "runtime.allfin")                                                                                    \
 	X(pollcache, "runtime.pollcache")                                                                              \
 	X(gccleanups, "runtime.gcCleanups")                                                                            \
-	X(waitreasonstrings, "runtime.waitReasonStrings")
+	X(waitreasonstrings, "runtime.waitReasonStrings")                                                              \
+	X(semtable, "runtime.semtable")
 
 #endif

@@ -20,6 +20,9 @@
 /* Rows also found, equal, in the real binary's own type descriptors. */
 #define TD "verified on real binary esbuild-linux-64@0.14.10 (go1.17.5): its type descriptors"
 
+/* The semaphore table (go/waits.c, before go1.26). */
+#define SEMA "runtime/sema.go: semaRoot{lock mutex; treap *sudog; nwait uint32}, semTabSize 251, unchanged from go1.9 to go1.27 (DWARF of the go1.19, 1.21-1.23, 1.26, 1.27 builds here)"
+
 static const struct golayout_row rows[] = {
 	GFN(g_stack_lo, 0, 8, TD),
 	GFN(g_stack_hi, 8, 8, TD),
@@ -163,6 +166,10 @@ static const struct golayout_row rows[] = {
 	GSN(ch_size, 96, TD),
 	GFN(wq_first, 0, 8, TD),
 	GFN(wq_last, 8, 8, TD),
+	GFN(sr_treap, 8, 8, SEMA),
+	GFN(sr_nwait, 16, 4, SEMA),
+	GSN(sr_size, 24, SEMA),
+	GCN(c_semtabsize, 251, SEMA),
 	GFN(mutex_key, 0, 8, TD),
 	GSN(mutex_size, 8, TD),
 	GFN(ty_size, 0, 8, TD),
