@@ -1,4 +1,5 @@
 #include "go/golang.h"
+#include "go/leaks.h"
 #include "classify.h"
 #include "unwind.h"
 #include "error.h"
@@ -760,6 +761,8 @@ void golang_add_goroutines(struct snapshot *snap)
 	uint64_t t1 = mono_now_ns(), c1 = cpu_now_ns();
 	rewalk_threads(c);
 	read_goroutines(c);
+	if (snap->leaks.wanted)
+		goleaks_run(snap, &c->lay);
 	if (getenv("PILEUP_GO_DEBUG"))
 		fprintf(stderr, "pileup: go: layout %.1f ms, goroutines %.1f ms (cpu %.1f ms), %zu pcs\n",
 			(double)(t1 - t0) / 1e6, (double)(mono_now_ns() - t1) / 1e6, (double)(cpu_now_ns() - c1) / 1e6, c->st.used);
