@@ -250,6 +250,7 @@ static const char usage_text[] =
 "                    or goroutines\n"
 "    dominant        some wait site is dominant (see --dominant)\n"
 "    deadlock        some threads wait for each other in a cycle (see WAITS)\n"
+"    leaked>N        more than N goroutines can never wake (implies --leaks)\n"
 "    growth>N/min    with --watch or diff: some group grew by more than N per\n"
 "                    minute from the first capture to the last\n"
 "    '>=' works too. Levels are checked on the last capture.\n"
@@ -613,8 +614,10 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		case OPT_FAIL_IF:
 			if (o->nfail_if == sizeof(o->fail_if) / sizeof(o->fail_if[0]))
 				return pu_error_new(PU_EXIT_USAGE, "at most %zu --fail-if conditions", o->nfail_if);
-			if ((err = fail_if_parse(optarg, &o->fail_if[o->nfail_if++])))
+			if ((err = fail_if_parse(optarg, &o->fail_if[o->nfail_if])))
 				return err;
+			if (o->fail_if[o->nfail_if++].kind == FAIL_LEAKED)
+				o->analyze.leaks = o->target.capture.copy_memory = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

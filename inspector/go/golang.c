@@ -327,7 +327,9 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 	uint32_t st = g->status & ~G_SCAN;
 	out->id = g->goid;
 	out->status = strpool_intern(sp, st < G_NSTATUS ? gstatus_names[st] : "???");
-	if (st == G_WAITING && g->waitreason) {
+	/* _Gleaked: Go's leak detector found it leaked; it still waits */
+	out->leaked = st == G_LEAKED;
+	if ((st == G_WAITING || st == G_LEAKED) && g->waitreason) {
 		if (g->waitreason < c->lay.nwait_reasons)
 			out->wait_reason = strpool_intern(sp, c->lay.wait_reasons[g->waitreason]);
 		else {
