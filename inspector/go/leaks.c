@@ -40,8 +40,11 @@ struct lctx {
 	size_t nwork, capwork;
 	uint64_t *sudogs; /* sorted: sudogs whose c and elem are hidden */
 	size_t nsudogs;
+	uint64_t *gaddrs; /* sorted: every g (allgs, and each m's g0 and gsignal) */
+	size_t ngaddrs;
 	uint64_t scanned;
 	unsigned char *buf;
+	uint64_t debug_obj, from; /* PILEUP_GO_LEAKS_WHY=ADDR: who marks the object at ADDR */
 };
 
 static void mark(struct lctx *c, uint64_t w)
@@ -53,6 +56,15 @@ static void mark(struct lctx *c, uint64_t w)
 	if (!goheap_allocated(sp, i) || (sp->mark[i >> 3] >> (i & 7)) & 1)
 		return;
 	sp->mark[i >> 3] |= (uint8_t)(1u << (i & 7));
+	if (c->debug_obj && c->debug_obj >= sp->start + (uint64_t)i * sp->elemsize &&
+	    c->debug_obj < sp->start + (uint64_t)(i + 1) * sp->elemsize)
+	{
+		uint32_t fs = 0, fi = 0;
+		bool fh = goheap_find(&c->h, c->from, &fs, &fi);
+		fprintf(stderr, "pileup: go leaks: 0x%llx (size %llu) marked by word 0x%llx in 0x%llx (%s, size %llu)\n",
+			(unsigned long long)c->debug_obj, (unsigned long long)sp->elemsize, (unsigned long long)w,
+			(unsigned long long)c->from, fh ? "heap" : "not heap", fh ? (unsigned long long)c->h.spans[fs].elemsize : 0ull);
+	}
 	if (sp->noscan)
 		return;
 	xgrow(&c->work, &c->capwork, c->nwork + 1, sizeof(*c->work));
@@ -62,9 +74,12 @@ static void mark(struct lctx *c, uint64_t w)
 
 static void mark_words(struct lctx *c, const unsigned char *b, size_t len)
 {
+	uint64_t from = c->from;
 	for (size_t o = 0; o + 8 <= len; o += 8) {
 		uint64_t w;
 		memcpy(&w, b + o, 8);
+		if (c->debug_obj)
+			c->from = from + o;
 		mark(c, w);
 	}
 }
@@ -79,6 +94,7 @@ static void scan_range(struct lctx *c, uint64_t addr, uint64_t len)
 	while (len >= 8) {
 		size_t n = len > CHUNK ? CHUNK : (size_t)len;
 		size_t got = snapshot_read(c->snap, a, c->buf, n);
+		c->from = a;
 		mark_words(c, c->buf, got);
 		c->scanned += got;
 		if (got < n)
@@ -88,14 +104,14 @@ static void scan_range(struct lctx *c, uint64_t addr, uint64_t len)
 	}
 }
 
-static bool is_hidden_sudog(const struct lctx *c, uint64_t a)
+static bool in_sorted(const uint64_t *v, size_t n, uint64_t a)
 {
-	size_t lo = 0, hi = c->nsudogs;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (c->sudogs[mid] == a)
+		if (v[mid] == a)
 			return true;
-		if (c->sudogs[mid] < a)
+		if (v[mid] < a)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -122,10 +138,15 @@ static void drain(struct lctx *c)
 		}
 		size_t got = snapshot_read(c->snap, base, c->buf, (size_t)sp->elemsize);
 		c->scanned += got;
-		if (c->nsudogs && is_hidden_sudog(c, base)) {
+		c->from = base;
+		if (c->nsudogs && in_sorted(c->sudogs, c->nsudogs, base)) {
 			blank(c->buf, got, golayout_get(l, GL_sg_c), golayout_size(l, GL_sg_c));
 			blank(c->buf, got, golayout_get(l, GL_sg_elem), golayout_size(l, GL_sg_elem));
 		}
+		/* g.stack.hi is a uintptr one past the stack: often the address
+		 * of the object after it, which no pointer of Go's refers to */
+		if (c->ngaddrs && in_sorted(c->gaddrs, c->ngaddrs, base))
+			blank(c->buf, got, golayout_get(l, GL_g_stack_hi), 8);
 		mark_words(c, c->buf, got);
 	}
 }
@@ -258,6 +279,37 @@ static struct lg *read_gs(struct lctx *c, size_t *ret_n, char **why)
 	}
 	*ret_n = k;
 	return gs;
+}
+
+/* Every g: the goroutines', and the g0 and signal g of each m (allm,
+ * through m.alllink), which allgs does not list. */
+static void collect_gs(struct lctx *c, const struct lg *gs, size_t n)
+{
+	const struct golayout *l = c->l;
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		xgrow(&c->gaddrs, &cap, c->ngaddrs + 1, sizeof(*c->gaddrs));
+		c->gaddrs[c->ngaddrs++] = gs[i].gp;
+	}
+	uint64_t m = 0;
+	if (l->global[GG_allm] && golayout_has(l, GL_m_alllink) && golayout_has(l, GL_m_g0))
+		snapshot_read_u64(c->snap, l->global[GG_allm], &m);
+	for (int k = 0; m && k < 1 << 16; k++) {
+		uint64_t g0 = 0, gsig = 0, next = 0;
+		snapshot_read_u64(c->snap, m + (uint64_t)golayout_get(l, GL_m_g0), &g0);
+		if (golayout_has(l, GL_m_gsignal))
+			snapshot_read_u64(c->snap, m + (uint64_t)golayout_get(l, GL_m_gsignal), &gsig);
+		xgrow(&c->gaddrs, &cap, c->ngaddrs + 2, sizeof(*c->gaddrs));
+		if (g0)
+			c->gaddrs[c->ngaddrs++] = g0;
+		if (gsig)
+			c->gaddrs[c->ngaddrs++] = gsig;
+		if (!snapshot_read_u64(c->snap, m + (uint64_t)golayout_get(l, GL_m_alllink), &next))
+			break;
+		m = next;
+	}
+	if (c->ngaddrs)
+		qsort(c->gaddrs, c->ngaddrs, sizeof(*c->gaddrs), cmp_u64);
 }
 
 /* Where a goroutine's live stack starts. */
@@ -422,7 +474,13 @@ static void debug_phase(struct lctx *c, struct lg *gs, size_t n, const char *wha
 	drain(c);
 	for (size_t i = 0; i < n; i++)
 		if (gs[i].cand != C_ROOT && !gs[i].said && may_wake(c, &gs[i])) {
-			fprintf(stderr, "pileup: go leaks: %s wakes goroutine %llu\n", what, (unsigned long long)gs[i].goid);
+		{
+			uint64_t ch = 0, elem = 0, next;
+			if (gs[i].waiting)
+				read_sudog(c, gs[i].waiting, &ch, &elem, &next);
+			fprintf(stderr, "pileup: go leaks: %s wakes goroutine %llu (chan 0x%llx, elem 0x%llx)\n", what,
+				(unsigned long long)gs[i].goid, (unsigned long long)ch, (unsigned long long)elem);
+		}
 			gs[i].said = true;
 		}
 }
@@ -443,6 +501,8 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 		return;
 	}
 	struct lctx c = {.snap = snap, .l = l};
+	if (getenv("PILEUP_GO_LEAKS_WHY"))
+		c.debug_obj = strtoull(getenv("PILEUP_GO_LEAKS_WHY"), NULL, 16);
 	char *why = NULL;
 	if (!goheap_load(&c.h, snap, l, &why)) {
 		set_problem(snap, why);
@@ -469,6 +529,7 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 	}
 	if (c.nsudogs)
 		qsort(c.sudogs, c.nsudogs, sizeof(*c.sudogs), cmp_u64);
+	collect_gs(&c, gs, n);
 	bool debug = getenv("PILEUP_GO_DEBUG");
 	scan_modules(&c);
 	if (debug)
@@ -538,6 +599,7 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 	free(leaked);
 	free(gs);
 	free(c.sudogs);
+	free(c.gaddrs);
 	free(c.work);
 	free(c.buf);
 	goheap_deinit(&c.h);
