@@ -60,7 +60,25 @@ for ver in $VERS; do
 		"$PILEUP" --leaks --json "$TMP/lk.core" "$bin" >"$JC"
 		expect_eq "go1.27: core: pileup's leaked ids are Go's" "$want" \
 			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$JC" | sort -n | tr '\n' ' ')"
-		rm -f "$TMP/lk.core"
+
+		# corrupt heap metadata in the core: no verdict, with the reason
+		dump=$("$PILEUP" "$TMP/lk.core" "$bin" 2>&1 >/dev/null | true; PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" "$TMP/lk.core" "$bin" 2>&1 >/dev/null)
+		fact() { awk -v n="$1" '$1 == "golayout" && ($2 == "field" || $2 == "global") && $3 == n {print $4; exit}' <<<"$dump"; }
+		mheap=$(fact mheap)
+		check "go1.27: the layout dump names mheap_" test -n "$mheap"
+		args=("$mheap" "$(fact mh_heaparenas)" "$(fact mh_arenas)" "$(fact ha_spans)")
+		for bad in "arenas $(($(fact mh_heaparenas) + 8)) 8 0x10000000000 arenas" "span $(fact span_state) 1 9 state 9"; do
+			read -r what off size value reason <<<"$bad"
+			cp "$TMP/lk.core" "$TMP/bad.core"
+			python3 "$ROOT/tests/helpers/corrupt_heap.py" "$TMP/bad.core" "${args[@]}" "$what" "$off" "$size" "$value" >/dev/null
+			"$PILEUP" --leaks --json "$TMP/bad.core" "$bin" >"$TMP/bad.json" 2>"$TMP/bad.err"
+			rc=$?
+			expect_eq "go1.27: core, $what metadata corrupt: a report, exit 1 (partial)" 1 "$rc"
+			check "go1.27: core, $what metadata corrupt: no verdict" test "$(jq -r .target.leaks.verdict "$TMP/bad.json")" = false
+			check "go1.27: core, $what metadata corrupt: the reason says what ($reason)" \
+				grep -q "no leak verdict: .*$reason" "$TMP/bad.err"
+		done
+		rm -f "$TMP/lk.core" "$TMP/bad.core"
 
 		# text: the summary line, LEAKED groups first
 		"$PILEUP" --stop-all --leaks --text "$pid" >"$TMP/t.txt"
