@@ -23,7 +23,10 @@ VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
 for ver in $VERS; do
 	bin=$FIX/go/$ver/leakcheck
 	[ -x "$bin" ] || continue
-	start_fixture "$bin" -n 3 || { check "go$ver: leakcheck ready" false; continue; }
+	# A stack the GC shrinks is copied, and the old one, stale words and
+	# all, becomes a later goroutine's: the conservative scan's blind spot
+	# (README), kept out of the exact comparison.
+	GODEBUG=gcshrinkstackoff=1 start_fixture "$bin" -n 3 || { check "go$ver: leakcheck ready" false; continue; }
 	pid=$FX_PID
 	J=$TMP/live-$ver.json
 	"$PILEUP" --stop-all --leaks --json "$pid" >"$J"
@@ -96,6 +99,10 @@ for ver in $VERS; do
 		check "go1.27: and says how many" grep -q "^pileup: --fail-if leaked>$((n - 1)): $n goroutines can never wake" "$TMP/f.err"
 		"$PILEUP" --stop-all --fail-if "leaked>$n" "$pid" >/dev/null 2>&1
 		expect_eq "go1.27: --fail-if leaked>$n: exit 0" 0 "$?"
+
+		# --watch: the verdict per group, beside the growth
+		"$PILEUP" --stop-all --leaks --watch 0.2 --count 2 "$pid" >"$TMP/w.txt" 2>&1
+		expect_eq "go1.27: --watch: the $k leaked groups are marked LEAKED in both captures" "$((2 * k))" "$(grep -c '^  LEAKED ' "$TMP/w.txt")"
 
 		# without --stop-all: no verdict, one line saying why
 		"$PILEUP" --leaks --json "$pid" >"$TMP/ns.json" 2>"$TMP/ns.err"

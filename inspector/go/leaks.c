@@ -557,6 +557,9 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 			if (g->cand == C_ROOT || g->woken || !may_wake(&c, g))
 				continue;
 			g->woken = changed = true;
+			if (debug)
+				fprintf(stderr, "pileup: go leaks: then goroutine %llu may wake (sudog 0x%llx)\n",
+					(unsigned long long)g->goid, (unsigned long long)g->waiting);
 			scan_stack(&c, g);
 			drain(&c);
 		}
