@@ -42,6 +42,8 @@ struct lctx {
 	size_t nsudogs;
 	uint64_t *gaddrs; /* sorted: every g (allgs, and each m's g0 and gsignal) */
 	size_t ngaddrs;
+	uint64_t *paddrs; /* sorted: every p (allp) */
+	size_t npaddrs;
 	uint64_t scanned;
 	unsigned char *buf;
 	uint64_t debug_obj, from; /* PILEUP_GO_LEAKS_WHY=ADDR: who marks the object at ADDR */
@@ -147,6 +149,22 @@ static void drain(struct lctx *c)
 		 * of the object after it, which no pointer of Go's refers to */
 		if (c->ngaddrs && in_sorted(c->gaddrs, c->ngaddrs, base))
 			blank(c->buf, got, golayout_get(l, GL_g_stack_hi), 8);
+		/* A p: only its timers and cleanups lead to the program's
+		 * objects; the rest is the runtime's (run queues of g's that
+		 * allgs holds anyway, free lists, and uintptr buffers such as
+		 * the write barrier's, whose stale entries Go never follows). */
+		if (c->npaddrs && in_sorted(c->paddrs, c->npaddrs, base)) {
+			static const enum golayout_id keep[] = {GL_p_timers, GL_p_cleanups};
+			unsigned char *b = xcalloc(1, got ? got : 1);
+			for (size_t k = 0; k < sizeof(keep) / sizeof(*keep); k++) {
+				int64_t o = golayout_get(l, keep[k]);
+				uint32_t z = golayout_size(l, keep[k]);
+				if (golayout_has(l, keep[k]) && o >= 0 && (uint64_t)o + z <= got)
+					memcpy(b + o, c->buf + o, z);
+			}
+			memcpy(c->buf, b, got);
+			free(b);
+		}
 		mark_words(c, c->buf, got);
 	}
 }
@@ -310,6 +328,17 @@ static void collect_gs(struct lctx *c, const struct lg *gs, size_t n)
 	}
 	if (c->ngaddrs)
 		qsort(c->gaddrs, c->ngaddrs, sizeof(*c->gaddrs), cmp_u64);
+	/* the ps, when the layout knows where their timers are */
+	uint64_t hdr[2];
+	if (!l->global[GG_allp] || !golayout_has(l, GL_p_timers) ||
+	    snapshot_read(c->snap, l->global[GG_allp], hdr, sizeof(hdr)) != sizeof(hdr) || !hdr[0] || hdr[1] > 1 << 16)
+		return;
+	c->paddrs = xcalloc(hdr[1] ? hdr[1] : 1, sizeof(*c->paddrs));
+	for (uint64_t i = 0; i < hdr[1]; i++)
+		if (snapshot_read_u64(c->snap, hdr[0] + 8 * i, &c->paddrs[c->npaddrs]) && c->paddrs[c->npaddrs])
+			c->npaddrs++;
+	if (c->npaddrs)
+		qsort(c->paddrs, c->npaddrs, sizeof(*c->paddrs), cmp_u64);
 }
 
 /* Where a goroutine's live stack starts. */
@@ -603,6 +632,7 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 	free(gs);
 	free(c.sudogs);
 	free(c.gaddrs);
+	free(c.paddrs);
 	free(c.work);
 	free(c.buf);
 	goheap_deinit(&c.h);
