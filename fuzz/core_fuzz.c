@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pu_error_free(err);
 		return 0;
 	}
-	struct analyze_opts ao = {.dominant_pct = 20};
+	struct analyze_opts ao = {.dominant_pct = 20, .leaks = true}; /* Go cores: the heap walk too */
 	struct analysis a;
 	if (!analyze) {
 		/* The reader's own work: every byte it serves. */

@@ -37,6 +37,7 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		timing_mark("analyze", "unwind");
 		classify_snapshot(snap);
 		timing_mark("analyze", "classify");
+		snap->leaks.wanted = o->leaks;
 		golang_add_goroutines(snap);
 		timing_mark("analyze", "go");
 		unwind_finish(snap, &r->unwind);

@@ -16,6 +16,7 @@
 struct analyze_opts {
 	struct unwind_opts unwind;
 	double dominant_pct;
+	bool leaks; /* --leaks: which goroutines can never wake (go/leaks.h) */
 };
 
 struct analysis {

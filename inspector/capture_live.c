@@ -216,6 +216,78 @@ static void copy_futex_words(pid_t pid, struct snapshot *snap)
 	snap->ncopies = m;
 }
 
+/* --- writable memory (--leaks) ------------------------------------------------ */
+
+/* Marking the heap needs all of it as it was at one moment: with
+ * copy_memory, every private writable mapping is copied while the process
+ * is stopped (the mappings read again then: the heap may have grown), and
+ * snap->frozen makes every later read use the copies. */
+static bool writable_map(const char *perms, const char *path)
+{
+	return perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
+	       !(path && (!strcmp(path, "[vvar]") || !strcmp(path, "[vsyscall]") || !strcmp(path, "[vvar_vclock]")));
+}
+
+static size_t writable_bytes(const struct snapshot *snap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < snap->nmaps; i++)
+		if (writable_map(snap->maps[i].perms, snap->maps[i].path))
+			n += (size_t)(snap->maps[i].end - snap->maps[i].start);
+	return n;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	uint64_t x = ((const struct mem_region *)a)->addr, y = ((const struct mem_region *)b)->addr;
+	return (x > y) - (x < y);
+}
+
+static void copy_writable(pid_t pid, struct snapshot *snap)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	struct mem_region *r = NULL;
+	size_t n = 0, cap = 0;
+	char line[4096];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		char perms[8], name[4096] = "";
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %4095s", &start, &end, perms, name) < 3 || end <= start ||
+		    strlen(perms) < 4 || !writable_map(perms, name[0] ? name : NULL))
+			continue;
+		xgrow(&r, &cap, n + 1, sizeof(*r));
+		r[n++] = (struct mem_region){.addr = start, .len = (size_t)(end - start), .in_arena = true};
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		r[i].data = snapshot_arena_alloc(snap, r[i].len);
+		struct iovec local = {r[i].data, r[i].len}, remote = {(void *)(uintptr_t)r[i].addr, r[i].len};
+		ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (got != (ssize_t)r[i].len)
+			r[i].len = capture_live_read((void *)(intptr_t)pid, r[i].addr, r[i].data, r[i].len);
+	}
+	/* the futex windows outside them stay */
+	for (size_t i = 0; i < snap->ncopies; i++) {
+		const struct mem_region *w = &snap->copies[i];
+		bool inside = false;
+		for (size_t k = 0; k < n && !inside; k++)
+			inside = w->addr + w->len > r[k].addr && w->addr < r[k].addr + r[k].len;
+		if (!inside) {
+			xgrow(&r, &cap, n + 1, sizeof(*r));
+			r[n++] = *w;
+		}
+	}
+	qsort(r, n, sizeof(*r), cmp_region);
+	free(snap->copies);
+	snap->copies = r;
+	snap->ncopies = n;
+	snap->frozen = true;
+}
+
 /* --- registers ------------------------------------------------------------ */
 
 static void regs_from_user(struct snap_regs *r, const struct user_regs_struct *u)
@@ -723,6 +795,7 @@ struct stop_job {
 	pid_t pid;
 	struct snapshot *snap;
 	size_t max_stack;
+	bool copy_memory;
 };
 
 /* A thread that never reached its stop (uninterruptible sleep: a hung
@@ -755,7 +828,8 @@ static struct pu_error *stop_all_main(void *arg)
 	long nthr = proc_thread_count(j->pid);
 	if (nthr > GO_WINDOW_MAX_THREADS)
 		stopped_window = STOPPED_WINDOW;
-	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (stopped_window + 1024 + WORD_WINDOW) + (4u << 20));
+	snapshot_arena_reserve(snap, (size_t)(nthr > 0 ? nthr : 1) * (stopped_window + 1024 + WORD_WINDOW) + (4u << 20) +
+					     (j->copy_memory ? writable_bytes(snap) : 0));
 	phase("arena");
 	struct pu_error *err = tracer_stop_all(&tr, "nothing to report");
 	phase("seize, interrupt, wait");
@@ -793,6 +867,10 @@ static struct pu_error *stop_all_main(void *arg)
 		phase("copy stacks");
 		copy_futex_words((pid_t)(intptr_t)snap->read_ctx, snap);
 		phase("futex words");
+		if (j->copy_memory) {
+			copy_writable((pid_t)(intptr_t)snap->read_ctx, snap);
+			phase("writable memory");
+		}
 	}
 	uint64_t first = tr.first_interrupt_us;
 	tracer_release(&tr);
@@ -802,9 +880,9 @@ static struct pu_error *stop_all_main(void *arg)
 	return err;
 }
 
-static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_t max_stack)
+static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_t max_stack, bool copy_memory)
 {
-	struct stop_job j = {pid, snap, max_stack};
+	struct stop_job j = {pid, snap, max_stack, copy_memory};
 	struct pu_error *err = tracer_run(stop_all_main, &j);
 	if (!err)
 		prefetch_debuginfo(pid, snap, NULL, 0);
@@ -909,7 +987,7 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	phase("maps");
 	snapshot_sort(snap);
 	size_t max_stack = o->stack_bytes ? o->stack_bytes : CAPTURE_DEFAULT_STACK_BYTES;
-	err = o->stop_all ? capture_stop_all(pid, snap, max_stack) : capture_nonstop(pid, snap, o, max_stack);
+	err = o->stop_all ? capture_stop_all(pid, snap, max_stack, o->copy_memory) : capture_nonstop(pid, snap, o, max_stack);
 	if (err)
 		goto fail;
 	if (capture_live_abort) {

@@ -24,6 +24,7 @@ struct capture_opts {
 	bool stop_all;     /* consistent snapshot: stop every thread briefly */
 	bool never_stop;   /* never ptrace: running threads get no stack */
 	size_t stack_bytes; /* bytes of stack above sp per thread (0: default) */
+	bool copy_memory;  /* with stop_all: copy every writable mapping too (--leaks) */
 };
 
 #define CAPTURE_DEFAULT_STACK_BYTES (256 * 1024)

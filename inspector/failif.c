@@ -22,6 +22,7 @@ struct pu_error *fail_if_parse(const char *s, struct fail_cond *ret)
 	} names[] = {
 		{"threads", FAIL_THREADS}, {"goroutines", FAIL_GOROUTINES}, {"group", FAIL_GROUP},
 		{"growth", FAIL_GROWTH}, {"dominant", FAIL_DOMINANT}, {"deadlock", FAIL_DEADLOCK},
+		{"leaked", FAIL_LEAKED},
 	};
 	memset(ret, 0, sizeof(*ret));
 	ret->text = s;
@@ -129,6 +130,18 @@ bool fail_if_check(const struct fail_cond *c, const struct report *r, const stru
 	case FAIL_DOMINANT: {
 		bool a = check_groups(c, r->sites, f);
 		return check_groups(c, r->gsites, f) || a;
+	}
+	case FAIL_LEAKED: {
+		if (!snap->leaks.done) {
+			say(f, c);
+			fprintf(f, "cannot tell: %s\n", snap->leaks.problem ? snap->leaks.problem : "no leak verdict (no Go goroutines)");
+			return true;
+		}
+		if (!over(c, (double)snap->leaks.leaked))
+			return false;
+		say(f, c);
+		fprintf(f, "%zu goroutine%s can never wake\n", snap->leaks.leaked, snap->leaks.leaked == 1 ? "" : "s");
+		return true;
 	}
 	case FAIL_DEADLOCK: {
 		const struct waitgraph *g = r->graph;

@@ -6,6 +6,8 @@
  *                  goroutines
  *   dominant       some wait site is dominant (--dominant PCT)
  *   deadlock       some threads wait for each other in a cycle (waitgraph.h)
+ *   leaked>N       more than N goroutines can never wake (implies --leaks;
+ *                  a capture without a verdict counts as a failure)
  *   growth>N/min   some group grew faster than N per minute, from the first
  *                  capture to the last (--watch, or diff of two snapshots
  *                  whose capture times are known)
@@ -23,7 +25,7 @@
 #include "error.h"
 #include "report.h"
 
-enum fail_kind { FAIL_THREADS, FAIL_GOROUTINES, FAIL_GROUP, FAIL_DOMINANT, FAIL_GROWTH, FAIL_DEADLOCK };
+enum fail_kind { FAIL_THREADS, FAIL_GOROUTINES, FAIL_GROUP, FAIL_DOMINANT, FAIL_GROWTH, FAIL_DEADLOCK, FAIL_LEAKED };
 
 struct fail_cond {
 	enum fail_kind kind;

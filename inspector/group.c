@@ -12,7 +12,7 @@ struct item {
 	int site, call;
 	int64_t id;
 	int64_t wait_min;
-	bool crashed;
+	bool crashed, leaked;
 };
 
 static struct item item_at(const struct snapshot *snap, enum group_kind kind, size_t i)
@@ -20,11 +20,11 @@ static struct item item_at(const struct snapshot *snap, enum group_kind kind, si
 	struct item it;
 	if (kind == GROUP_THREADS) {
 		const struct snap_thread *t = &snap->threads[i];
-		it = (struct item){t->frames, t->nframes, wait_class_name(t->wait), t->wait_site, t->blocking_call, t->tid, -1, t->crashed};
+		it = (struct item){t->frames, t->nframes, wait_class_name(t->wait), t->wait_site, t->blocking_call, t->tid, -1, t->crashed, false};
 	} else {
 		const struct snap_goroutine *g = &snap->goroutines[i];
 		it = (struct item){g->frames, g->nframes, g->wait_reason ? g->wait_reason : g->status, g->wait_site,
-				   g->blocking_call, g->id, g->wait_minutes, false};
+				   g->blocking_call, g->id, g->wait_minutes, false, g->leaked};
 	}
 	return it;
 }
@@ -83,6 +83,9 @@ static bool same_item(const struct item *a, const struct item *b, enum group_by 
 static int cmp_group(const void *x, const void *y)
 {
 	const struct group *a = x, *b = y;
+	/* goroutines that can never wake first: they are the finding */
+	if ((a->leaked > 0) != (b->leaked > 0))
+		return a->leaked ? -1 : 1;
 	if (a->count != b->count)
 		return a->count < b->count ? 1 : -1;
 	/* ties: by wait site name, then key, so output is stable */
@@ -154,6 +157,7 @@ static void build(struct grouping *gr, const struct snapshot *snap, enum group_b
 		xgrow(&g->members, &mcap[gi], g->count + 1, sizeof(*g->members));
 		g->members[g->count++] = i;
 		g->crashed |= it.crashed;
+		g->leaked += it.leaked;
 		if (it.wait_min >= 0) {
 			if (g->wait_min_lo < 0 || it.wait_min < g->wait_min_lo)
 				g->wait_min_lo = it.wait_min;

@@ -95,6 +95,10 @@ static const char usage_text[] =
 "                           calls such as epoll_wait may return EINTR. A\n"
 "                           thread that cannot stop within 2 s (uninterruptible\n"
 "                           sleep) is read as without --stop-all\n"
+"        --leaks            Go: which goroutines can never wake: marks the heap\n"
+"                           from the roots as Go's leak detector does (needs\n"
+"                           --stop-all on a live process, or a core); each\n"
+"                           goroutine and group says \"leaked\"\n"
 "        --no-stop          never stop any thread; threads running in user\n"
 "                           space are listed without a stack\n"
 "        --dominant PCT     a wait site holding at least PCT percent of the\n"
@@ -249,6 +253,7 @@ static const char usage_text[] =
 "                    or goroutines\n"
 "    dominant        some wait site is dominant (see --dominant)\n"
 "    deadlock        some threads wait for each other in a cycle (see WAITS)\n"
+"    leaked>N        more than N goroutines can never wake (implies --leaks)\n"
 "    growth>N/min    with --watch or diff: some group grew by more than N per\n"
 "                    minute from the first capture to the last\n"
 "    '>=' works too. Levels are checked on the last capture.\n"
@@ -488,7 +493,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 	enum { OPT_TEXT = 256, OPT_JSON, OPT_TUI, OPT_STOP_ALL, OPT_NO_STOP, OPT_DOMINANT, OPT_DEBUGINFO, OPT_STACK, OPT_FRAMES, OPT_WRAPPERS,
 	       OPT_CORE, OPT_SYSROOT, OPT_COREDUMP, OPT_GCORE, OPT_WATCH, OPT_COUNT, OPT_FAIL_IF,
 	       OPT_FOLDED, OPT_SVG, OPT_SOURCE_DIR, OPT_PPROF, OPT_TIMEOUT, OPT_UNWINDER, OPT_CROSS_CHECK, OPT_DEBUGINFOD,
-	       OPT_DEBUGINFOD_TIMEOUT };
+	       OPT_DEBUGINFOD_TIMEOUT, OPT_LEAKS };
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},
 		{"text", no_argument, NULL, OPT_TEXT},
@@ -520,6 +525,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		{"watch", required_argument, NULL, OPT_WATCH},
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"fail-if", required_argument, NULL, OPT_FAIL_IF},
+		{"leaks", no_argument, NULL, OPT_LEAKS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -574,6 +580,7 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 				return err;
 			break;
 		case OPT_STOP_ALL: o->target.capture.stop_all = true; break;
+		case OPT_LEAKS: o->analyze.leaks = o->target.capture.copy_memory = true; break;
 		case OPT_NO_STOP: o->target.capture.never_stop = true; break;
 		case OPT_DEBUGINFO: o->analyze.unwind.debuginfo_path = optarg; break;
 		case OPT_UNWINDER:
@@ -619,8 +626,10 @@ static struct pu_error *parse_args(int argc, char **argv, bool diff, bool merge,
 		case OPT_FAIL_IF:
 			if (o->nfail_if == sizeof(o->fail_if) / sizeof(o->fail_if[0]))
 				return pu_error_new(PU_EXIT_USAGE, "at most %zu --fail-if conditions", o->nfail_if);
-			if ((err = fail_if_parse(optarg, &o->fail_if[o->nfail_if++])))
+			if ((err = fail_if_parse(optarg, &o->fail_if[o->nfail_if])))
 				return err;
+			if (o->fail_if[o->nfail_if++].kind == FAIL_LEAKED)
+				o->analyze.leaks = o->target.capture.copy_memory = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

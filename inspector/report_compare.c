@@ -106,7 +106,9 @@ static void watch_text(FILE *f, const struct cmp *c, const struct compare_view *
 		const struct cmp_row *r = rows[i];
 		char wait[64];
 		format_counts(c, r, counts, sizeof(counts));
-		fprintf(f, "  %-6s %+9.1f %7zu %7zu  %-*s  %-9s  %-17s ", r->suspect ? "LEAK?" : "", r->growth_per_min, cmp_first(c, r),
+		/* a verdict (--leaks: can never wake) beats a suspicion (growth) */
+		fprintf(f, "  %-6s %+9.1f %7zu %7zu  %-*s  %-9s  %-17s ", r->group->leaked ? "LEAKED" : r->suspect ? "LEAK?" : "",
+			r->growth_per_min, cmp_first(c, r),
 			cmp_last(c, r), cw, counts, kind_name(r->kind), sanitize_copy(r->group->wait ? r->group->wait : "?", wait, sizeof(wait)));
 		print_site(f, r->group);
 		fputc('\n', f);
@@ -231,6 +233,8 @@ void report_compare_summary(FILE *f, const struct cmp *c)
 		fprintf(f, "  %zu -> %zu %ss (%+.1f/min) %s at ", cmp_first(c, r), cmp_last(c, r), kind_name(r->kind), r->growth_per_min,
 			sanitize_copy(r->group->wait ? r->group->wait : "?", wait, sizeof(wait)));
 		print_site(f, r->group);
+		if (r->group->leaked)
+			fprintf(f, "; %zu of them can never wake (LEAKED)", r->group->leaked);
 		fputc('\n', f);
 	}
 	if (!n) {

@@ -119,6 +119,10 @@ static void group_fields(struct json *j, const struct report *r, const struct gr
 		json_key(j, "crashed");
 		json_bool(j, true);
 	}
+	if (g->kind == GROUP_GOROUTINES && (g->leaked || r->snap->leaks.done)) {
+		json_key(j, "leaked");
+		json_uint(j, g->leaked);
+	}
 	if (g->wait_min_hi >= 0) {
 		json_key(j, "wait_minutes");
 		json_begin_array(j);
@@ -261,6 +265,28 @@ void report_json_target(struct json *j, const struct report *r)
 	}
 	json_key(j, "taken_at");
 	json_int(j, snap->taken_at);
+	if (snap->leaks.wanted || snap->leaks.done || snap->leaks.problem) {
+		/* --leaks: what the verdict cost, or why there is none */
+		json_key(j, "leaks");
+		json_begin_object(j);
+		json_key(j, "verdict");
+		json_bool(j, snap->leaks.done);
+		if (snap->leaks.problem) {
+			json_key(j, "problem");
+			json_string(j, snap->leaks.problem);
+		}
+		json_key(j, "leaked");
+		json_uint(j, snap->leaks.leaked);
+		json_key(j, "reachable");
+		json_uint(j, snap->leaks.reachable);
+		json_key(j, "heap_bytes");
+		json_uint(j, snap->leaks.heap_bytes);
+		json_key(j, "scanned_bytes");
+		json_uint(j, snap->leaks.scanned_bytes);
+		json_key(j, "us");
+		json_uint(j, snap->leaks.us);
+		json_end_object(j);
+	}
 	if (snap->have_crash) {
 		json_key(j, "crash");
 		json_begin_object(j);
@@ -701,9 +727,9 @@ void report_json(FILE *f, const struct report *r)
 				json_key(j, "host");
 				json_string(j, g->host < snap->nhosts ? snap->hosts[g->host] : NULL);
 			}
-			if (g->leaked) {
+			if (g->leaked || snap->leaks.done) {
 				json_key(j, "leaked");
-				json_bool(j, true);
+				json_bool(j, g->leaked);
 			}
 			json_key(j, "status");
 			json_string(j, g->status);

@@ -138,6 +138,10 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 		fputs("  ** DOMINANT **", f);
 	if (g->crashed)
 		fputs("  !! CRASHED HERE !!", f);
+	if (g->leaked == g->count && g->count)
+		fputs("  LEAKED", f);
+	else if (g->leaked)
+		fprintf(f, "  LEAKED: %zu of them", g->leaked);
 	fputc('\n', f);
 	fprintf(f, "    wait site:     %s\n",
 		g->wait_site >= 0 ? report_frame_site(&g->frames[g->wait_site], buf, sizeof(buf)) : "(no frame of the program's own code)");
@@ -398,6 +402,18 @@ void report_text(FILE *f, const struct report *r)
 		fprintf(f, "incomplete: %zu of %zu threads could not be fully unwound (reasons below)\n", partial, snap->nthreads);
 	fputc('\n', f);
 
+	if (snap->leaks.done) {
+		/* --leaks: the verdict first */
+		size_t k = 0;
+		for (size_t i = 0; r->goroutines && i < r->goroutines->ngroups; i++)
+			k += r->goroutines->groups[i].leaked > 0;
+		fprintf(f, "Leaks: %zu goroutine%s can never wake (%zu group%s), %zu wait on objects still reachable; "
+			   "%.1f MB of heap marked in ",
+			snap->leaks.leaked, snap->leaks.leaked == 1 ? "" : "s", k, k == 1 ? "" : "s", snap->leaks.reachable,
+			(double)snap->leaks.heap_bytes / 1e6);
+		print_us(f, snap->leaks.us);
+		fputs("\n\n", f);
+	}
 	report_text_deadlocks(f, r);
 	if (r->gsites)
 		print_summary(f, "goroutines", r->gsites);
@@ -406,7 +422,8 @@ void report_text(FILE *f, const struct report *r)
 	report_text_holders(f, r);
 
 	if (r->goroutines && r->goroutines->ngroups) {
-		fprintf(f, "Goroutine groups (identical stacks, largest first): %zu\n\n", r->goroutines->ngroups);
+		fprintf(f, "Goroutine groups (identical stacks, %s): %zu\n\n",
+			snap->leaks.done ? "leaked first, then largest" : "largest first", r->goroutines->ngroups);
 		for (size_t i = 0; i < r->goroutines->ngroups; i++)
 			print_group(f, r, r->goroutines, i);
 	}

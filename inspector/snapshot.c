@@ -172,6 +172,7 @@ void snapshot_destroy(struct snapshot *s)
 	free(s->objects);
 	free(s->objkeys);
 	free(s->copies);
+	free(s->leaks.problem);
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_deinit(&s->threads[i]);
 	free(s->threads);

@@ -297,6 +297,19 @@ struct snapshot {
 	 * before read_fn); data in the arena */
 	struct mem_region *copies;
 	size_t ncopies;
+	/* live --stop-all --leaks: the capture copied every writable mapping
+	 * while the process was stopped (in copies): read only those */
+	bool frozen;
+	/* --leaks (go/leaks.h): asked for; then either done (every
+	 * goroutine's leaked is a verdict) or a problem saying why not */
+	struct snap_leaks {
+		bool wanted, done;
+		char *problem;            /* malloc'd */
+		uint64_t heap_bytes;      /* bytes of heap objects */
+		uint64_t scanned_bytes;   /* bytes of roots and objects scanned */
+		uint64_t us;              /* time the pass took */
+		size_t leaked, reachable; /* candidates: can never wake / wait on something reachable */
+	} leaks;
 	/* memory beyond the copied stacks */
 	snap_read_fn read_fn;
 	void *read_ctx;

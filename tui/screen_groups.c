@@ -211,6 +211,8 @@ static void draw_row(struct tui *t, struct view *v, size_t row, int y, int w, bo
 	/* The marks survive a terminal without colours. */
 	if (g->crashed)
 		draw_str(y, 1, 1, "!", ROLE(ROLE_CRASH));
+	else if (g->leaked)
+		draw_str(y, 1, 1, "L", ROLE(ROLE_CRASH));
 	else if (model_in_deadlock(m, g))
 		draw_str(y, 1, 1, "D", ROLE(ROLE_CRASH));
 	else if (g->dominant)

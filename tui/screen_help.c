@@ -107,6 +107,7 @@ struct view *help_view_create(struct tui *t)
 	add(h, ROLE_NORMAL, "  %-20s a dominant wait site: at least %.0f%% wait there", "*",
 	    t->model.a.report.dominant_pct);
 	add(h, ROLE_NORMAL, "  %-20s %s", "!", "the group holds the thread that crashed");
+	add(h, ROLE_NORMAL, "  %-20s %s", "L", "goroutines that can never wake (--leaks), listed first");
 	add(h, ROLE_NORMAL, "  %-20s %s", "+N / -N", "change of a group since the last capture (r)");
 	add(h, ROLE_NORMAL, "  %-20s %s", "[wait site]", "the innermost frame of the program's own code");
 	add(h, ROLE_NORMAL, "  %-20s %s", "[blocking call]", "the library call the wait site made");

@@ -1,5 +1,6 @@
 #include "progress.h"
 #include "go/golang.h"
+#include "go/leaks.h"
 #include "classify.h"
 #include "unwind.h"
 #include "error.h"
@@ -330,7 +331,9 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 	uint32_t st = g->status & ~G_SCAN;
 	out->id = g->goid;
 	out->status = strpool_intern(sp, st < G_NSTATUS ? gstatus_names[st] : "???");
-	if (st == G_WAITING && g->waitreason) {
+	/* _Gleaked: Go's leak detector found it leaked; it still waits */
+	out->leaked = st == G_LEAKED;
+	if ((st == G_WAITING || st == G_LEAKED) && g->waitreason) {
 		if (g->waitreason < c->lay.nwait_reasons)
 			out->wait_reason = strpool_intern(sp, c->lay.wait_reasons[g->waitreason]);
 		else {
@@ -779,6 +782,8 @@ void golang_add_goroutines(struct snapshot *snap)
 	uint64_t t1 = mono_now_ns(), c1 = cpu_now_ns();
 	rewalk_threads(c);
 	read_goroutines(c);
+	if (snap->leaks.wanted)
+		goleaks_run(snap, &c->lay);
 	if (getenv("PILEUP_GO_DEBUG"))
 		fprintf(stderr, "pileup: go: layout %.1f ms, goroutines %.1f ms (cpu %.1f ms), %zu pcs\n",
 			(double)(t1 - t0) / 1e6, (double)(mono_now_ns() - t1) / 1e6, (double)(cpu_now_ns() - c1) / 1e6, c->st.used);

@@ -7,7 +7,8 @@ enum { GOMEM_BATCH = 1024 };
 
 void gomem_readv(const struct snapshot *snap, struct gomem_req *reqs, size_t n)
 {
-	if (snap->source != SNAP_LIVE || snap->read_fn != capture_live_read || !snap->pid) {
+	/* frozen: the memory was copied while the process was stopped */
+	if (snap->source != SNAP_LIVE || snap->read_fn != capture_live_read || !snap->pid || snap->frozen) {
 		for (size_t i = 0; i < n; i++)
 			reqs[i].got = snapshot_read(snap, reqs[i].addr, reqs[i].buf, reqs[i].len);
 		return;

@@ -1,0 +1,120 @@
+#!/bin/bash
+# --leaks: which goroutines can never wake.  fixtures/go/leakcheck parks
+# leaks (each "leak SITE N" line) next to waits that are no leak ("live
+# SITE N").  Go 1.27.3's build: pileup's leaked goroutine ids equal the
+# program's own verdict (/debug/pprof/goroutineleak?debug=2, "(leaked)"),
+# live with --stop-all and from a core.  Every toolchain's build: exactly
+# the known leaked set (the channel leaks; the sync ones too from go1.26,
+# whose runtime records a sema waiter's sudog in g.waiting), never a
+# non-leak.  Without --stop-all, a live process gets no verdict.
+. "$(dirname "$0")/lib.sh"
+
+# leaked_sites JSON: "site count" of the leaked goroutines, sorted.
+leaked_sites() {
+	jq -r '[.goroutines[] | select(.leaked == true) | .wait_site.function | sub("^main\\."; "")] | group_by(.) | .[] | "\(.[0]) \(length)"' "$1"
+}
+
+# known_sites OUT VER: the fixture's leak sites pileup must find with VER.
+known_sites() {
+	awk -v ver="$2" '$1 == "leak" && (($2 != "waitForever" && $2 != "deposit") || ver + 0 >= 1.26) {print $2, $3}' "$1" | sort
+}
+
+VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
+for ver in $VERS; do
+	bin=$FIX/go/$ver/leakcheck
+	[ -x "$bin" ] || continue
+	# A stack the GC shrinks is copied, and the old one, stale words and
+	# all, becomes a later goroutine's: the conservative scan's blind spot
+	# (README), kept out of the exact comparison.
+	GODEBUG=gcshrinkstackoff=1 start_fixture "$bin" -n 3 || { check "go$ver: leakcheck ready" false; continue; }
+	pid=$FX_PID
+	J=$TMP/live-$ver.json
+	"$PILEUP" --stop-all --leaks --json=1 "$pid" >"$J"
+	check "go$ver: live --stop-all --leaks gives a verdict" test "$(jq -r .target.leaks.verdict "$J")" = true
+	check "go$ver: the process is running again" not_stopped "$pid"
+	expect_eq "go$ver: live: leaked goroutines are the known leaks, by site and count" \
+		"$(known_sites "$FX_OUT" "$ver")" "$(leaked_sites "$J")"
+	expect_eq "go$ver: no goroutine of a non-leak site is leaked" "" \
+		"$(for s in $(awk '$1 == "live" {print $2}' "$FX_OUT"); do
+			jq -r --arg f "main.$s" '.goroutines[] | select(.wait_site.function == $f and .leaked != false) | "\($f) \(.id)"' "$J"
+		done)"
+	expect_eq "go$ver: every goroutine has a verdict" 0 "$(jq '[.goroutines[] | select(.leaked | type != "boolean")] | length' "$J")"
+	expect_eq "go$ver: target.leaks counts them" "$(jq '[.goroutines[] | select(.leaked)] | length' "$J")" \
+		"$(jq .target.leaks.leaked "$J")"
+	expect_eq "go$ver: groups count their leaked members" "$(jq '[.goroutines[] | select(.leaked)] | length' "$J")" \
+		"$(jq '[.groups[] | select(.kind == "goroutine") | .leaked] | add' "$J")"
+	check "go$ver: the heap was marked" test "$(jq .target.leaks.heap_bytes "$J")" -gt 0
+
+	if [ "$ver" = 1.27 ]; then
+		url=$(awk '/^pprof/ {print $2}' "$FX_OUT")
+		curl -sf "$url/debug/pprof/goroutineleak?debug=2" >"$TMP/gl.txt"
+		want=$(sed -n 's/^goroutine \([0-9]*\) .*(leaked)\]:$/\1/p' "$TMP/gl.txt" | sort -n | tr '\n' ' ')
+		check "go1.27: Go's own detector reports leaks" test -n "$want"
+		expect_eq "go1.27: live: pileup's leaked ids are Go's" "$want" \
+			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$J" | sort -n | tr '\n' ' ')"
+		# after Go's detector ran, its _Gleaked goroutines: the same verdict
+		J2=$TMP/live2.json
+		"$PILEUP" --stop-all --leaks --json=1 "$pid" >"$J2"
+		expect_eq "go1.27: live, after Go's detector ran: the same ids" "$want" \
+			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$J2" | sort -n | tr '\n' ' ')"
+		"$PILEUP" --gcore "$pid" -o "$TMP/lk.core" --stop-all >/dev/null 2>&1
+		check "go1.27: pileup --gcore wrote a core" test -s "$TMP/lk.core"
+		JC=$TMP/core.json
+		"$PILEUP" --leaks --json=1 "$TMP/lk.core" "$bin" >"$JC"
+		expect_eq "go1.27: core: pileup's leaked ids are Go's" "$want" \
+			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$JC" | sort -n | tr '\n' ' ')"
+
+		# corrupt heap metadata in the core: no verdict, with the reason
+		dump=$("$PILEUP" "$TMP/lk.core" "$bin" 2>&1 >/dev/null | true; PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" "$TMP/lk.core" "$bin" 2>&1 >/dev/null)
+		fact() { awk -v n="$1" '$1 == "golayout" && ($2 == "field" || $2 == "global") && $3 == n {print $4; exit}' <<<"$dump"; }
+		mheap=$(fact mheap)
+		check "go1.27: the layout dump names mheap_" test -n "$mheap"
+		args=("$mheap" "$(fact mh_heaparenas)" "$(fact mh_arenas)" "$(fact ha_spans)")
+		for bad in "arenas $(($(fact mh_heaparenas) + 8)) 8 0x10000000000 arenas" "span $(fact span_state) 1 9 state 9"; do
+			read -r what off size value reason <<<"$bad"
+			cp "$TMP/lk.core" "$TMP/bad.core"
+			python3 "$ROOT/tests/helpers/corrupt_heap.py" "$TMP/bad.core" "${args[@]}" "$what" "$off" "$size" "$value" >/dev/null
+			"$PILEUP" --leaks --json=1 "$TMP/bad.core" "$bin" >"$TMP/bad.json" 2>"$TMP/bad.err"
+			rc=$?
+			expect_eq "go1.27: core, $what metadata corrupt: a report, exit 1 (partial)" 1 "$rc"
+			check "go1.27: core, $what metadata corrupt: no verdict" test "$(jq -r .target.leaks.verdict "$TMP/bad.json")" = false
+			check "go1.27: core, $what metadata corrupt: the reason says what ($reason)" \
+				grep -q "no leak verdict: .*$reason" "$TMP/bad.err"
+		done
+		rm -f "$TMP/lk.core" "$TMP/bad.core"
+
+		# text: the summary line, LEAKED groups first
+		"$PILEUP" --stop-all --leaks --text "$pid" >"$TMP/t.txt"
+		n=$(echo "$want" | wc -w)
+		k=$(awk '$1 == "leak"' "$FX_OUT" | wc -l)
+		check "go1.27: text: the summary line" \
+			grep -q "^Leaks: $n goroutines can never wake ($k groups), [0-9]* wait on objects still reachable" "$TMP/t.txt"
+		expect_eq "go1.27: text: the first $k goroutine groups are the LEAKED ones" "$k" \
+			"$(grep '^#[0-9]' "$TMP/t.txt" | head -n "$k" | grep -c '  LEAKED$')"
+		expect_eq "go1.27: text: and no other" "$k" "$(grep -c '  LEAKED' "$TMP/t.txt")"
+
+		# --fail-if (implies --leaks)
+		"$PILEUP" --stop-all --fail-if "leaked>$((n - 1))" "$pid" >/dev/null 2>"$TMP/f.err"
+		expect_eq "go1.27: --fail-if leaked>$((n - 1)): exit 3" 3 "$?"
+		check "go1.27: and says how many" grep -q "^pileup: --fail-if leaked>$((n - 1)): $n goroutines can never wake" "$TMP/f.err"
+		"$PILEUP" --stop-all --fail-if "leaked>$n" "$pid" >/dev/null 2>&1
+		expect_eq "go1.27: --fail-if leaked>$n: exit 0" 0 "$?"
+
+		# --watch: the verdict per group, beside the growth
+		"$PILEUP" --stop-all --leaks --watch 0.2 --count 2 "$pid" >"$TMP/w.txt" 2>&1
+		expect_eq "go1.27: --watch: the $k leaked groups are marked LEAKED in both captures" "$((2 * k))" "$(grep -c '^  LEAKED ' "$TMP/w.txt")"
+
+		# without --stop-all: no verdict, one line saying why
+		"$PILEUP" --leaks --json=1 "$pid" >"$TMP/ns.json" 2>"$TMP/ns.err"
+		check "go1.27: nonstop --leaks: no verdict" test "$(jq -r .target.leaks.verdict "$TMP/ns.json")" = false
+		check "go1.27: nonstop --leaks: the reason names --stop-all" grep -q 'no leak verdict: .*--stop-all' "$TMP/ns.err"
+		"$PILEUP" --fail-if 'leaked>1000' "$pid" >/dev/null 2>&1
+		expect_eq "go1.27: nonstop --fail-if leaked: cannot tell, exit 3" 3 "$?"
+	fi
+	# without --leaks: no verdict asked, no verdict given
+	"$PILEUP" --json=1 "$pid" >"$TMP/plain.json"
+	expect_eq "go$ver: without --leaks, no target.leaks" null "$(jq -c .target.leaks "$TMP/plain.json")"
+	stop_fixture "$pid"
+done
+check "leakcheck built with several toolchains" test "$(ls "$FIX"/go/*/leakcheck 2>/dev/null | wc -l)" -ge 2
+finish
