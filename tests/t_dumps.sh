@@ -4,9 +4,12 @@
 # give the groups and counts of a live capture of the same process (ids,
 # reasons and minutes too for the text forms); diff of a dump against the
 # live process matches every group; --pprof is read back by go tool pprof
-# and by pileup; merge of three captures adds them up per host, and a
-# different build is refused; tracebacks of every toolchain's crash,
-# embedded in a log, two in one file, cut off mid-goroutine.
+# (-raw: every group's stack and count) and by pileup; merge of three
+# captures adds them up per host, and a different build is refused;
+# --watch and --fail-if over HTTP see a leak grow at its rate; Go 1.27's
+# goroutineleak profile (debug=1, 0, 2) names the goroutines a live
+# capture finds leaked; tracebacks of every toolchain's crash, embedded in
+# a log, two in one file, cut off mid-goroutine.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
@@ -77,14 +80,27 @@ expect_eq "diff profile vs live: every group at the fixture's sites unchanged" "
 # 4. --pprof: go tool pprof reads it; pileup reads it back
 "$PILEUP" --pprof "$TMP/out.pb.gz" --json "$FX_PID" >"$TMP/p.json"
 expect_eq "--pprof: exit 0" 0 $?
-GO=/usr/local/go/bin/go
+# go tool pprof of Debian's Go 1.23, by path (its pprof is built; 1.26's
+# go command would build pprof first)
+GO=/usr/lib/go-1.23/bin/go
+check "go tool pprof is there ($GO)" test -x "$GO"
 if [ -x "$GO" ]; then
-	raw=$("$GO" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
+	raw=$(GOTOOLCHAIN=local "$GO" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
 	expect_eq "go tool pprof -raw: one sample per group, counts adding up to threads + goroutines" \
 		"$(jq '[.groups[].count] | add' "$TMP/p.json") $(jq '.groups | length' "$TMP/p.json")" \
 		"$(awk '/^Samples:/{s=1; next} /^Locations/{s=0} s && $1 ~ /^[0-9]+:$/ {sub(":", "", $1); n += $1; k++} END {print n, k}' <<<"$raw")"
-	check "go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$("$GO" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
-	"$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
+	# -raw as "count f1>f2>..." per sample (innermost first, inlined
+	# calls as their location's lines)
+	awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0; l = 1; next } /^Mappings/ { l = 0; next }
+	s && $1 ~ /^[0-9]+:$/ { n++; c[n] = $1; sub(":", "", c[n]); ids[n] = ""; for (i = 2; i <= NF; i++) ids[n] = ids[n] " " $i; next }
+	l && $1 ~ /^[0-9]+:$/ { cur = $1; sub(":", "", cur); fn[cur] = ($4 != "" && $4 !~ /^s=/) ? $4 : "?"; next }
+	l && NF >= 2 && $1 !~ /:$/ { fn[cur] = fn[cur] ">" $1; next }
+	END { for (k = 1; k <= n; k++) { m = split(ids[k], a, " "); st = ""; for (i = 1; i <= m; i++) st = st (i > 1 ? ">" : "") fn[a[i]]; print c[k], st } }' \
+		<<<"$raw" | sort >"$TMP/raw.stacks"
+	jq -r '.groups[] | "\(.count) \([.frames[] | select(.wrapper | not) | .function // "?"] | join(">"))"' "$TMP/p.json" | sort >"$TMP/p.stacks"
+	expect_eq "go tool pprof -raw: every group's stack (functions, inlined calls) and count" "" "$(diff "$TMP/p.stacks" "$TMP/raw.stacks")"
+	check "go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$GO" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
+	GOTOOLCHAIN=local "$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
 	check "go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
 fi
 "$PILEUP" --json "$TMP/out.pb.gz" >"$TMP/rt.json"
@@ -107,7 +123,69 @@ start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
 expect_eq "merge of another build: refused (exit 2)" 2 $?
 check "... naming both" grep -q "hostA and other are not snapshots of the same build" "$TMP/merge.err"
 
-# 6. crash tracebacks of every toolchain here, in a log
+# 5b. --watch and --fail-if over HTTP: a leak growing at a known rate,
+# watched from outside (no ptrace), and the debug=1 profile watched alike
+start_fixture "$FIX/go-leaks" -mutex 5 -recv 3 -grow-rate 10 -pprof 127.0.0.1:0 || exit 1
+UG=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
+for u in "$UG" "$UG/debug/pprof/goroutine?debug=1"; do
+	what=${u#$UG}
+	what=${what:-the dump}
+	"$PILEUP" --watch 1 --count 4 --json "$u" >"$TMP/hw.json" 2>"$TMP/hw.err"
+	expect_eq "--watch over HTTP ($what): exit 0, 4 captures" "0 4" "$? $(jq '.captures | length' "$TMP/hw.json")"
+	expect_eq "--watch over HTTP ($what): the only leak suspect is main.leakyRequest" "goroutine main.leakyRequest" \
+		"$(jq -r '[.groups[] | select(.leak_suspect)] | map("\(.kind) \(.wait_site.function)") | join(",")' "$TMP/hw.json")"
+	rate=$(jq '.groups[] | select(.leak_suspect) | .growth_per_min' "$TMP/hw.json")
+	check "--watch over HTTP ($what): growth $rate/min is the fixture's 600/min (+-20%)" \
+		awk -v v="$rate" 'BEGIN { exit !(v != "" && v >= 480 && v <= 720) }'
+	expect_eq "--watch over HTTP ($what): the mutex and channel sites stay constant" "main.drain [3,3,3,3] main.lockMutex [5,5,5,5]" \
+		"$(jq -r '[.groups[] | select(.wait_site.function == "main.lockMutex" or .wait_site.function == "main.drain") | "\(.wait_site.function) \(.counts | tostring)"] | sort | join(" ")' "$TMP/hw.json")"
+done
+"$PILEUP" --watch 1 --count 3 --fail-if 'growth>=300/min' "$UG" >/dev/null 2>"$TMP/hw.err"
+expect_eq "--fail-if growth over HTTP: exit 3" 3 $?
+check "... naming main.leakyRequest" grep -q 'goroutines grew by.*main.leakyRequest' "$TMP/hw.err"
+"$PILEUP" --fail-if 'goroutines>100000' "$UG" >/dev/null 2>&1
+expect_eq "--fail-if goroutines>100000 over HTTP: quiet (exit 0)" 0 $?
+stop_fixture "$FX_PID"
+
+# 6. Go 1.27's goroutineleak profile (debug=1, debug=0) and its debug=2
+# dump (every goroutine, the leaked ones marked): the leaked goroutines of
+# a live capture taken after it (the profile's GC marked them), site by
+# site, and for the dump id by id
+if [ -x "$FIX/go/1.27/leaks" ]; then
+	start_fixture "$FIX/go/1.27/leaks" -first-error 3 -producers 2 -recv 2 -mutex 2 -pprof 127.0.0.1:0 || exit 1
+	U27=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
+	# count site, of the leaked goroutines of a report
+	leaked_sites() {
+		jq -r '[.goroutines[] | select(.leaked) | "\(.wait_site.function)"] | group_by(.) | map("\(length) \(.[0])") | sort | .[]' "$1"
+	}
+	# count site, of the groups of a leak profile (the one with no stack aside)
+	profile_sites() {
+		jq -r '[.groups[] | select(.wait_site.function != null) | {s: .wait_site.function, c: .count}] | group_by(.s) | map("\(map(.c) | add) \(.[0].s)") | sort | .[]' "$1"
+	}
+	for d in 1 0 2; do
+		"$PILEUP" --json "$U27/debug/pprof/goroutineleak?debug=$d" >"$TMP/leak$d.json"
+		expect_eq "goroutineleak debug=$d: exit 0" 0 $?
+	done
+	"$PILEUP" --json "$FX_PID" >"$TMP/leaklive.json"
+	leaked_sites "$TMP/leaklive.json" >"$TMP/leaklive.sites"
+	check "live after the leak GC: leaked goroutines at 3 sites or more" test "$(wc -l <"$TMP/leaklive.sites")" -ge 3
+	expect_eq "goroutineleak debug=1: read as a leak profile" "pprof goroutineleak profile (text)" "$(jq -r .target.dump.format "$TMP/leak1.json")"
+	expect_eq "goroutineleak debug=0: read as a leak profile" "pprof goroutineleak profile" "$(jq -r .target.dump.format "$TMP/leak0.json")"
+	for d in 1 0; do
+		expect_eq "goroutineleak debug=$d: the live capture's leaked goroutines, site by site" "$(cat "$TMP/leaklive.sites")" "$(profile_sites "$TMP/leak$d.json")"
+	done
+	expect_eq "goroutineleak debug=2: the leaked goroutines of the live capture, id, wait reason and site" \
+		"$(jq -r '.goroutines[] | select(.leaked) | "\(.id) \(.status) \(.wait_reason) \(.wait_site.function)"' "$TMP/leaklive.json")" \
+		"$(jq -r '.goroutines[] | select(.leaked) | "\(.id) \(.status) \(.wait_reason) \(.wait_site.function)"' "$TMP/leak2.json")"
+	expect_eq "goroutineleak debug=2: the mutex waiters (not leaked: the mutex is reachable) waiting in both" \
+		"$(jq -c '[.goroutines[] | select(.wait_site.function == "main.lockMutex") | .status]' "$TMP/leaklive.json")" \
+		"$(jq -c '[.goroutines[] | select(.wait_site.function == "main.lockMutex") | .status]' "$TMP/leak2.json")"
+else
+	echo "not ok - $FIX/go/1.27/leaks is missing (make fixtures)"
+	FAIL=$((FAIL + 1))
+fi
+
+# 7. crash tracebacks of every toolchain here, in a log
 builds=("$FIX/go-leaks")
 for b in "$FIX"/go/*/leaks; do [ -x "$b" ] && builds+=("$b"); done
 for b in "${builds[@]}"; do
