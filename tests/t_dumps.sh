@@ -225,5 +225,22 @@ for b in "${builds[@]}"; do
 	rc=$?
 	expect_eq "$name: cut mid-goroutine: the 3 complete goroutines, a warning, exit 1" "1 3 true" \
 		"$rc $(jq '.goroutines | length' "$d/jc") $(jq '[.target.warnings[] | test("cut off")] | any' "$d/jc")"
+	# GOTRACEBACK=crash: every thread's registers and system stack, gp=/m=
+	# headers (1.21+), runtime frames and goroutines; in a log too
+	( GOTRACEBACK=crash exec "$b" -first-error 2 -mutex 2 -locked 1 >"$d/cout" 2>"$d/cerr" ) &
+	runner=$!
+	for ((i = 0; i < 300; i++)); do grep -q "^ready " "$d/cout" 2>/dev/null && break; sleep 0.05; done
+	pid=$(awk '/^ready/ {print $2}' "$d/cout")
+	[ -n "$pid" ] && sleep 0.2 && kill -QUIT "$pid"
+	wait "$runner" 2>/dev/null
+	{ echo "Dec 02 03:00:00 host svc[1]: starting"; cat "$d/cerr"; echo "Dec 02 03:00:09 host systemd[1]: svc.service: Main process exited, code=dumped"; } >"$d/clog"
+	"$PILEUP" --json "$d/clog" >"$d/cj"
+	expect_eq "$name: the GOTRACEBACK=crash traceback inside a log: exit 0, runtime frames kept" "0 false" \
+		"$? $(jq '.target.lacks | index("go_runtime_frames") != null' "$d/cj")"
+	go_dump_norm "$d/cerr" 0 | sort -n >"$d/cgo.txt"
+	pileup_go_norm "$d/cj" 2 | sort -n >"$d/cpl.txt"
+	check "$name: GOTRACEBACK=crash: goroutines read ($(wc -l <"$d/cgo.txt"))" test "$(wc -l <"$d/cgo.txt")" -ge 8
+	expect_eq "$name: GOTRACEBACK=crash: every goroutine as Go printed it" "" "$(diff "$d/cgo.txt" "$d/cpl.txt")"
+	go_groups_match "$name: GOTRACEBACK=crash: group counts are what the fixture created" "$d/cj" "$d/cout"
 done
 finish
