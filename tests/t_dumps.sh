@@ -117,6 +117,7 @@ expect_eq "merge: a group sums the hosts and says each one's count" "$((3 * want
 	"$(jq -r '.groups[] | select(.wait_site.function == "main.lockMutex") | "\(.count) \(.hosts | tojson) \(.absent_on | tojson)"' "$TMP/merge.json")"
 "$PILEUP" --text "$TMP/merge.json" >"$TMP/merge.txt"
 check "merge: the saved report reads back, hosts per group" grep -q "hosts: *hostA $want, b $want, c $want" "$TMP/merge.txt"
+check "merge: the text names each host's own goroutine ids" grep -qE '^    goroutines:    hostA [0-9,-]+; b [0-9,-]+; c [0-9,-]+$' "$TMP/merge.txt"
 start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
 "$PILEUP" --json "$FX_PID" >"$TMP/other.json"
 "$PILEUP" merge "$TMP/hostA.json" "$TMP/other.json" >/dev/null 2>"$TMP/merge.err"
