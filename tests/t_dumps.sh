@@ -178,6 +178,9 @@ if [ -x "$FIX/go/1.27/leaks" ]; then
 	expect_eq "goroutineleak debug=2: the leaked goroutines of the live capture, id, wait reason and site" \
 		"$(jq -r '.goroutines[] | select(.leaked) | "\(.id) \(.status) \(.wait_reason) \(.wait_site.function)"' "$TMP/leaklive.json")" \
 		"$(jq -r '.goroutines[] | select(.leaked) | "\(.id) \(.status) \(.wait_reason) \(.wait_site.function)"' "$TMP/leak2.json")"
+	"$PILEUP" --json "$U27/debug/pprof/goroutine?debug=0" >"$TMP/g27.json"
+	expect_eq "Go 1.27's own debug=0 goroutine profile: the live capture's groups and counts" \
+		"$(by_site "$TMP/leaklive.json" false)" "$(by_site "$TMP/g27.json" false)"
 	expect_eq "goroutineleak debug=2: the mutex waiters (not leaked: the mutex is reachable) waiting in both" \
 		"$(jq -c '[.goroutines[] | select(.wait_site.function == "main.lockMutex") | .status]' "$TMP/leaklive.json")" \
 		"$(jq -c '[.goroutines[] | select(.wait_site.function == "main.lockMutex") | .status]' "$TMP/leak2.json")"
