@@ -208,7 +208,8 @@ struct snapshot *dump_finish(struct dump_builder *b)
 	}
 	/* A profile's goroutines have no ids (all 0): the sort is stable
 	 * enough (qsort of equal keys), order does not matter for them. */
-	qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
+	if (snap->ngoroutines > 1) /* none at all: a traceback cut in its first goroutine */
+		qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
 	if (b->build_id) {
 		snap->input_state = b->build_id;
 		snap->input_free = state_free;
