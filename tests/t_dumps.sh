@@ -118,6 +118,26 @@ expect_eq "merge: a group sums the hosts and says each one's count" "$((3 * want
 "$PILEUP" --text "$TMP/merge.json" >"$TMP/merge.txt"
 check "merge: the saved report reads back, hosts per group" grep -q "hosts: *hostA $want, b $want, c $want" "$TMP/merge.txt"
 check "merge: the text names each host's own goroutine ids" grep -qE '^    goroutines:    hostA [0-9,-]+; b [0-9,-]+; c [0-9,-]+$' "$TMP/merge.txt"
+# --pprof of a merge: one sample per group and host, labelled "host"
+"$PILEUP" merge --pprof "$TMP/merge.pb.gz" --json "$TMP/hostA.json" b="$TMP/stack.txt" c="$URL" >"$TMP/merge2.json"
+expect_eq "merge --pprof: exit 0" 0 $?
+per_host() { # HOST: the goroutines of each group on HOST in a merge report, as "count site"
+	jq -r --arg h "$2" '[.groups[] | select(.kind == "goroutine" and (.wait_site.function // "" | startswith("main."))) | select(.hosts[$h] != null) | "\(.hosts[$h]) \(.wait_site.function)"] | sort | .[]' "$1"
+}
+if [ -x "$GO" ]; then
+	for h in hostA b c; do
+		expect_eq "merge --pprof: go tool pprof -raw, samples labelled host $h: that host's groups" "$(per_host "$TMP/merge2.json" $h)" \
+			"$(GOTOOLCHAIN=local "$GO" tool pprof -raw "$TMP/merge.pb.gz" 2>/dev/null | awk -v h="$h" '
+				/^Samples:/ { s = 1; next } /^Locations/ { s = 0 }
+				s && $1 ~ /^[0-9]+:$/ { c = $1; sub(":", "", c); next }
+				s && index($0, "host:[" h "]") { i = index($0, "wait_site:["); if (!i) next; w = substr($0, i + 11); sub(/\].*/, "", w); if (substr(w, 1, 5) == "main.") n[w] += c }
+				END { for (k in n) print n[k], k }' | sort)"
+	done
+fi
+"$PILEUP" --json "$TMP/merge.pb.gz" >"$TMP/merge3.json"
+expect_eq "pileup reads a merge's --pprof back: the same hosts, each group's count on each" \
+	"$(jq -c '[.groups[] | select(.kind == "goroutine" and (.wait_site.function // "" | startswith("main."))) | {s: .wait_site.function, hosts, absent_on}] | sort_by(.s)' "$TMP/merge2.json")" \
+	"$(jq -c '[.groups[] | select(.kind == "goroutine" and (.wait_site.function // "" | startswith("main."))) | {s: .wait_site.function, hosts, absent_on}] | sort_by(.s)' "$TMP/merge3.json")"
 start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
 "$PILEUP" --json "$FX_PID" >"$TMP/other.json"
 "$PILEUP" merge "$TMP/hostA.json" "$TMP/other.json" >/dev/null 2>"$TMP/merge.err"
