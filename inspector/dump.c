@@ -118,7 +118,8 @@ void dump_reset(struct dump_builder *b)
 		free(snap->goroutines[i].error);
 	}
 	snap->ngoroutines = 0;
-	memset(b->stacks, 0, b->capstacks * sizeof(*b->stacks));
+	if (b->stacks) /* none yet: a traceback of goroutines all cut off */
+		memset(b->stacks, 0, b->capstacks * sizeof(*b->stacks));
 	b->nstacks = 0;
 	b->ncur = 0;
 }
