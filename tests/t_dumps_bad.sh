@@ -74,6 +74,19 @@ port=$(BADHTTP_FILE=$TMP/small.txt srv redirect)
 BADHTTP_FILE=$TMP/small.txt "$PILEUP" --json "http://127.0.0.1:$port/x" >"$TMP/redir.json"
 expect_eq "a redirect is followed" "0 main.f" "$? $(jq -r '.groups[0].wait_site.function' "$TMP/redir.json")"
 
+# host names from file names (or NAME=) are from elsewhere: no raw escape
+# reaches the terminal from merge's text report or the browser
+evil=$TMP/$(printf 'web\033]0;pwned\007\033[31m-1').txt
+cp "$TMP/small.txt" "$evil"
+"$PILEUP" merge --text "$evil" b="$TMP/small.txt" >"$TMP/evil.txt" 2>&1
+expect_eq "merge of a file named with escapes: exit 0, no raw escape in the text report" "0 no" \
+	"$? $(grep -q $'\x1b' "$TMP/evil.txt" && echo yes || echo no)"
+"$PILEUP" merge --json "$evil" b="$TMP/small.txt" >"$TMP/evil.json"
+printf ':dump %s\nm\n:dump %s\nq\n' "$TMP/evil.main" "$TMP/evil.hosts" >"$TMP/evil.keys"
+LC_ALL=C.UTF-8 PILEUP_TUI_SIZE=100x20 PILEUP_TUI_SCRIPT=$TMP/evil.keys "$PILEUP" --tui "$TMP/evil.json" </dev/null >/dev/null 2>&1
+expect_eq "... nor in the browser's header and hosts screen (escaped, still there)" "no yes" \
+	"$(cat "$TMP/evil.main" "$TMP/evil.hosts" | grep -q $'\x1b' && echo yes || echo no) $(grep -q 'pwned' "$TMP/evil.hosts" && echo yes || echo no)"
+
 F=$ROOT/build-fuzz/dumps_fuzz
 check "the dump fuzz target was built (make fuzz-build)" test -x "$F"
 if [ -x "$F" ]; then
