@@ -118,7 +118,8 @@ void dump_reset(struct dump_builder *b)
 		free(snap->goroutines[i].error);
 	}
 	snap->ngoroutines = 0;
-	memset(b->stacks, 0, b->capstacks * sizeof(*b->stacks));
+	if (b->stacks) /* none yet: a traceback of goroutines all cut off */
+		memset(b->stacks, 0, b->capstacks * sizeof(*b->stacks));
 	b->nstacks = 0;
 	b->ncur = 0;
 }
@@ -208,7 +209,8 @@ struct snapshot *dump_finish(struct dump_builder *b)
 	}
 	/* A profile's goroutines have no ids (all 0): the sort is stable
 	 * enough (qsort of equal keys), order does not matter for them. */
-	qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
+	if (snap->ngoroutines > 1) /* none at all: a traceback cut in its first goroutine */
+		qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
 	if (b->build_id) {
 		snap->input_state = b->build_id;
 		snap->input_free = state_free;

@@ -162,6 +162,8 @@ static void parse_header(struct parser *p, const struct line *l, int64_t id)
 	if (strip_suffix(s, &sn, " (leaked)"))
 		p->g.leaked = true;
 	strip_suffix(s, &sn, " (scan)");
+	/* "[chan send (leaked)]": status _Gleaked with its wait reason, as a
+	 * live capture reads it (goroutineheader, traceback.go at go1.27.3) */
 	const char *status = NULL;
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
 		if (strlen(statuses[i]) == sn && !memcmp(s, statuses[i], sn))
@@ -169,9 +171,11 @@ static void parse_header(struct parser *p, const struct line *l, int64_t id)
 	if (status) {
 		p->g.status = strpool_intern(sp, status);
 	} else {
-		p->g.status = strpool_intern(sp, "waiting");
+		p->g.status = strpool_intern(sp, p->g.leaked ? "leaked" : "waiting");
 		p->g.wait_reason = strpool_intern_n(sp, s, sn);
 	}
+	if (status && !strcmp(status, "leaked"))
+		p->g.leaked = true;
 	while (comma) {
 		const char *part = comma + 2;
 		size_t left = (size_t)(rb - part);

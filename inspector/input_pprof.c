@@ -307,6 +307,22 @@ struct proto {
 	size_t nvalues;
 };
 
+/* A "host" label (pileup merge --pprof): its index in snap->hosts, the
+ * host added when new; UINT32_MAX for none (and past 65536 hosts). */
+static uint32_t host_index(struct snapshot *snap, const char *host)
+{
+	if (!host)
+		return UINT32_MAX;
+	for (size_t i = 0; i < snap->nhosts; i++)
+		if (!strcmp(snap->hosts[i], host))
+			return (uint32_t)i;
+	if (snap->nhosts >= 65536)
+		return UINT32_MAX;
+	snap->hosts = xrealloc(snap->hosts, (snap->nhosts + 1) * sizeof(*snap->hosts));
+	snap->hosts[snap->nhosts] = xstrdup(host);
+	return (uint32_t)snap->nhosts++;
+}
+
 static const char *str_at(struct proto *pr, uint64_t i)
 {
 	if (i == 0 || i >= pr->st.n)
@@ -520,7 +536,7 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 {
 	pr->nids = pr->nvalues = 0;
 	pr->value = 0;
-	const char *kind = NULL, *wait = NULL, *site = NULL;
+	const char *kind = NULL, *wait = NULL, *site = NULL, *host = NULL;
 	uint32_t f;
 	int w;
 	uint64_t v;
@@ -551,6 +567,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 				wait = str_at(pr, str);
 			else if (k && !strcmp(k, "wait_site"))
 				site = str_at(pr, str);
+			else if (k && !strcmp(k, "host"))
+				host = str_at(pr, str);
 		}
 		if (m->bad)
 			break;
@@ -592,10 +610,12 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 			dump_push_frame(&pr->b, &fr);
 		}
 	}
+	uint32_t hi = host_index(pr->b.snap, host);
 	if (kind && !strcmp(kind, "thread")) {
 		struct snapshot *snap = pr->b.snap;
 		for (int64_t c = 0; c < pr->value; c++) {
 			struct snap_thread *t = snapshot_add_thread(snap, 0);
+			t->host = hi;
 			t->how = SNAP_HOW_SAVED;
 			t->state = '?';
 			t->syscall = -1;
@@ -614,6 +634,7 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 	}
 	size_t gi = pr->b.snap->ngoroutines;
 	struct snap_goroutine *g = dump_add_goroutine(&pr->b);
+	g->host = hi;
 	if (wait) {
 		g->status = strpool_intern(sp, "waiting");
 		g->wait_reason = wait;

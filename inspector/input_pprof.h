@@ -9,7 +9,8 @@
  * share the stack, no statuses or wait reasons (SNAP_LACKS_GO_WAIT,
  * _GO_IDS), unless the profile carries "wait" labels, as the profiles
  * pileup --pprof writes do (whose "kind": "thread" samples become
- * threads).  Inlined calls come from the location's lines (proto) or from
+ * threads, and whose "host" labels, written for a merge, make a merged
+ * snapshot again).  Inlined calls come from the location's lines (proto) or from
  * consecutive frames at one pc (text).  Untrusted input: any bytes give a
  * snapshot or one error line. */
 #ifndef PILEUP_INPUT_PPROF_H

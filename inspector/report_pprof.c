@@ -4,13 +4,17 @@
  * count as the value of the sample type goroutine/count (what Go's own
  * goroutine profile uses, so go tool pprof, Pyroscope and Parca treat it
  * as one), labels "kind", "wait" and "wait_site" (the function; a profile
- * cannot say which frames are library code).  Compiler wrappers are left
- * out, as in Go's own profiles.  One location per physical frame,
+ * cannot say which frames are library code).  A merged snapshot (pileup
+ * merge) gets one sample per group and host, labelled "host", so that
+ * `go tool pprof -tagfocus host=H` (or a profiling system's label filter)
+ * shows one host.  Compiler wrappers are left out, as in Go's own
+ * profiles.  One location per physical frame,
  * its lines the inlined calls innermost first and the function they were
  * inlined into last (profile.proto's rule); one function per (name,
  * file); one mapping per module, with its build-id, marked as already
  * symbolized so pprof looks nothing up.  Field numbers: see
  * input_pprof.c (checked against Go's runtime/pprof/proto.go). */
+#include "merge.h"
 #include "pbuf.h"
 #include "report.h"
 
@@ -227,23 +231,33 @@ static void samples(struct writer *w, const struct grouping *gr)
 			w->sample_locs[w->nsample_locs++] = loc_id(w, &g->frames[i], j - i + 1);
 			i = j + 1;
 		}
-		struct pbw s = {0}, packed = {0};
-		for (size_t i = 0; i < w->nsample_locs; i++)
-			pbw_varint(&packed, w->sample_locs[i]);
-		if (packed.len)
-			pbw_len(&s, 1, packed.buf, packed.len);
-		packed.len = 0;
-		pbw_varint(&packed, g->count);
-		pbw_len(&s, 2, packed.buf, packed.len);
-		free(packed.buf);
-		label(&s, w, "kind", g->kind == GROUP_THREADS ? "thread" : "goroutine");
-		label(&s, w, "wait", g->wait);
-		/* where pileup put the wait site: profiles do not say which
-		 * frames are library code */
-		if (g->wait_site >= 0)
-			label(&s, w, "wait_site", g->frames[g->wait_site].function);
-		pbw_len(&w->out, 2, s.buf, s.len);
-		free(s.buf);
+		const struct snapshot *snap = w->r->snap;
+		size_t *per = snap->nhosts ? merge_group_hosts(snap, g) : NULL;
+		for (size_t h = 0; h < (per ? snap->nhosts : 1); h++) {
+			size_t count = per ? per[h] : g->count;
+			if (per && !count)
+				continue;
+			struct pbw s = {0}, packed = {0};
+			for (size_t i = 0; i < w->nsample_locs; i++)
+				pbw_varint(&packed, w->sample_locs[i]);
+			if (packed.len)
+				pbw_len(&s, 1, packed.buf, packed.len);
+			packed.len = 0;
+			pbw_varint(&packed, count);
+			pbw_len(&s, 2, packed.buf, packed.len);
+			free(packed.buf);
+			label(&s, w, "kind", g->kind == GROUP_THREADS ? "thread" : "goroutine");
+			label(&s, w, "wait", g->wait);
+			/* where pileup put the wait site: profiles do not say
+			 * which frames are library code */
+			if (g->wait_site >= 0)
+				label(&s, w, "wait_site", g->frames[g->wait_site].function);
+			if (per)
+				label(&s, w, "host", snap->hosts[h]);
+			pbw_len(&w->out, 2, s.buf, s.len);
+			free(s.buf);
+		}
+		free(per);
 	}
 }
 

@@ -164,11 +164,44 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 		for (size_t i = 0; i < g->count; i++)
 			if ((ids[known] = group_member_id(snap, g, i)) != 0)
 				known++;
-		char *ranges = group_format_ranges(ids, known);
-		fprintf(f, "    %s %s", g->kind == GROUP_THREADS ? "threads:      " : "goroutines:   ", ranges);
+		fputs(g->kind == GROUP_THREADS ? "    threads:       " : "    goroutines:    ", f);
+		if (snap->nhosts) {
+			/* a merged snapshot's ids are each host's own: per host
+			 * (members come in ascending id order, so each host's too) */
+			size_t nh = snap->nhosts, nk = 0;
+			size_t *at = xcalloc(nh + 1, sizeof(*at)), *fill = xcalloc(nh, sizeof(*fill));
+			for (int pass = 0; pass < 2; pass++) {
+				for (size_t i = 0; i < g->count; i++) {
+					uint32_t h = g->kind == GROUP_THREADS ? snap->threads[g->members[i]].host : snap->goroutines[g->members[i]].host;
+					int64_t id = group_member_id(snap, g, i);
+					if (h >= nh || !id)
+						continue;
+					if (pass)
+						ids[at[h] + fill[h]++] = id;
+					else
+						at[h + 1]++;
+				}
+				for (size_t h = 0; !pass && h < nh; h++)
+					at[h + 1] += at[h];
+			}
+			for (size_t h = 0; h < nh; h++) {
+				if (!fill[h])
+					continue;
+				char *rg = group_format_ranges(ids + at[h], fill[h]);
+				fputs(nk++ ? "; " : "", f);
+				sanitize_fputs(snap->hosts[h], f);
+				fprintf(f, " %s", rg);
+				free(rg);
+			}
+			free(at);
+			free(fill);
+		} else {
+			char *ranges = group_format_ranges(ids, known);
+			fputs(ranges, f);
+			free(ranges);
+		}
 		if (known < g->count)
 			fprintf(f, "%s%zu without ids (a profile counts them, naming none)", known ? ", and " : "", g->count - known);
-		free(ranges);
 		free(ids);
 	}
 	if (g->kind == GROUP_THREADS) {

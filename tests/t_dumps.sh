@@ -4,9 +4,12 @@
 # give the groups and counts of a live capture of the same process (ids,
 # reasons and minutes too for the text forms); diff of a dump against the
 # live process matches every group; --pprof is read back by go tool pprof
-# and by pileup; merge of three captures adds them up per host, and a
-# different build is refused; tracebacks of every toolchain's crash,
-# embedded in a log, two in one file, cut off mid-goroutine.
+# (-raw: every group's stack and count) and by pileup; merge of three
+# captures adds them up per host, and a different build is refused;
+# --watch and --fail-if over HTTP see a leak grow at its rate; Go 1.27's
+# goroutineleak profile (debug=1, 0, 2) names the goroutines a live
+# capture finds leaked; tracebacks of every toolchain's crash, embedded in
+# a log, two in one file, cut off mid-goroutine.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
@@ -77,14 +80,27 @@ expect_eq "diff profile vs live: every group at the fixture's sites unchanged" "
 # 4. --pprof: go tool pprof reads it; pileup reads it back
 "$PILEUP" --pprof "$TMP/out.pb.gz" --json=1 "$FX_PID" >"$TMP/p.json"
 expect_eq "--pprof: exit 0" 0 $?
-GO=/usr/local/go/bin/go
+# go tool pprof of Debian's Go 1.23, by path (its pprof is built; 1.26's
+# go command would build pprof first)
+GO=/usr/lib/go-1.23/bin/go
+check "go tool pprof is there ($GO)" test -x "$GO"
 if [ -x "$GO" ]; then
-	raw=$("$GO" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
+	raw=$(GOTOOLCHAIN=local "$GO" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
 	expect_eq "go tool pprof -raw: one sample per group, counts adding up to threads + goroutines" \
 		"$(jq '[.groups[].count] | add' "$TMP/p.json") $(jq '.groups | length' "$TMP/p.json")" \
 		"$(awk '/^Samples:/{s=1; next} /^Locations/{s=0} s && $1 ~ /^[0-9]+:$/ {sub(":", "", $1); n += $1; k++} END {print n, k}' <<<"$raw")"
-	check "go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$("$GO" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
-	"$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
+	# -raw as "count f1>f2>..." per sample (innermost first, inlined
+	# calls as their location's lines)
+	awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0; l = 1; next } /^Mappings/ { l = 0; next }
+	s && $1 ~ /^[0-9]+:$/ { n++; c[n] = $1; sub(":", "", c[n]); ids[n] = ""; for (i = 2; i <= NF; i++) ids[n] = ids[n] " " $i; next }
+	l && $1 ~ /^[0-9]+:$/ { cur = $1; sub(":", "", cur); fn[cur] = ($4 != "" && $4 !~ /^s=/) ? $4 : "?"; next }
+	l && NF >= 2 && $1 !~ /:$/ { fn[cur] = fn[cur] ">" $1; next }
+	END { for (k = 1; k <= n; k++) { m = split(ids[k], a, " "); st = ""; for (i = 1; i <= m; i++) st = st (i > 1 ? ">" : "") fn[a[i]]; print c[k], st } }' \
+		<<<"$raw" | sort >"$TMP/raw.stacks"
+	jq -r '.groups[] | "\(.count) \([.frames[] | select(.wrapper | not) | .function // "?"] | join(">"))"' "$TMP/p.json" | sort >"$TMP/p.stacks"
+	expect_eq "go tool pprof -raw: every group's stack (functions, inlined calls) and count" "" "$(diff "$TMP/p.stacks" "$TMP/raw.stacks")"
+	check "go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$GO" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
+	GOTOOLCHAIN=local "$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
 	check "go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
 fi
 "$PILEUP" --json=1 "$TMP/out.pb.gz" >"$TMP/rt.json"
@@ -101,13 +117,99 @@ expect_eq "merge: a group sums the hosts and says each one's count" "$((3 * want
 	"$(jq -r '.groups[] | select(.wait_site.function == "main.lockMutex") | "\(.count) \(.hosts | tojson) \(.absent_on | tojson)"' "$TMP/merge.json")"
 "$PILEUP" --text "$TMP/merge.json" >"$TMP/merge.txt"
 check "merge: the saved report reads back, hosts per group" grep -q "hosts: *hostA $want, b $want, c $want" "$TMP/merge.txt"
+check "merge: the text names each host's own goroutine ids" grep -qE '^    goroutines:    hostA [0-9,-]+; b [0-9,-]+; c [0-9,-]+$' "$TMP/merge.txt"
+# --pprof of a merge: one sample per group and host, labelled "host"
+"$PILEUP" merge --pprof "$TMP/merge.pb.gz" --json=1 "$TMP/hostA.json" b="$TMP/stack.txt" c="$URL" >"$TMP/merge2.json"
+expect_eq "merge --pprof: exit 0" 0 $?
+per_host() { # HOST: the goroutines of each group on HOST in a merge report, as "count site"
+	jq -r --arg h "$2" '[.groups[] | select(.kind == "goroutine" and (.wait_site.function // "" | startswith("main."))) | select(.hosts[$h] != null) | "\(.hosts[$h]) \(.wait_site.function)"] | sort | .[]' "$1"
+}
+if [ -x "$GO" ]; then
+	for h in hostA b c; do
+		expect_eq "merge --pprof: go tool pprof -raw, samples labelled host $h: that host's groups" "$(per_host "$TMP/merge2.json" $h)" \
+			"$(GOTOOLCHAIN=local "$GO" tool pprof -raw "$TMP/merge.pb.gz" 2>/dev/null | awk -v h="$h" '
+				/^Samples:/ { s = 1; next } /^Locations/ { s = 0 }
+				s && $1 ~ /^[0-9]+:$/ { c = $1; sub(":", "", c); next }
+				s && index($0, "host:[" h "]") { i = index($0, "wait_site:["); if (!i) next; w = substr($0, i + 11); sub(/\].*/, "", w); if (substr(w, 1, 5) == "main.") n[w] += c }
+				END { for (k in n) print n[k], k }' | sort)"
+	done
+fi
+"$PILEUP" --json=1 "$TMP/merge.pb.gz" >"$TMP/merge3.json"
+expect_eq "pileup reads a merge's --pprof back: the same hosts, each group's count on each" \
+	"$(jq -c '[.groups[] | select(.kind == "goroutine" and (.wait_site.function // "" | startswith("main."))) | {s: .wait_site.function, hosts, absent_on}] | sort_by(.s)' "$TMP/merge2.json")" \
+	"$(jq -c '[.groups[] | select(.kind == "goroutine" and (.wait_site.function // "" | startswith("main."))) | {s: .wait_site.function, hosts, absent_on}] | sort_by(.s)' "$TMP/merge3.json")"
 start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
 "$PILEUP" --json=1 "$FX_PID" >"$TMP/other.json"
 "$PILEUP" merge "$TMP/hostA.json" "$TMP/other.json" >/dev/null 2>"$TMP/merge.err"
 expect_eq "merge of another build: refused (exit 2)" 2 $?
 check "... naming both" grep -q "hostA and other are not snapshots of the same build" "$TMP/merge.err"
 
-# 6. crash tracebacks of every toolchain here, in a log
+# 5b. --watch and --fail-if over HTTP: a leak growing at a known rate,
+# watched from outside (no ptrace), and the debug=1 profile watched alike
+start_fixture "$FIX/go-leaks" -mutex 5 -recv 3 -grow-rate 10 -pprof 127.0.0.1:0 || exit 1
+UG=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
+for u in "$UG" "$UG/debug/pprof/goroutine?debug=1"; do
+	what=${u#$UG}
+	what=${what:-the dump}
+	"$PILEUP" --watch 1 --count 4 --json "$u" >"$TMP/hw.json" 2>"$TMP/hw.err"
+	expect_eq "--watch over HTTP ($what): exit 0, 4 captures" "0 4" "$? $(jq '.captures | length' "$TMP/hw.json")"
+	expect_eq "--watch over HTTP ($what): the only leak suspect is main.leakyRequest" "goroutine main.leakyRequest" \
+		"$(jq -r '[.groups[] | select(.leak_suspect)] | map("\(.kind) \(.wait_site.function)") | join(",")' "$TMP/hw.json")"
+	rate=$(jq '.groups[] | select(.leak_suspect) | .growth_per_min' "$TMP/hw.json")
+	check "--watch over HTTP ($what): growth $rate/min is the fixture's 600/min (+-20%)" \
+		awk -v v="$rate" 'BEGIN { exit !(v != "" && v >= 480 && v <= 720) }'
+	expect_eq "--watch over HTTP ($what): the mutex and channel sites stay constant" "main.drain [3,3,3,3] main.lockMutex [5,5,5,5]" \
+		"$(jq -r '[.groups[] | select(.wait_site.function == "main.lockMutex" or .wait_site.function == "main.drain") | "\(.wait_site.function) \(.counts | tostring)"] | sort | join(" ")' "$TMP/hw.json")"
+done
+"$PILEUP" --watch 1 --count 3 --fail-if 'growth>=300/min' "$UG" >/dev/null 2>"$TMP/hw.err"
+expect_eq "--fail-if growth over HTTP: exit 3" 3 $?
+check "... naming main.leakyRequest" grep -q 'goroutines grew by.*main.leakyRequest' "$TMP/hw.err"
+"$PILEUP" --fail-if 'goroutines>100000' "$UG" >/dev/null 2>&1
+expect_eq "--fail-if goroutines>100000 over HTTP: quiet (exit 0)" 0 $?
+stop_fixture "$FX_PID"
+
+# 6. Go 1.27's goroutineleak profile (debug=1, debug=0) and its debug=2
+# dump (every goroutine, the leaked ones marked): the leaked goroutines of
+# a live capture taken after it (the profile's GC marked them), site by
+# site, and for the dump id by id
+if [ -x "$FIX/go/1.27/leaks" ]; then
+	start_fixture "$FIX/go/1.27/leaks" -first-error 3 -producers 2 -recv 2 -mutex 2 -pprof 127.0.0.1:0 || exit 1
+	U27=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
+	# count site, of the leaked goroutines of a report
+	leaked_sites() {
+		jq -r '[.goroutines[] | select(.leaked) | "\(.wait_site.function)"] | group_by(.) | map("\(length) \(.[0])") | sort | .[]' "$1"
+	}
+	# count site, of the groups of a leak profile (the one with no stack aside)
+	profile_sites() {
+		jq -r '[.groups[] | select(.wait_site.function != null) | {s: .wait_site.function, c: .count}] | group_by(.s) | map("\(map(.c) | add) \(.[0].s)") | sort | .[]' "$1"
+	}
+	for d in 1 0 2; do
+		"$PILEUP" --json=1 "$U27/debug/pprof/goroutineleak?debug=$d" >"$TMP/leak$d.json"
+		expect_eq "goroutineleak debug=$d: exit 0" 0 $?
+	done
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/leaklive.json"
+	leaked_sites "$TMP/leaklive.json" >"$TMP/leaklive.sites"
+	check "live after the leak GC: leaked goroutines at 3 sites or more" test "$(wc -l <"$TMP/leaklive.sites")" -ge 3
+	expect_eq "goroutineleak debug=1: read as a leak profile" "pprof goroutineleak profile (text)" "$(jq -r .target.dump.format "$TMP/leak1.json")"
+	expect_eq "goroutineleak debug=0: read as a leak profile" "pprof goroutineleak profile" "$(jq -r .target.dump.format "$TMP/leak0.json")"
+	for d in 1 0; do
+		expect_eq "goroutineleak debug=$d: the live capture's leaked goroutines, site by site" "$(cat "$TMP/leaklive.sites")" "$(profile_sites "$TMP/leak$d.json")"
+	done
+	expect_eq "goroutineleak debug=2: the leaked goroutines of the live capture, id, wait reason and site" \
+		"$(jq -r '.goroutines[] | select(.leaked) | "\(.id) \(.status) \(.wait_reason) \(.wait_site.function)"' "$TMP/leaklive.json")" \
+		"$(jq -r '.goroutines[] | select(.leaked) | "\(.id) \(.status) \(.wait_reason) \(.wait_site.function)"' "$TMP/leak2.json")"
+	"$PILEUP" --json=1 "$U27/debug/pprof/goroutine?debug=0" >"$TMP/g27.json"
+	expect_eq "Go 1.27's own debug=0 goroutine profile: the live capture's groups and counts" \
+		"$(by_site "$TMP/leaklive.json" false)" "$(by_site "$TMP/g27.json" false)"
+	expect_eq "goroutineleak debug=2: the mutex waiters (not leaked: the mutex is reachable) waiting in both" \
+		"$(jq -c '[.goroutines[] | select(.wait_site.function == "main.lockMutex") | .status]' "$TMP/leaklive.json")" \
+		"$(jq -c '[.goroutines[] | select(.wait_site.function == "main.lockMutex") | .status]' "$TMP/leak2.json")"
+else
+	echo "not ok - $FIX/go/1.27/leaks is missing (make fixtures)"
+	FAIL=$((FAIL + 1))
+fi
+
+# 7. crash tracebacks of every toolchain here, in a log
 builds=("$FIX/go-leaks")
 for b in "$FIX"/go/*/leaks; do [ -x "$b" ] && builds+=("$b"); done
 for b in "${builds[@]}"; do
@@ -147,5 +249,22 @@ for b in "${builds[@]}"; do
 	rc=$?
 	expect_eq "$name: cut mid-goroutine: the 3 complete goroutines, a warning, exit 1" "1 3 true" \
 		"$rc $(jq '.goroutines | length' "$d/jc") $(jq '[.target.warnings[] | test("cut off")] | any' "$d/jc")"
+	# GOTRACEBACK=crash: every thread's registers and system stack, gp=/m=
+	# headers (1.21+), runtime frames and goroutines; in a log too
+	( GOTRACEBACK=crash exec "$b" -first-error 2 -mutex 2 -locked 1 >"$d/cout" 2>"$d/cerr" ) &
+	runner=$!
+	for ((i = 0; i < 300; i++)); do grep -q "^ready " "$d/cout" 2>/dev/null && break; sleep 0.05; done
+	pid=$(awk '/^ready/ {print $2}' "$d/cout")
+	[ -n "$pid" ] && sleep 0.2 && kill -QUIT "$pid"
+	wait "$runner" 2>/dev/null
+	{ echo "Dec 02 03:00:00 host svc[1]: starting"; cat "$d/cerr"; echo "Dec 02 03:00:09 host systemd[1]: svc.service: Main process exited, code=dumped"; } >"$d/clog"
+	"$PILEUP" --json=1 "$d/clog" >"$d/cj"
+	expect_eq "$name: the GOTRACEBACK=crash traceback inside a log: exit 0, runtime frames kept" "0 false" \
+		"$? $(jq '.target.lacks | index("go_runtime_frames") != null' "$d/cj")"
+	go_dump_norm "$d/cerr" 0 | sort -n >"$d/cgo.txt"
+	pileup_go_norm "$d/cj" 2 | sort -n >"$d/cpl.txt"
+	check "$name: GOTRACEBACK=crash: goroutines read ($(wc -l <"$d/cgo.txt"))" test "$(wc -l <"$d/cgo.txt")" -ge 8
+	expect_eq "$name: GOTRACEBACK=crash: every goroutine as Go printed it" "" "$(diff "$d/cgo.txt" "$d/cpl.txt")"
+	go_groups_match "$name: GOTRACEBACK=crash: group counts are what the fixture created" "$d/cj" "$d/cout"
 done
 finish

@@ -93,5 +93,9 @@ struct view *groups_view_create(struct tui *t);
 struct view *stack_view_create(struct tui *t, const struct group *g);
 struct view *source_view_create(struct tui *t, const struct frame *f);
 struct view *help_view_create(struct tui *t);
+/* screen_hosts.c: opens the hosts screen of g, or says why not (a
+ * snapshot that is not merged); true: the key was handled. */
+struct view *hosts_view_create(struct tui *t, const struct group *g);
+bool hosts_open(struct tui *t, const struct group *g);
 
 #endif

@@ -25,7 +25,11 @@ static void capture_text(const struct tui_model *m, char *buf, size_t size)
 	char took[32], pause[32];
 	fmt_us(took, sizeof(took), s->elapsed_us);
 	fmt_us(pause, sizeof(pause), s->pause_us);
-	if (s->source == SNAP_CORE) {
+	if (s->nhosts) {
+		snprintf(buf, size, "merged snapshots (pileup merge)");
+	} else if (s->source == SNAP_DUMP) {
+		snprintf(buf, size, "%s: no threads, no memory", s->dump_format ? s->dump_format : "a Go dump");
+	} else if (s->source == SNAP_CORE) {
 		snprintf(buf, size, "from a core file");
 	} else if (s->source == SNAP_SAVED) {
 		/* A report saved from a saved report says "saved" itself. */
@@ -36,6 +40,8 @@ static void capture_text(const struct tui_model *m, char *buf, size_t size)
 			snprintf(buf, size, "saved stop-all capture, all threads paused %s", pause);
 		else if (!strcmp(mode, "saved"))
 			snprintf(buf, size, "saved snapshot");
+		else if (!strcmp(mode, "dump"))
+			snprintf(buf, size, "saved %s", s->dump_format ? s->dump_format : "Go dump");
 		else
 			snprintf(buf, size, "saved %s capture, longest pause %s", mode, pause);
 	} else if (s->mode == SNAP_MODE_STOP_ALL) {
@@ -63,7 +69,17 @@ void header_draw(struct tui *t, int w)
 		tui_appendf(left, sizeof(left), "%s: ", o->path);
 	if (s->core_path)
 		tui_appendf(left, sizeof(left), "core %s  ", s->core_path);
-	tui_appendf(left, sizeof(left), "pid %d", (int)s->pid);
+	if (s->nhosts) {
+		tui_appendf(left, sizeof(left), "merged %zu hosts:", s->nhosts);
+		for (size_t i = 0; i < s->nhosts && i < 8; i++)
+			tui_appendf(left, sizeof(left), " %s", s->hosts[i]);
+		if (s->nhosts > 8)
+			tui_appendf(left, sizeof(left), " ...");
+	} else if (s->pid) {
+		tui_appendf(left, sizeof(left), "pid %d", (int)s->pid);
+	} else if (s->dump_from) {
+		tui_appendf(left, sizeof(left), "%s", s->dump_from);
+	}
 	if (s->exe)
 		tui_appendf(left, sizeof(left), "  %s", s->exe);
 	if (s->go_version)
@@ -128,6 +144,7 @@ static const char *footer_label(struct tui *t, const struct key_binding *b)
 	case REQ_GROUP_BY: return m->by == GROUP_BY_STACK ? "By site" : "By stack";
 	case REQ_LIBRARY: return m->hide_library ? "Show lib" : "Hide lib";
 	case REQ_HOLDER: return model_has_holders(m) ? b->footer : NULL;
+	case REQ_HOSTS: return m->snap->nhosts ? b->footer : NULL;
 	case REQ_RECAPTURE:
 		if (model_cannot_recapture(m))
 			return NULL;

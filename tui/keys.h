@@ -22,9 +22,10 @@ enum {
 	ON_STACK = 2,
 	ON_SOURCE = 4,
 	ON_HELP = 8,
+	ON_HOSTS = 16,
 	ON_LISTS = ON_GROUPS | ON_STACK,
-	ON_SUB = ON_STACK | ON_SOURCE | ON_HELP,
-	ON_ALL = ON_GROUPS | ON_STACK | ON_SOURCE | ON_HELP,
+	ON_SUB = ON_STACK | ON_SOURCE | ON_HELP | ON_HOSTS,
+	ON_ALL = ON_GROUPS | ON_STACK | ON_SOURCE | ON_HELP | ON_HOSTS,
 };
 
 enum key_section { KS_MOVE, KS_VIEW, KS_FIND, KS_OTHER, KS__COUNT };
@@ -45,6 +46,7 @@ enum key_section { KS_MOVE, KS_VIEW, KS_FIND, KS_OTHER, KS__COUNT };
 	K(LIBRARY,   VIEW,  ON_STACK,  "Lib",        "Hide or show library and runtime frames",           'L') \
 	K(WRAPPERS,  VIEW,  ON_STACK,  NULL,         "Show or hide Go's compiler-generated wrappers",     'W') \
 	K(HOLDER,    VIEW,  ON_LISTS,  "Holder",     "Jump to the holder of what a group waits on",         'H') \
+	K(HOSTS,     VIEW,  ON_LISTS,  "Hosts",      "A merged snapshot's group, host by host",           'm') \
 	K(RECAPTURE, OTHER, ON_ALL,    "Recapture",  "Capture the process again; groups show +N/-N",      'r', KEY_F(5)) \
 	K(SAVE,      OTHER, ON_ALL,    "Save",       "Save the snapshot as JSON (pileup FILE opens it)",  's', KEY_F(2)) \
 	K(UP,        MOVE,  ON_ALL,    NULL,         "Up one line",                                       KEY_UP, 'k', KEY_CTRL('p')) \

@@ -2,6 +2,7 @@
  * deadlock, when there is one, heads it; when the snapshot knows what
  * waiters wait on, a line says it for the group under the cursor. */
 #include "app.h"
+#include "merge.h"
 #include "waitdesc.h"
 #include "waitgraph.h"
 
@@ -17,6 +18,7 @@ struct columns {
 	int pct_x;
 	int wait_x, wait_w;
 	int min_x, min_w;
+	int hosts_x, hosts_w; /* merged snapshots: on how many hosts */
 	int site_x, site_w;
 	int call_x, call_w;
 };
@@ -65,6 +67,13 @@ static void layout(struct tui *t, struct view *v, int w, struct columns *c)
 		c->min_x = x;
 		c->min_w = 5;
 		x += c->min_w + 1;
+	}
+	if (m->snap->nhosts && w >= 60) {
+		c->hosts_x = x;
+		c->hosts_w = snprintf(num, sizeof(num), "%zu/%zu", m->snap->nhosts, m->snap->nhosts);
+		if (c->hosts_w < 5)
+			c->hosts_w = 5;
+		x += c->hosts_w + 1;
 	}
 	int rest = w - x;
 	c->site_x = x;
@@ -182,6 +191,8 @@ static void draw_head(struct tui *t, struct view *v, int y, int w)
 	draw_str(y + 1, c.wait_x, c.wait_w, m->kind == GROUP_THREADS || c.wait_w < 11 ? "WAIT" : "WAIT REASON", a);
 	if (c.min_w)
 		draw_str_right(y + 1, c.min_x, c.min_w, "MIN", a);
+	if (c.hosts_w)
+		draw_str_right(y + 1, c.hosts_x, c.hosts_w, "HOSTS", a);
 	draw_str(y + 1, c.site_x, c.site_w, "WAIT SITE", a);
 	if (c.call_w)
 		draw_str(y + 1, c.call_x, c.call_w, "BLOCKING CALL", a);
@@ -237,6 +248,14 @@ static void draw_row(struct tui *t, struct view *v, size_t row, int y, int w, bo
 			snprintf(buf, sizeof(buf), "%" PRId64 "-%" PRId64, g->wait_min_lo, g->wait_min_hi);
 		draw_str_right(y, c.min_x, c.min_w, buf, base);
 	}
+	if (c.hosts_w) {
+		size_t *per = merge_group_hosts(m->snap, g), on = 0;
+		for (size_t h = 0; h < m->snap->nhosts; h++)
+			on += per[h] > 0;
+		free(per);
+		snprintf(buf, sizeof(buf), "%zu/%zu", on, m->snap->nhosts);
+		draw_str_right(y, c.hosts_x, c.hosts_w, buf, on < m->snap->nhosts ? ROLE(ROLE_GROW) : base);
+	}
 	model_group_site(g, buf, sizeof(buf));
 	draw_str_fit(y, c.site_x, c.site_w, buf,
 		 g->dominant ? ROLE(ROLE_DOMINANT) : g->wait_site < 0 ? ROLE(ROLE_DIM) : base);
@@ -265,6 +284,8 @@ static bool request(struct tui *t, struct view *v, enum tui_req req)
 		}
 		return true;
 	}
+	if (req == REQ_HOSTS)
+		return hosts_open(t, model_row(&t->model, v->cursor));
 	if (req != REQ_ENTER)
 		return false;
 	const struct group *g = model_row(&t->model, v->cursor);

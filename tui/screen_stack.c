@@ -219,6 +219,8 @@ static void member_text(struct tui *t, const struct group *g, size_t k, char *bu
 		else if (th->syscall >= 0)
 			snprintf(sc, sizeof(sc), "syscall %ld", th->syscall);
 		snprintf(buf, size, "tid %-8d %-16s %c  %-14s", (int)th->tid, th->name ? th->name : "?", th->state, sc);
+		if (snap->nhosts && th->host < snap->nhosts)
+			tui_appendf(buf, size, " on %s", snap->hosts[th->host]);
 		if (th->crashed)
 			tui_appendf(buf, size, " CRASHED");
 		if (th->waits_on.object) {
@@ -230,9 +232,15 @@ static void member_text(struct tui *t, const struct group *g, size_t k, char *bu
 		return;
 	}
 	const struct snap_goroutine *go = &snap->goroutines[g->members[k]];
-	/* The wait reason says more than the status "waiting". */
-	snprintf(buf, size, "goroutine %-7" PRId64 " %s", go->id,
-		 go->wait_reason ? go->wait_reason : go->status ? go->status : "?");
+	/* A merged snapshot's member first says its host; the wait reason
+	 * says more than the status "waiting". */
+	buf[0] = 0;
+	if (snap->nhosts && go->host < snap->nhosts)
+		tui_appendf(buf, size, "%s  ", snap->hosts[go->host]);
+	if (go->id)
+		tui_appendf(buf, size, "goroutine %-7" PRId64 " %s", go->id, go->wait_reason ? go->wait_reason : go->status ? go->status : "?");
+	else
+		tui_appendf(buf, size, "goroutine (no id) %s", go->wait_reason ? go->wait_reason : go->status ? go->status : "?");
 	if (go->wait_minutes >= 0)
 		tui_appendf(buf, size, ", %" PRId64 " min", go->wait_minutes);
 	if (go->thread)
@@ -296,6 +304,10 @@ static void draw_row(struct tui *t, struct view *v, size_t row, int y, int w, bo
 	draw_str(y, x + 17, 1, st, a);
 	draw_str_fit(y, x + 19, 14, sc, a);
 	x += 34;
+	if (t->model.snap->nhosts && th->host < t->model.snap->nhosts) {
+		snprintf(buf, sizeof(buf), "on %s ", t->model.snap->hosts[th->host]);
+		x += draw_str_fit(y, x, w - x, buf, a);
+	}
 	if (th->crashed)
 		x += draw_str(y, x, w - x, "CRASHED ", cursor ? a : draw_attr(ROLE_CRASH));
 	if (th->waits_on.object && members_differ(t, g)) {
@@ -345,6 +357,8 @@ static bool request(struct tui *t, struct view *v, enum tui_req req)
 		}
 		return true;
 	}
+	if (req == REQ_HOSTS)
+		return hosts_open(t, s->g);
 	if (req != REQ_ENTER)
 		return false;
 	if (v->cursor < frame_rows(s) && s->nshown) {

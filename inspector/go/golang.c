@@ -122,7 +122,7 @@ static const char *implausible_g(const struct golayout *l, const struct graw *g)
 	/* stackalloc hands out powers of two, 2 KB at least */
 	if (g->lo >= g->hi || size > (1ull << 30) || size < 2048 || (size & (size - 1)) || (g->lo & 7))
 		return "stack bounds";
-	if (st == G_WAITING && g->waitreason >= l->nwait_reasons)
+	if ((st == G_WAITING || st == G_LEAKED) && g->waitreason >= l->nwait_reasons)
 		return "wait reason";
 	if ((st == G_WAITING || st == G_RUNNABLE || st == G_PREEMPTED) && !g->syscallsp && (g->sp < g->lo || g->sp > g->hi))
 		return "saved stack pointer";
@@ -331,7 +331,10 @@ static void fill_goroutine(struct goctx *c, const struct graw *g, const struct g
 	uint32_t st = g->status & ~G_SCAN;
 	out->id = g->goid;
 	out->status = strpool_intern(sp, st < G_NSTATUS ? gstatus_names[st] : "???");
-	/* _Gleaked: Go's leak detector found it leaked; it still waits */
+	/* A goroutine the GC found leaked (Go 1.26+, after a goroutineleak
+	 * profile) keeps the wait reason it parked with; Go's traceback
+	 * prints it with " (leaked)" (goroutineheader in traceback.go at
+	 * go1.27.3) */
 	out->leaked = st == G_LEAKED;
 	if ((st == G_WAITING || st == G_LEAKED) && g->waitreason) {
 		if (g->waitreason < c->lay.nwait_reasons)

@@ -4,8 +4,10 @@ tests/t_dumps_bad.sh.  Prints "port N" once listening, serves until killed
 (or 60 s).  MODE: stall (accepts, never answers), reset (accepts, resets
 the connection), endless (an endless body), huge (says 10 GB), 404,
 redirect (to /dump, which serves the file in $BADHTTP_FILE), slow (the
-dump, one byte every 2 s)."""
-import os, socket, struct, sys, threading, time
+dump, one byte every 2 s), short (says 100000 bytes, sends 60, closes),
+tls (HTTPS with the certificate and key in $BADHTTP_CERT, $BADHTTP_KEY:
+self-signed, which a client must refuse)."""
+import os, socket, ssl, struct, sys, threading, time
 
 mode = sys.argv[1]
 srv = socket.socket()
@@ -18,6 +20,10 @@ deadline = time.time() + 60
 def serve(c):
     try:
         c.settimeout(30)
+        if mode == "tls":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.environ["BADHTTP_CERT"], os.environ["BADHTTP_KEY"])
+            c = ctx.wrap_socket(c, server_side=True)
         req = b""
         while b"\r\n\r\n" not in req and len(req) < 65536:
             d = c.recv(4096)
@@ -37,6 +43,10 @@ def serve(c):
         elif mode == "huge":
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10737418240\r\n\r\ngoroutine 1 [running]:\n")
             time.sleep(5)
+        elif mode == "short":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\ngoroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n")
+        elif mode == "tls":
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 51\r\n\r\ngoroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n")
         elif mode == "404":
             c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\n\r\n404 page not found\n")
         elif mode == "redirect":

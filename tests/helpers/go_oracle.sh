@@ -148,7 +148,8 @@ pileup_go_norm() {
 		(rindex("]")) as $j | if $j > $i then .[:$i] + "[...]" + .[$j + 1:] else . end end end;
 	.goroutines[] | select($lvl >= 2 or (.system | not)) |
 	[ (.id | tostring),
-	  (if .status == "waiting" and .wait_reason != null then .wait_reason else .status end),
+	  (if .status == "waiting" and .wait_reason != null then .wait_reason
+	   elif .status == "leaked" and .wait_reason != null then "\(.wait_reason) (leaked)" else .status end),
 	  (.locked | tostring),
 	  (if .wait_minutes >= 1 then (.wait_minutes | tostring) else "" end),
 	  ([.frames[] | select(shown) | "\(.function | goname):\(.line)"] | join(",")),
