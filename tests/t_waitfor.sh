@@ -306,7 +306,7 @@ crashed=0
 for k in $(seq 1 24); do
 	cp "$J" "$TMP/flip.json"
 	pos=$(((off + k * 97) % size))
-	printf '\x%02x' $(((k * 37) % 256)) | dd of="$TMP/flip.json" bs=1 seek="$pos" conv=notrunc status=none
+	printf "$(printf '\\x%02x' $(((k * 37) % 256)))" | dd of="$TMP/flip.json" bs=1 seek="$pos" conv=notrunc status=none
 	"$PILEUP" --json=1 "$TMP/flip.json" >/dev/null 2>"$TMP/flip.err"
 	rc=$?
 	[ "$rc" = 0 ] || [ "$rc" = 2 ] || crashed=$((crashed + 1))
