@@ -1012,6 +1012,10 @@ static bool parse_wait_object(struct loader *l, struct wait_in *w, bool top)
 		return false;
 	if (o->owner_state == WOWNER_THREAD && !o->owner)
 		o->owner_state = WOWNER_UNKNOWN; /* a saved owner state without its owner */
+	/* channels, selects and timers have no owner: report_waits.c writes
+	 * none, and the objects it came from said "not recorded" */
+	if (o->kind == WOBJ_CHAN || o->kind == WOBJ_SELECT || o->kind == WOBJ_TIMER)
+		o->owner_state = WOWNER_NOT_RECORDED;
 	return true;
 }
 
