@@ -22,7 +22,7 @@ same_as_gdb() {
 	local name=$1 mode=$2 try rc
 	shift 2
 	for try in 1 2 3; do
-		$WRAP "$PILEUP" --json "$@" "$SRV_PID" >"$TMP/p.json" 2>"$TMP/p.err"
+		$WRAP "$PILEUP" --json=1 "$@" "$SRV_PID" >"$TMP/p.json" 2>"$TMP/p.err"
 		rc=$?
 		$WRAP bash -c ". '$ROOT/tests/lib.sh'; . '$ROOT/tests/native_lib.sh'; gdb_frames_here $SRV_PID" >"$TMP/g" 2>/dev/null
 		[ "$(json_frames "$TMP/p.json")" == "$(cat "$TMP/g")" ] && [ $rc -eq 0 ] && break
