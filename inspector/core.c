@@ -113,6 +113,7 @@ struct core {
 	bool have_auxv;
 	char *sysroot;
 	char *dwfl_exe; /* the verified executable handed to libdwfl */
+	uint64_t mapped_reads; /* bytes (and a page a read) read from the map since its pages were let go */
 };
 
 static void core_free(void *p)
@@ -176,9 +177,30 @@ static bool core_pread(const struct core *c, uint64_t off, void *buf, size_t len
 	return true;
 }
 
+/* Every page of the map that was read stays resident and counts in the
+ * RSS: a million goroutines touch gigabytes of a core, a page or two each
+ * for a few hundred bytes.  After reads that may have touched 256 MB of
+ * pages, those of the memory segments are let go (the kernel reads them
+ * again from the file, or its cache, if they are read again; nothing
+ * writes to them, so their content is the file's). */
+static void core_release_pages(struct core *c, uint64_t n)
+{
+	enum { RELEASE_EVERY = 256 << 20 };
+	if ((c->mapped_reads += n + c->page_size) < RELEASE_EVERY)
+		return;
+	c->mapped_reads = 0;
+	for (size_t i = 0; i < c->nsegs; i++) {
+		const struct core_seg *s = &c->segs[i];
+		uint64_t lo = (s->offset + c->page_size - 1) & ~(c->page_size - 1);
+		uint64_t hi = (s->offset + s->avail) & ~(c->page_size - 1);
+		if (hi > lo)
+			madvise(c->map + lo, (size_t)(hi - lo), MADV_DONTNEED);
+	}
+}
+
 static size_t core_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	const struct core *c = ctx;
+	struct core *c = ctx;
 	const struct core_seg *s = find_seg(c, addr);
 	if (!s)
 		return 0;
@@ -190,6 +212,7 @@ static size_t core_read(void *ctx, uint64_t addr, void *buf, size_t len)
 		n = len;
 	if (c->map) {
 		memcpy(buf, c->map + s->offset + off, (size_t)n); /* avail is within the file */
+		core_release_pages(c, n);
 		return (size_t)n;
 	}
 	return core_pread(c, s->offset + off, buf, (size_t)n) ? (size_t)n : 0;

@@ -17,6 +17,9 @@ struct stack_screen {
 	const struct group *g;
 	size_t *shown;            /* indices of the frames shown */
 	size_t nshown, hidden, wrappers; /* wrappers: of the hidden, Go compiler wrappers */
+	/* What the members wait on, "" if nothing: a look at every member,
+	 * taken when the group is (re)opened, not at every key. */
+	char waits[2400];
 };
 
 /* Rows: the frames shown (or one line saying there are none), a blank
@@ -40,12 +43,7 @@ static void pick_frames(struct tui *t, struct stack_screen *s)
 		else
 			s->shown[s->nshown++] = i;
 	}
-}
-
-static bool group_waits(struct tui *t, const struct group *g)
-{
-	char buf[16];
-	return waitdesc_group(t->model.snap, g, buf, sizeof(buf))[0] != 0;
+	waitdesc_group(t->model.snap, s->g, s->waits, sizeof(s->waits));
 }
 
 /* Whether members wait on different objects: then each row says its own. */
@@ -61,7 +59,7 @@ static bool members_differ(struct tui *t, const struct group *g)
 static int head_lines(struct tui *t, struct view *v)
 {
 	struct stack_screen *s = v->priv;
-	return 3 + group_waits(t, s->g);
+	return 3 + (s->waits[0] != 0);
 }
 
 /* Frame columns: number, function (with its tags), source, module; the
@@ -119,10 +117,9 @@ static void draw_head(struct tui *t, struct view *v, int y, int w)
 	if (g->blocking_call >= 0 && g->frames[g->blocking_call].function)
 		tui_appendf(line, sizeof(line), "%sblocking call: %s", sep, g->frames[g->blocking_call].function);
 	draw_str_fit(y + 1, 0, w, line, A_NORMAL);
-	if (group_waits(t, g)) {
-		char waits[2400], shown[2500];
-		waitdesc_group(t->model.snap, g, waits, sizeof(waits));
-		snprintf(shown, sizeof(shown), " waits %s", waits);
+	if (s->waits[0]) {
+		char shown[2500];
+		snprintf(shown, sizeof(shown), " waits %s", s->waits);
 		draw_str_fit(y + 2, 0, w, shown, A_NORMAL);
 		y++;
 	}
