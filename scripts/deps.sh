@@ -23,7 +23,7 @@ set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 want_build="libdw-dev libelf-dev libbz2-dev libncurses-dev libzstd-dev liblzma-dev liblz4-dev zlib1g-dev libcurl4-openssl-dev libunwind-dev libiberty-dev libdebuginfod-dev pkg-config gcc g++ make"
 want_demo="libc6-dbg"
-want_test="gdb elfutils procps golang-go golang-1.21-go golang-1.22-go golang-1.23-go ca-certificates tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace etcd-server python3 redis-server nginx memcached postgresql nodejs debuginfod iproute2 util-linux npm"
+want_test="gdb elfutils procps curl golang-go golang-1.21-go golang-1.22-go golang-1.23-go ca-certificates tmux zstd time jq xz-utils lz4 gzip clang libclang-rt-14-dev delve chromium libxml2-utils libc6-dbg binutils strace etcd-server python3 redis-server nginx memcached postgresql nodejs debuginfod iproute2 util-linux npm"
 # Only in bookworm-backports:
 backports_only="golang-1.21-go golang-1.22-go golang-1.23-go"
 # The Go toolchains brought through the module proxy; fixtures/Makefile
