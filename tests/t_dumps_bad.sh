@@ -67,6 +67,16 @@ port=$(BADHTTP_CERT=$TMP/cert.pem BADHTTP_KEY=$TMP/key.pem srv tls)
 timeout 60 "$PILEUP" --timeout 10 --text "https://127.0.0.1:$port" >/dev/null 2>"$TMP/tls.err"
 expect_eq "HTTPS with a self-signed certificate: refused (exit 2), one line, says TLS failed" "2 yes yes" \
 	"$? $(one_line "$TMP/tls.err" && echo yes) $(grep -q 'TLS failed' "$TMP/tls.err" && echo yes)"
+# The same server with a certificate this machine trusts: the dump is read.
+# Trusted only inside a mount namespace of its own, where the certificate
+# is the whole CA bundle libcurl reads (/etc/ssl/certs/ca-certificates.crt).
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -days 1 \
+	-keyout "$TMP/key2.pem" -out "$TMP/cert2.pem" >/dev/null 2>&1
+port=$(BADHTTP_CERT=$TMP/cert2.pem BADHTTP_KEY=$TMP/key2.pem srv tls)
+timeout 60 unshare -m sh -c 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && exec "$2" --timeout 10 --json=1 "$3"' \
+	sh "$TMP/cert2.pem" "$PILEUP" "https://127.0.0.1:$port" >"$TMP/tls2.json" 2>"$TMP/tls2.err"
+expect_eq "HTTPS with a trusted certificate: exit 0, the dump's goroutine" "0 1 main.main" \
+	"$? $(jq -r '"\(.goroutines | length) \(.goroutines[0].frames[0].function)"' "$TMP/tls2.json" 2>/dev/null)"
 "$PILEUP" --text http://127.0.0.1:1 >/dev/null 2>"$TMP/refused.err"
 expect_eq "connection refused: exit 2, says so" "2 yes" "$? $(grep -q 'cannot connect to' "$TMP/refused.err" && echo yes)"
 printf 'goroutine 3 [sleep]:\ntime.Sleep(0x1)\n\t/usr/lib/go/src/runtime/time.go:195 +0x1\nmain.f()\n\t/src/main.go:4 +0x2\n' >"$TMP/small.txt"

@@ -6,7 +6,8 @@ the connection), endless (an endless body), huge (says 10 GB), 404,
 redirect (to /dump, which serves the file in $BADHTTP_FILE), slow (the
 dump, one byte every 2 s), short (says 100000 bytes, sends 60, closes),
 tls (HTTPS with the certificate and key in $BADHTTP_CERT, $BADHTTP_KEY:
-self-signed, which a client must refuse)."""
+the dump above; self-signed, which a client must refuse unless it trusts
+the certificate)."""
 import os, socket, ssl, struct, sys, threading, time
 
 mode = sys.argv[1]
@@ -46,7 +47,8 @@ def serve(c):
         elif mode == "short":
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\ngoroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n")
         elif mode == "tls":
-            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 51\r\n\r\ngoroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n")
+            body = b"goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n\n"
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         elif mode == "404":
             c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 19\r\n\r\n404 page not found\n")
         elif mode == "redirect":
