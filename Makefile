@@ -149,8 +149,14 @@ check:
 bench:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory pileup fixtures tests/helpers/measure
+	scripts/bench-tools.sh
 	tests/bench/run.sh
 	tests/bench/native.sh
+	tests/bench/core.sh
+	BENCH_DLV=fixtures/bin/tools/dlv tests/bench/go.sh
+	PP=fixtures/bin/tools/pp tests/bench/dumps.sh
+	tests/bench/leaks.sh
+	tests/bench/scale.sh
 
 # The demo needs only the build packages and libc6-dbg (deps.sh demo), and
 # the C service fixture: no Go, nothing else of the tests.
