@@ -5,26 +5,8 @@
 # runs (and reading many goroutines) with stderr piped.
 source "$(dirname "$0")/lib.sh"
 
-if ! command -v tmux >/dev/null; then
-	check "tmux is installed (scripts/deps.sh test)" false
-	finish
-	exit
-fi
-SOCK=pileup-progress-$$
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; cleanup' EXIT
-screen() { tm capture-pane -p -t "$1"; }
-# wait_for NAME PATTERN: until the screen shows PATTERN (60 s at most).
-wait_for() {
-	local i
-	for ((i = 0; i < 1200; i++)); do
-		screen "$1" | grep -q -- "$2" && return 0
-		sleep 0.05
-	done
-	echo "# screen of $1 without '$2':"
-	screen "$1" | sed 's/^/#   /'
-	return 1
-}
+WAIT_FOR_S=60
+. "$(dirname "$0")/tmux_lib.sh"
 
 if ! start_fixture "$FIX/waits" --mutex 2 --condvar 2; then
 	check "the fixture starts" false
@@ -38,7 +20,7 @@ tm new-session -d -s watch -x 120 -y 20 "bash -c '. $TMP/watch.cmd; echo pileup-
 check "tty: the wait for the next capture is shown" wait_for watch 'pileup: --watch: capture 2 in [1-4] s'
 check "tty: ... on one line, counted down" wait_for watch 'pileup: --watch: capture 2 in [1-3] s'
 check "tty: the run ends" wait_for watch 'pileup-exit=[01]'
-check "tty: ... and the line is gone" bash -c "! tmux -L $SOCK -f /dev/null capture-pane -p -t watch | grep -q 'capture 2 in'"
+check "tty: ... and the line is gone" bash -c "! tmux -L $TMUX_SOCK -f /dev/null capture-pane -p -t watch | grep -q 'capture 2 in'"
 check "tty: the report went to its file" grep -q 'captures over' "$TMP/tty.txt"
 
 # --- a pipe: nothing ------------------------------------------------------

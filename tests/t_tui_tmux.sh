@@ -6,14 +6,7 @@
 # NO_COLOR, and that the fixture is never disturbed.
 source "$(dirname "$0")/lib.sh"
 
-if ! command -v tmux >/dev/null; then
-	check "tmux is installed (scripts/deps.sh test)" false
-	finish
-	exit
-fi
-SOCK=pileup-test-$$
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+. "$(dirname "$0")/tmux_lib.sh"
 
 # browse NAME COLSxLINES ENV... -- ARGS...: runs pileup in a tmux session,
 # in a shell that prints its exit status and stays, so the terminal state
@@ -33,7 +26,6 @@ browse() {
 		"bash -c 'trap : INT; . $TMP/$name.cmd; echo pileup-exit=\$?; sleep 600'"
 }
 
-screen() { tm capture-pane -p -t "$1"; }
 # has_colours NAME REGEX: the screen, with its attributes, matches.
 has_colours() { tm capture-pane -e -p -t "$1" | grep -q -- "$2"; }
 # Foreground or background colours (39 and 49 are the terminal's defaults).
@@ -46,19 +38,6 @@ browser_pid() {
 	pid=$(pgrep -f -P "$(tm display -p -t "$1" '#{pane_pid}')" -- "$PILEUP")
 	[ -n "$pid" ] || echo "# no pileup process in session $1" >&2
 	echo "$pid"
-}
-
-# wait_for NAME PATTERN: until the screen shows PATTERN (30 s at most: the
-# machine may be busy).
-wait_for() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		screen "$1" | grep -q -- "$2" && return 0
-		sleep 0.05
-	done
-	echo "# screen of $1 without '$2':"
-	screen "$1" | sed 's/^/#   /'
-	return 1
 }
 
 restored() {
