@@ -29,5 +29,26 @@ for mode in plain asan; do
 	pass=$((pass + p))
 	fail=$((fail + f))
 done
+# What failed, again at the end (a CI log may keep only its tail): each
+# "not ok" line with the comment lines the test printed just before it.
+if [ $fail -ne 0 ]; then
+	echo "# --- what failed"
+	for mode in plain asan; do
+		awk -v mode=$mode '
+			/^# --- / { test = $3; n = 0; after = 0; next }
+			/^#/ && after > 0 { print substr($0, 1, 400); after--; next }
+			/^#/ { buf[n % 6] = substr($0, 1, 400); n++; next }
+			/^not ok/ {
+				print "# " mode " " test ":"
+				for (i = (n > 6 ? n - 6 : 0); i < n; i++) print buf[i % 6]
+				print
+				n = 0
+				after = 3
+				if (++shown >= 40) exit
+				next
+			}
+			{ n = 0; after = 0 }' build/check-$mode.log
+	done | head -n 200
+fi
 echo "$pass passed, $fail failed"
 [ $rc -eq 0 ] && [ $fail -eq 0 ]
