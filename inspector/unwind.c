@@ -27,8 +27,10 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -108,6 +110,21 @@ static struct debuginfod *g_debuginfod;
 static Dwfl_Module **g_dwarf_mods;
 static size_t g_ndwarf_mods;
 static __thread bool t_want_dwarf;
+
+/* Opens of a module's or a debug file's that failed for want of file
+ * descriptors (EMFILE, ENFILE): a low `ulimit -n` with a capture holding
+ * descriptors per thread.  Such a module unwinds and symbolizes as if it
+ * had no file, so a prefetch that ran short is not taken, and the report
+ * says why its stacks may be cut short (unwind_snapshot). */
+static atomic_int g_out_of_fds;
+
+static int open_module_file(const char *path)
+{
+	int fd = file_open_regular(path);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+		atomic_fetch_add(&g_out_of_fds, 1);
+	return fd;
+}
 
 /* After the prefetch thread has been joined. */
 static void prefetch_release(struct unwinder *u)
@@ -193,7 +210,7 @@ static int elf_build_id_hex(Elf *elf, char *out)
  * hex (any, when the module has none); -1 if not. */
 static int open_debug_candidate(const char *path, const char *hex)
 {
-	int fd = file_open_regular(path);
+	int fd = open_module_file(path);
 	if (fd < 0 || !*hex)
 		return fd;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -217,7 +234,7 @@ static int open_debug_file(const char *dpath, const char *hex, const char *file_
 		const char *end = strchrnul(p, ':');
 		if (*p == '/') {
 			char *path = xasprintf("%.*s/.build-id/%.2s/%s.debug", (int)(end - p), p, hex, hex + 2);
-			int fd = file_open_regular(path);
+			int fd = open_module_file(path);
 			if (fd >= 0) {
 				*ret_path = path;
 				return fd;
@@ -336,14 +353,14 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 		const struct snap_map *m = snapshot_find_map(snap, base);
 		if (m) {
 			char *mf = xasprintf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, snap->pid, m->start, m->end);
-			fd = file_open_regular(mf);
+			fd = open_module_file(mf);
 			free(mf);
 		}
 	}
 	if (fd < 0)
-		fd = file_open_regular(rooted);
+		fd = open_module_file(rooted);
 	if (fd < 0 && snap->root && snap->source != SNAP_LIVE)
-		fd = file_open_regular(clean);
+		fd = open_module_file(clean);
 	/* Debug files are searched relative to the real path. */
 	if (access(rooted, F_OK) == 0) {
 		*file_name = rooted;
@@ -949,6 +966,9 @@ static void symbolize_thread(struct unwinder *u, struct snap_thread *t)
 			t->nframes += n;
 		}
 	}
+	if (!tw->complete && !t->error && atomic_load(&g_out_of_fds))
+		t->error = xasprintf("unwinding stopped after %d frames: %s (pileup ran out of file descriptors opening the "
+				     "program's files; raise the limit ('ulimit -n'))", w->n, w->err[0] ? w->err : "no caller");
 	if (!tw->complete && !t->error) {
 		if (w->ended && t->how == SNAP_HOW_SYSCALL && !(t->regs.valid & (1u << SNAP_REG_RBP)))
 			t->error = xstrdup("the stack ends early: its frame pointer is unknown without stopping the thread "
@@ -1191,7 +1211,9 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 			old->pre->err = NULL;
 			prefetch_release(old);
 			old->snap = snap;
-			if (!perr)
+			/* Short of descriptors while the capture held them: its
+			 * modules are opened again now that they are free. */
+			if (!perr && !atomic_exchange(&g_out_of_fds, 0))
 				u = old;
 			else
 				pu_error_free(perr);
@@ -1203,6 +1225,7 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	struct pu_error *err = NULL;
 	timing_begin("unwind");
 	if (!u) {
+		atomic_store(&g_out_of_fds, 0);
 		u = unwinder_new(snap, dpath);
 		if (o && o->debuginfod)
 			u->dfd = debuginfod_create(o->debuginfod_urls, o->debuginfod_seconds);
@@ -1273,6 +1296,12 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	for (size_t i = 0; i < snap->nthreads; i++)
 		symbolize_thread(u, &snap->threads[i]);
 	timing_mark("unwind", "symbols");
+	if (atomic_load(&g_out_of_fds)) {
+		struct rlimit nofile;
+		long long lim = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY ? (long long)nofile.rlim_cur : -1;
+		snapshot_warn(snap, "pileup ran out of file descriptors opening the program's files (%lld allowed): frames in "
+			      "them may lack names or end early; raise 'ulimit -n' and capture again", lim);
+	}
 	if (timing_on())
 		fprintf(stderr, "pileup: unwind: %zu of %zu walks from cached CFI rows\n", u->dw->fast_walks, u->dw->walks);
 	stats->distinct_pcs = symbols_distinct(u->sym);
