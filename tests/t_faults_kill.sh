@@ -12,9 +12,16 @@
 trap '' INT # SIGINT goes to pileup below, never to this shell
 N=1000
 KILLS=25 # per --stop-all mode; the default mode gets 10
+# How soon after the death pileup must have ended, and the parent reaped
+# the target: a second.  The sanitizers' own start and exit (shadow
+# memory, the leak check) take some of it on a busy 2-core machine: there
+# a run that had not even looked at the target yet once ended 1.06 s after
+# the kill ("no such process"), so the sanitized build gets two.
+BOUND=1.0
 if [ "$ASAN" = 1 ]; then
 	N=500
 	KILLS=13
+	BOUND=2.0
 fi
 
 now() { echo "$EPOCHREALTIME"; }
@@ -57,9 +64,9 @@ kill_during() {
 	# A run that had read everything before the death finishes its report:
 	# it may take as long as a whole run does here (BASE_S, measured below;
 	# under ASan on a busy machine that is more than a second).
-	local limit=1.0
-	[ $rc -le 1 ] && limit=$(awk -v b="$BASE_S" 'BEGIN { l = 1.5 * b + 0.5; printf "%.3f", (l > 1 ? l : 1) }')
-	if awk -v e="$ended" -v r="$reaped" -v l="$limit" 'BEGIN { exit !(e > l || r > 1.0) }'; then
+	local limit=$BOUND
+	[ $rc -le 1 ] && limit=$(awk -v b="$BASE_S" -v m="$BOUND" 'BEGIN { l = 1.5 * b + 0.5; printf "%.3f", (l > m ? l : m) }')
+	if awk -v e="$ended" -v r="$reaped" -v l="$limit" -v m="$BOUND" 'BEGIN { exit !(e > l || r > m) }'; then
 		echo "$mode: ended ${ended} s (limit $limit s) and reaped ${reaped} s after the kill (exit $rc: $(head -c 200 "$dir/err"))"
 		return
 	fi
@@ -125,7 +132,7 @@ for mode in stop-all gcore nonstop; do
 		*) bad=$((bad + 1)); echo "# run $i: $v" ;;
 		esac
 	done
-	expect_eq "$mode: $runs kills at random moments: each run ends within 1 s with one clear line, the parent reaps the target" 0 "$bad"
+	expect_eq "$mode: $runs kills at random moments: each run ends within $BOUND s with one clear line, the parent reaps the target" 0 "$bad"
 	check "$mode: some kills came mid-capture ($died of $runs)" test $died -gt 0
 done
 
