@@ -15,14 +15,37 @@ PASS=0
 FAIL=0
 FX_PIDS=()
 
-cleanup() {
+# fx_track PID...: processes cleanup ends when the test exits, each known
+# by its PID and its start time: a fixture that died long ago left its
+# PID to whatever the kernel gave it next (a test that starts fifty
+# 1,000-thread fixtures wraps pid_max), which is never signalled.
+FX_STARTS=()
+fx_start_time() {
+	local stat
+	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+	stat=${stat##*) }
+	set -- $stat
+	echo "${20}"
+}
+fx_track() {
 	local p
-	for p in "${FX_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
+	for p in "$@"; do
+		FX_PIDS+=("$p")
+		FX_STARTS+=("$(fx_start_time "$p")")
 	done
-	sleep 0.1
-	for p in "${FX_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
+}
+
+cleanup() {
+	local i live=() starts=()
+	for i in "${!FX_PIDS[@]}"; do
+		if [ -n "${FX_STARTS[$i]}" ] && [ "$(fx_start_time "${FX_PIDS[$i]}")" = "${FX_STARTS[$i]}" ]; then
+			live+=("${FX_PIDS[$i]}")
+			starts+=("${FX_STARTS[$i]}")
+		fi
+	done
+	[ ${#live[@]} -gt 0 ] && kill -TERM "${live[@]}" 2>/dev/null && sleep 0.1
+	for i in "${!live[@]}"; do
+		[ "$(fx_start_time "${live[$i]}")" = "${starts[$i]}" ] && kill -KILL "${live[$i]}" 2>/dev/null
 	done
 	rm -rf "$TMP"
 }
@@ -68,7 +91,7 @@ start_fixture() {
 	FX_OUT=$(mktemp "$TMP/fx.XXXXXX")
 	"$prog" "$@" >"$FX_OUT" 2>"$FX_OUT.err" &
 	FX_PID=$!
-	FX_PIDS+=("$FX_PID")
+	fx_track "$FX_PID"
 	local i
 	for ((i = 0; i < 600; i++)); do
 		if grep -q '^ready ' "$FX_OUT" 2>/dev/null; then

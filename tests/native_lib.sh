@@ -37,7 +37,7 @@ start_redis() {
 	redis-server --port "$port" --bind 127.0.0.1 --io-threads 4 --save '' --appendonly no --dir "$TMP" \
 		--daemonize no --logfile "$TMP/redis.log" &
 	SRV_PID=$!
-	FX_PIDS+=("$SRV_PID")
+	fx_track "$SRV_PID"
 	wait_threads "$SRV_PID" 7
 }
 
@@ -70,7 +70,7 @@ http {
 CONF
 	/usr/sbin/nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
 	SRV_PID=$!
-	FX_PIDS+=("$SRV_PID")
+	fx_track "$SRV_PID"
 	wait_threads "$SRV_PID" 5
 }
 
@@ -80,7 +80,7 @@ start_memcached() {
 	port=$(free_port)
 	memcached -t 8 -l 127.0.0.1 -p "$port" -U 0 -u root -m 16 &
 	SRV_PID=$!
-	FX_PIDS+=("$SRV_PID")
+	fx_track "$SRV_PID"
 	wait_threads "$SRV_PID" 10
 }
 
@@ -101,14 +101,14 @@ start_postgres() {
 	runuser -u postgres -- "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 \
 		>"$dir/log" 2>&1 &
 	PG_PID=$!
-	FX_PIDS+=("$PG_PID")
+	fx_track "$PG_PID"
 	local i
 	for ((i = 0; i < 100; i++)); do
 		runuser -u postgres -- psql -h "$dir" -p "$port" -Atc 'select 1' >/dev/null 2>&1 && break
 		sleep 0.1
 	done
 	runuser -u postgres -- psql -h "$dir" -p "$port" -Atc 'select pg_sleep(600)' >/dev/null 2>&1 &
-	FX_PIDS+=("$!")
+	fx_track "$!"
 	SRV_PID=
 	for ((i = 0; i < 100; i++)); do
 		[ -n "$SRV_PID" ] && break
@@ -134,7 +134,7 @@ threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
 time.sleep(3600)
 ' &
 	SRV_PID=$!
-	FX_PIDS+=("$SRV_PID")
+	fx_track "$SRV_PID"
 	wait_threads "$SRV_PID" 7
 }
 

@@ -38,7 +38,7 @@ check "... and no raw escape in the text report" bash -c "! '$PILEUP' --text '$T
 # hostile HTTP servers on loopback
 srv() {
 	python3 "$ROOT/tests/helpers/badhttp.py" "$1" >"$TMP/srv.$1" &
-	FX_PIDS+=($!)
+	fx_track $!
 	for ((i = 0; i < 100; i++)); do grep -q '^port ' "$TMP/srv.$1" 2>/dev/null && break; sleep 0.05; done
 	awk '{print $2}' "$TMP/srv.$1"
 }

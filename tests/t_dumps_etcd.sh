@@ -24,7 +24,7 @@ C=http://127.0.0.1:$cport
 	--listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
 	--initial-cluster "pileup-test=http://127.0.0.1:$pport" --log-outputs stderr >"$TMP/etcd.log" 2>&1 &
 PID=$!
-FX_PIDS+=("$PID")
+fx_track "$PID"
 for ((i = 0; i < 300; i++)); do
 	curl -s -m 2 "$C/health" 2>/dev/null | grep -q '"health":"true"' && break
 	sleep 0.1
@@ -33,7 +33,7 @@ check "etcd is up on loopback (pid $PID, $C)" curl -s -m 2 "$C/health" -o /dev/n
 # three watch streams (the gRPC gateway): goroutines that pile up by three
 for i in 1 2 3; do
 	curl -s -N -X POST -d '{"create_request":{"key":"cGlsZXVw"}}' "$C/v3/watch" >"$TMP/watch$i" 2>/dev/null &
-	FX_PIDS+=($!)
+	fx_track $!
 done
 for ((i = 0; i < 100; i++)); do
 	[ "$(cat "$TMP"/watch? 2>/dev/null | grep -c '"created":true')" = 3 ] && break

@@ -38,7 +38,7 @@ if command -v unshare >/dev/null && command -v chroot >/dev/null; then
 		for l in $libs; do mkdir -p '$R'\$(dirname \$l) && cp \$l '$R'\$l; done &&
 		mount -t proc proc '$R/proc' && cd '$R' && pivot_root . old &&
 		exec /app/bin/waits-in-root --condvar 2 --sleep 1" >"$FX_OUT" 2>&1 &
-	FX_PIDS+=($!)
+	fx_track $!
 	for ((i = 0; i < 200; i++)); do grep -q '^ready' "$FX_OUT" && break; sleep 0.05; done
 	pid=$(awk '/^ready/ {print $2}' "$FX_OUT")
 	check "container: the executable exists neither at its own path nor under ours" \

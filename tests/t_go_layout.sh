@@ -214,7 +214,7 @@ start_real() {
 		;;
 	esac
 	FX_PID=$!
-	FX_PIDS+=("$FX_PID")
+	fx_track "$FX_PID"
 	for ((i = 0; i < 100; i++)); do
 		case $kind in
 		esbuild) grep -qs 'http://127.0.0.1' "$dir/err.txt" && break ;;

@@ -22,7 +22,7 @@ cp "/usr/lib/debug/.build-id/${libc_id:0:2}/${libc_id:2}.debug" "$TMP/debug/libc
 objcopy --only-keep-debug "$FIX/waits" "$TMP/debug/waits.debug"
 port=$(free_port)
 debuginfod -p "$port" -d "$TMP/debuginfod.sqlite" -F -t0 "$TMP/debug" >"$TMP/debuginfod.log" 2>&1 &
-FX_PIDS+=("$!")
+fx_track "$!"
 waits_id=$(readelf -n "$FIX/waits-stripped" | awk '/Build ID/ { print $3 }')
 for ((i = 0; i < 100; i++)); do
 	curl -sf -o /dev/null "http://127.0.0.1:$port/buildid/$waits_id/debuginfo" &&
@@ -80,7 +80,7 @@ while time.time() < end:
         held.append(s.accept()[0])
     except socket.timeout:
         pass' "$slow" &
-FX_PIDS+=("$!")
+fx_track "$!"
 # Listening before pileup asks (python starts slowly on a busy machine).
 for ((i = 0; i < 200; i++)); do
 	ss -Hltn "sport = :$slow" 2>/dev/null | grep -q . && break

@@ -37,7 +37,7 @@ three_way() {
 if need node; then
 	node -e 'setInterval(() => {}, 1e9)' &
 	NODE=$!
-	FX_PIDS+=("$NODE")
+	fx_track "$NODE"
 	wait_threads "$NODE" 7 && three_way "node" "$NODE"
 	kill "$NODE"
 
@@ -46,7 +46,7 @@ if need node; then
 	# and no pc outside node's file is ever credited to it.
 	node -e 'function spin() { for (;;) {} } spin()' &
 	NODE=$!
-	FX_PIDS+=("$NODE")
+	fx_track "$NODE"
 	sleep 1
 	# V8's code is [jit] where its mapping is rwx (nodesource's node 20);
 	# where V8 keeps code write-protected (Debian's node 18: r-x) nothing
@@ -79,7 +79,7 @@ for pc in sys.stdin.read().split():
 
 	(cd "$TMP" && exec node --perf-basic-prof -e 'function spin() { for (;;) {} } spin()') &
 	NODE=$!
-	FX_PIDS+=("$NODE")
+	fx_track "$NODE"
 	for ((i = 0; i < 50; i++)); do [ -s /tmp/perf-"$NODE".map ] && break; sleep 0.1; done
 	sleep 0.5
 	"$PILEUP" --json=1 "$NODE" >"$TMP/perf.json"
@@ -98,7 +98,7 @@ if need chromium; then
 	chromium --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir="$TMP/chromium" about:blank \
 		>"$TMP/chromium.log" 2>&1 &
 	CHR=$!
-	FX_PIDS+=("$CHR")
+	fx_track "$CHR"
 	wait_threads "$CHR" 20
 	sleep 2
 	BROWSER=$(pgrep -f -- "--user-data-dir=$TMP/chromium" | head -n 1)

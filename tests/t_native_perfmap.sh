@@ -21,7 +21,7 @@ need node || { finish; exit; }
 # V8 code without --perf-basic-prof: unnamed; then a map we write.
 node -e 'function spin() { for (;;) {} } spin()' &
 NODE=$!
-FX_PIDS+=("$NODE")
+fx_track "$NODE"
 sleep 1
 MAP=/tmp/perf-$NODE.map
 rm -f "$MAP"

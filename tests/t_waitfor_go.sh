@@ -193,7 +193,7 @@ else
 			GOTRACEBACK=crash exec "$FIX/go/$b" "${ARGS[@]}" >out.txt 2>err.txt
 		) &
 		runner=$!
-		FX_PIDS+=("$runner") # killed at the end if it never crashed
+		fx_track "$runner" # killed at the end if it never crashed
 		for ((i = 0; i < 600; i++)); do
 			grep -q '^ready ' "$d/out.txt" 2>/dev/null && break
 			sleep 0.05

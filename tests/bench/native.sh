@@ -39,7 +39,7 @@ start_node() {
 	need node || return 1
 	node -e 'setInterval(() => {}, 1e9)' &
 	SRV_PID=$!
-	FX_PIDS+=("$SRV_PID")
+	fx_track "$SRV_PID"
 	wait_threads "$SRV_PID" 7
 }
 
@@ -48,7 +48,7 @@ start_chromium() {
 	mkdir -p "$TMP/chromium"
 	chromium --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir="$TMP/chromium" about:blank \
 		>"$TMP/chromium.log" 2>&1 &
-	FX_PIDS+=("$!")
+	fx_track "$!"
 	sleep 6
 	SRV_PID=$(pgrep -f -- "--type=renderer" | while read -r p; do grep -qa "$TMP/chromium" /proc/"$p"/cmdline 2>/dev/null && echo "$p"; done | head -n 1)
 	[ -n "$SRV_PID" ]
