@@ -362,6 +362,20 @@ static void find_pclntab(struct gobin *b)
 			b->pclntab_len = sh.sh_size;
 			return;
 		}
+	/* Go's linker names the section whenever it writes section headers
+	 * (every release since 1.2; cmd/link's ELF writer): readable section
+	 * names without it are a program of another language (a browser's
+	 * 150 MB would be scanned on every run).  A Go section of another
+	 * name says it is Go all the same: esbuild 0.27 keeps .gopclntab but
+	 * drops .go.buildinfo and .note.go.buildid. */
+	static const char *const go_names[] = {".go.buildinfo", ".note.go.buildid", ".gosymtab", ".go.module", ".typelink",
+					       ".itablink", ".go.fipsinfo"};
+	bool named = gobin_find_section(b->elf, ".text", NULL) || gobin_find_section(b->elf, ".shstrtab", NULL);
+	bool go_named = false;
+	for (size_t k = 0; named && !go_named && k < sizeof(go_names) / sizeof(go_names[0]); k++)
+		go_named = gobin_find_section(b->elf, go_names[k], NULL);
+	if (named && !go_named)
+		return;
 	/* No such section: the header is found by its magic, in the
 	 * read-only data, then in writable segments (RELRO), then in code
 	 * (old linkers put read-only data there). */
