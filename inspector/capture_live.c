@@ -364,10 +364,8 @@ static void not_read_warning(struct snapshot *snap)
 		n += snap->threads[i].error && !strncmp(snap->threads[i].error, why, sizeof(why) - 1);
 	if (!n)
 		return;
-	struct rlimit nofile;
-	getrlimit(RLIMIT_NOFILE, &nofile);
 	snapshot_warn(snap, "%zu of %zu threads could not be read (file descriptors: %lld allowed); raise 'ulimit -n' and capture again",
-		      n, snap->nthreads, nofile.rlim_cur == RLIM_INFINITY ? -1LL : (long long)nofile.rlim_cur);
+		      n, snap->nthreads, proc_nofile_limit());
 }
 
 /* --- nonstop -------------------------------------------------------------- */

@@ -14,6 +14,10 @@
  * could block or mislead); -1 otherwise.  For the target's files. */
 int file_open_regular(const char *path);
 
+/* pileup's own soft limit of open files (RLIMIT_NOFILE), -1 if unlimited,
+ * for the warnings that tell the user to raise it. */
+long long proc_nofile_limit(void);
+
 /* Reads a whole small /proc file into buf (NUL-terminated); returns length or -1. */
 ssize_t proc_read_file(const char *path, char *buf, size_t size);
 

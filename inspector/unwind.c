@@ -30,7 +30,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -1296,12 +1295,9 @@ struct pu_error *unwind_snapshot(struct snapshot *snap, const struct unwind_opts
 	for (size_t i = 0; i < snap->nthreads; i++)
 		symbolize_thread(u, &snap->threads[i]);
 	timing_mark("unwind", "symbols");
-	if (atomic_load(&g_out_of_fds)) {
-		struct rlimit nofile;
-		long long lim = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY ? (long long)nofile.rlim_cur : -1;
+	if (atomic_load(&g_out_of_fds))
 		snapshot_warn(snap, "pileup ran out of file descriptors opening the program's files (%lld allowed): frames in "
-			      "them may lack names or end early; raise 'ulimit -n' and capture again", lim);
-	}
+			      "them may lack names or end early; raise 'ulimit -n' and capture again", proc_nofile_limit());
 	if (timing_on())
 		fprintf(stderr, "pileup: unwind: %zu of %zu walks from cached CFI rows\n", u->dw->fast_walks, u->dw->walks);
 	stats->distinct_pcs = symbols_distinct(u->sym);

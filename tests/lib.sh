@@ -43,7 +43,10 @@ cleanup() {
 			starts+=("${FX_STARTS[$i]}")
 		fi
 	done
-	[ ${#live[@]} -gt 0 ] && kill -TERM "${live[@]}" 2>/dev/null && sleep 0.1
+	if [ ${#live[@]} -gt 0 ]; then
+		kill -TERM "${live[@]}" 2>/dev/null
+		sleep 0.1
+	fi
 	for i in "${!live[@]}"; do
 		[ "$(fx_start_time "${live[$i]}")" = "${starts[$i]}" ] && kill -KILL "${live[$i]}" 2>/dev/null
 	done
