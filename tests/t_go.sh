@@ -139,20 +139,7 @@ for kind in cgo cgo-stripped; do
 	expect_eq "$build: every goroutine matches runtime.Stack" "" "$(diff "$TMP/go.txt" "$TMP/pl.txt")"
 	go_groups_match "$build: group counts are what the fixture created" "$J" "$FX_OUT"
 	expect_eq "$build: every thread complete" "" "$(jq -r '.threads[] | select(.error) | "\(.tid): \(.error)"' "$J")"
-	bad=""
-	while IFS=$'\t' read -r _ tid cfn gofn; do
-		got=$(jq -r --argjson t "$tid" '.threads[] | select(.tid == $t) | [.frames[] | .function // "??"] | join(" ")' "$J")
-		# a stripped program has no name for its C functions: "??", never
-		# another name
-		c=$cfn
-		[ "$kind" = cgo-stripped ] && c='??'
-		case $cfn in
-		c_callback_thread) want="runtime.mcall" ;; # parked in the scheduler above the callback, as Go shows it
-		*) want="$c runtime.asmcgocall" ;;
-		esac
-		[[ "$got" == *"$want" ]] || [[ "$got" == *"$cfn runtime.asmcgocall" ]] || bad+="$tid ($cfn): $got; "
-	done < <(grep '^cthread' "$FX_OUT")
-	expect_eq "$build: threads across the Go/C seams end as Go's traceback ends them" "" "$bad"
+	go_cgo_seams "$build: threads across the Go/C seams end as Go's traceback ends them" "$J" "$FX_OUT" "$kind"
 	expect_eq "$build: callback goroutines walk through runtime.cgocallback" "runtime.cgocallback runtime.goexit" \
 		"$(jq -r '[.goroutines[] | select([.frames[].function] | index("main.goCallback")) | [.frames[-2].function, .frames[-1].function] | join(" ")] | unique | join(",")' "$J")"
 	check "$build: target not left stopped" not_stopped "$FX_PID"

@@ -3,8 +3,10 @@
 # every goroutine (all frames, system goroutines included) and dump core;
 # pileup's report on that core matches the printed traceback goroutine by
 # goroutine (id, wait reason, locked, functions:lines, creator), for the
-# builds of every toolchain here (plain and stripped; PIE for the oldest and
-# newest; the cgo fixture), and the group counts are the fixture's; every
+# builds of every toolchain here (the leak fixture plain, stripped and
+# stripped PIE; the cgo fixture plain and stripped), and the group counts
+# are the fixture's; the cgo fixture's threads blocked in C end as in the
+# live test (t_go.sh), past their signal handler; every
 # thread goes through its signal handler into what it was interrupted in,
 # C code included.
 . "$(dirname "$0")/lib.sh"
@@ -20,14 +22,11 @@ LEAKS_ARGS=(-first-error 4 -producers 3 -for-select 2 -mutex 5 -waitgroup 3 -rec
 CGO_ARGS=(-recv 2 -send 2 -cread 2 -ccond 2 -callback 2)
 
 VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
-first=$(head -n1 <<<"$VERS")
-last=$(tail -n1 <<<"$VERS")
 builds=()
 for ver in $VERS; do
-	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/cgo")
-	[ "$ver" = "$first" ] || [ "$ver" = "$last" ] && builds+=("$ver/leaks-pie" "$ver/cgo-stripped")
+	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/leaks-pie" "$ver/cgo" "$ver/cgo-stripped")
 done
-check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 18
+check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 30
 
 for b in "${builds[@]}"; do
 	build=go$b
@@ -68,6 +67,15 @@ for b in "${builds[@]}"; do
 	expect_eq "$build core: every goroutine matches the crash traceback (all frames, system goroutines)" \
 		"" "$(diff "$dir/go.txt" "$dir/pl.txt")"
 	go_groups_match "$build core: group counts are what the fixture created" "$J" "$dir/out.txt"
+	case $b in */cgo*)
+		# the signal handler each thread ran leads back into the C code
+		# it interrupted, and on through CFI into Go
+		go_cgo_seams "$build core: threads in C, past their signal handler, end as Go's traceback ends them" \
+			"$J" "$dir/out.txt" "${b##*/}"
+		expect_eq "$build core: callback goroutines walk through runtime.cgocallback" "runtime.cgocallback runtime.goexit" \
+			"$(jq -r '[.goroutines[] | select([.frames[].function] | index("main.goCallback")) | [.frames[-2].function, .frames[-1].function] | join(" ")] | unique | join(",")' "$J")"
+		;;
+	esac
 	expect_eq "$build core: the OS threads are listed" "$(grep -c '^SIGQUIT: quit' "$dir/err.txt")" "$(jq '.threads | length' "$J")"
 	# Each thread (M) that handled SIGQUIT printed the system stack it
 	# was interrupted on ("goroutine 0"): pileup's threads unwind through

@@ -198,13 +198,37 @@ go_elide_as() {
 # function and whose wait reason is that reason number exactly count, and
 # so do the members of pileup's goroutine groups at that site.
 go_groups_match() {
-	local desc=$1 json=$2 manifest=$3 reason site count got ggot bad=""
-	while IFS=$'\t' read -r _ reason site count; do
-		got=$(jq --arg r "$reason" --arg s "$site" \
-			'[.goroutines[] | select((.wait_reason // .status) == $r and .wait_site.function == $s)] | length' "$json")
-		ggot=$(jq --arg r "$reason" --arg s "$site" \
-			'[.groups[] | select(.kind == "goroutine" and .wait == $r and .wait_site.function == $s) | .count] | add // 0' "$json")
-		[ "$got" = "$count" ] && [ "$ggot" = "$count" ] || bad+="$reason/$site: want $count, goroutines $got, groups $ggot; "
-	done < <(grep '^group	' "$manifest")
+	local desc=$1 json=$2 manifest=$3 bad
+	# one jq run for every group line (a run per line cost a second a build)
+	bad=$(grep '^group	' "$manifest" | jq -rRn --slurpfile r "$json" '
+		$r[0] as $j |
+		[inputs | split("\t") | .[1] as $reason | .[2] as $site | (.[3] | tonumber) as $count |
+		 ([$j.goroutines[] | select((.wait_reason // .status) == $reason and .wait_site.function == $site)] | length) as $got |
+		 ([$j.groups[] | select(.kind == "goroutine" and .wait == $reason and .wait_site.function == $site) | .count] | add // 0) as $ggot |
+		 select($got != $count or $ggot != $count) |
+		 "\($reason)/\($site): want \($count), goroutines \($got), groups \($ggot); "] | join("")') ||
+		bad="jq could not read $json"
+	expect_eq "$desc" "" "$bad"
+}
+
+# go_cgo_seams DESC JSON MANIFEST KIND: each thread of the cgo fixture's
+# "cthread TID CFUNC GOFUNC" lines, as pileup unwound it, ends as Go's
+# traceback ends it: blocked in C under a cgo call, with the C function and
+# runtime.asmcgocall (KIND cgo-stripped: a stripped program has no name for
+# its C functions, "??", never another name); a C thread that called back
+# into Go, parked in the scheduler above the callback (runtime.mcall).
+go_cgo_seams() {
+	local desc=$1 json=$2 manifest=$3 kind=$4 bad="" tid cfn gofn got c want
+	while IFS=$'\t' read -r _ tid cfn gofn; do
+		got=$(jq -r --argjson t "$tid" '.threads[] | select(.tid == $t) | [.frames[] | .function // "??"] | join(" ")' "$json")
+		c=$cfn
+		[ "$kind" = cgo-stripped ] && c='??'
+		case $cfn in
+		c_callback_thread) want="runtime.mcall" ;;
+		*) want="$c runtime.asmcgocall" ;;
+		esac
+		[[ "$got" == *"$want" ]] || [[ "$got" == *"$cfn runtime.asmcgocall" ]] || bad+="$tid ($cfn): $got; "
+	done < <(grep '^cthread' "$manifest")
+	[ -n "$(grep '^cthread' "$manifest")" ] || bad="the fixture listed no thread in C"
 	expect_eq "$desc" "" "$bad"
 }
