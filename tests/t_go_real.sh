@@ -230,7 +230,7 @@ one() {
 	r_check "SIGQUIT: the runtime printed its goroutines and died" crash "$TG_PID"
 	exec {TG_FD}>&-
 	r_check "traceback printed" grep -q '^goroutine 1 ' "$dir/err.txt" || return
-	go_dump_norm "$dir/err.txt" 0 1 >"$dir/go.txt"
+	go_dump_norm "$dir/err.txt" 0 1 | go_preempt_unline "$rel" >"$dir/go.txt"
 
 	r_eq "live: Go recognized, its version" "$rel" "$(jq -r '.target.go_version // "not Go"' "$dir/l2.json" 2>/dev/null)"
 	r_eq "live: exit 0, no warning" "0 " "$rc $(head -c 300 "$dir/l2.err" | tr '\n' ' ')"
@@ -238,7 +238,7 @@ one() {
 		"$(jq -r '.threads[] | select(.error or any(.frames[]; .function == null)) | "\(.tid): \(.error // "a frame without a function")"' "$dir/l2.json" 2>/dev/null)"
 	local n
 	for n in 1 2; do
-		pileup_go_norm "$dir/l$n.json" 2 1 2>/dev/null | go_elide_as "$dir/go.txt" >"$dir/p$n.txt"
+		pileup_go_norm "$dir/l$n.json" 2 1 2>/dev/null | go_preempt_unline "$rel" | go_elide_as "$dir/go.txt" >"$dir/p$n.txt"
 	done
 	local diffs
 	diffs=$(live_match "$dir/go.txt" "$dir/p1.txt" "$dir/p2.txt" 4>"$dir/excused")
@@ -250,7 +250,7 @@ one() {
 	rc=$?
 	r_eq "core: Go recognized, its version" "$rel" "$(jq -r '.target.go_version // "not Go"' "$dir/c.json" 2>/dev/null)"
 	r_eq "core: exit 0, no warning" "0 " "$rc $(head -c 300 "$dir/c.err" | tr '\n' ' ')"
-	pileup_go_norm "$dir/c.json" 2 1 2>/dev/null | go_elide_as "$dir/go.txt" >"$dir/pc.txt"
+	pileup_go_norm "$dir/c.json" 2 1 2>/dev/null | go_preempt_unline "$rel" | go_elide_as "$dir/go.txt" >"$dir/pc.txt"
 	r_eq "core: every goroutine exactly as the traceback ($(wc -l <"$dir/go.txt") goroutines)" "" \
 		"$(diff <(sort -n "$dir/go.txt") <(sort -n "$dir/pc.txt"))"
 	# Each thread (M) that handled SIGQUIT printed the system stack it was

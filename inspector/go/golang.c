@@ -183,6 +183,27 @@ static struct gstart start_of(struct goctx *c, const struct graw *g)
 				s.ok = true;
 				return s;
 			}
+			/* Its thread is in a signal handler (in a core of a
+			 * crash every thread is; live, a preemption or profiling
+			 * signal): the goroutine was interrupted where the
+			 * handler's signal frame says, which is where Go's crash
+			 * traceback starts it (sighandler: traceback from the
+			 * signal context, runtime/signal_unix.go at go1.27.3). */
+			struct gostack_walk w;
+			const struct snap_map *tm = snapshot_find_map(c->snap, tsp);
+			struct gostack_mem ts = {.lo = tsp, .hi = tm ? tm->end : tsp + (1u << 20), .snap = c->snap};
+			gostack_walk(&c->st, &ts, t->regs.r[SNAP_REG_RIP], tsp,
+				     t->regs.valid & (1u << SNAP_REG_RBP) ? t->regs.r[SNAP_REG_RBP] : 0, true, true, &w);
+			if (ts.owned)
+				free(ts.data);
+			if (w.sig && w.sig_sp >= g->lo && w.sig_sp < g->hi) {
+				s.pc = w.sig_pc;
+				s.sp = w.sig_sp;
+				s.bp = w.sig_bp;
+				s.trap = true;
+				s.ok = true;
+				return s;
+			}
 		}
 		/* On its thread's system stack: systemstack saved where the
 		 * goroutine left off in g.sched. */

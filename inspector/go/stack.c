@@ -238,6 +238,7 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 	c->nscratch = 0;
 	w->complete = false;
 	w->to_native = false;
+	w->sig = false;
 	w->err[0] = 0;
 	bool bp_known = bp != 0, after_trap = trap;
 	for (int n = 0;; n++) {
@@ -265,6 +266,10 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 			}
 			/* A signal handler: go on with the code it interrupted,
 			 * on that code's stack. */
+			w->sig = true;
+			w->sig_pc = pc;
+			w->sig_sp = sp;
+			w->sig_bp = bp;
 			bp_known = bp != 0;
 			after_trap = true;
 			trap = true;
@@ -328,7 +333,13 @@ void gostack_walk(struct gostack *c, struct gostack_mem *s, uint64_t pc, uint64_
 		} else if (n == 0 && trap) {
 			bp_known = false;
 		}
-		after_trap = e->name == c->n_sigpanic;
+		/* A call the runtime injected (a fault's sigpanic, a
+		 * preemption's asyncPreempt, a debugger's debugCallV2) returns
+		 * to an instruction that was interrupted, not to one after a
+		 * CALL: that pc's own line (isInjectedCall in traceback.go at
+		 * go1.21 and later; go1.19's gentraceback backed up the pc
+		 * after asyncPreempt too, printing the line before) */
+		after_trap = e->name == c->n_sigpanic || e->name == c->n_asyncpreempt || e->name == c->n_debugcall;
 		pc = ret;
 		sp = fp;
 	}
@@ -346,6 +357,8 @@ void gostack_init(struct gostack *c, struct snapshot *snap, const struct gobin *
 	c->module = strpool_intern(snap->strings, snap->exe ? snap->exe : bin->path);
 	c->main_module = bin->module;
 	c->n_sigpanic = strpool_intern(snap->strings, "runtime.sigpanic");
+	c->n_asyncpreempt = strpool_intern(snap->strings, "runtime.asyncPreempt");
+	c->n_debugcall = strpool_intern(snap->strings, "runtime.debugCallV2");
 	c->n_sigtramp = strpool_intern(snap->strings, "runtime.sigtramp");
 	c->n_cgocallback = strpool_intern(snap->strings, "runtime.cgocallback");
 	/* GOROOT, from where runtime.main's source is: standard library

@@ -38,7 +38,7 @@ struct gostack {
 	const char *module;     /* interned executable path for frames */
 	char *goroot_src;       /* "<GOROOT>/src/", or NULL */
 	const char *main_module;
-	const char *n_sigpanic, *n_sigtramp, *n_cgocallback;
+	const char *n_sigpanic, *n_asyncpreempt, *n_debugcall, *n_sigtramp, *n_cgocallback;
 	struct gostack_pc *tab;
 	size_t cap, used;
 	struct frame *pool;
@@ -65,6 +65,11 @@ struct gostack_walk {
 	 * holds that code's registers (DWARF numbering, all known) */
 	bool to_native;
 	uint64_t native[17];
+	/* thread walks: the outermost signal handler's frame that led back
+	 * into Go code (handlers nest: a crash re-raises its signal), and the
+	 * registers of the code it interrupted */
+	bool sig;
+	uint64_t sig_pc, sig_sp, sig_bp;
 };
 
 /* Whether a Go function is runtime or standard library code: its file is

@@ -232,3 +232,17 @@ go_cgo_seams() {
 	[ -n "$(grep '^cthread' "$manifest")" ] || bad="the fixture listed no thread in C"
 	expect_eq "$desc" "" "$bad"
 }
+
+# go_preempt_unline RELEASE < NORM: Go 1.20 and older print the frame that
+# an asynchronous preemption interrupted (the one after runtime.asyncPreempt)
+# with the line of the instruction before the interrupted one (gentraceback
+# backs up every pc but sigpanic's: traceback.go:416 at go1.19); pileup
+# names the interrupted instruction's own line, as Go 1.21 and later print
+# it.  For those releases that one line number becomes "?" (on both sides);
+# other releases pass through.
+go_preempt_unline() {
+	case $1 in
+	go1.1[0-9] | go1.1[0-9].* | go1.20 | go1.20.*) sed 's/\(runtime\.asyncPreempt:[0-9]*,[^,:	]*:\)[0-9]*/\1?/' ;;
+	*) cat ;;
+	esac
+}
