@@ -794,6 +794,7 @@ struct stop_job {
 	struct snapshot *snap;
 	size_t max_stack;
 	bool copy_memory;
+	size_t gone; /* seized threads that exited before they were read */
 };
 
 /* A thread that never reached its stop (uninterruptible sleep: a hung
@@ -835,11 +836,14 @@ static struct pu_error *stop_all_main(void *arg)
 		err = pu_error_new(PU_EXIT_USAGE, "interrupted; the target was detached and left running");
 	if (!err) {
 		/* Everyone is stopped: registers, then all stacks in one batch. */
+		size_t exited = tr.exited;
 		size_t *idx = xmalloc((tr.n + 1) * sizeof(*idx)), nidx = 0;
 		for (size_t i = 0; i < tr.n; i++) {
 			const struct tracee *te = &tr.v[i];
-			if (te->state == TRACEE_GONE)
-				continue; /* exited meanwhile */
+			if (te->state == TRACEE_GONE) {
+				j->gone++; /* exited meanwhile */
+				continue;
+			}
 			struct snap_thread *t = snapshot_add_thread(snap, te->tid);
 			if (te->state != TRACEE_STOPPED) {
 				read_unstopped(j->pid, snap, t, j->max_stack);
@@ -869,6 +873,13 @@ static struct pu_error *stop_all_main(void *arg)
 			copy_writable((pid_t)(intptr_t)snap->read_ctx, snap);
 			phase("writable memory");
 		}
+		/* A thread held stopped exits only when the process is killed
+		 * (or ended by a thread that never stopped): its memory may have
+		 * gone before the copies, which then read nothing and say
+		 * nothing of it.  The exit is reported only once done; the
+		 * threads still held say at once that they were killed. */
+		if (tracer_poll(&tr) > exited || proc_exiting(j->pid))
+			err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", j->pid);
 	}
 	uint64_t first = tr.first_interrupt_us;
 	tracer_release(&tr);
@@ -878,10 +889,11 @@ static struct pu_error *stop_all_main(void *arg)
 	return err;
 }
 
-static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_t max_stack, bool copy_memory)
+static struct pu_error *capture_stop_all(pid_t pid, struct snapshot *snap, size_t max_stack, bool copy_memory, size_t *gone)
 {
-	struct stop_job j = {pid, snap, max_stack, copy_memory};
+	struct stop_job j = {pid, snap, max_stack, copy_memory, 0};
 	struct pu_error *err = tracer_run(stop_all_main, &j);
+	*gone = j.gone;
 	if (!err)
 		prefetch_debuginfo(pid, snap, NULL, 0);
 	/* Names and states after detaching: /proc reads need no stop. */
@@ -985,7 +997,8 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	phase("maps");
 	snapshot_sort(snap);
 	size_t max_stack = o->stack_bytes ? o->stack_bytes : CAPTURE_DEFAULT_STACK_BYTES;
-	err = o->stop_all ? capture_stop_all(pid, snap, max_stack, o->copy_memory) : capture_nonstop(pid, snap, o, max_stack);
+	size_t gone = 0;
+	err = o->stop_all ? capture_stop_all(pid, snap, max_stack, o->copy_memory, &gone) : capture_nonstop(pid, snap, o, max_stack);
 	if (err)
 		goto fail;
 	if (capture_live_abort) {
@@ -994,8 +1007,9 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	}
 	/* Gone before we finished: what was read is of a process in the
 	 * middle of exiting, and its files (map_files, /proc/PID/root) are
-	 * gone with it. */
-	if (capture_live_exited(snap, 0) && (snapshot_partial_threads(snap) || !snap->nthreads)) {
+	 * gone with it.  Its pidfd says so only once the last thread is
+	 * gone; until then the threads left say whether they were killed. */
+	if ((snapshot_partial_threads(snap) || !snap->nthreads || gone) && (capture_live_exited(snap, 0) || proc_exiting(pid))) {
 		err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
 		goto fail;
 	}

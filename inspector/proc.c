@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -143,6 +144,43 @@ bool proc_task_exiting(pid_t pid, pid_t tid)
 		return errno == ENOENT || errno == ESRCH;
 	struct proc_task_stat st;
 	return parse_stat(buf, &st) && (st.state == 'Z' || st.state == 'X');
+}
+
+bool proc_exiting(pid_t pid)
+{
+	/* A fatal signal or exit_group marks every thread of the process at
+	 * once with a SIGKILL of its own (kernel/signal.c complete_signal,
+	 * zap_other_threads; execve's de_thread too), which each thread takes
+	 * on its way into do_exit, where it is PF_EXITING until it is a zombie
+	 * or gone.  So one thread that is none of these -- alive, not exiting,
+	 * no SIGKILL waiting -- proves the process is not going away: looked
+	 * at after some of its threads were found gone, it was not a kill
+	 * that took them (a thread that returned did).  Usually the first
+	 * thread looked at says so.  What cannot be read for another reason
+	 * (out of descriptors) claims nothing. */
+	enum { PF_EXITING = 0x4 };
+	pid_t *tids;
+	ssize_t n = proc_list_tasks(pid, &tids);
+	if (n < 0)
+		return errno == ENOENT || errno == ESRCH;
+	bool exiting = true;
+	for (ssize_t i = 0; i < n; i++) {
+		struct proc_task_stat st;
+		errno = 0;
+		if (!proc_task_stat(pid, tids[i], &st)) {
+			if (errno == ENOENT || errno == ESRCH)
+				continue; /* gone */
+			exiting = false;
+			break;
+		}
+		if (st.state == 'Z' || st.state == 'X' || (st.flags & PF_EXITING))
+			continue;
+		exiting = (st.pending >> (SIGKILL - 1) & 1) != 0;
+		break;
+	}
+	if (n > 0)
+		free(tids);
+	return exiting;
 }
 
 long proc_thread_count(pid_t pid)
@@ -420,6 +458,14 @@ static bool parse_stat(char *buf, struct proc_task_stat *ret)
 			p++;
 	}
 	ret->start = p ? strtoull(p, NULL, 10) : 0;
+	/* ... vsize rss rsslim startcode endcode startstack kstkesp kstkeip
+	 * signal: the thread's own pending signals (task->pending, fs/proc/array.c) */
+	for (int i = 0; i < 9 && p; i++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	ret->pending = p ? strtoul(p, NULL, 10) : 0;
 	return true;
 }
 

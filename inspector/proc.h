@@ -51,6 +51,7 @@ struct proc_task_stat {
 	char name[64];
 	unsigned long flags;
 	unsigned long long start; /* clock ticks after boot */
+	unsigned long pending;    /* signals sent to this thread alone, not taken yet (bit N-1: signal N) */
 };
 bool proc_task_stat(pid_t pid, pid_t tid, struct proc_task_stat *ret);
 /* The same, leaving the file open: returns its fd, or -1 (gone, or out of
@@ -81,5 +82,9 @@ pid_t proc_tracer(pid_t pid, char *name, size_t size);
 pid_t proc_task_tracer(pid_t pid, pid_t tid, char *name, size_t size);
 /* Whether thread tid of pid is gone or on its way out (zombie, dead). */
 bool proc_task_exiting(pid_t pid, pid_t tid);
+/* Whether the whole of process pid is gone or on its way out (killed,
+ * exit_group, an execve that ends its other threads), even while some of
+ * its threads still run and its pidfd does not say so yet. */
+bool proc_exiting(pid_t pid);
 
 #endif

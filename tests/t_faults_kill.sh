@@ -1,10 +1,12 @@
 #!/bin/bash
 # The target dies while pileup reads it (issue 17, F1 and F6).  At random
 # moments during --stop-all, --gcore --stop-all and the default mode, the
-# target is SIGKILLed: pileup must end within a second of the death with
-# one clear line (or the complete report it was finishing), leave nothing
-# traced and no core or temporary file behind, and the target's parent
-# (this shell) must be able to reap it at once.  Then a thread that cannot
+# target is SIGKILLed, or (every other run) ends itself with _exit (the
+# fixture's answer to SIGTERM): pileup must end within a second of the
+# death with one clear line (or the complete report or core it was
+# finishing: every waiter at its site), leave nothing traced and no core
+# or temporary file behind, and the target's parent (this shell) must be
+# able to reap it at once.  Then a thread that cannot
 # stop (vfork): --stop-all gives it up after TRACER_STALL_MS and reads it
 # as the default mode does, and a signal to pileup ends that wait.
 . "$(dirname "$0")/lib.sh"
@@ -27,22 +29,22 @@ fi
 now() { echo "$EPOCHREALTIME"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-# kill_during MODE: one run; prints "ok", "done" (finished first) or why not.
+# kill_during MODE SIGNAL: one run; prints "ok", "done" (finished first) or why not.
 kill_during() {
-	local mode=$1 dir=$TMP/kill
+	local mode=$1 sig=$2 dir=$TMP/kill
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	start_fixture "$FIX/waits" --condvar $N || { echo "fixture did not start"; return; }
 	local fx=$FX_PID
 	disown "$fx" # still reaped by this shell, without a "Killed" line each time
 	case $mode in
-	stop-all) "$PILEUP" --stop-all --json "$fx" >"$dir/out" 2>"$dir/err" & ;;
+	stop-all) "$PILEUP" --stop-all --json=1 "$fx" >"$dir/out" 2>"$dir/err" & ;;
 	gcore) "$PILEUP" --gcore "$fx" --stop-all -o "$dir/core" >"$dir/out" 2>"$dir/err" & ;;
-	nonstop) "$PILEUP" --json "$fx" >"$dir/out" 2>"$dir/err" & ;;
+	nonstop) "$PILEUP" --json=1 "$fx" >"$dir/out" 2>"$dir/err" & ;;
 	esac
 	local p=$!
 	sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-	kill -KILL "$fx"
+	kill -"$sig" "$fx"
 	local t0
 	t0=$(now)
 	# This shell reaps both as soon as they end, unless pileup holds the
@@ -64,9 +66,13 @@ kill_during() {
 	# A run that had read everything before the death finishes its report:
 	# it may take as long as a whole run does here (BASE_S, measured below;
 	# under ASan on a busy machine that is more than a second).
-	local limit=$BOUND
+	local limit=$BOUND from=0
 	[ $rc -le 1 ] && limit=$(awk -v b="$BASE_S" -v m="$BOUND" 'BEGIN { l = 1.5 * b + 0.5; printf "%.3f", (l > m ? l : m) }')
-	if awk -v e="$ended" -v r="$reaped" -v l="$limit" -v m="$BOUND" 'BEGIN { exit !(e > l || r > m) }'; then
+	# SIGTERM: the fixture _exits once it runs, and --stop-all holds it
+	# until pileup lets go.  A run that finished first then saw no death:
+	# the target dies after pileup's end, and is reaped within BOUND of it.
+	[ "$sig" = TERM ] && [ "$mode" != nonstop ] && [ $rc -le 1 ] && limit=inf from=$ended
+	if awk -v e="$ended" -v r="$reaped" -v l="$limit" -v m="$BOUND" -v f="$from" 'BEGIN { exit !((l != "inf" && e > l + 0) || r - f > m) }'; then
 		echo "$mode: ended ${ended} s (limit $limit s) and reaped ${reaped} s after the kill (exit $rc: $(head -c 200 "$dir/err"))"
 		return
 	fi
@@ -92,13 +98,30 @@ kill_during() {
 	if [ $rc -le 1 ]; then
 		# It was done before the target died: a whole report or core.
 		if [ "$mode" = gcore ]; then
-			[ "$(head -c 4 "$dir/core" 2>/dev/null | od -An -c | tr -d ' ')" = 177ELF ] && echo done || echo "gcore: exit $rc without a core"
+			if [ "$(head -c 4 "$dir/core" 2>/dev/null | od -An -c | tr -d ' ')" != 177ELF ]; then
+				echo "gcore: exit $rc without a core"
+			else
+				"$PILEUP" --json=1 "$dir/core" >"$dir/out" 2>"$dir/err"
+				complete "$dir/out" gcore "$rc (the core read: $(head -c 200 "$dir/err"))"
+			fi
 		else
-			[ "$(jq '.threads | length' "$dir/out" 2>/dev/null)" -gt 0 ] 2>/dev/null && echo done || echo "$mode: exit $rc without a report: $(head -c 300 "$dir/err")"
+			complete "$dir/out" "$mode" $rc
 		fi
 		return
 	fi
 	echo "$mode: exit $rc: $(head -c 300 "$dir/err")"
+}
+
+# complete REPORT MODE RC: "done" if REPORT holds every waiter at its
+# site; a process dying while it was read must never look like a whole one.
+complete() {
+	local at
+	at=$(jq '[.threads[] | select(.wait == "condvar" and .wait_site.function == "wait_condvar")] | length' "$1" 2>/dev/null)
+	if [ "$at" = "$N" ]; then
+		echo done
+	else
+		echo "$2: exit $3 with ${at:-no} of $N waiters at their site, $(jq '.threads | length' "$1" 2>/dev/null) threads; the others: $(jq -r '[.threads[] | select(.wait_site.function != "wait_condvar") | "\(.name) \(.wait) \(.wait_site.function) \(.error)"] | group_by(.) | map("\(length) \(.[0])") | join("; ")' "$1" 2>/dev/null | head -c 400)"
+	fi
 }
 
 # base MODE: how long one whole uninterrupted run of MODE takes here (s).
@@ -125,14 +148,16 @@ for mode in stop-all gcore nonstop; do
 	[ $mode = nonstop ] && runs=10
 	bad=0 died=0
 	for ((i = 0; i < runs; i++)); do
-		v=$(kill_during $mode)
+		sig=KILL
+		((i % 2)) && sig=TERM
+		v=$(kill_during $mode $sig)
 		case $v in
 		ok) died=$((died + 1)) ;;
 		done) ;;
-		*) bad=$((bad + 1)); echo "# run $i: $v" ;;
+		*) bad=$((bad + 1)); echo "# run $i (SIG$sig): $v" ;;
 		esac
 	done
-	expect_eq "$mode: $runs kills at random moments: each run ends within $BOUND s with one clear line, the parent reaps the target" 0 "$bad"
+	expect_eq "$mode: $runs kills and _exits at random moments: each run ends within $BOUND s with one clear line or a whole report, the parent reaps the target" 0 "$bad"
 	check "$mode: some kills came mid-capture ($died of $runs)" test $died -gt 0
 done
 

@@ -1,9 +1,10 @@
 #!/bin/bash
-# The browser's source screen and what a saved report names (issue 17,
-# F8).  A report is data from elsewhere: its frames' files are shown only
-# when the program is here with the report's build-id and its debug info
-# names that very file, or from under --source-dir DIR, never climbing out
-# of DIR.  Otherwise the screen says why, and the file is not read.
+# The browser's source screen and what a saved report, a dump or a merged
+# snapshot names (issue 17, F8).  Each is data from elsewhere: its frames'
+# files are shown only when the program is here with the report's build-id
+# and its debug info names that very file, or from under --source-dir DIR,
+# never climbing out of DIR.  Otherwise the screen says why, and the file
+# is not read.
 . "$(dirname "$0")/lib.sh"
 
 start_fixture "$FIX/waits" --condvar 3 --mutex 2 || exit 1
@@ -39,6 +40,24 @@ retarget "$TMP/live.json" "$TMP/secret.json" "$TMP/secret.txt"
 browse secret "$TMP/secret.json"
 check "a report naming another file: not read" secret_out secret
 check "... the screen says why and what to do" shows secret "names no such file: give --source-dir DIR"
+
+# A dump and a merged snapshot are data from elsewhere too (F8 names
+# saved reports, dumps and merged snapshots).
+printf 'goroutine 1 [chan receive]:\nmain.waitHere()\n\t%s:1 +0x25\nmain.main()\n\t%s:1 +0x25\n' "$TMP/secret.txt" "$TMP/secret.txt" >"$TMP/secret.trace"
+browse dump "$TMP/secret.trace"
+check "a Go traceback naming a local file: not read" secret_out dump
+check "... the screen says why and what to do" shows dump "comes from a snapshot made elsewhere, and the frame names no module: give --source-dir DIR"
+mbrowse() {
+	local name=$1
+	shift
+	printf '<Enter>\n<Enter>\n:dump %s\nq\n' "$TMP/$name" >"$TMP/$name.keys"
+	LC_ALL=C.UTF-8 PILEUP_TUI_SIZE=250x30 PILEUP_TUI_SCRIPT="$TMP/$name.keys" "$PILEUP" merge --tui "$@" </dev/null >/dev/null 2>"$TMP/$name.err"
+}
+mbrowse merged a="$TMP/secret.json" b="$TMP/secret.json"
+check "merged snapshots naming another file: not read" secret_out merged
+check "... the screen says why" shows merged "comes from a snapshot made elsewhere, and the debug info of"
+mbrowse merged_own a="$TMP/live.json" b="$TMP/live.json"
+check "merged snapshots naming the program's own file: the source is shown" shows merged_own "$(sed -n "${line}p" "$src" | sed 's/^[[:space:]]*//')"
 
 bid=$(jq -r '[.groups[0].frames[] | select(.function == "wait_condvar")][0].build_id' "$TMP/live.json")
 retarget "$TMP/live.json" "$TMP/other.json" "$src" "0000${bid:4}"
