@@ -218,6 +218,26 @@ if have 1.22/waits && [ -s "$c" ]; then
 				"$(jq '[.goroutines[].waits_on | select(.kind == "sync.Cond" and .address == null and (.wait_note | test("and no notify list its stack leads to holds it")))] | length' "$TMP/bad.json")"
 		fi
 	done
+	# bytes of the pollDesc, the notify list and the waiters' stack words
+	# around what led to them overwritten at random: a report every time
+	spots="$pd $nl $(sed -n 's/.* from its stack at \(0x[0-9a-f]*\) .*/\1/p' <<<"$dbg")"
+	mut=0
+	for i in $(seq 1 "$([ "$ASAN" = 1 ] && echo 8 || echo 24)"); do
+		cp "$c" "$TMP/mut.core"
+		for k in $(seq 1 16); do
+			set -- $spots
+			shift $((RANDOM % $#))
+			python3 "$ROOT/tests/helpers/corepoke.py" "$TMP/mut.core" $(($1 + RANDOM % 512 - 128)) 1 $((RANDOM % 256)) >/dev/null
+		done
+		"$PILEUP" --json=1 "$TMP/mut.core" "$bin" >"$TMP/mut.json" 2>"$TMP/mut.err"
+		rc=$?
+		if [ $rc -gt 2 ] || grep -q -e AddressSanitizer -e 'runtime error' "$TMP/mut.err"; then
+			mut=$((mut + 1))
+			cp "$TMP/mut.core" "$TMP/bad-stack-$i.core"
+			echo "# mutated go1.22 core $i: exit $rc: $(head -c 300 "$TMP/mut.err")"
+		fi
+	done
+	expect_eq "go1.22 core, its pollDesc, notify list and waiters' stacks overwritten at random: a report every time" 0 "$mut"
 else
 	check "go1.22: the core of its build was made above" false
 fi
@@ -339,14 +359,15 @@ fi
 # fuzz/go-seeds/ holds a core of the go1.26 build (-trimpath: the same file
 # in every checkout), shrunk to the pages pileup reads (fuzz/mkseed.c): its
 # goroutines' waits are all there, so the fuzzer mutates what go/waits.c
-# reads.  The same seed with bytes of its memory overwritten at random
+# reads (the IO wait's pollDesc among them).  The same seed with bytes
+# of its memory overwritten at random
 # gives a report, never a crash.
 seed=$ROOT/fuzz/go-seeds/waits-go1.26.core
 if [ -x "$FIX/go/1.26/waits" ]; then
 	"$PILEUP" --json=1 "$seed" "$FIX/go/1.26/waits" >"$TMP/seed.json" 2>"$TMP/seed.err"
 	expect_eq "the Go fuzz seed: its program matches, every kind of wait read from it" \
-		"chan select sync.Cond sync.Mutex sync.RWMutex sync.WaitGroup timer" \
-		"$(jq -r '[.goroutines[].waits_on | select(.address or .chan or .channels) | .kind] | unique | join(" ")' "$TMP/seed.json")"
+		"chan fd select sync.Cond sync.Mutex sync.RWMutex sync.WaitGroup timer" \
+		"$(jq -r '[.goroutines[].waits_on | select(.address or .chan or .channels or .fd.fd) | .kind] | unique | join(" ")' "$TMP/seed.json")"
 	size=$(stat -c %s "$seed")
 	hdr=$((64 + 56 * $(od -An -tu2 -j56 -N2 "$seed" | tr -d ' ')))
 	bad=0

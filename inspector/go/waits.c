@@ -787,8 +787,8 @@ static const char *cond_from_stack(struct gw *w, const struct gowaits_raw *r, ui
 				if (pass && k == mine) {
 					*ret = w->lists[k - 1];
 					if (w->debug)
-						fprintf(stderr, "pileup: go: g 0x%" PRIx64 " on a sync.Cond: notify list 0x%" PRIx64 ", from its stack (sp+%zu)\n",
-							r->gp, *ret, i * 8);
+						fprintf(stderr, "pileup: go: g 0x%" PRIx64 " on a sync.Cond: notify list 0x%" PRIx64 ", from its stack at 0x%" PRIx64 " (sp+%zu)\n",
+							r->gp, *ret, r->sp + i * 8, i * 8);
 					return NULL;
 				}
 			}
@@ -1154,8 +1154,8 @@ static const char *io_from_stack(struct gw *w, const struct gowaits_raw *r, int 
 		return "no pollDesc its stack leads to holds it (it may be waking up)";
 	*fd = w->pd[found - 1].fd;
 	if (w->debug)
-		fprintf(stderr, "pileup: go: g 0x%" PRIx64 " in IO wait: pollDesc 0x%" PRIx64 " (fd %d), from its stack (sp+%zu)\n", r->gp,
-			w->pd[found - 1].addr, *fd, at * 8);
+		fprintf(stderr, "pileup: go: g 0x%" PRIx64 " in IO wait: pollDesc 0x%" PRIx64 " (fd %d), from its stack at 0x%" PRIx64 " (sp+%zu)\n",
+			r->gp, w->pd[found - 1].addr, *fd, r->sp + at * 8, at * 8);
 	return NULL;
 }
 
