@@ -9,12 +9,17 @@
 # wait on), a nil channel, a select's two channels, sync.Mutex, RWMutex,
 # WaitGroup and Cond (go1.26+ record the semaphore with the goroutine;
 # before, the runtime's semaphore table says who waits where, found by its
-# symbol or, stripped, in the code; a Cond before go1.26 is unknown),
-# time.Sleep's wake time, IO wait on a TCP connection
-# (live: the fd and both ends, through the poller's epoll registrations;
-# a core says it cannot know); the text
-# report's lines; channels the fixture corrupted in place are unknown, with
-# the reason; a saved report reads back the same.
+# symbol or, stripped, in the code, and a Cond waiter's notify list is
+# found among its own stack words), time.Sleep's wake time, IO wait on a
+# TCP connection (live: the fd and both ends, through the poller's epoll
+# registrations; in a core the fd from the pollDesc its netpollblock
+# frames hold, its endpoints unknown); the text report's lines; channels
+# the fixture corrupted in place are unknown, with the reason; a saved
+# report reads back the same.  Then: a core whose pollDesc or notify list
+# was rewritten (tests/helpers/corepoke.py) says unknown and why; the
+# goroutines Go 1.27's own leak detector marked leaked (_Gleaked) wait on
+# what they waited on before; go1.17's WaitGroup (state1 [3]uint32) in a
+# real go1.17 program (esbuild 0.14.10), against Go's traceback.
 . "$(dirname "$0")/lib.sh"
 
 ARGS=(-calls 40 -senders 3 -producers 3 -cap 4 -mutex 3 -readers 2 -wg-count 5 -wg 2 -cond 2 -sleep 3600 -forge)
@@ -78,10 +83,14 @@ check_report() { # LABEL JSON MANIFEST VER
 		expect_eq "$what: the channel forged ($how) is unknown: $why" "null not a channel: $why" \
 			"$(jq -r --arg a "$a" '[.goroutines[].waits_on | select(.address == $a)][0] | "\(.chan) \(.note)"' "$J")"
 	done
-	expect_eq "$what: the goroutine in IO wait waits on an fd" '"fd"' "$(waits_in "$J" main.readConn | jq -c '.[0].kind')"
+	# the fd: live from the poller's epoll registrations, in a core from
+	# the pollDesc its own netpollblock frames hold
+	expect_eq "$what: the goroutine in IO wait reads fd $(field "$M" fd 2)" "fd $(field "$M" fd 2)" \
+		"$(waits_in "$J" main.readConn | jq -r '.[0] | "\(.kind) \(.fd.fd)"')"
 	# sync objects: go1.26 and later record the semaphore with the
-	# goroutine; before, the semaphore table does (found by its symbol)
-	local mu rw wg cv n_mu n_rw n_wg n_cv linked=0 table=0
+	# goroutine; before, the semaphore table does (found by its symbol),
+	# and a Cond waiter's notify list is found among its stack words
+	local mu rw wg cv n_mu n_rw n_wg n_cv
 	mu=$(awk '$1 == "sync.Mutex" { print $2, "true", $3 }' "$M")
 	rw=$(awk '$1 == "sync.RWMutex" { print $2, "true", $3, $5 }' "$M")
 	wg=$(awk '$1 == "sync.WaitGroup" { print $2, $3, $4 }' "$M")
@@ -90,25 +99,16 @@ check_report() { # LABEL JSON MANIFEST VER
 	n_rw=$(awk '$1 == "sync.RWMutex" { print $4 + $5 }' "$M")
 	n_wg=$(awk '$1 == "sync.WaitGroup" { print $4 }' "$M")
 	n_cv=$(awk '$1 == "sync.Cond" { print $3 }' "$M")
-	[ "$(printf '%s\n' "$ver" 1.26 | sort -V | head -n1)" = 1.26 ] && linked=1
-	[ $linked = 0 ] && table=1
-	if [ $linked = 1 ] || [ $table = 1 ]; then
-		expect_eq "$what: sync.Mutex: address, locked, waiters; one per waiter" "$n_mu $mu" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Mutex")] | "\(length) \(unique | map("\(.address) \(.locked) \(.waiters)") | join("|"))"' "$J")"
-		expect_eq "$what: sync.RWMutex (writer and readers): address, writer pending, readers in, readers waiting" "$n_rw $rw" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.RWMutex")] | "\(length) \(unique | map("\(.address) \(.writer_pending) \(.readers) \(.readers_waiting)") | join("|"))"' "$J")"
-		expect_eq "$what: sync.WaitGroup: address, counter, waiters" "$n_wg $wg" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.WaitGroup")] | "\(length) \(unique | map("\(.address) \(.counter) \(.waiters)") | join("|"))"' "$J")"
-		expect_eq "$what: Go records no mutex owner" "not recorded" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Mutex" or .kind == "sync.RWMutex") | .owner_state] | unique | join(",")' "$J")"
-	fi
-	if [ $linked = 1 ]; then
-		expect_eq "$what: sync.Cond: address, waiters" "$n_cv $cv" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Cond")] | "\(length) \(unique | map("\(.address) \(.waiters)") | join("|"))"' "$J")"
-	else
-		expect_eq "$what: sync.Cond: the release does not record which, and the note says so" "$n_cv" \
-			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Cond" and .address == null and (.wait_note | test("does not record which sync.Cond")))] | length' "$J")"
-	fi
+	expect_eq "$what: sync.Mutex: address, locked, waiters; one per waiter" "$n_mu $mu" \
+		"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Mutex")] | "\(length) \(unique | map("\(.address) \(.locked) \(.waiters)") | join("|"))"' "$J")"
+	expect_eq "$what: sync.RWMutex (writer and readers): address, writer pending, readers in, readers waiting" "$n_rw $rw" \
+		"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.RWMutex")] | "\(length) \(unique | map("\(.address) \(.writer_pending) \(.readers) \(.readers_waiting)") | join("|"))"' "$J")"
+	expect_eq "$what: sync.WaitGroup: address, counter, waiters" "$n_wg $wg" \
+		"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.WaitGroup")] | "\(length) \(unique | map("\(.address) \(.counter) \(.waiters)") | join("|"))"' "$J")"
+	expect_eq "$what: Go records no mutex owner" "not recorded" \
+		"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Mutex" or .kind == "sync.RWMutex") | .owner_state] | unique | join(",")' "$J")"
+	expect_eq "$what: sync.Cond: address, waiters; one per waiter" "$n_cv $cv" \
+		"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Cond")] | "\(length) \(unique | map("\(.address) \(.waiters)") | join("|"))"' "$J")"
 }
 
 for b in "${builds[@]}"; do
@@ -118,7 +118,8 @@ for b in "${builds[@]}"; do
 	mkdir -p "$d"
 	start_fixture "$bin" "${ARGS[@]}" || { check "go$b: fixture ready" false; continue; }
 	PID=$FX_PID
-	M=$FX_OUT
+	M=$d/manifest
+	cp "$FX_OUT" "$M"
 	"$PILEUP" --json=1 "$PID" >"$d/nonstop.json"
 	check_report "go$b nonstop" "$d/nonstop.json" "$M" "$ver"
 	"$PILEUP" --stop-all --json=1 "$PID" >"$d/stopall.json"
@@ -164,8 +165,11 @@ for b in "${builds[@]}"; do
 	check "go$b: pileup --gcore wrote a core" test -s "$d/core"
 	"$PILEUP" --json=1 "$d/core" "$bin" >"$d/core.json" 2>"$d/core.err"
 	check_report "go$b core" "$d/core.json" "$M" "$ver"
-	expect_eq "go$b core: which fd an IO wait is on needs the live process, and the note says so" "fd needs the live process" \
-		"$(waits_in "$d/core.json" main.readConn | jq -r '.[0] | "\(.kind) \(.wait_note | test("needs the live process") | if . then "needs the live process" else "?" end)"')"
+	expect_eq "go$b core: the IO wait's fd, its endpoints unknown (a core has no fd table), and the note says so" \
+		"${fdl%% *} null endpoints unknown" \
+		"$(waits_in "$d/core.json" main.readConn | jq -r '.[0].fd | "\(.fd) \(.desc) \(.note | test("^endpoints unknown") | if . then "endpoints unknown" else "?" end)"')"
+	"$PILEUP" "$d/core" "$bin" >"$d/core.txt" 2>/dev/null
+	check "go$b core text: on fd ${fdl%% *}, no endpoints" grep -q "waits: *on fd ${fdl%% *}\$" "$d/core.txt"
 	expect_eq "go$b core: the sleeper's wake time is the live one" \
 		"$(waits_in "$d/nonstop.json" main.sleepLong | jq -c '[.[].when_ns]')" \
 		"$(waits_in "$d/core.json" main.sleepLong | jq -c '[.[].when_ns]')"
@@ -176,6 +180,148 @@ for b in "${builds[@]}"; do
 		"$(jq -c "$W" "$d/nonstop.json")" "$(jq -c "$W" "$d/again.json")"
 	stop_fixture "$PID"
 done
+
+# --- forged memory in a core: a pollDesc, a notify list ------------------------
+# The core of go1.22's build (before go1.26 the runtime records no Cond
+# for a waiter: its notify list is found among the waiter's stack words),
+# its IO wait's pollDesc and its Cond's notify list (PILEUP_GO_DEBUG names
+# them) rewritten as a process could: unknown, with the reason, never
+# another fd or Cond.
+c=$TMP/1.22-waits/core
+if have 1.22/waits && [ -s "$c" ]; then
+	bin=$FIX/go/1.22/waits
+	dbg=$(PILEUP_GO_DEBUG=1 "$PILEUP" "$c" "$bin" 2>&1 >/dev/null)
+	dump=$(PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" "$c" "$bin" 2>&1 >/dev/null)
+	fact() { awk -v n="$1" '$1 == "golayout" && $2 == "field" && $3 == n { print $4; exit }' <<<"$dump"; }
+	pd=$(sed -n 's/.* in IO wait: pollDesc \(0x[0-9a-f]*\) .*/\1/p' <<<"$dbg" | sort -u)
+	nl=$(sed -n 's/.* on a sync.Cond: notify list \(0x[0-9a-f]*\),.*/\1/p' <<<"$dbg" | sort -u)
+	expect_eq "go1.22 core: one pollDesc and one notify list found on the waiters' stacks" "1 1" \
+		"$(wc -w <<<"$pd") $(wc -w <<<"$nl")"
+	n_cv=$(awk '$1 == "sync.Cond" { print $3 }' "$TMP/1.22-waits/manifest")
+	for bad in "pd_self:0 fd" "pd_fd:-1 fd" "pd_rg:0 fd" "nl_tail:0 cond" "nl_wait:5,nl_notify:5 cond"; do
+		pokes=${bad% *} what=${bad#* }
+		cp "$c" "$TMP/bad.core"
+		for p in ${pokes//,/ }; do
+			f=${p%:*} v=${p#*:}
+			[ "$what" = fd ] && a=$pd || a=$nl
+			sz=$(awk -v n="$f" '$1 == "golayout" && $2 == "field" && $3 == n { print $5; exit }' <<<"$dump")
+			python3 "$ROOT/tests/helpers/corepoke.py" "$TMP/bad.core" $((a + $(fact "$f"))) "$sz" "$v" >/dev/null
+		done
+		"$PILEUP" --json=1 "$TMP/bad.core" "$bin" >"$TMP/bad.json" 2>"$TMP/bad.err"
+		expect_eq "go1.22 core, $pokes: a report (exit 0)" 0 $?
+		if [ "$what" = fd ]; then
+			expect_eq "go1.22 core, $pokes: the IO wait's fd is unknown, and why" \
+				"null no pollDesc its stack leads to holds it (it may be waking up)" \
+				"$(waits_in "$TMP/bad.json" main.readConn | jq -r '.[0] | "\(.fd) \(.wait_note)"')"
+		else
+			expect_eq "go1.22 core, $pokes: each Cond waiter's Cond is unknown, and why" "$n_cv" \
+				"$(jq '[.goroutines[].waits_on | select(.kind == "sync.Cond" and .address == null and (.wait_note | test("and no notify list its stack leads to holds it")))] | length' "$TMP/bad.json")"
+		fi
+	done
+	# bytes of the pollDesc, the notify list and the waiters' stack words
+	# around what led to them overwritten at random: a report every time
+	spots="$pd $nl $(sed -n 's/.* from its stack at \(0x[0-9a-f]*\) .*/\1/p' <<<"$dbg")"
+	mut=0
+	for i in $(seq 1 "$([ "$ASAN" = 1 ] && echo 8 || echo 24)"); do
+		cp "$c" "$TMP/mut.core"
+		for k in $(seq 1 16); do
+			set -- $spots
+			shift $((RANDOM % $#))
+			python3 "$ROOT/tests/helpers/corepoke.py" "$TMP/mut.core" $(($1 + RANDOM % 512 - 128)) 1 $((RANDOM % 256)) >/dev/null
+		done
+		"$PILEUP" --json=1 "$TMP/mut.core" "$bin" >"$TMP/mut.json" 2>"$TMP/mut.err"
+		rc=$?
+		if [ $rc -gt 2 ] || grep -q -e AddressSanitizer -e 'runtime error' "$TMP/mut.err"; then
+			mut=$((mut + 1))
+			cp "$TMP/mut.core" "$TMP/bad-stack-$i.core"
+			echo "# mutated go1.22 core $i: exit $rc: $(head -c 300 "$TMP/mut.err")"
+		fi
+	done
+	expect_eq "go1.22 core, its pollDesc, notify list and waiters' stacks overwritten at random: a report every time" 0 "$mut"
+else
+	check "go1.22: the core of its build was made above" false
+fi
+
+# --- goroutines Go's leak detector marked leaked (go1.27: _Gleaked) -----------
+# fixtures/go/leakcheck's leaks, read before and after Go's own detector
+# (/debug/pprof/goroutineleak) marked them: status leaked, and each waits
+# on what it waited on before (mgc.go at go1.27.3 keeps the wait reason and
+# wait list), live and from a core.
+bin=$FIX/go/1.27/leakcheck
+if [ -x "$bin" ] && GODEBUG=gcshrinkstackoff=1 start_fixture "$bin" -n 3; then
+	pid=$FX_PID
+	url=$(awk '/^pprof/ { print $2 }' "$FX_OUT")
+	"$PILEUP" --json=1 "$pid" >"$TMP/lk-before.json"
+	curl -sf "$url/debug/pprof/goroutineleak?debug=2" >"$TMP/gl.txt"
+	want=$(sed -n 's/^goroutine \([0-9]*\) .*(leaked)\]:$/\1/p' "$TMP/gl.txt" | sort -n | paste -sd,)
+	"$PILEUP" --json=1 "$pid" >"$TMP/lk-after.json"
+	"$PILEUP" --gcore "$pid" -o "$TMP/lk.core" >/dev/null 2>&1
+	"$PILEUP" --json=1 "$TMP/lk.core" "$bin" >"$TMP/lk-core.json" 2>/dev/null
+	stop_fixture "$pid"
+	check "go1.27: Go's detector reports leaks" test -n "$want"
+	ids() { jq -r --arg s "$2" '[.goroutines[] | select(.status == $s) | .id] | sort | map(tostring) | join(",")' "$1"; }
+	expect_eq "go1.27: before Go's detector ran, none is marked leaked" "" "$(ids "$TMP/lk-before.json" leaked)"
+	expect_eq "go1.27: after, the goroutines Go reports leaked have status leaked" "$want" "$(ids "$TMP/lk-after.json" leaked)"
+	expect_eq "go1.27 core: status leaked" "$want" "$(ids "$TMP/lk-core.json" leaked)"
+	W='[.goroutines[] | select(.id as $i | $ids | index($i)) | {id, wait_reason, waits_on}] | sort_by(.id)'
+	before=$(jq -c --argjson ids "[$want]" "$W" "$TMP/lk-before.json")
+	expect_eq "go1.27: each leaked goroutine waits on what it waited on before it was marked" "$before" \
+		"$(jq -c --argjson ids "[$want]" "$W" "$TMP/lk-after.json")"
+	expect_eq "go1.27 core: the same" "$before" "$(jq -c --argjson ids "[$want]" "$W" "$TMP/lk-core.json")"
+	expect_eq "go1.27: every leaked goroutine's object is known (an address, or a select's channels)" 0 \
+		"$(jq '[.goroutines[] | select(.status == "leaked") | .waits_on | select(. == null or (.address == null and ((.channels // []) | length) == 0))] | length' "$TMP/lk-after.json")"
+	n=$(awk '$1 == "leak" && $2 == "firstErrorWorker" { print $3 }' "$FX_OUT")
+	expect_eq "go1.27: the first-error leak's channel: $n senders, all leaked" "1 $n $n" \
+		"$(jq -r '[.goroutines[] | select(.status == "leaked" and .wait_site.function == "main.firstErrorWorker") | .waits_on] | "\(map(.address) | unique | length) \(.[0].chan.senders) \(length)"' "$TMP/lk-after.json")"
+else
+	check "go1.27 leakcheck ready (make -C fixtures)" false
+fi
+
+# --- go1.17's sync.WaitGroup (state1 [3]uint32): esbuild 0.14.10 --------------
+# No go1.17 toolchain is here to build the fixture; esbuild-linux-64@0.14.10
+# (go1.17.5, stripped; fixtures/realgo.sh) serving blocks its result.Wait
+# on handler.serveWaitGroup (pkg/api/serve_other.go at v0.14.10: Add(1)
+# once, before the goroutine that runs server.Serve and calls Done when
+# Serve returns).  Oracle: Go's own traceback (SIGQUIT): the goroutines in
+# WaitGroup.Wait are its waiters, the goroutines still in that Serve
+# closure (api.serveImpl.func4) its counter.  Live and from a core.
+es=$("$ROOT/fixtures/realgo.sh" --cached 2>/dev/null | awk '$1 == "go1.17.5" { print $2; exit }')
+if [ -z "$es" ]; then
+	echo "ok - # SKIP no go1.17 program installed (fixtures/realgo.sh installs esbuild-linux-64@0.14.10)"
+elif [ ! -x "$ROOT/tests/helpers/loopport" ]; then
+	check "helper loopport built (make tests/helpers/loopport)" false
+else
+	d=$TMP/es117
+	mkdir -p "$d"
+	echo 'export const answer = 42' >"$d/in.js"
+	port=$("$ROOT/tests/helpers/loopport" free)
+	mkfifo "$d/stdin"
+	exec {esfd}<>"$d/stdin" # esbuild stops at EOF on stdin
+	(cd "$d" && GOTRACEBACK=all exec "$es" in.js --bundle --outdir=out --serve=127.0.0.1:"$port" <&"$esfd" >out.txt 2>err.txt) &
+	es_pid=$!
+	fx_track "$es_pid"
+	for ((i = 0; i < 400; i++)); do
+		grep -qs "127.0.0.1:$port" "$d/err.txt" && break
+		sleep 0.05
+	done
+	sleep 0.3 # its first build
+	"$PILEUP" --json=1 "$es_pid" >"$d/live.json"
+	"$PILEUP" --gcore "$es_pid" -o "$d/core" >/dev/null 2>&1
+	kill -QUIT "$es_pid"
+	wait "$es_pid" 2>/dev/null
+	exec {esfd}>&-
+	"$PILEUP" --json=1 "$d/core" "$es" >"$d/core.json" 2>/dev/null
+	waiters=$(awk -v RS= '/sync\.\(\*WaitGroup\)\.Wait\(/ && /api\.serveImpl\.func2\(/ { n++ } END { print n + 0 }' "$d/err.txt")
+	counter=$(awk -v RS= '/^goroutine / && /api\.serveImpl\.func4\(/ { n++ } END { print n + 0 }' "$d/err.txt")
+	check "go1.17: the traceback shows a waiter and the serving goroutine" test "$waiters" -ge 1 -a "$counter" -ge 1
+	for m in live core; do
+		expect_eq "go1.17 $m: its sync.WaitGroup: one object, counter $counter, waiters $waiters, one per waiter" \
+			"1 $counter $waiters $waiters" \
+			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.WaitGroup")] | "\(map(.address) | unique | length) \(.[0].counter) \(.[0].waiters) \(length)"' "$d/$m.json")"
+	done
+	check "go1.17: the waiter is result.Wait (api.serveImpl.func2)" \
+		jq -e >/dev/null '[.goroutines[] | select(.waits_on.kind == "sync.WaitGroup") | .wait_site.function] | unique == ["github.com/evanw/esbuild/pkg/api.serveImpl.func2"]' "$d/live.json"
+fi
 
 # --- the kernel's core of a Go crash (GOTRACEBACK=crash, SIGQUIT) --------------
 # The runtime freezes the world, prints every goroutine and aborts: the
@@ -213,14 +359,15 @@ fi
 # fuzz/go-seeds/ holds a core of the go1.26 build (-trimpath: the same file
 # in every checkout), shrunk to the pages pileup reads (fuzz/mkseed.c): its
 # goroutines' waits are all there, so the fuzzer mutates what go/waits.c
-# reads.  The same seed with bytes of its memory overwritten at random
+# reads (the IO wait's pollDesc among them).  The same seed with bytes
+# of its memory overwritten at random
 # gives a report, never a crash.
 seed=$ROOT/fuzz/go-seeds/waits-go1.26.core
 if [ -x "$FIX/go/1.26/waits" ]; then
 	"$PILEUP" --json=1 "$seed" "$FIX/go/1.26/waits" >"$TMP/seed.json" 2>"$TMP/seed.err"
 	expect_eq "the Go fuzz seed: its program matches, every kind of wait read from it" \
-		"chan select sync.Cond sync.Mutex sync.RWMutex sync.WaitGroup timer" \
-		"$(jq -r '[.goroutines[].waits_on | select(.address or .chan or .channels) | .kind] | unique | join(" ")' "$TMP/seed.json")"
+		"chan fd select sync.Cond sync.Mutex sync.RWMutex sync.WaitGroup timer" \
+		"$(jq -r '[.goroutines[].waits_on | select(.address or .chan or .channels or .fd.fd) | .kind] | unique | join(" ")' "$TMP/seed.json")"
 	size=$(stat -c %s "$seed")
 	hdr=$((64 + 56 * $(od -An -tu2 -j56 -N2 "$seed" | tr -d ' ')))
 	bad=0

@@ -17,6 +17,14 @@ enum {
 	EPOLL_MAX = 1 << 16, /* epoll registrations looked at */
 	NAME_MAX_LEN = 200, /* a type name longer than this is not believed */
 	SELECT_MAX = 1024, /* cases of a select followed at most */
+	SCAN_WORDS = 128,  /* words of a parked goroutine's stack looked at, from its saved sp */
+};
+
+/* Addresses (never 0) to a number, each looked at once. */
+struct memo {
+	uint64_t *key;
+	uint32_t *val;
+	size_t cap, n;
 };
 
 struct gw {
@@ -28,6 +36,7 @@ struct gw {
 	size_t queue_max;       /* sudogs on one channel queue at most: every goroutine, twice */
 	int64_t now;
 	bool sema_linked;       /* the release records a semaphore waiter's sudog in g.waiting */
+	bool debug;             /* PILEUP_GO_DEBUG: what the stack words led to */
 	/* before go1.26: the semaphore table's waiters, by goroutine */
 	bool sema_read;
 	const char *sema_why;   /* why there is no index, or NULL */
@@ -41,6 +50,15 @@ struct gw {
 	bool io_read;
 	struct iowaiter { uint64_t g; int fd; bool write; } *io;
 	size_t nio;
+	/* what words of the goroutines' own stacks lead to (an IO wait's
+	 * pollDesc in a core, a Cond's notify list before go1.26): each
+	 * address read once (pdmemo, nlmemo: index + 1, 0 none); condg: the
+	 * list each goroutine is on (UINT32_MAX: two) */
+	struct memo pdmemo, nlmemo, condg;
+	struct pdent { uint64_t addr, rg, wg; int fd; } *pd;
+	size_t npd, cappd;
+	uint64_t *lists;
+	size_t nlists, caplists;
 };
 
 static const char *intern(struct gw *w, const char *s)
@@ -124,6 +142,75 @@ static const char *go_name(struct gw *w, uint64_t addr)
 static struct snap_object *object(struct gw *w, uint32_t ref)
 {
 	return &w->snap->objects[ref - 1];
+}
+
+/* --- memos -------------------------------------------------------------------- */
+
+static size_t memo_hash(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+}
+
+/* The value of key, added (as 0) when *fresh. */
+static uint32_t *memo_slot(struct memo *m, uint64_t key, bool *fresh)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		uint64_t *k = xcalloc(cap, sizeof(*k));
+		uint32_t *v = xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->key[i])
+				continue;
+			size_t j = memo_hash(m->key[i], cap);
+			while (k[j])
+				j = (j + 1) & (cap - 1);
+			k[j] = m->key[i];
+			v[j] = m->val[i];
+		}
+		free(m->key);
+		free(m->val);
+		m->key = k;
+		m->val = v;
+		m->cap = cap;
+	}
+	size_t j = memo_hash(key, m->cap);
+	while (m->key[j] && m->key[j] != key)
+		j = (j + 1) & (m->cap - 1);
+	*fresh = !m->key[j];
+	if (*fresh) {
+		m->key[j] = key;
+		m->val[j] = 0;
+		m->n++;
+	}
+	return &m->val[j];
+}
+
+static uint32_t memo_get(const struct memo *m, uint64_t key)
+{
+	if (!m->cap || !key)
+		return 0;
+	for (size_t j = memo_hash(key, m->cap); m->key[j]; j = (j + 1) & (m->cap - 1))
+		if (m->key[j] == key)
+			return m->val[j];
+	return 0;
+}
+
+static void memo_free(struct memo *m)
+{
+	free(m->key);
+	free(m->val);
+}
+
+/* The words of goroutine r's parked frames (gopark's and the calls below
+ * it), from its saved sp: SCAN_WORDS at most. */
+static size_t park_words(const struct gw *w, const struct gowaits_raw *r, uint64_t *out)
+{
+	if (!r->sp || (r->sp & 7) || r->stack_hi <= r->sp)
+		return 0;
+	uint64_t len = r->stack_hi - r->sp;
+	if (len > SCAN_WORDS * 8)
+		len = SCAN_WORDS * 8;
+	return snapshot_read(w->snap, r->sp, out, (size_t)len) / 8;
 }
 
 /* --- sudogs and channels, read ahead ------------------------------------------------- */
@@ -612,6 +699,104 @@ static uint64_t sema_of(struct gw *w, uint64_t gp)
 	return e->addr;
 }
 
+/* The notify list at l (its index + 1 in w->lists), or 0, read the
+ * first time: its waiters, head to tail by next, each recorded in
+ * w->condg.  runtime/sema.go (go1.17 to go1.27.3): notifyListWait queues
+ * a sudog with the goroutine and its ticket; a ticket leaves the list
+ * once notified, so every one on it lies in [notify, wait), as uint32s
+ * that wrap (sema.go's less), there are no more of them than tickets given
+ * out, and the last is the list's tail.  A list that fails any of it is
+ * none. */
+static uint32_t list_at(struct gw *w, uint64_t l)
+{
+	if (!l || (l & 7))
+		return 0;
+	bool fresh;
+	uint32_t *slot = memo_slot(&w->nlmemo, l, &fresh);
+	if (!fresh)
+		return *slot;
+	size_t ssz = struct_size(w, GL_sg_size), nlen = off(w, GL_nl_tail) + 8;
+	unsigned char nl[64], sg[OBJ_MAX];
+	uint64_t wait, notify, head, tail;
+	if (!ssz || nlen > sizeof(nl) || !read_exact(w, l, nl, nlen) || !member(w, nl, nlen, GL_nl_wait, &wait) ||
+	    !member(w, nl, nlen, GL_nl_notify, &notify) || !member(w, nl, nlen, GL_nl_head, &head) ||
+	    !member(w, nl, nlen, GL_nl_tail, &tail))
+		return 0;
+	uint32_t pending = (uint32_t)wait - (uint32_t)notify;
+	if (!head || !tail || !pending || pending > (1u << 30))
+		return 0;
+	uint64_t *gs = NULL, s = head, last = 0;
+	size_t n = 0, capgs = 0;
+	while (s) {
+		uint64_t g, t, next;
+		if (n >= pending || n >= w->queue_max || !sudog_read(w, s, sg, ssz) || !member(w, sg, ssz, GL_sg_g, &g) || !g ||
+		    !member(w, sg, ssz, GL_sg_ticket, &t) || (uint32_t)t - (uint32_t)notify >= pending ||
+		    !member(w, sg, ssz, GL_sg_next, &next)) {
+			free(gs);
+			return 0;
+		}
+		xgrow(&gs, &capgs, n + 1, sizeof(*gs));
+		gs[n++] = g;
+		last = s;
+		s = next;
+	}
+	if (last != tail) {
+		free(gs);
+		return 0;
+	}
+	xgrow(&w->lists, &w->caplists, w->nlists + 1, sizeof(*w->lists));
+	w->lists[w->nlists++] = l;
+	uint32_t k = (uint32_t)w->nlists;
+	*slot = k; /* (nlmemo is not touched in between) */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t *v = memo_slot(&w->condg, gs[i], &fresh);
+		*v = fresh || *v == k ? k : UINT32_MAX;
+	}
+	free(gs);
+	return k;
+}
+
+/* The notify list a sync.Cond waiter is on, before go1.26 (which records
+ * none for it), from the words of its parked frames: Cond.Wait keeps c
+ * for its c.L.Lock() after the wait, notifyListWait gets &c.notify,
+ * goparkunlock &l.lock (sync/cond.go, runtime/sema.go, go1.17 to
+ * go1.25).  A candidate is believed when the list itself holds this
+ * goroutine (list_at); NULL and *ret, or why not. */
+static const char *cond_from_stack(struct gw *w, const struct gowaits_raw *r, uint64_t *ret)
+{
+	if (!has(w, GL_cond_notify) || !has(w, GL_nl_wait) || !has(w, GL_nl_notify) || !has(w, GL_nl_lock) ||
+	    !has(w, GL_nl_head) || !has(w, GL_nl_tail) || !has(w, GL_sg_ticket) || !has(w, GL_sg_next) || !has(w, GL_sg_g))
+		return "the notify list layout of this release is not known";
+	uint64_t words[SCAN_WORDS];
+	size_t n = park_words(w, r, words);
+	if (!n)
+		return "its stack is unreadable";
+	uint64_t cn = off(w, GL_cond_notify), lk = off(w, GL_nl_lock);
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t mine = pass ? memo_get(&w->condg, r->gp) : 0;
+		if (pass && !mine)
+			return "no notify list its stack leads to holds it (it may be waking up)";
+		if (mine == UINT32_MAX)
+			return "two notify lists hold it";
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v = words[i], cand[3] = {v + cn < v ? 0 : v + cn, v, v < lk ? 0 : v - lk};
+			for (int c = 0; c < 3; c++) {
+				if (cand[c] >= r->sp && cand[c] < r->stack_hi)
+					continue; /* its own frames */
+				uint32_t k = list_at(w, cand[c]);
+				if (pass && k == mine) {
+					*ret = w->lists[k - 1];
+					if (w->debug)
+						fprintf(stderr, "pileup: go: g 0x%" PRIx64 " on a sync.Cond: notify list 0x%" PRIx64 ", from its stack at 0x%" PRIx64 " (sp+%zu)\n",
+							r->gp, *ret, r->sp + i * 8, i * 8);
+					return NULL;
+				}
+			}
+		}
+	}
+	return "no notify list its stack leads to holds it (it may be waking up)";
+}
+
 static bool reason_is(const struct snap_goroutine *g, const char *r)
 {
 	return g->wait_reason && !strcmp(g->wait_reason, r);
@@ -627,8 +812,9 @@ static bool word_at(const struct gw *w, uint64_t a, enum golayout_id id, uint64_
 	return true;
 }
 
-/* The object of kind at base, the first time: its state words. */
-static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t base, bool via_w)
+/* The object of kind at base, the first time: its state words (a
+ * WaitGroup's at state_at when not 0: go1.17's). */
+static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t base, bool via_w, uint64_t state_at)
 {
 	struct snap_object *o = object(w, ref);
 	uint64_t v, v2;
@@ -681,8 +867,8 @@ static void sync_facts(struct gw *w, uint32_t ref, enum wobj_kind kind, uint64_t
 		/* sync/waitgroup.go: state = counter << 32 | waiters (go1.25+:
 		 * bit 31 marks a synctest bubble) */
 		uint64_t st;
-		if (!has(w, GL_wg_state) || golayout_size(w->l, GL_wg_state) != 8 ||
-		    !read_exact(w, base + off(w, GL_wg_state), &st, 8)) {
+		if (!has(w, GL_wg_state) || (!state_at && golayout_size(w->l, GL_wg_state) != 8) ||
+		    !read_exact(w, state_at ? state_at : base + off(w, GL_wg_state), &st, 8)) {
 			o->note = intern(w, "its state is unknown");
 			break;
 		}
@@ -723,14 +909,17 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 	enum wobj_kind kind;
 	/* from the semaphore (or notify list) to the object around it */
 	int64_t back;
-	bool ok = true;
+	bool ok = true, state1 = false;
 	if (reason_is(g, "sync.Cond.Wait") || site == SS_COND) {
 		kind = WOBJ_SYNC_COND;
 		back = c_or(w, GL_cond_notify, -1);
 	} else if (reason_is(g, "sync.WaitGroup.Wait") || site == SS_WAITGROUP) {
 		kind = WOBJ_SYNC_WAITGROUP;
-		back = c_or(w, GL_wg_sema, -1);
-		ok = golayout_size(w->l, GL_wg_state) == 8; /* go1.17's state1 [3]uint32 moves with alignment */
+		/* go1.17's state1 [3]uint32: where the semaphore is depends on
+		 * the group's alignment (below) */
+		state1 = has(w, GL_wg_state) && golayout_size(w->l, GL_wg_state) == 12 && !has(w, GL_wg_sema);
+		back = state1 ? 0 : c_or(w, GL_wg_sema, -1);
+		ok = state1 || golayout_size(w->l, GL_wg_state) == 8;
 	} else if (reason_is(g, "sync.RWMutex.RLock") || (site == SS_RW_RLOCK && reason_is(g, "semacquire"))) {
 		kind = WOBJ_SYNC_RWMUTEX;
 		back = c_or(w, GL_rw_readersem, -1);
@@ -760,11 +949,14 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 		return;
 	}
 	if (!w->sema_linked && kind == WOBJ_SYNC_COND) {
-		/* its sudog is on the Cond's own list, which nothing leads to */
-		wt->note = internf(w, "%s does not record which sync.Cond a goroutine waits on (go1.26 and later do)", ver);
-		return;
-	}
-	if (!w->sema_linked) {
+		/* its sudog is on the Cond's own list, which only its stack
+		 * leads to */
+		const char *why = cond_from_stack(w, r, &elem);
+		if (why) {
+			wt->note = internf(w, "%s does not record which sync.Cond a goroutine waits on (go1.26 and later do), and %s", ver, why);
+			return;
+		}
+	} else if (!w->sema_linked) {
 		/* before go1.26 the semaphore table is the only record */
 		elem = sema_of(w, r->gp);
 		if (!elem) {
@@ -776,6 +968,19 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 		   !member_ptr(w, sg, ssz, GL_sg_elem, GL_sg_elem_vu, &elem) || !elem) {
 		wt->note = intern(w, "its wait record does not read as one (the goroutine may be waking up)");
 		return;
+	}
+	/* sync/waitgroup.go at go1.17: state() takes the 8-aligned half of
+	 * state1 as the state, the other word as the semaphore: state1[2]
+	 * when state1 is 8-aligned, else state1[0] */
+	uint64_t state_at = 0;
+	if (state1) {
+		uint64_t s1 = elem % 8 == 0 ? elem - 8 : elem % 8 == 4 ? elem : 0;
+		if (!s1 || s1 < (uint64_t)off(w, GL_wg_state)) {
+			wt->note = intern(w, "its semaphore address is impossible");
+			return;
+		}
+		back = (int64_t)(elem - s1) + off(w, GL_wg_state);
+		state_at = s1 % 8 == 0 ? s1 : s1 + 4;
 	}
 	if (elem < (uint64_t)back) {
 		wt->note = intern(w, "its semaphore address is impossible");
@@ -793,7 +998,7 @@ static void sync_wait(struct gw *w, struct snap_goroutine *g, const struct gowai
 	/* Go's mutexes keep no owner (sync/mutex.go); a WaitGroup or a Cond
 	 * has none to keep */
 	o->owner_state = WOWNER_NOT_RECORDED;
-	sync_facts(w, ref, kind, base, kind == WOBJ_SYNC_RWMUTEX && site == SS_RW_LOCK && via_mutex);
+	sync_facts(w, ref, kind, base, kind == WOBJ_SYNC_RWMUTEX && site == SS_RW_LOCK && via_mutex, state_at);
 }
 
 /* --- timers ------------------------------------------------------------------------ */
@@ -888,36 +1093,109 @@ static void io_index(struct gw *w)
 		qsort(w->io, w->nio, sizeof(*w->io), cmp_iowaiter);
 }
 
+/* The pollDesc at p (its index + 1 in w->pd), or 0 when there is none:
+ * a pollDesc keeps its own address in self (netpoll.go: makeArg, go1.17
+ * to go1.27.3) and an fd (an int in the kernel). */
+static uint32_t pd_at(struct gw *w, uint64_t p)
+{
+	if (!p || (p & 7))
+		return 0;
+	bool fresh;
+	uint32_t *slot = memo_slot(&w->pdmemo, p, &fresh);
+	if (!fresh)
+		return *slot;
+	size_t psz = struct_size(w, GL_pd_size);
+	unsigned char pd[OBJ_MAX];
+	uint64_t fd, self, rg, wg;
+	if (!psz || !read_exact(w, p, pd, psz) || !member(w, pd, psz, GL_pd_self, &self) || self != p ||
+	    !member(w, pd, psz, GL_pd_fd, &fd) || fd > INT32_MAX || !member(w, pd, psz, GL_pd_rg, &rg) ||
+	    !member(w, pd, psz, GL_pd_wg, &wg))
+		return 0;
+	xgrow(&w->pd, &w->cappd, w->npd + 1, sizeof(*w->pd));
+	w->pd[w->npd++] = (struct pdent){p, rg, wg, (int)fd};
+	*slot = (uint32_t)w->npd; /* (pdmemo is not touched in between) */
+	return *slot;
+}
+
+/* The fd goroutine r is parked on, from the words of its parked frames:
+ * netpollblock keeps gpp (&pd.rg or &pd.wg) across its gopark, and
+ * poll_runtime_pollWait keeps pd across netpollblock (netpoll.go, go1.17
+ * to go1.27.3).  A pollDesc is believed when its rg (a read) or wg (a
+ * write) holds this goroutine: netpollblockcommit stores the g there as
+ * it parks, and netpollunblock takes it out to wake it, so no other
+ * pollDesc can hold it.  NULL and *fd, or why not. */
+static const char *io_from_stack(struct gw *w, const struct gowaits_raw *r, int *fd)
+{
+	if (!has(w, GL_pd_self) || !has(w, GL_pd_fd) || !has(w, GL_pd_rg) || !has(w, GL_pd_wg) ||
+	    !struct_size(w, GL_pd_size))
+		return "the pollDesc layout of this release is not known";
+	uint64_t words[SCAN_WORDS];
+	size_t n = park_words(w, r, words);
+	if (!n)
+		return "its stack is unreadable";
+	uint64_t offs[3] = {0, off(w, GL_pd_rg), off(w, GL_pd_wg)};
+	uint32_t found = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < 3; c++) {
+			uint64_t p = words[i] - offs[c];
+			if (words[i] < offs[c] || (p >= r->sp && p < r->stack_hi))
+				continue; /* its own frames */
+			uint32_t k = pd_at(w, p);
+			if (!k || (w->pd[k - 1].rg != r->gp && w->pd[k - 1].wg != r->gp))
+				continue;
+			if (found && found != k)
+				return "two pollDescs hold it";
+			if (!found)
+				at = i;
+			found = k;
+		}
+	if (!found)
+		return "no pollDesc its stack leads to holds it (it may be waking up)";
+	*fd = w->pd[found - 1].fd;
+	if (w->debug)
+		fprintf(stderr, "pileup: go: g 0x%" PRIx64 " in IO wait: pollDesc 0x%" PRIx64 " (fd %d), from its stack at 0x%" PRIx64 " (sp+%zu)\n",
+			r->gp, w->pd[found - 1].addr, *fd, r->sp + at * 8, at * 8);
+	return NULL;
+}
+
 static void io_wait(struct gw *w, struct snap_goroutine *g, const struct gowaits_raw *r)
 {
 	struct snap_wait *wt = &g->waits_on;
 	wt->kind = WOBJ_FD;
-	if (w->snap->source != SNAP_LIVE) {
-		wt->note = intern(w, "which fd needs the live process (the poller's registrations are the kernel's)");
-		return;
+	bool live = w->snap->source == SNAP_LIVE;
+	int fd = -1;
+	if (live) {
+		if (!w->io_read)
+			io_index(w);
+		struct iowaiter key = {r->gp, 0, false};
+		const struct iowaiter *e = w->nio ? bsearch(&key, w->io, w->nio, sizeof(*w->io), cmp_iowaiter) : NULL;
+		if (e)
+			fd = e->fd;
 	}
-	if (!w->io_read)
-		io_index(w);
-	struct iowaiter key = {r->gp, 0, false};
-	const struct iowaiter *e = w->nio ? bsearch(&key, w->io, w->nio, sizeof(*w->io), cmp_iowaiter) : NULL;
-	if (!e) {
-		wt->note = intern(w, "not parked on any fd the runtime's poller watches (it may be waking up)");
+	/* a core has no epoll registrations: the goroutine's own frames
+	 * (live too, when those do not name it) */
+	const char *why = fd < 0 ? io_from_stack(w, r, &fd) : NULL;
+	if (fd < 0) {
+		wt->note = live ? internf(w, "not parked on any fd the runtime's poller watches, and %s", why) : intern(w, why);
 		return;
 	}
 	bool is_new;
-	uint32_t ref = snapshot_object_for(w->snap, WOBJ_FD, (uint64_t)(uint32_t)e->fd, &is_new);
+	uint32_t ref = snapshot_object_for(w->snap, WOBJ_FD, (uint64_t)(uint32_t)fd, &is_new);
 	wt->object = ref;
 	if (!is_new)
 		return;
 	struct snap_object *o = object(w, ref);
-	o->fd = e->fd;
+	o->fd = fd;
 	o->owner_state = WOWNER_NOT_RECORDED;
 	struct fdinfo_desc d;
-	if (fdinfo_describe(w->snap, e->fd, &d)) {
+	if (fdinfo_describe(w->snap, fd, &d)) {
 		o->type = intern(w, d.type);
 		o->desc = d.desc;
-	} else {
+	} else if (live) {
 		o->note = intern(w, "not open (any more)");
+	} else {
+		o->note = intern(w, "endpoints unknown: what it is needs the live process (a core has no fd table)");
 	}
 }
 
@@ -939,6 +1217,8 @@ void gowaits_parse(const struct golayout *l, uint64_t gp, const unsigned char *d
 		memcpy(&out->timer, desc + golayout_get(l, GL_g_timer), 8);
 	if (golayout_has(l, GL_g_sleepwhen) && (uint32_t)golayout_get(l, GL_g_sleepwhen) + 8 <= l->g_read)
 		memcpy(&out->sleepwhen, desc + golayout_get(l, GL_g_sleepwhen), 8);
+	memcpy(&out->sp, desc + l->g_sched_sp, 8);
+	memcpy(&out->stack_hi, desc + l->g_stack_hi, 8);
 }
 
 void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const struct gobin *b,
@@ -957,6 +1237,7 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		w.types = types;
 		w.etypes = etypes;
 	}
+	w.debug = getenv("PILEUP_GO_DEBUG") != NULL;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	prefetch(&w, raw, n);
@@ -966,7 +1247,9 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 	for (size_t i = 0; i < n; i++) {
 		struct snap_goroutine *g = &snap->goroutines[i];
 		const char *r = g->wait_reason;
-		if (!r || !g->status || strcmp(g->status, "waiting") != 0)
+		/* a goroutine Go's leak detector marked (_Gleaked, go1.26 on:
+		 * mgc.go) keeps its wait reason and wait list */
+		if (!r || !g->status || (strcmp(g->status, "waiting") != 0 && strcmp(g->status, "leaked") != 0))
 			continue;
 		if (!w.names)
 			w.names = objnamer_create(snap);
@@ -989,5 +1272,10 @@ void gowaits_resolve(struct snapshot *snap, const struct golayout *l, const stru
 		objnamer_destroy(w.names);
 	free(w.sema);
 	free(w.io);
+	free(w.pd);
+	free(w.lists);
+	memo_free(&w.pdmemo);
+	memo_free(&w.nlmemo);
+	memo_free(&w.condg);
 	pf_free(&w.pf);
 }

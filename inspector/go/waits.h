@@ -13,9 +13,12 @@
  * time.Sleep names its timer and wake time (g.sleepWhen from go1.23, the
  * timer's nextwhen before).  A goroutine in IO wait names its fd, live:
  * the poller's epoll registrations carry each fd's pollDesc, whose rg or
- * wg holds the goroutine.  What the release or the input does not record
- * (a Cond waiter before go1.26, an IO wait's fd in a core) is said in a
- * note, never guessed.  The goroutines' first sudogs and the channels
+ * wg holds the goroutine; in a core (or when those do not say), the
+ * pollDesc its netpollblock frames hold, among the words of its parked
+ * frames.  A sync.Cond waiter before go1.26 is found the same way: its
+ * notify list, from its stack words, when the list itself holds the
+ * goroutine with a ticket it has not notified yet.  What the release or
+ * the input does not record is said in a note, never guessed.  The goroutines' first sudogs and the channels
  * they name are read ahead in two batches.
  *
  * Everything read from the target is bounds-checked and checked against
@@ -37,6 +40,7 @@
 struct gowaits_raw {
 	uint64_t gp, waiting, timer;
 	int64_t sleepwhen;
+	uint64_t sp, stack_hi; /* where its parked frames lie (sched.sp, stack.hi) */
 };
 
 /* Parses them from a descriptor read with the layout (l->g_read bytes). */
