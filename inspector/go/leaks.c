@@ -46,6 +46,7 @@ struct lctx {
 	size_t npaddrs;
 	uint64_t scanned;
 	unsigned char *buf;
+	uint64_t mask[CHUNK / 8 / 64]; /* goheap_ptrmask of the object drained */
 	uint64_t debug_obj, from; /* PILEUP_GO_LEAKS_WHY=ADDR: who marks the object at ADDR */
 };
 
@@ -106,6 +107,31 @@ static void scan_range(struct lctx *c, uint64_t addr, uint64_t len)
 	}
 }
 
+/* A big object: the words its type says hold pointers, or every word
+ * (t NULL). */
+static void scan_typed(struct lctx *c, uint64_t addr, uint64_t len, const struct goheap_type *t)
+{
+	if (!t) {
+		scan_range(c, addr, len);
+		return;
+	}
+	for (uint64_t off = 0; off + 8 <= len;) {
+		size_t n = len - off > CHUNK ? CHUNK : (size_t)(len - off);
+		size_t got = snapshot_read(c->snap, addr + off, c->buf, n);
+		c->scanned += got;
+		for (size_t o = 0; o + 8 <= got; o += 8)
+			if (goheap_type_ptr(t, off + o)) {
+				uint64_t w;
+				memcpy(&w, c->buf + o, 8);
+				c->from = addr + off + o;
+				mark(c, w);
+			}
+		if (got < n)
+			return;
+		off += n;
+	}
+}
+
 static bool in_sorted(const uint64_t *v, size_t n, uint64_t a)
 {
 	size_t lo = 0, hi = n;
@@ -132,10 +158,16 @@ static void drain(struct lctx *c)
 	const struct golayout *l = c->l;
 	while (c->nwork) {
 		c->nwork--;
-		const struct goheap_span *sp = &c->h.spans[c->work[c->nwork].span];
-		uint64_t base = sp->start + (uint64_t)c->work[c->nwork].obj * sp->elemsize;
+		uint32_t si = c->work[c->nwork].span, oi = c->work[c->nwork].obj;
+		const struct goheap_span *sp = &c->h.spans[si];
+		uint64_t base = sp->start + (uint64_t)oi * sp->elemsize;
 		if (sp->elemsize > CHUNK) {
-			scan_range(c, base, sp->elemsize);
+			const struct goheap_type *t = goheap_large_type(&c->h, c->snap, si);
+			if (t)
+				c->h.precise_objs++;
+			else
+				c->h.conservative_objs++;
+			scan_typed(c, base, sp->elemsize, t);
 			continue;
 		}
 		size_t got = snapshot_read(c->snap, base, c->buf, (size_t)sp->elemsize);
@@ -165,6 +197,21 @@ static void drain(struct lctx *c)
 			memcpy(c->buf, b, got);
 			free(b);
 		}
+		uint64_t first = 0;
+		if (got >= 8)
+			memcpy(&first, c->buf, 8);
+		if (got == sp->elemsize && goheap_ptrmask(&c->h, c->snap, si, oi, first, c->mask)) {
+			c->h.precise_objs++;
+			for (size_t k = 0; k < got / 8; k++)
+				if ((c->mask[k / 64] >> (k % 64)) & 1) {
+					uint64_t w;
+					memcpy(&w, c->buf + 8 * k, 8);
+					c->from = base + 8 * k;
+					mark(c, w);
+				}
+			continue;
+		}
+		c->h.conservative_objs++;
 		mark_words(c, c->buf, got);
 	}
 }
@@ -593,6 +640,9 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 			drain(&c);
 		}
 	}
+	if (debug)
+		fprintf(stderr, "pileup: go leaks: %llu objects scanned by their pointer words, %llu conservatively (%zu types)\n",
+			(unsigned long long)c.h.precise_objs, (unsigned long long)c.h.conservative_objs, c.h.ntypes);
 	/* The verdicts, by goroutine id (snap->goroutines is sorted by id). */
 	uint64_t *leaked = xmalloc((n ? n : 1) * sizeof(*leaked));
 	size_t nl = 0, reachable = 0;
