@@ -14,6 +14,7 @@
 #include "error.h"
 #include "go/heap.h"
 #include "go/mem.h"
+#include "progress.h"
 #include "timing.h"
 
 #include <stdio.h>
@@ -45,6 +46,7 @@ struct lctx {
 	uint64_t *paddrs; /* sorted: every p (allp) */
 	size_t npaddrs;
 	uint64_t scanned;
+	size_t woken, ndrained; /* for the progress line */
 	unsigned char *buf;
 	uint64_t mask[CHUNK / 8 / 64]; /* goheap_ptrmask of the object drained */
 	uint64_t debug_obj, from; /* PILEUP_GO_LEAKS_WHY=ADDR: who marks the object at ADDR */
@@ -157,6 +159,12 @@ static void drain(struct lctx *c)
 {
 	const struct golayout *l = c->l;
 	while (c->nwork) {
+		if (!(++c->ndrained & 4095)) {
+			char note[96];
+			snprintf(note, sizeof(note), "%llu MB scanned of %llu MB of heap, %zu goroutines may wake",
+				 (unsigned long long)(c->scanned >> 20), (unsigned long long)(c->h.heap_bytes >> 20), c->woken);
+			progress_note(note);
+		}
 		c->nwork--;
 		uint32_t si = c->work[c->nwork].span, oi = c->work[c->nwork].obj;
 		const struct goheap_span *sp = &c->h.spans[si];
@@ -577,16 +585,19 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 		return;
 	}
 	struct lctx c = {.snap = snap, .l = l};
+	progress_begin("--leaks: marking");
 	if (getenv("PILEUP_GO_LEAKS_WHY"))
 		c.debug_obj = strtoull(getenv("PILEUP_GO_LEAKS_WHY"), NULL, 16);
 	char *why = NULL;
 	if (!goheap_load(&c.h, snap, l, &why)) {
+		progress_end();
 		set_problem(snap, why);
 		return;
 	}
 	size_t n = 0;
 	struct lg *gs = read_gs(&c, &n, &why);
 	if (!gs) {
+		progress_end();
 		goheap_deinit(&c.h);
 		set_problem(snap, why);
 		return;
@@ -633,6 +644,7 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 			if (g->cand == C_ROOT || g->woken || !may_wake(&c, g))
 				continue;
 			g->woken = changed = true;
+			c.woken++;
 			if (debug)
 				fprintf(stderr, "pileup: go leaks: then goroutine %llu may wake (sudog 0x%llx)\n",
 					(unsigned long long)g->goid, (unsigned long long)g->waiting);
@@ -686,5 +698,6 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 	free(c.work);
 	free(c.buf);
 	goheap_deinit(&c.h);
+	progress_end();
 	snap->leaks.us = timing_now_us() - t0;
 }
