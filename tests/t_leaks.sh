@@ -88,6 +88,9 @@ for ver in $VERS; do
 		"$PILEUP" --leaks --json=1 "$TMP/lk.core" "$bin" >"$JC"
 		expect_eq "go1.27: core: pileup's leaked ids are Go's" "$want" \
 			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$JC" | sort -n | tr '\n' ' ')"
+		# the types' bitmaps come from the executable's file: a core need not hold them
+		check "go1.27: core: every object scanned by its pointer words" bash -c \
+			"PILEUP_GO_DEBUG=1 '$PILEUP' --leaks --json -o /dev/null '$TMP/lk.core' '$bin' 2>&1 | grep -Eq ': [1-9][0-9]* objects scanned by their pointer words, 0 conservatively'"
 
 		# corrupt heap metadata in the core: no verdict, with the reason
 		dump=$("$PILEUP" "$TMP/lk.core" "$bin" 2>&1 >/dev/null | true; PILEUP_GO_LAYOUT_DUMP=1 "$PILEUP" "$TMP/lk.core" "$bin" 2>&1 >/dev/null)
@@ -179,6 +182,12 @@ if [ -x "$bin" ]; then
 			"$(sed -n 's/^goroutine \([0-9]*\) .*(leaked)\]:$/\1/p' "$TMP/gl.txt" | sort -n | md5sum)" \
 			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$J" | sort -n | md5sum)"
 		check "bulk: the process is running again" not_stopped "$pid"
+		"$PILEUP" --gcore "$pid" -o "$TMP/bulk.core" --stop-all >/dev/null 2>&1
+		"$PILEUP" --leaks --json=1 "$TMP/bulk.core" "$bin" >"$TMP/bulk-core.json"
+		expect_eq "bulk: core: pileup's leaked ids are the live run's" \
+			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$J" | sort -n | md5sum)" \
+			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$TMP/bulk-core.json" | sort -n | md5sum)"
+		rm -f "$TMP/bulk.core"
 		# marking that lasts shows its progress on a terminal (script(1)'s pty), erased at the end
 		script -qec "$(printf '%q ' "$PILEUP" --stop-all --leaks --json -o "$TMP/pty.json" "$pid")" "$TMP/pty.log" >/dev/null
 		check "bulk: pty: a verdict" test "$(jq -r .target.leaks.verdict "$TMP/pty.json")" = true

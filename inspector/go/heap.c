@@ -12,6 +12,7 @@
  * (layout_fields.h), per release. */
 #include "go/heap.h"
 #include "error.h"
+#include "go/bin.h"
 #include "go/layout.h"
 
 #include <stdio.h>
@@ -110,6 +111,20 @@ static bool in_mods(const struct goheap *h, uint64_t a, size_t odd)
 	return false;
 }
 
+/* Type descriptors and their bitmaps are read-only: from the file when it
+ * holds them (a core need not). */
+static size_t tread(const struct goheap *h, const struct snapshot *snap, uint64_t addr, void *buf, size_t len)
+{
+	if (h->bin)
+		return gobin_read(h->bin, snap, addr - h->bin->bias, buf, len);
+	return snapshot_read(snap, addr, buf, len);
+}
+
+static bool tread_u64(const struct goheap *h, const struct snapshot *snap, uint64_t addr, uint64_t *v)
+{
+	return tread(h, snap, addr, v, 8) == 8;
+}
+
 static const struct goheap_type *type_of(struct goheap *h, const struct snapshot *snap, uint64_t addr)
 {
 	if (!addr || !in_mods(h, addr, 0))
@@ -139,17 +154,17 @@ static const struct goheap_type *type_of(struct goheap *h, const struct snapshot
 	t->addr = addr;
 	uint64_t size = 0, ptrdata = 0, gcdata = 0;
 	uint8_t tflag = 0, kind = 0;
-	if (!snapshot_read_u64(snap, addr + (uint64_t)h->ty_size, &size) ||
-	    !snapshot_read_u64(snap, addr + (uint64_t)h->ty_ptrdata, &ptrdata) ||
-	    !snapshot_read_u64(snap, addr + (uint64_t)h->ty_gcdata, &gcdata) ||
-	    snapshot_read(snap, addr + (uint64_t)h->ty_tflag, &tflag, 1) != 1 ||
-	    snapshot_read(snap, addr + (uint64_t)h->ty_kind, &kind, 1) != 1 || !size || size % 8 || ptrdata > size ||
+	if (!tread_u64(h, snap, addr + (uint64_t)h->ty_size, &size) ||
+	    !tread_u64(h, snap, addr + (uint64_t)h->ty_ptrdata, &ptrdata) ||
+	    !tread_u64(h, snap, addr + (uint64_t)h->ty_gcdata, &gcdata) ||
+	    tread(h, snap, addr + (uint64_t)h->ty_tflag, &tflag, 1) != 1 ||
+	    tread(h, snap, addr + (uint64_t)h->ty_kind, &kind, 1) != 1 || !size || size % 8 || ptrdata > size ||
 	    ptrdata % 8 || ptrdata > (1ull << 32) || !gcdata)
 		return t;
 	if (h->mask_on_demand && (tflag & TFLAG_GCMASK_ON_DEMAND)) {
 		/* the slot holds the built bitmap, nil or &inProgress (bss) */
 		uint64_t p = 0;
-		if (!snapshot_read_u64(snap, gcdata, &p) || !p || in_mods(h, p, 1))
+		if (!tread_u64(h, snap, gcdata, &p) || !p || in_mods(h, p, 1))
 			return t;
 		gcdata = p;
 	} else if (!h->mask_on_demand && (kind & KIND_GCPROG)) {
@@ -157,7 +172,7 @@ static const struct goheap_type *type_of(struct goheap *h, const struct snapshot
 	}
 	size_t nb = (size_t)((ptrdata / 8 + 7) / 8);
 	uint8_t *bits = xcalloc(nb ? nb : 1, 1);
-	if (snapshot_read(snap, gcdata, bits, nb) != nb) {
+	if (tread(h, snap, gcdata, bits, nb) != nb) {
 		free(bits);
 		return t;
 	}
@@ -236,9 +251,11 @@ bool goheap_ptrmask(struct goheap *h, const struct snapshot *snap, uint32_t s, u
 	return true;
 }
 
-bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct golayout *l, char **why)
+bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct golayout *l, const struct gobin *b,
+		 char **why)
 {
 	memset(h, 0, sizeof(*h));
+	h->bin = b;
 	*why = NULL;
 	static const enum golayout_id need[] = {
 		GL_mh_arenas,	  GL_mh_heaparenas, GL_ha_spans,       GL_span_startaddr,   GL_span_npages,

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "go/bin.h"
 #include "go/layout.h"
 #include "snapshot.h"
 
@@ -51,6 +52,7 @@ struct goheap {
 	/* Go 1.22+ (allocation headers): pointer words can be told; 1.26+
 	 * (green tea): small spans end in spanInlineMarkBits */
 	bool precise, inline_marks;
+	const struct gobin *bin; /* the executable: read-only bytes from its file (NULL: from memory) */
 	int64_t ty_size, ty_ptrdata, ty_tflag, ty_kind, ty_gcdata;
 	bool mask_on_demand; /* go1.24+: TFlagGCMaskOnDemand, else KindGCProg */
 	struct goheap_type *types; /* open addressing, by descriptor address */
@@ -67,9 +69,11 @@ struct goheap_type {
 	uint8_t *bits; /* NULL: cannot be told */
 };
 
-/* Fills h from the snapshot's mheap_ (layout l); false with *why (malloc'd)
+/* Fills h from the snapshot's mheap_ (layout l; b, the executable, may be
+ * NULL); false with *why (malloc'd)
  * when the layout lacks a fact or the metadata is not believable. */
-bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct golayout *l, char **why);
+bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct golayout *l, const struct gobin *b,
+		 char **why);
 void goheap_deinit(struct goheap *h);
 
 /* The in-use span and object holding address p (interior pointers

@@ -576,7 +576,7 @@ static void set_problem(struct snapshot *snap, char *why)
 	snapshot_warn(snap, "Go: %s", snap->leaks.problem);
 }
 
-void goleaks_run(struct snapshot *snap, const struct golayout *l)
+void goleaks_run(struct snapshot *snap, const struct golayout *l, const struct gobin *b)
 {
 	uint64_t t0 = timing_now_us();
 	if (snap->source == SNAP_LIVE && (snap->mode != SNAP_MODE_STOP_ALL || !snap->frozen)) {
@@ -589,7 +589,7 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 	if (getenv("PILEUP_GO_LEAKS_WHY"))
 		c.debug_obj = strtoull(getenv("PILEUP_GO_LEAKS_WHY"), NULL, 16);
 	char *why = NULL;
-	if (!goheap_load(&c.h, snap, l, &why)) {
+	if (!goheap_load(&c.h, snap, l, b, &why)) {
 		progress_end();
 		set_problem(snap, why);
 		return;

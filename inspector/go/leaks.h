@@ -21,9 +21,10 @@
 #ifndef PILEUP_GO_LEAKS_H
 #define PILEUP_GO_LEAKS_H
 
+#include "go/bin.h"
 #include "go/layout.h"
 #include "snapshot.h"
 
-void goleaks_run(struct snapshot *snap, const struct golayout *l);
+void goleaks_run(struct snapshot *snap, const struct golayout *l, const struct gobin *b);
 
 #endif
