@@ -9,7 +9,24 @@
  * mspanInUse spans hold objects, mspanManual ones stacks and the like;
  * spanclass bit 0 is noscan; object i is allocated when i < freeindex or
  * allocBits bit i is set (mspan.isFree).  The offsets are the layout's
- * (layout_fields.h), per release. */
+ * (layout_fields.h), per release.
+ *
+ * Pointer words, from go1.22 (mbitmap.go at go1.22.12, go1.23.5, go1.26.8
+ * and go1.27.3; internal/runtime/gc/malloc.go and internal/abi/type.go at
+ * go1.27.3; mgcmark_greenteagc.go at go1.26.8 and go1.27.3): an object of
+ * at most 512 bytes (MinSizeForMallocHeader) has its words' bits in the
+ * span's heap bits, spanSize / 64 bytes at the span's end -- before the
+ * 128 bytes of spanInlineMarkBits (whose last byte is the spanclass) for
+ * objects of 16 to 512 bytes from go1.26 (green tea) --, bit k for word k
+ * from the span's start.  A bigger object of a size class begins with its
+ * allocation header, the address of its type, and its data follow; a
+ * span of one object (size class 0) keeps the type in mspan.largeType.
+ * The type's GCData bitmap, tiled every Size_ bytes, names the words up
+ * to PtrBytes that hold pointers; TFlagGCMaskOnDemand (1 << 4, go1.24+)
+ * makes GCData the slot of a bitmap the runtime builds on first use, and
+ * KindGCProg (1 << 6, before go1.24) a GC program: neither is decoded
+ * here.  A build with a GOEXPERIMENT, or a type outside every module's
+ * types, is scanned conservatively. */
 #include "go/heap.h"
 #include "error.h"
 #include "go/bin.h"
