@@ -1259,6 +1259,42 @@ static bool parse_group(struct loader *l)
 	return !p->err;
 }
 
+/* target.leaks (--leaks): the verdict and what it cost, as written */
+static bool parse_leaks(struct loader *l)
+{
+	struct jp *p = &l->p;
+	struct snap_leaks *k = &l->snap->leaks;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	int64_t v = 0;
+	if (!jp_begin(p, '{', "the \"leaks\" object"))
+		return false;
+	k->wanted = true;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		uint64_t *u = !strcmp(key, "heap_bytes")      ? &k->heap_bytes
+			      : !strcmp(key, "scanned_bytes") ? &k->scanned_bytes
+			      : !strcmp(key, "us")            ? &k->us
+							      : NULL;
+		if (!strcmp(key, "verdict")) {
+			ok = jp_bool(p, "verdict", &k->done);
+		} else if (!strcmp(key, "problem")) {
+			ok = dup_field(l, "problem", &k->problem);
+		} else if (!strcmp(key, "leaked") || !strcmp(key, "reachable")) {
+			ok = jp_int(p, key, 0, INT64_MAX, &v);
+			*(key[0] == 'l' ? &k->leaked : &k->reachable) = (size_t)v;
+		} else if (u) {
+			ok = jp_int(p, key, 0, INT64_MAX, &v);
+			*u = (uint64_t)v;
+		} else {
+			ok = jp_skip(p);
+		}
+		if (!ok)
+			return false;
+	}
+	return !p->err;
+}
+
 static bool parse_target(struct loader *l)
 {
 	struct jp *p = &l->p;
@@ -1284,6 +1320,8 @@ static bool parse_target(struct loader *l)
 			ok = dup_field(l, "go_version", &snap->go_version);
 		} else if (!strcmp(key, "go_module")) {
 			ok = dup_field(l, "go_module", &snap->go_module);
+		} else if (!strcmp(key, "leaks")) {
+			ok = parse_leaks(l);
 		} else if (!strcmp(key, "build_id")) {
 			ok = str_field(l, "build_id", &exe_build_id);
 		} else if (!strcmp(key, "warnings")) {

@@ -813,7 +813,7 @@ void golang_add_goroutines(struct snapshot *snap)
 	rewalk_threads(c);
 	read_goroutines(c);
 	if (snap->leaks.wanted)
-		goleaks_run(snap, &c->lay);
+		goleaks_run(snap, &c->lay, c->bin);
 	if (getenv("PILEUP_GO_DEBUG"))
 		fprintf(stderr, "pileup: go: layout %.1f ms, goroutines %.1f ms (cpu %.1f ms), %zu pcs\n",
 			(double)(t1 - t0) / 1e6, (double)(mono_now_ns() - t1) / 1e6, (double)(cpu_now_ns() - c1) / 1e6, c->st.used);

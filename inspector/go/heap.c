@@ -9,9 +9,28 @@
  * mspanInUse spans hold objects, mspanManual ones stacks and the like;
  * spanclass bit 0 is noscan; object i is allocated when i < freeindex or
  * allocBits bit i is set (mspan.isFree).  The offsets are the layout's
- * (layout_fields.h), per release. */
+ * (layout_fields.h), per release.
+ *
+ * Pointer words, from go1.22 (mbitmap.go at go1.22.12, go1.23.5, go1.26.8
+ * and go1.27.3; internal/runtime/gc/malloc.go and internal/abi/type.go at
+ * go1.27.3; mgcmark_greenteagc.go at go1.26.8 and go1.27.3): an object of
+ * at most 512 bytes (MinSizeForMallocHeader) has its words' bits in the
+ * span's heap bits, spanSize / 64 bytes at the span's end -- before the
+ * 128 bytes of spanInlineMarkBits (whose last byte is the spanclass) for
+ * objects of 16 to 512 bytes from go1.26 (green tea) --, bit k for word k
+ * from the span's start.  A bigger object of a size class begins with its
+ * allocation header, the address of its type, and its data follow; a
+ * span of one object (size class 0) keeps the type in mspan.largeType.
+ * The type's GCData bitmap, tiled every Size_ bytes, names the words up
+ * to PtrBytes that hold pointers; TFlagGCMaskOnDemand (1 << 4, go1.24+)
+ * makes GCData the slot of a bitmap the runtime builds on first use, and
+ * KindGCProg (1 << 6, before go1.24) a GC program: neither is decoded
+ * here.  A build with a GOEXPERIMENT, or a type outside every module's
+ * types, is scanned conservatively. */
 #include "go/heap.h"
 #include "error.h"
+#include "go/bin.h"
+#include "go/layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +76,203 @@ static bool fail(char **why, const char *fmt, uint64_t a, uint64_t b)
 	return false;
 }
 
-bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct golayout *l, char **why)
+/* --- pointer words (go1.22+) --------------------------------------------- */
+
+enum { MALLOC_HEADER_MIN = 512, INLINE_MARKS_SIZE = 128, TFLAG_GCMASK_ON_DEMAND = 1 << 4, KIND_GCPROG = 1 << 6 };
+
+static void precise_init(struct goheap *h, const struct snapshot *snap, const struct golayout *l)
+{
+	static const enum golayout_id need[] = {GL_ty_size, GL_ty_ptrdata, GL_ty_tflag, GL_ty_kind, GL_ty_gcdata,
+						GL_span_largetype, GL_md_types, GL_md_etypes, GL_md_data, GL_md_enoptrbss};
+	const char *v = snap->go_version;
+	if (getenv("PILEUP_GO_LEAKS_CONSERVATIVE") || !v || !golayout_version_at_least(v, 1, 22) || strstr(v, " X:"))
+		return;
+	for (size_t i = 0; i < sizeof(need) / sizeof(*need); i++)
+		if (!golayout_has(l, need[i]))
+			return;
+	uint64_t md = l->firstmoduledata;
+	for (int i = 0; md && i < 16; i++) {
+		uint64_t t0, t1, d0, d1, next = 0;
+		if (!snapshot_read_u64(snap, md + (uint64_t)golayout_get(l, GL_md_types), &t0) ||
+		    !snapshot_read_u64(snap, md + (uint64_t)golayout_get(l, GL_md_etypes), &t1) ||
+		    !snapshot_read_u64(snap, md + (uint64_t)golayout_get(l, GL_md_data), &d0) ||
+		    !snapshot_read_u64(snap, md + (uint64_t)golayout_get(l, GL_md_enoptrbss), &d1) || t1 < t0 || d1 < d0)
+			return;
+		h->mods[h->nmods][0] = t0;
+		h->mods[h->nmods++][1] = t1;
+		h->mods[h->nmods][0] = d0;
+		h->mods[h->nmods++][1] = d1;
+		if (h->nmods + 2 > sizeof(h->mods) / sizeof(*h->mods) || !golayout_has(l, GL_md_next) ||
+		    !snapshot_read_u64(snap, md + (uint64_t)golayout_get(l, GL_md_next), &next))
+			break;
+		md = next;
+	}
+	if (!h->nmods)
+		return;
+	h->ty_size = golayout_get(l, GL_ty_size);
+	h->ty_ptrdata = golayout_get(l, GL_ty_ptrdata);
+	h->ty_tflag = golayout_get(l, GL_ty_tflag);
+	h->ty_kind = golayout_get(l, GL_ty_kind);
+	h->ty_gcdata = golayout_get(l, GL_ty_gcdata);
+	h->mask_on_demand = golayout_version_at_least(v, 1, 24);
+	h->inline_marks = golayout_version_at_least(v, 1, 26);
+	h->precise = true;
+}
+
+/* in module k's types (k even) or data (k odd) */
+static bool in_mods(const struct goheap *h, uint64_t a, size_t odd)
+{
+	for (size_t k = odd; k < h->nmods; k += 2)
+		if (a >= h->mods[k][0] && a < h->mods[k][1])
+			return true;
+	return false;
+}
+
+/* Type descriptors and their bitmaps are read-only: from the file when it
+ * holds them (a core need not). */
+static size_t tread(const struct goheap *h, const struct snapshot *snap, uint64_t addr, void *buf, size_t len)
+{
+	if (h->bin)
+		return gobin_read(h->bin, snap, addr - h->bin->bias, buf, len);
+	return snapshot_read(snap, addr, buf, len);
+}
+
+static bool tread_u64(const struct goheap *h, const struct snapshot *snap, uint64_t addr, uint64_t *v)
+{
+	return tread(h, snap, addr, v, 8) == 8;
+}
+
+static const struct goheap_type *type_of(struct goheap *h, const struct snapshot *snap, uint64_t addr)
+{
+	if (!addr || !in_mods(h, addr, 0))
+		return NULL;
+	if (2 * (h->ntypes + 1) > h->captypes) {
+		size_t cap = h->captypes ? 2 * h->captypes : 256;
+		struct goheap_type *t = xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < h->captypes; i++) {
+			if (!h->types[i].addr)
+				continue;
+			size_t k = (size_t)((h->types[i].addr >> 3) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+			while (t[k].addr)
+				k = (k + 1) & (cap - 1);
+			t[k] = h->types[i];
+		}
+		free(h->types);
+		h->types = t;
+		h->captypes = cap;
+	}
+	size_t k = (size_t)((addr >> 3) * 0x9E3779B97F4A7C15ull) & (h->captypes - 1);
+	while (h->types[k].addr && h->types[k].addr != addr)
+		k = (k + 1) & (h->captypes - 1);
+	struct goheap_type *t = &h->types[k];
+	if (t->addr)
+		return t;
+	h->ntypes++;
+	t->addr = addr;
+	uint64_t size = 0, ptrdata = 0, gcdata = 0;
+	uint8_t tflag = 0, kind = 0;
+	if (!tread_u64(h, snap, addr + (uint64_t)h->ty_size, &size) ||
+	    !tread_u64(h, snap, addr + (uint64_t)h->ty_ptrdata, &ptrdata) ||
+	    !tread_u64(h, snap, addr + (uint64_t)h->ty_gcdata, &gcdata) ||
+	    tread(h, snap, addr + (uint64_t)h->ty_tflag, &tflag, 1) != 1 ||
+	    tread(h, snap, addr + (uint64_t)h->ty_kind, &kind, 1) != 1 || !size || size % 8 || ptrdata > size ||
+	    ptrdata % 8 || ptrdata > (1ull << 32) || !gcdata)
+		return t;
+	if (h->mask_on_demand && (tflag & TFLAG_GCMASK_ON_DEMAND)) {
+		/* the slot holds the built bitmap, nil or &inProgress (bss) */
+		uint64_t p = 0;
+		if (!tread_u64(h, snap, gcdata, &p) || !p || in_mods(h, p, 1))
+			return t;
+		gcdata = p;
+	} else if (!h->mask_on_demand && (kind & KIND_GCPROG)) {
+		return t;
+	}
+	size_t nb = (size_t)((ptrdata / 8 + 7) / 8);
+	uint8_t *bits = xcalloc(nb ? nb : 1, 1);
+	if (tread(h, snap, gcdata, bits, nb) != nb) {
+		free(bits);
+		return t;
+	}
+	t->size = size;
+	t->ptrdata = ptrdata;
+	t->bits = bits;
+	return t;
+}
+
+static bool load_hbits(const struct snapshot *snap, const struct goheap *h, struct goheap_span *sp)
+{
+	if (sp->hbits_state)
+		return sp->hbits_state == 1;
+	sp->hbits_state = 2;
+	uint64_t size = sp->span_bytes / 64, end = sp->start + sp->span_bytes;
+	bool inl = h->inline_marks && sp->elemsize >= 16;
+	uint64_t base = end - size - (inl ? INLINE_MARKS_SIZE : 0);
+	if (base < sp->limit || size % 8)
+		return false;
+	if (inl) {
+		uint8_t cls;
+		if (snapshot_read(snap, end - 1, &cls, 1) != 1 || cls != sp->spanclass)
+			return false;
+	}
+	sp->hbits = xmalloc((size_t)size);
+	if (snapshot_read(snap, base, sp->hbits, (size_t)size) != size) {
+		free(sp->hbits);
+		sp->hbits = NULL;
+		return false;
+	}
+	sp->hbits_state = 1;
+	return true;
+}
+
+const struct goheap_type *goheap_large_type(struct goheap *h, const struct snapshot *snap, uint32_t s)
+{
+	const struct goheap_span *sp = &h->spans[s];
+	if (!h->precise || sp->spanclass >> 1)
+		return NULL;
+	const struct goheap_type *t = type_of(h, snap, sp->largetype);
+	return t && t->bits ? t : NULL;
+}
+
+bool goheap_ptrmask(struct goheap *h, const struct snapshot *snap, uint32_t s, uint32_t obj, uint64_t first,
+		    uint64_t *mask)
+{
+	struct goheap_span *sp = &h->spans[s];
+	if (!h->precise)
+		return false;
+	uint64_t nw = sp->elemsize / 8;
+	memset(mask, 0, (size_t)(nw + 63) / 64 * 8);
+	if (sp->noscan)
+		return true;
+	if (sp->elemsize <= MALLOC_HEADER_MIN) {
+		if (!load_hbits(snap, h, sp))
+			return false;
+		uint64_t w0 = (uint64_t)obj * nw;
+		for (uint64_t k = 0; k < nw; k++)
+			if ((sp->hbits[(w0 + k) / 64] >> ((w0 + k) % 64)) & 1)
+				mask[k / 64] |= 1ull << (k % 64);
+		return true;
+	}
+	const struct goheap_type *t;
+	uint64_t skip = 0;
+	if (sp->spanclass >> 1) {
+		t = type_of(h, snap, first); /* the allocation header */
+		skip = 1;
+	} else {
+		t = goheap_large_type(h, snap, s);
+	}
+	if (!t || !t->bits)
+		return false;
+	for (uint64_t k = skip; k < nw; k++)
+		if (goheap_type_ptr(t, (k - skip) * 8))
+			mask[k / 64] |= 1ull << (k % 64);
+	return true;
+}
+
+bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct golayout *l, const struct gobin *b,
+		 char **why)
 {
 	memset(h, 0, sizeof(*h));
+	h->bin = b;
 	*why = NULL;
 	static const enum golayout_id need[] = {
 		GL_mh_arenas,	  GL_mh_heaparenas, GL_ha_spans,       GL_span_startaddr,   GL_span_npages,
@@ -170,7 +383,11 @@ bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct gol
 					uint64_t freeidx = uint_at(sb, (uint32_t)golayout_get(l, GL_span_freeindex),
 								   golayout_size(l, GL_span_freeindex));
 					sp.elemsize = uint_at(sb, (uint32_t)golayout_get(l, GL_span_elemsize), 8);
-					sp.noscan = uint_at(sb, (uint32_t)golayout_get(l, GL_span_spanclass), 1) & 1;
+					sp.spanclass = (uint8_t)uint_at(sb, (uint32_t)golayout_get(l, GL_span_spanclass), 1);
+					sp.noscan = sp.spanclass & 1;
+					sp.largetype = golayout_has(l, GL_span_largetype)
+							       ? uint_at(sb, (uint32_t)golayout_get(l, GL_span_largetype), 8)
+							       : 0;
 					sp.specials = golayout_has(l, GL_span_specials)
 							      ? uint_at(sb, (uint32_t)golayout_get(l, GL_span_specials), 8)
 							      : 0;
@@ -188,6 +405,7 @@ bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct gol
 					sp.nelems = (uint32_t)nelems;
 					sp.freeindex = (uint32_t)freeidx;
 					sp.limit = sp.start + nelems * sp.elemsize;
+					sp.span_bytes = span_bytes;
 					size_t nb = (size_t)(nelems + 7) / 8;
 					sp.alloc = xmalloc(nb);
 					sp.mark = xcalloc(nb, 1);
@@ -227,6 +445,7 @@ bool goheap_load(struct goheap *h, const struct snapshot *snap, const struct gol
 		return false;
 	}
 	qsort(h->arenas, h->narenas, sizeof(*h->arenas), cmp_arena);
+	precise_init(h, snap, l);
 	return true;
 }
 
@@ -235,7 +454,11 @@ void goheap_deinit(struct goheap *h)
 	for (size_t i = 0; i < h->nspans; i++) {
 		free(h->spans[i].alloc);
 		free(h->spans[i].mark);
+		free(h->spans[i].hbits);
 	}
+	for (size_t i = 0; i < h->captypes; i++)
+		free(h->types[i].bits);
+	free(h->types);
 	for (size_t i = 0; i < h->narenas; i++)
 		free(h->arenas[i].page);
 	free(h->spans);

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "go/heap.h"
 #include "go/mem.h"
+#include "progress.h"
 #include "timing.h"
 
 #include <stdio.h>
@@ -45,7 +46,9 @@ struct lctx {
 	uint64_t *paddrs; /* sorted: every p (allp) */
 	size_t npaddrs;
 	uint64_t scanned;
+	size_t woken, ndrained; /* for the progress line */
 	unsigned char *buf;
+	uint64_t mask[CHUNK / 8 / 64]; /* goheap_ptrmask of the object drained */
 	uint64_t debug_obj, from; /* PILEUP_GO_LEAKS_WHY=ADDR: who marks the object at ADDR */
 };
 
@@ -106,6 +109,31 @@ static void scan_range(struct lctx *c, uint64_t addr, uint64_t len)
 	}
 }
 
+/* A big object: the words its type says hold pointers, or every word
+ * (t NULL). */
+static void scan_typed(struct lctx *c, uint64_t addr, uint64_t len, const struct goheap_type *t)
+{
+	if (!t) {
+		scan_range(c, addr, len);
+		return;
+	}
+	for (uint64_t off = 0; off + 8 <= len;) {
+		size_t n = len - off > CHUNK ? CHUNK : (size_t)(len - off);
+		size_t got = snapshot_read(c->snap, addr + off, c->buf, n);
+		c->scanned += got;
+		for (size_t o = 0; o + 8 <= got; o += 8)
+			if (goheap_type_ptr(t, off + o)) {
+				uint64_t w;
+				memcpy(&w, c->buf + o, 8);
+				c->from = addr + off + o;
+				mark(c, w);
+			}
+		if (got < n)
+			return;
+		off += n;
+	}
+}
+
 static bool in_sorted(const uint64_t *v, size_t n, uint64_t a)
 {
 	size_t lo = 0, hi = n;
@@ -131,11 +159,23 @@ static void drain(struct lctx *c)
 {
 	const struct golayout *l = c->l;
 	while (c->nwork) {
+		if (!(++c->ndrained & 4095)) {
+			char note[96];
+			snprintf(note, sizeof(note), "%llu MB scanned of %llu MB of heap, %zu goroutines may wake",
+				 (unsigned long long)(c->scanned >> 20), (unsigned long long)(c->h.heap_bytes >> 20), c->woken);
+			progress_note(note);
+		}
 		c->nwork--;
-		const struct goheap_span *sp = &c->h.spans[c->work[c->nwork].span];
-		uint64_t base = sp->start + (uint64_t)c->work[c->nwork].obj * sp->elemsize;
+		uint32_t si = c->work[c->nwork].span, oi = c->work[c->nwork].obj;
+		const struct goheap_span *sp = &c->h.spans[si];
+		uint64_t base = sp->start + (uint64_t)oi * sp->elemsize;
 		if (sp->elemsize > CHUNK) {
-			scan_range(c, base, sp->elemsize);
+			const struct goheap_type *t = goheap_large_type(&c->h, c->snap, si);
+			if (t)
+				c->h.precise_objs++;
+			else
+				c->h.conservative_objs++;
+			scan_typed(c, base, sp->elemsize, t);
 			continue;
 		}
 		size_t got = snapshot_read(c->snap, base, c->buf, (size_t)sp->elemsize);
@@ -165,6 +205,21 @@ static void drain(struct lctx *c)
 			memcpy(c->buf, b, got);
 			free(b);
 		}
+		uint64_t first = 0;
+		if (got >= 8)
+			memcpy(&first, c->buf, 8);
+		if (got == sp->elemsize && goheap_ptrmask(&c->h, c->snap, si, oi, first, c->mask)) {
+			c->h.precise_objs++;
+			for (size_t k = 0; k < got / 8; k++)
+				if ((c->mask[k / 64] >> (k % 64)) & 1) {
+					uint64_t w;
+					memcpy(&w, c->buf + 8 * k, 8);
+					c->from = base + 8 * k;
+					mark(c, w);
+				}
+			continue;
+		}
+		c->h.conservative_objs++;
 		mark_words(c, c->buf, got);
 	}
 }
@@ -521,7 +576,7 @@ static void set_problem(struct snapshot *snap, char *why)
 	snapshot_warn(snap, "Go: %s", snap->leaks.problem);
 }
 
-void goleaks_run(struct snapshot *snap, const struct golayout *l)
+void goleaks_run(struct snapshot *snap, const struct golayout *l, const struct gobin *b)
 {
 	uint64_t t0 = timing_now_us();
 	if (snap->source == SNAP_LIVE && (snap->mode != SNAP_MODE_STOP_ALL || !snap->frozen)) {
@@ -530,16 +585,19 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 		return;
 	}
 	struct lctx c = {.snap = snap, .l = l};
+	progress_begin("--leaks: marking");
 	if (getenv("PILEUP_GO_LEAKS_WHY"))
 		c.debug_obj = strtoull(getenv("PILEUP_GO_LEAKS_WHY"), NULL, 16);
 	char *why = NULL;
-	if (!goheap_load(&c.h, snap, l, &why)) {
+	if (!goheap_load(&c.h, snap, l, b, &why)) {
+		progress_end();
 		set_problem(snap, why);
 		return;
 	}
 	size_t n = 0;
 	struct lg *gs = read_gs(&c, &n, &why);
 	if (!gs) {
+		progress_end();
 		goheap_deinit(&c.h);
 		set_problem(snap, why);
 		return;
@@ -586,6 +644,7 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 			if (g->cand == C_ROOT || g->woken || !may_wake(&c, g))
 				continue;
 			g->woken = changed = true;
+			c.woken++;
 			if (debug)
 				fprintf(stderr, "pileup: go leaks: then goroutine %llu may wake (sudog 0x%llx)\n",
 					(unsigned long long)g->goid, (unsigned long long)g->waiting);
@@ -593,6 +652,9 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 			drain(&c);
 		}
 	}
+	if (debug)
+		fprintf(stderr, "pileup: go leaks: %llu objects scanned by their pointer words, %llu conservatively (%zu types)\n",
+			(unsigned long long)c.h.precise_objs, (unsigned long long)c.h.conservative_objs, c.h.ntypes);
 	/* The verdicts, by goroutine id (snap->goroutines is sorted by id). */
 	uint64_t *leaked = xmalloc((n ? n : 1) * sizeof(*leaked));
 	size_t nl = 0, reachable = 0;
@@ -636,5 +698,6 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l)
 	free(c.work);
 	free(c.buf);
 	goheap_deinit(&c.h);
+	progress_end();
 	snap->leaks.us = timing_now_us() - t0;
 }

@@ -4,8 +4,9 @@
  * the heap (heap.h) from the roots -- every module's data and bss, the
  * stacks of goroutines that are not blocked on a channel or a sync
  * primitive, OS threads' registers and stacks, finalizer and cleanup
- * specials, queued finalizers -- scanning every word conservatively;
- * then a blocked goroutine whose channel (sudog.c) or primitive
+ * specials, queued finalizers -- scanning the roots conservatively and
+ * each object by the words the runtime's own scan follows where heap.h
+ * can tell them (go1.22+), else every word; then a blocked goroutine whose channel (sudog.c) or primitive
  * (sudog.elem) is marked, or not in the heap, may still be woken: its
  * stack becomes a root, until nothing changes.  The rest are leaked.
  * The candidates are the wait reasons of Go's detector (mgc.go at
@@ -20,9 +21,10 @@
 #ifndef PILEUP_GO_LEAKS_H
 #define PILEUP_GO_LEAKS_H
 
+#include "go/bin.h"
 #include "go/layout.h"
 #include "snapshot.h"
 
-void goleaks_run(struct snapshot *snap, const struct golayout *l);
+void goleaks_run(struct snapshot *snap, const struct golayout *l, const struct gobin *b);
 
 #endif
