@@ -241,6 +241,8 @@ fi
 F=$ROOT/build-fuzz/json_fuzz
 check "the JSON fuzz target was built (make fuzz-build)" test -x "$F"
 check "the seeds hold version 2 reports" test "$(grep -l '"pileup":2' "$ROOT"/fuzz/json-seeds/* | wc -l)" -ge 3
+check "... of both forms: with the objects table and without" \
+	test "$(grep -l '"objects":\[{"id"' "$ROOT"/fuzz/json-seeds/* | wc -l)" -ge 3 -a "$(grep -L '"objects":\[' $(grep -l '"pileup":2' "$ROOT"/fuzz/json-seeds/*) | wc -l)" -ge 3
 if [ -x "$F" ]; then
 	files=$(find "$ROOT/fuzz/json-seeds" "$ROOT/fuzz/json-regressions" -type f ! -name .keep | wc -l)
 	"$F" -runs=0 "$ROOT/fuzz/json-seeds" "$ROOT/fuzz/json-regressions" >replay 2>&1
