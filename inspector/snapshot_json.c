@@ -408,7 +408,8 @@ struct group_ref {
  * goroutines and groups are given what they refer to. */
 struct stack_in {
 	int64_t id;
-	struct frame *frames;
+	struct frame *frames; /* given to the first goroutine of the stack (owned), when owned */
+	bool owned;
 	int64_t *mods; /* each frame's module index, -1 none */
 	size_t n, at;
 	int site, call;
@@ -617,6 +618,10 @@ static bool parse_frames(struct loader *l, struct frame **frames, size_t *nframe
 
 static void add_ref(struct ref_in **refs, size_t *n, size_t *cap, size_t i, size_t at, int64_t id)
 {
+	if (*n && (*refs)[*n - 1].i == i) { /* the item's second reference replaces its first */
+		(*refs)[*n - 1] = (struct ref_in){i, at, id};
+		return;
+	}
 	xgrow(refs, cap, *n + 1, sizeof(**refs));
 	(*refs)[(*n)++] = (struct ref_in){i, at, id};
 }
@@ -1917,7 +1922,7 @@ static bool resolve_refs(struct loader *l)
 		size_t n = kind ? l->ngstack : l->ntstack;
 		for (size_t r = 0; r < n; r++) {
 			struct stack_in key = {.id = refs[r].id};
-			const struct stack_in *s = find_id(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
+			struct stack_in *s = (struct stack_in *)find_id(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
 			if (!s) {
 				p->pos = refs[r].at;
 				return jp_fail(p, "%s refers to stack %lld, which \"stacks\" does not list", kind ? "a goroutine" : "a thread",
@@ -1927,16 +1932,25 @@ static bool resolve_refs(struct loader *l)
 			size_t *nframes;
 			int *site, *call;
 			if (kind) {
+				/* goroutines of one stack share its frames (as the
+				 * live Go reader's do: 100,000 goroutines, a few
+				 * dozen stacks); the first owns them */
 				struct snap_goroutine *g = &snap->goroutines[refs[r].i];
-				frames = &g->frames, nframes = &g->nframes, site = &g->wait_site, call = &g->blocking_call;
+				free(g->frames); /* inline frames of its own */
+				g->frames = s->frames;
+				g->frames_shared = s->owned;
+				s->owned = true;
+				frames = NULL, nframes = &g->nframes, site = &g->wait_site, call = &g->blocking_call;
 			} else {
 				struct snap_thread *t = &snap->threads[refs[r].i];
 				frames = &t->frames, nframes = &t->nframes, site = &t->wait_site, call = &t->blocking_call;
 			}
-			free(*frames);
-			*frames = s->n ? xmalloc(s->n * sizeof(**frames)) : NULL;
-			if (s->n)
-				memcpy(*frames, s->frames, s->n * sizeof(**frames));
+			if (frames) {
+				free(*frames);
+				*frames = s->n ? xmalloc(s->n * sizeof(**frames)) : NULL;
+				if (s->n)
+					memcpy(*frames, s->frames, s->n * sizeof(**frames));
+			}
 			*nframes = s->n;
 			*site = s->site;
 			*call = s->call;
@@ -1962,7 +1976,8 @@ static bool resolve_refs(struct loader *l)
 static void loader_free_tables(struct loader *l)
 {
 	for (size_t i = 0; i < l->nstacks; i++) {
-		free(l->stacks[i].frames);
+		if (!l->stacks[i].owned)
+			free(l->stacks[i].frames);
 		free(l->stacks[i].mods);
 	}
 	free(l->stacks);
