@@ -72,8 +72,14 @@ void report_json_group_fields(struct json *j, const struct report *r, const stru
  * (nothing when none); the top-level "deadlocks" and "convoys"; and the
  * text report's DEADLOCK and holders sections and a group's "waits:" line. */
 void report_json_waits_on(struct json *j, const struct snapshot *snap, const struct snap_wait *w);
-void report_json_group_objects(struct json *j, const struct report *r, const struct group *g);
-void report_json_wait_graph(struct json *j, const struct report *r);
+/* Version 2 (README "JSON, version 2"): the "objects" table, each object
+ * of snap->objects marked in used once, its id its index; a "waits_on"
+ * that refers to them by id.  Groups' "objects" and convoys' "object"
+ * refer to the table when used is given (NULL: written whole, version 1). */
+void report_json_objects(struct json *j, const struct snapshot *snap, const bool *used);
+void report_json_waits_on_ids(struct json *j, const struct snapshot *snap, const bool *used, const struct snap_wait *w);
+void report_json_group_objects(struct json *j, const struct report *r, const struct group *g, const bool *used);
+void report_json_wait_graph(struct json *j, const struct report *r, const bool *used);
 void report_text_deadlocks(FILE *f, const struct report *r);
 void report_text_holders(FILE *f, const struct report *r);
 void report_text_group_waits(FILE *f, const struct report *r, const struct group *g);

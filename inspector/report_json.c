@@ -3,6 +3,7 @@
 #include "json.h"
 #include "merge.h"
 #include "report.h"
+#include "waitgraph.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -98,8 +99,8 @@ static void site_json(struct json *j, const struct frame *frames, int idx)
 	json_end_object(j);
 }
 
-/* A group's members but its stack. */
-static void group_fields(struct json *j, const struct report *r, const struct group *g)
+/* A group's members but its stack; used: version 2's objects table. */
+static void group_fields(struct json *j, const struct report *r, const struct group *g, const bool *used)
 {
 	json_key(j, "kind");
 	json_string(j, g->kind == GROUP_THREADS ? "thread" : "goroutine");
@@ -148,7 +149,7 @@ static void group_fields(struct json *j, const struct report *r, const struct gr
 			json_null(j);
 		}
 	}
-	report_json_group_objects(j, r, g);
+	report_json_group_objects(j, r, g, used);
 	json_key(j, "members");
 	json_begin_array(j);
 	size_t unknown = 0; /* a profile names no goroutine (ids 0) */
@@ -186,19 +187,19 @@ static void group_fields(struct json *j, const struct report *r, const struct gr
 
 void report_json_group_fields(struct json *j, const struct report *r, const struct group *g)
 {
-	group_fields(j, r, g);
+	group_fields(j, r, g, NULL);
 	json_key(j, "frames");
 	frames_json(j, r, g->frames, g->nframes);
 }
 
 /* ids: version 2, the stack of each thread (or goroutine), NULL: version 1. */
-static void groups_json(struct json *j, const struct report *r, const struct grouping *gr, const uint32_t *ids)
+static void groups_json(struct json *j, const struct report *r, const struct grouping *gr, const uint32_t *ids, const bool *used)
 {
 	for (size_t i = 0; i < gr->ngroups; i++) {
 		const struct group *g = &gr->groups[i];
 		json_begin_object(j);
 		if (ids) {
-			group_fields(j, r, g);
+			group_fields(j, r, g, used);
 			json_key(j, "stack");
 			json_uint(j, ids[g->members[0]]);
 		} else {
@@ -365,6 +366,7 @@ struct stack_ent {
 struct creator_ent {
 	const char *function, *file;
 	int line;
+	int64_t goroutine; /* the creating goroutine's id */
 };
 
 struct stacks {
@@ -376,6 +378,11 @@ struct stacks {
 	const char **mods; /* module paths, in index order */
 	size_t nm, capm;
 	struct itab ts, tc, tm;
+	bool *used; /* snap->objects that some wait refers to: the "objects" table */
+	/* what goroutines leave out ("goroutine_defaults"): the most common
+	 * status, wait reason and wait minutes */
+	const char *status, *wait_reason;
+	int64_t wait_minutes;
 };
 
 static bool same_str(const char *a, const char *b)
@@ -417,17 +424,19 @@ static uint32_t stack_intern(struct stacks *st, unsigned long long gkey, const s
 
 static uint32_t creator_intern(struct stacks *st, const struct snap_goroutine *g)
 {
-	uint64_t h = mix(mix(mix(1, (uintptr_t)g->created_function), (uintptr_t)g->created_file), (uint64_t)g->created_line);
+	uint64_t h = mix(mix(mix(mix(1, (uintptr_t)g->created_function), (uintptr_t)g->created_file), (uint64_t)g->created_line),
+			 (uint64_t)g->created_goroutine);
 	for (size_t k = h & st->tc.mask;; k = (k + 1) & st->tc.mask) {
 		uint32_t e = st->tc.slot[k];
 		if (!e) {
 			xgrow(&st->c, &st->capc, st->nc + 1, sizeof(*st->c));
-			st->c[st->nc] = (struct creator_ent){g->created_function, g->created_file, g->created_line};
+			st->c[st->nc] = (struct creator_ent){g->created_function, g->created_file, g->created_line, g->created_goroutine};
 			st->tc.slot[k] = (uint32_t)++st->nc;
 			return (uint32_t)(st->nc - 1);
 		}
 		const struct creator_ent *c = &st->c[e - 1];
-		if (c->function == g->created_function && c->file == g->created_file && c->line == g->created_line)
+		if (c->function == g->created_function && c->file == g->created_file && c->line == g->created_line &&
+		    c->goroutine == g->created_goroutine)
 			return e - 1;
 	}
 }
@@ -471,6 +480,75 @@ static void stacks_of(struct stacks *st, const struct snapshot *snap, const stru
 	}
 }
 
+static void mark_ref(struct stacks *st, const struct snapshot *snap, uint32_t ref)
+{
+	if (ref && ref <= snap->nobjects)
+		st->used[ref - 1] = true;
+}
+
+static void mark_wait(struct stacks *st, const struct snapshot *snap, const struct snap_wait *w)
+{
+	if (w->kind == WOBJ_NONE)
+		return;
+	mark_ref(st, snap, w->object);
+	for (uint32_t i = 0; i < w->nset; i++)
+		mark_ref(st, snap, w->set[i]);
+}
+
+/* The most common of a few values (the first DEFAULT_CANDIDATES distinct
+ * ones are counted: statuses and wait reasons are a few dozen). */
+enum { DEFAULT_CANDIDATES = 64 };
+
+static void goroutine_defaults(struct stacks *st, const struct snapshot *snap)
+{
+	struct {
+		const char *s;
+		size_t n;
+	} status[DEFAULT_CANDIDATES], reason[DEFAULT_CANDIDATES];
+	struct {
+		int64_t v;
+		size_t n;
+	} minutes[DEFAULT_CANDIDATES];
+	size_t ns = 0, nr = 0, nm = 0;
+	for (size_t i = 0; i < snap->ngoroutines; i++) {
+		const struct snap_goroutine *g = &snap->goroutines[i];
+		size_t k;
+		for (k = 0; k < ns && !same_str(status[k].s, g->status); k++)
+			;
+		if (k < ns)
+			status[k].n++;
+		else if (ns < DEFAULT_CANDIDATES)
+			status[ns++] = (typeof(status[0])){g->status, 1};
+		for (k = 0; k < nr && !same_str(reason[k].s, g->wait_reason); k++)
+			;
+		if (k < nr)
+			reason[k].n++;
+		else if (nr < DEFAULT_CANDIDATES)
+			reason[nr++] = (typeof(reason[0])){g->wait_reason, 1};
+		for (k = 0; k < nm && minutes[k].v != g->wait_minutes; k++)
+			;
+		if (k < nm)
+			minutes[k].n++;
+		else if (nm < DEFAULT_CANDIDATES)
+			minutes[nm++] = (typeof(minutes[0])){g->wait_minutes, 1};
+	}
+	size_t best = 0;
+	for (size_t k = 1; k < ns; k++)
+		if (status[k].n > status[best].n)
+			best = k;
+	st->status = ns ? status[best].s : NULL;
+	best = 0;
+	for (size_t k = 1; k < nr; k++)
+		if (reason[k].n > reason[best].n)
+			best = k;
+	st->wait_reason = nr ? reason[best].s : NULL;
+	best = 0;
+	for (size_t k = 1; k < nm; k++)
+		if (minutes[k].n > minutes[best].n)
+			best = k;
+	st->wait_minutes = nm ? minutes[best].v : -1;
+}
+
 static void stacks_build(struct stacks *st, const struct report *r)
 {
 	const struct snapshot *snap = r->snap;
@@ -499,6 +577,14 @@ static void stacks_build(struct stacks *st, const struct report *r)
 	for (size_t i = 0; i < snap->ngoroutines; i++)
 		if (snap->goroutines[i].created_function)
 			st->creator[i] = creator_intern(st, &snap->goroutines[i]);
+	st->used = xcalloc(snap->nobjects + 1, sizeof(*st->used));
+	for (size_t i = 0; i < snap->nthreads; i++)
+		mark_wait(st, snap, &snap->threads[i].waits_on);
+	for (size_t i = 0; i < snap->ngoroutines; i++)
+		mark_wait(st, snap, &snap->goroutines[i].waits_on);
+	for (size_t i = 0; r->graph && i < r->graph->nroots; i++)
+		mark_ref(st, snap, r->graph->roots[i].object);
+	goroutine_defaults(st, snap);
 	size_t nframes = 1;
 	for (size_t i = 0; i < st->ns; i++)
 		nframes += st->s[i].n;
@@ -521,6 +607,7 @@ static void stacks_deinit(struct stacks *st)
 	free(st->ts.slot);
 	free(st->tc.slot);
 	free(st->tm.slot);
+	free(st->used);
 }
 
 static void index_or_null(struct json *j, int i)
@@ -582,9 +669,20 @@ static void stacks_json(struct json *j, const struct report *r, struct stacks *s
 			json_string(j, st->c[i].file);
 			json_key(j, "line");
 			json_int(j, st->c[i].line);
+			json_key(j, "goroutine");
+			json_int(j, st->c[i].goroutine);
 			json_end_object(j);
 		}
 		json_end_array(j);
+		json_key(j, "goroutine_defaults");
+		json_begin_object(j);
+		json_key(j, "status");
+		json_string(j, st->status);
+		json_key(j, "wait_reason");
+		json_string(j, st->wait_reason);
+		json_key(j, "wait_minutes");
+		json_int(j, st->wait_minutes);
+		json_end_object(j);
 	}
 }
 
@@ -653,7 +751,9 @@ void report_json(FILE *f, const struct report *r)
 	}
 	json_end_object(j);
 
-	report_json_wait_graph(j, r);
+	if (v2)
+		report_json_objects(j, snap, stk.used);
+	report_json_wait_graph(j, r, v2 ? stk.used : NULL);
 	if (v2)
 		stacks_json(j, r, &stk);
 
@@ -700,7 +800,10 @@ void report_json(FILE *f, const struct report *r)
 			json_key(j, "wait_site");
 			site_json(j, t->frames, t->wait_site);
 		}
-		report_json_waits_on(j, snap, &t->waits_on);
+		if (v2)
+			report_json_waits_on_ids(j, snap, stk.used, &t->waits_on);
+		else
+			report_json_waits_on(j, snap, &t->waits_on);
 		if (v2) {
 			json_key(j, "stack");
 			json_uint(j, stk.thread[i]);
@@ -731,12 +834,20 @@ void report_json(FILE *f, const struct report *r)
 				json_key(j, "leaked");
 				json_bool(j, g->leaked);
 			}
-			json_key(j, "status");
-			json_string(j, g->status);
-			json_key(j, "wait_reason");
-			json_string(j, g->wait_reason);
-			json_key(j, "wait_minutes");
-			json_int(j, g->wait_minutes);
+			/* version 2 leaves out what most goroutines have
+			 * ("goroutine_defaults") */
+			if (!v2 || !same_str(g->status, stk.status)) {
+				json_key(j, "status");
+				json_string(j, g->status);
+			}
+			if (!v2 || !same_str(g->wait_reason, stk.wait_reason)) {
+				json_key(j, "wait_reason");
+				json_string(j, g->wait_reason);
+			}
+			if (!v2 || g->wait_minutes != stk.wait_minutes) {
+				json_key(j, "wait_minutes");
+				json_int(j, g->wait_minutes);
+			}
 			/* version 2 leaves out what most goroutines do not have */
 			if (!v2 || g->thread) {
 				json_key(j, "thread");
@@ -749,15 +860,13 @@ void report_json(FILE *f, const struct report *r)
 				json_key(j, "locked");
 				json_bool(j, g->locked);
 			}
-			json_key(j, "created_by");
-			if (v2 && g->created_function) {
-				json_begin_object(j);
-				json_key(j, "creator");
-				json_uint(j, stk.creator[i]);
-				json_key(j, "goroutine");
-				json_int(j, g->created_goroutine);
-				json_end_object(j);
+			if (v2) {
+				if (g->created_function) { /* an id in "creators" */
+					json_key(j, "created_by");
+					json_uint(j, stk.creator[i]);
+				}
 			} else if (g->created_function) {
+				json_key(j, "created_by");
 				json_begin_object(j);
 				json_key(j, "function");
 				json_string(j, g->created_function);
@@ -769,6 +878,7 @@ void report_json(FILE *f, const struct report *r)
 				json_int(j, g->created_goroutine);
 				json_end_object(j);
 			} else {
+				json_key(j, "created_by");
 				json_null(j);
 			}
 			if (!v2 || g->system) {
@@ -785,7 +895,10 @@ void report_json(FILE *f, const struct report *r)
 				json_key(j, "blocking_call");
 				json_string(j, g->blocking_call >= 0 ? g->frames[g->blocking_call].function : NULL);
 			}
-			report_json_waits_on(j, snap, &g->waits_on);
+			if (v2)
+				report_json_waits_on_ids(j, snap, stk.used, &g->waits_on);
+			else
+				report_json_waits_on(j, snap, &g->waits_on);
 			if (v2) {
 				json_key(j, "stack");
 				json_uint(j, stk.goroutine[i]);
@@ -801,8 +914,8 @@ void report_json(FILE *f, const struct report *r)
 	json_key(j, "groups");
 	json_begin_array(j);
 	if (r->goroutines)
-		groups_json(j, r, r->goroutines, v2 ? stk.goroutine : NULL);
-	groups_json(j, r, r->threads, v2 ? stk.thread : NULL);
+		groups_json(j, r, r->goroutines, v2 ? stk.goroutine : NULL, v2 ? stk.used : NULL);
+	groups_json(j, r, r->threads, v2 ? stk.thread : NULL, v2 ? stk.used : NULL);
 	json_end_array(j);
 	json_end_object(j);
 	fputc('\n', f);

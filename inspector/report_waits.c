@@ -154,7 +154,70 @@ void report_json_waits_on(struct json *j, const struct snapshot *snap, const str
 	json_end_object(j);
 }
 
-void report_json_group_objects(struct json *j, const struct report *r, const struct group *g)
+/* An object's id in version 2's "objects" table: its index in
+ * snap->objects, when the table holds it (used), else -1. */
+static long object_id(const struct snapshot *snap, const bool *used, uint32_t ref)
+{
+	return used && ref && ref <= snap->nobjects && used[ref - 1] ? (long)ref - 1 : -1;
+}
+
+void report_json_objects(struct json *j, const struct snapshot *snap, const bool *used)
+{
+	json_key(j, "objects");
+	json_begin_array(j);
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		if (!used[i])
+			continue;
+		json_begin_object(j);
+		json_key(j, "id");
+		json_uint(j, i);
+		object_fields(j, &snap->objects[i]);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+void report_json_waits_on_ids(struct json *j, const struct snapshot *snap, const bool *used, const struct snap_wait *w)
+{
+	if (w->kind == WOBJ_NONE)
+		return;
+	json_key(j, "waits_on");
+	long id = object_id(snap, used, w->object);
+	bool set = w->nset && !(w->nset == 1 && w->set[0] == w->object);
+	if (id >= 0 && !w->futex && !set && !w->note) {
+		json_int(j, id); /* the common case: the object, nothing more */
+		return;
+	}
+	json_begin_object(j);
+	if (id >= 0) {
+		json_key(j, "object");
+		json_int(j, id);
+	} else {
+		json_key(j, "kind");
+		json_string(j, wobj_kind_name(w->kind));
+	}
+	if (w->futex) {
+		json_key(j, "futex");
+		json_hex(j, w->futex);
+	}
+	if (set) {
+		json_key(j, w->kind == WOBJ_FD ? "fds" : "channels");
+		json_begin_array(j);
+		for (uint32_t i = 0; i < w->nset; i++) {
+			long s = object_id(snap, used, w->set[i]);
+			if (s >= 0)
+				json_int(j, s);
+		}
+		json_end_array(j);
+	}
+	if (w->note) {
+		json_key(j, "wait_note");
+		json_string(j, w->note);
+	}
+	json_end_object(j);
+}
+
+void report_json_group_objects(struct json *j, const struct report *r, const struct group *g, const bool *used)
 {
 	struct wg_count *c;
 	size_t n = waitgraph_group_objects(r->snap, g, &c);
@@ -164,21 +227,27 @@ void report_json_group_objects(struct json *j, const struct report *r, const str
 	json_begin_array(j);
 	for (size_t i = 0; i < n; i++) {
 		const struct snap_object *o = snapshot_object(r->snap, c[i].object);
+		long id = object_id(r->snap, used, c[i].object);
 		json_begin_object(j);
-		json_key(j, "kind");
-		json_string(j, wobj_kind_name(o->kind));
-		if (o->kind == WOBJ_FD) {
-			/* what the fd is: in the members' waits_on (live only) */
-			json_key(j, "fd");
-			json_int(j, o->fd);
+		if (id >= 0) {
+			json_key(j, "object");
+			json_int(j, id);
 		} else {
-			json_key(j, "address");
-			if (o->addr)
-				json_hex(j, o->addr);
-			else
-				json_null(j);
-			json_key(j, "name");
-			json_string(j, o->name);
+			json_key(j, "kind");
+			json_string(j, wobj_kind_name(o->kind));
+			if (o->kind == WOBJ_FD) {
+				/* what the fd is: in the members' waits_on (live only) */
+				json_key(j, "fd");
+				json_int(j, o->fd);
+			} else {
+				json_key(j, "address");
+				if (o->addr)
+					json_hex(j, o->addr);
+				else
+					json_null(j);
+				json_key(j, "name");
+				json_string(j, o->name);
+			}
 		}
 		json_key(j, "count");
 		json_uint(j, c[i].count);
@@ -188,7 +257,7 @@ void report_json_group_objects(struct json *j, const struct report *r, const str
 	free(c);
 }
 
-void report_json_wait_graph(struct json *j, const struct report *r)
+void report_json_wait_graph(struct json *j, const struct report *r, const bool *used)
 {
 	const struct snapshot *snap = r->snap;
 	const struct waitgraph *g = r->graph;
@@ -236,7 +305,10 @@ void report_json_wait_graph(struct json *j, const struct report *r)
 		json_key(j, "abandoned");
 		json_bool(j, rt->thread < 0);
 		json_key(j, "object");
-		if (o) {
+		long id = object_id(snap, used, rt->object);
+		if (id >= 0) {
+			json_int(j, id);
+		} else if (o) {
 			json_begin_object(j);
 			object_fields(j, o);
 			json_end_object(j);

@@ -102,7 +102,7 @@ enum wobj_owner wobj_owner_parse(const char *name);
  * "value", "waiters", "counter"...; boolean: true or false (Go's "locked",
  * "starving").  Keys are written as JSON keys of the object: none may be
  * one of its own (kind, address, name, futex, type, owner, owner_state,
- * note, chan, channels, fd, fds, count). */
+ * note, chan, channels, fd, fds, count, and version 2's id and object). */
 struct snap_fact {
 	const char *key;  /* a literal or interned */
 	int64_t value;

@@ -408,7 +408,8 @@ struct group_ref {
  * goroutines and groups are given what they refer to. */
 struct stack_in {
 	int64_t id;
-	struct frame *frames;
+	struct frame *frames; /* given to the first goroutine of the stack (owned), when owned */
+	bool owned;
 	int64_t *mods; /* each frame's module index, -1 none */
 	size_t n, at;
 	int site, call;
@@ -423,7 +424,29 @@ struct creator_in {
 	int64_t id;
 	const char *function, *file;
 	int line;
+	bool have_goroutine; /* written since the objects table: the creating goroutine */
+	int64_t goroutine;
 };
+
+/* An entry of "objects": its id and the snapshot object it became. */
+struct object_in {
+	int64_t id;
+	uint32_t ref; /* 0: of a kind this pileup does not know */
+	size_t at;
+};
+
+/* A waits_on that refers to "objects" by id (made at byte at): its
+ * object (when object) and set hold id + 1 until resolve_refs gives them
+ * references. */
+struct wref_in {
+	bool goroutine;
+	size_t i, at;
+	bool object, set; /* the object, the set: by id */
+};
+
+/* Which of a goroutine's fields were given ("goroutine_defaults" gives
+ * the others). */
+enum { GIVEN_STATUS = 1, GIVEN_REASON = 2, GIVEN_MINUTES = 4 };
 
 /* A reference of the item at index i, made at byte at. */
 struct ref_in {
@@ -454,6 +477,18 @@ struct loader {
 	size_t ncreators, cap_creators;
 	struct ref_in *tstack, *gstack, *gcreator; /* threads' stacks, goroutines' stacks and creators */
 	size_t ntstack, cap_tstack, ngstack, cap_gstack, ngcreator, cap_gcreator;
+	struct object_in *objects;
+	size_t nobjects, cap_objects;
+	struct wref_in *wrefs;
+	size_t nwrefs, cap_wrefs;
+	/* the item whose waits_on is being read */
+	bool in_goroutine;
+	size_t item;
+	unsigned char *given; /* GIVEN_* of each goroutine */
+	size_t cap_given;
+	bool have_defaults;
+	const char *def_status, *def_reason;
+	int64_t def_minutes;
 };
 
 #define KEYSZ 32
@@ -583,6 +618,10 @@ static bool parse_frames(struct loader *l, struct frame **frames, size_t *nframe
 
 static void add_ref(struct ref_in **refs, size_t *n, size_t *cap, size_t i, size_t at, int64_t id)
 {
+	if (*n && (*refs)[*n - 1].i == i) { /* the item's second reference replaces its first */
+		(*refs)[*n - 1] = (struct ref_in){i, at, id};
+		return;
+	}
 	xgrow(refs, cap, *n + 1, sizeof(**refs));
 	(*refs)[(*n)++] = (struct ref_in){i, at, id};
 }
@@ -701,6 +740,9 @@ static bool parse_creator(struct loader *l)
 			ok = str_field(l, "file", &c->file);
 		} else if (!strcmp(key, "line")) {
 			ok = line_field(l, &c->line);
+		} else if (!strcmp(key, "goroutine")) {
+			ok = jp_int(p, "goroutine", 0, INT64_MAX, &c->goroutine);
+			c->have_goroutine = true;
 		} else {
 			ok = jp_skip(p);
 		}
@@ -906,7 +948,10 @@ static uint32_t loader_object(struct loader *l, const struct snap_object *o, uin
 
 struct wait_in {
 	struct snap_object o;
-	bool kind_ok, have_fd;
+	bool kind_ok, have_fd, have_address;
+	bool table;            /* an entry of "objects": its "id" */
+	bool have_id, have_object, set_by_id;
+	int64_t id, object;    /* "id" (table), "object" (a waits_on's, by id) */
 	uint64_t futex;
 	uint32_t *set;
 	uint32_t nset;
@@ -923,6 +968,21 @@ static bool parse_set(struct loader *l, struct wait_in *w)
 	if (!jp_begin(p, '[', "an array of objects"))
 		return false;
 	while (jp_array_next(p, &n)) {
+		int c = jp_peek(p);
+		bool by_id = c >= '0' && c <= '9';
+		if (n > 1 && by_id != w->set_by_id)
+			return jp_fail(p, "a set of objects mixes ids and objects");
+		if (by_id) { /* an id in "objects" */
+			int64_t id;
+			if (!jp_int(p, "an object id", 0, INT32_MAX - 1, &id))
+				return false;
+			w->set_by_id = true;
+			if (w->nset < 1u << 20) {
+				xgrow(&w->set, &w->cap_set, w->nset + 1, sizeof(*w->set));
+				w->set[w->nset++] = (uint32_t)id + 1;
+			}
+			continue;
+		}
 		struct wait_in m = {.o = {.fd = -1}};
 		if (!parse_wait_object(l, &m, false))
 			return false;
@@ -953,12 +1013,19 @@ static bool parse_wait_object(struct loader *l, struct wait_in *w, bool top)
 	if (!jp_begin(p, '{', "a waits_on object"))
 		return false;
 	while (jp_object_next(p, &n, key, sizeof(key))) {
-		if (!strcmp(key, "kind")) {
+		if (w->table && !strcmp(key, "id")) {
+			ok = jp_int(p, "id", 0, INT32_MAX - 1, &w->id);
+			w->have_id = true;
+		} else if (top && !strcmp(key, "object")) {
+			ok = jp_int(p, "object", 0, INT32_MAX - 1, &w->object);
+			w->have_object = true;
+		} else if (!strcmp(key, "kind")) {
 			ok = jp_opt_string(p, "kind", &s);
 			enum wobj_kind k = wobj_kind_parse(s);
 			w->kind_ok = k != WOBJ__COUNT;
 			o->kind = w->kind_ok ? k : WOBJ_NONE;
 		} else if (!strcmp(key, "address")) {
+			w->have_address = true;
 			o->addr = 0;
 			ok = jp_null(p) || (!p->err && jp_hex(p, "address", &o->addr));
 		} else if (!strcmp(key, "name")) {
@@ -1019,12 +1086,38 @@ static bool parse_wait_object(struct loader *l, struct wait_in *w, bool top)
 	return true;
 }
 
+static void add_wref(struct loader *l, size_t at, bool object, bool set)
+{
+	if (l->nwrefs && l->wrefs[l->nwrefs - 1].goroutine == l->in_goroutine && l->wrefs[l->nwrefs - 1].i == l->item)
+		l->nwrefs--; /* the item's second "waits_on" replaces its first */
+	xgrow(&l->wrefs, &l->cap_wrefs, l->nwrefs + 1, sizeof(*l->wrefs));
+	l->wrefs[l->nwrefs++] = (struct wref_in){l->in_goroutine, l->item, at, object, set};
+}
+
 static bool parse_waits_on(struct loader *l, struct snap_wait *w)
 {
-	if (jp_null(&l->p))
+	struct jp *p = &l->p;
+	size_t at = p->pos;
+	if (jp_null(p)) {
+		if (l->nwrefs && l->wrefs[l->nwrefs - 1].goroutine == l->in_goroutine && l->wrefs[l->nwrefs - 1].i == l->item)
+			l->nwrefs--; /* an earlier "waits_on" of the item stays, but as read: drop it */
+		free(w->set);
+		memset(w, 0, sizeof(*w));
 		return true;
-	if (l->p.err)
+	}
+	if (p->err)
 		return false;
+	int c = jp_peek(p);
+	if (c >= '0' && c <= '9') { /* "waits_on": ID, an object of "objects" */
+		int64_t id;
+		if (!jp_int(p, "waits_on", 0, INT32_MAX - 1, &id))
+			return false;
+		free(w->set);
+		memset(w, 0, sizeof(*w));
+		w->object = (uint32_t)id + 1;
+		add_wref(l, at, true, false);
+		return true;
+	}
 	struct wait_in in = {.o = {.fd = -1}};
 	if (!parse_wait_object(l, &in, true)) {
 		free(in.set);
@@ -1032,8 +1125,22 @@ static bool parse_waits_on(struct loader *l, struct snap_wait *w)
 	}
 	free(w->set);
 	memset(w, 0, sizeof(*w));
-	if (!in.kind_ok) { /* a kind of a later version: not ours to read */
+	if (l->nwrefs && l->wrefs[l->nwrefs - 1].goroutine == l->in_goroutine && l->wrefs[l->nwrefs - 1].i == l->item)
+		l->nwrefs--; /* replaced by this one */
+	if (!in.have_object && !in.kind_ok) { /* a kind of a later version: not ours to read */
 		free(in.set);
+		return true;
+	}
+	if (in.have_object || in.set_by_id) {
+		/* refers to "objects": the object and the set by id (the kind
+		 * is the object's, or given when there is none) */
+		w->kind = in.have_object ? WOBJ_NONE : in.o.kind;
+		w->object = in.have_object ? (uint32_t)in.object + 1 : 0;
+		w->futex = in.futex;
+		w->note = in.note;
+		w->set = in.set;
+		w->nset = in.nset;
+		add_wref(l, at, in.have_object, in.set_by_id);
 		return true;
 	}
 	w->kind = in.o.kind;
@@ -1044,9 +1151,59 @@ static bool parse_waits_on(struct loader *l, struct snap_wait *w)
 	/* a Go wait whose object is unknown was written without one (no
 	 * address, no channel state): read back the same */
 	bool go_unknown = in.o.kind >= WOBJ_CHAN && !in.o.addr && !in.o.have_chan;
-	if (in.o.kind == WOBJ_FD ? in.have_fd : in.o.kind != WOBJ_SELECT && !go_unknown)
+	/* version 2 with "objects" writes a wait whose object is unknown as
+	 * its kind alone: no "address" (which version 1 always writes) */
+	if (in.o.kind == WOBJ_FD ? in.have_fd : in.o.kind != WOBJ_SELECT && !go_unknown && in.have_address)
 		w->object = loader_object(l, &in.o, in.futex);
 	return true;
+}
+
+/* One entry of "objects": {"id": N, ...an OBJECT...}. */
+static bool parse_object_entry(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t at = p->pos;
+	struct wait_in in = {.o = {.fd = -1}, .table = true};
+	if (!parse_wait_object(l, &in, false))
+		return false;
+	if (!in.have_id) {
+		p->pos = at;
+		return jp_fail(p, "an object has no \"id\"");
+	}
+	xgrow(&l->objects, &l->cap_objects, l->nobjects + 1, sizeof(*l->objects));
+	struct object_in *e = &l->objects[l->nobjects++];
+	e->id = in.id;
+	e->at = at;
+	e->ref = 0;
+	if (in.kind_ok && in.o.kind != WOBJ_NONE)
+		e->ref = loader_object(l, &in.o, 0);
+	return true;
+}
+
+/* "goroutine_defaults": what a goroutine that leaves a field out has. */
+static bool parse_defaults(struct loader *l)
+{
+	struct jp *p = &l->p;
+	size_t n = 0;
+	char key[KEYSZ];
+	bool ok;
+	if (!jp_begin(p, '{', "the \"goroutine_defaults\" object"))
+		return false;
+	l->have_defaults = true;
+	l->def_minutes = -1;
+	while (jp_object_next(p, &n, key, sizeof(key))) {
+		if (!strcmp(key, "status"))
+			ok = str_field(l, "status", &l->def_status);
+		else if (!strcmp(key, "wait_reason"))
+			ok = str_field(l, "wait_reason", &l->def_reason);
+		else if (!strcmp(key, "wait_minutes"))
+			ok = jp_null(p) || (!p->err && jp_int(p, "wait_minutes", -1, INT64_MAX, &l->def_minutes));
+		else
+			ok = jp_skip(p);
+		if (!ok)
+			return false;
+	}
+	return !p->err;
 }
 
 static bool parse_thread(struct loader *l)
@@ -1097,6 +1254,8 @@ static bool parse_thread(struct loader *l)
 		} else if (!strcmp(key, "stack")) {
 			ok = ref_field(l, "stack", &l->tstack, &l->ntstack, &l->cap_tstack, l->snap->nthreads - 1);
 		} else if (!strcmp(key, "waits_on")) {
+			l->in_goroutine = false;
+			l->item = l->snap->nthreads - 1;
 			ok = parse_waits_on(l, &t->waits_on);
 		} else {
 			ok = jp_skip(p);
@@ -1123,7 +1282,11 @@ static bool parse_created_by(struct loader *l, struct snap_goroutine *g)
 	int64_t v;
 	if (jp_null(p))
 		return true;
-	if (p->err || !jp_begin(p, '{', "a created_by object or null"))
+	if (p->err)
+		return false;
+	if (jp_peek(p) >= '0' && jp_peek(p) <= '9') /* an id in "creators", which names the goroutine too */
+		return ref_field(l, "created_by", &l->gcreator, &l->ngcreator, &l->cap_gcreator, (size_t)(g - l->snap->goroutines));
+	if (!jp_begin(p, '{', "a created_by object, an id or null"))
 		return false;
 	while (jp_object_next(p, &n, key, sizeof(key))) {
 		if (!strcmp(key, "function")) {
@@ -1162,6 +1325,9 @@ static bool parse_goroutine(struct loader *l)
 	struct snap_goroutine *g = &snap->goroutines[snap->ngoroutines++];
 	memset(g, 0, sizeof(*g));
 	g->wait_minutes = -1;
+	xgrow(&l->given, &l->cap_given, snap->ngoroutines, 1);
+	unsigned char *given = &l->given[snap->ngoroutines - 1];
+	*given = 0;
 	while (jp_object_next(p, &n, key, sizeof(key))) {
 		if (!strcmp(key, "id")) {
 			v = 0; /* null: a profile's goroutine, which has no id */
@@ -1174,10 +1340,14 @@ static bool parse_goroutine(struct loader *l)
 			ok = jp_bool(p, "leaked", &g->leaked);
 		} else if (!strcmp(key, "status")) {
 			ok = str_field(l, "status", &g->status);
+			*given |= GIVEN_STATUS;
 		} else if (!strcmp(key, "wait_reason")) {
 			ok = str_field(l, "wait_reason", &g->wait_reason);
+			*given |= GIVEN_REASON;
 		} else if (!strcmp(key, "wait_minutes")) {
+			g->wait_minutes = -1;
 			ok = jp_null(p) || (!p->err && jp_int(p, "wait_minutes", -1, INT64_MAX, &g->wait_minutes));
+			*given |= GIVEN_MINUTES;
 		} else if (!strcmp(key, "thread")) {
 			v = 0;
 			ok = jp_null(p) || (!p->err && jp_int(p, "thread", 0, INT_MAX, &v));
@@ -1200,6 +1370,8 @@ static bool parse_goroutine(struct loader *l)
 		} else if (!strcmp(key, "stack")) {
 			ok = ref_field(l, "stack", &l->gstack, &l->ngstack, &l->cap_gstack, snap->ngoroutines - 1);
 		} else if (!strcmp(key, "waits_on")) {
+			l->in_goroutine = true;
+			l->item = snap->ngoroutines - 1;
 			ok = parse_waits_on(l, &g->waits_on);
 		} else {
 			ok = jp_skip(p);
@@ -1475,6 +1647,10 @@ static bool parse_top(struct loader *l)
 			ok = parse_array(l, "an array of modules", parse_module);
 		} else if (!strcmp(key, "creators")) {
 			ok = parse_array(l, "an array of creators", parse_creator);
+		} else if (!strcmp(key, "objects")) {
+			ok = parse_array(l, "an array of objects", parse_object_entry);
+		} else if (!strcmp(key, "goroutine_defaults")) {
+			ok = parse_defaults(l);
 		} else if (!strcmp(key, "comparison")) {
 			l->comparison = true;
 			ok = jp_skip(p);
@@ -1661,6 +1837,59 @@ static int cmp_module_in(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+static int cmp_object_in(const void *a, const void *b)
+{
+	const struct object_in *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The reference of object id + 1 (as parse_waits_on keeps it) in
+ * "objects"; false (at byte at) when the table has no such id. */
+static bool object_ref(struct loader *l, uint32_t raw, size_t at, uint32_t *ref)
+{
+	struct object_in key = {.id = (int64_t)raw - 1};
+	const struct object_in *o = l->nobjects ? bsearch(&key, l->objects, l->nobjects, sizeof(key), cmp_object_in) : NULL;
+	if (!o) {
+		l->p.pos = at;
+		return jp_fail(&l->p, "a waits_on refers to object %lld, which \"objects\" does not list", (long long)key.id);
+	}
+	*ref = o->ref;
+	return true;
+}
+
+/* Gives the waits that refer to "objects" their objects. */
+static bool resolve_waits(struct loader *l)
+{
+	struct snapshot *snap = l->snap;
+	for (size_t r = 0; r < l->nwrefs; r++) {
+		const struct wref_in *x = &l->wrefs[r];
+		struct snap_wait *w = x->goroutine ? &snap->goroutines[x->i].waits_on : &snap->threads[x->i].waits_on;
+		if (x->object) {
+			uint32_t ref;
+			if (!object_ref(l, w->object, x->at, &ref))
+				return false;
+			if (!ref) { /* an object of a later version's kind: not ours to read */
+				free(w->set);
+				memset(w, 0, sizeof(*w));
+				continue;
+			}
+			w->object = ref;
+			w->kind = snap->objects[ref - 1].kind;
+		}
+		uint32_t k = 0;
+		for (uint32_t i = 0; x->set && i < w->nset; i++) {
+			uint32_t ref;
+			if (!object_ref(l, w->set[i], x->at, &ref))
+				return false;
+			if (ref)
+				w->set[k++] = ref;
+		}
+		if (x->set)
+			w->nset = k;
+	}
+	return true;
+}
+
 static int cmp_creator_in(const void *a, const void *b)
 {
 	const struct creator_in *x = a, *y = b;
@@ -1697,8 +1926,18 @@ static bool resolve_refs(struct loader *l)
 	struct jp *p = &l->p;
 	if (!sort_table(l, l->stacks, l->nstacks, sizeof(*l->stacks), cmp_stack_in, "stacks") ||
 	    !sort_table(l, l->modules, l->nmodules, sizeof(*l->modules), cmp_module_in, "modules") ||
-	    !sort_table(l, l->creators, l->ncreators, sizeof(*l->creators), cmp_creator_in, "creators"))
+	    !sort_table(l, l->creators, l->ncreators, sizeof(*l->creators), cmp_creator_in, "creators") ||
+	    !sort_table(l, l->objects, l->nobjects, sizeof(*l->objects), cmp_object_in, "objects") || !resolve_waits(l))
 		return false;
+	for (size_t i = 0; l->have_defaults && i < snap->ngoroutines; i++) {
+		struct snap_goroutine *g = &snap->goroutines[i];
+		if (!(l->given[i] & GIVEN_STATUS))
+			g->status = l->def_status;
+		if (!(l->given[i] & GIVEN_REASON))
+			g->wait_reason = l->def_reason;
+		if (!(l->given[i] & GIVEN_MINUTES))
+			g->wait_minutes = l->def_minutes;
+	}
 	for (size_t i = 0; i < l->nmodules; i++)
 		add_build_id(l, l->modules[i].path, l->modules[i].build_id);
 	for (size_t i = 0; i < l->nstacks; i++) {
@@ -1721,7 +1960,7 @@ static bool resolve_refs(struct loader *l)
 		size_t n = kind ? l->ngstack : l->ntstack;
 		for (size_t r = 0; r < n; r++) {
 			struct stack_in key = {.id = refs[r].id};
-			const struct stack_in *s = find_id(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
+			struct stack_in *s = (struct stack_in *)find_id(&key, l->stacks, l->nstacks, sizeof(key), cmp_stack_in);
 			if (!s) {
 				p->pos = refs[r].at;
 				return jp_fail(p, "%s refers to stack %lld, which \"stacks\" does not list", kind ? "a goroutine" : "a thread",
@@ -1731,16 +1970,25 @@ static bool resolve_refs(struct loader *l)
 			size_t *nframes;
 			int *site, *call;
 			if (kind) {
+				/* goroutines of one stack share its frames (as the
+				 * live Go reader's do: 100,000 goroutines, a few
+				 * dozen stacks); the first owns them */
 				struct snap_goroutine *g = &snap->goroutines[refs[r].i];
-				frames = &g->frames, nframes = &g->nframes, site = &g->wait_site, call = &g->blocking_call;
+				free(g->frames); /* inline frames of its own */
+				g->frames = s->frames;
+				g->frames_shared = s->owned;
+				s->owned = true;
+				frames = NULL, nframes = &g->nframes, site = &g->wait_site, call = &g->blocking_call;
 			} else {
 				struct snap_thread *t = &snap->threads[refs[r].i];
 				frames = &t->frames, nframes = &t->nframes, site = &t->wait_site, call = &t->blocking_call;
 			}
-			free(*frames);
-			*frames = s->n ? xmalloc(s->n * sizeof(**frames)) : NULL;
-			if (s->n)
-				memcpy(*frames, s->frames, s->n * sizeof(**frames));
+			if (frames) {
+				free(*frames);
+				*frames = s->n ? xmalloc(s->n * sizeof(**frames)) : NULL;
+				if (s->n)
+					memcpy(*frames, s->frames, s->n * sizeof(**frames));
+			}
 			*nframes = s->n;
 			*site = s->site;
 			*call = s->call;
@@ -1757,6 +2005,8 @@ static bool resolve_refs(struct loader *l)
 		g->created_function = c->function;
 		g->created_file = c->file;
 		g->created_line = c->line;
+		if (c->have_goroutine)
+			g->created_goroutine = c->goroutine;
 	}
 	return true;
 }
@@ -1764,7 +2014,8 @@ static bool resolve_refs(struct loader *l)
 static void loader_free_tables(struct loader *l)
 {
 	for (size_t i = 0; i < l->nstacks; i++) {
-		free(l->stacks[i].frames);
+		if (!l->stacks[i].owned)
+			free(l->stacks[i].frames);
 		free(l->stacks[i].mods);
 	}
 	free(l->stacks);
@@ -1773,6 +2024,9 @@ static void loader_free_tables(struct loader *l)
 	free(l->tstack);
 	free(l->gstack);
 	free(l->gcreator);
+	free(l->objects);
+	free(l->wrefs);
+	free(l->given);
 }
 
 struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t len, struct snapshot **ret)

@@ -305,11 +305,16 @@ static int cmp_ref(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Most waiters first; ties by kind and address (fd number), as
+ * waitgraph_group_objects orders them: the same in every input (a saved
+ * report's objects are not made in the live capture's order). */
 static int cmp_count(const void *a, const void *b)
 {
 	const struct wg_count *x = a, *y = b;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
 	return (x->object > y->object) - (x->object < y->object);
 }
 
@@ -438,6 +443,10 @@ char *waitdesc_group(const struct snapshot *snap, const struct group *g, char *b
 			c[n++] = (struct wg_count){refs[i], 1, 0};
 	}
 	free(refs);
+	for (size_t i = 0; i < n; i++) {
+		const struct snap_object *o = snapshot_object(snap, c[i].object);
+		c[i].order = o ? (uint64_t)o->kind << 56 ^ (o->kind == WOBJ_FD ? (uint64_t)(uint32_t)o->fd : o->addr) : 0;
+	}
 	qsort(c, n, sizeof(*c), cmp_count);
 	if (n == 1) {
 		add(buf, size, "on %s", waitdesc_object(snap, snapshot_object(snap, c[0].object), part, sizeof(part)));
