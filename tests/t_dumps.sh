@@ -16,6 +16,7 @@
 ARGS=(-first-error 5 -producers 3 -mutex 4 -waitgroup 2 -recv 3 -select-case 2 -http 2 -locked 1)
 start_fixture "$FIX/go-leaks" "${ARGS[@]}" -pprof 127.0.0.1:0 -dump "$TMP/stack.txt" || exit 1
 URL=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
+MAIN_OUT=$FX_OUT
 check "fixture serves pprof on loopback" grep -q '^http://127\.0\.0\.1:[0-9]*$' <<<"$URL"
 
 "$PILEUP" --json=1 "$FX_PID" >"$TMP/live.json"
@@ -42,8 +43,8 @@ for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.0
 expect_eq "runtime.Stack dump: exit 0" 0 $?
 expect_eq "runtime.Stack dump: source dump, no threads" "dump Go traceback 0" \
 	"$(jq -r '"\(.target.source) \(.target.dump.format) \(.threads | length)"' "$TMP/stack.json")"
-go_dump_norm "$TMP/stack.txt" 0 | sort -n >"$TMP/go.txt"
-pileup_go_norm "$TMP/stack.json" 1 | sort -n >"$TMP/pl.txt"
+go_dump_norm "$TMP/stack.txt" 0 1 | sort -n >"$TMP/go.txt"
+pileup_go_norm "$TMP/stack.json" 1 1 | sort -n >"$TMP/pl.txt"
 expect_eq "runtime.Stack dump: every goroutine as Go printed it (id, reason, locked, minutes, functions:lines, creator)" "" "$(diff "$TMP/go.txt" "$TMP/pl.txt")"
 go_groups_match "runtime.Stack dump: group counts are what the fixture created" "$TMP/stack.json" "$FX_OUT"
 expect_eq "runtime.Stack dump: the live capture's groups at every site" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/stack.json")"
@@ -80,13 +81,17 @@ expect_eq "diff profile vs live: every group at the fixture's sites unchanged" "
 # 4. --pprof: go tool pprof reads it; pileup reads it back
 "$PILEUP" --pprof "$TMP/out.pb.gz" --json=1 "$FX_PID" >"$TMP/p.json"
 expect_eq "--pprof: exit 0" 0 $?
-# go tool pprof of Debian's Go 1.23, by path (its pprof is built; 1.26's
-# go command would build pprof first)
+# go tool pprof of Debian's Go 1.23 (its pprof is built) and of the
+# newest toolchain here, /usr/local/go's 1.26 (whose go command builds
+# pprof on its first `go tool pprof`, some 30 s, then takes it from the
+# build cache), each by path
 GO=/usr/lib/go-1.23/bin/go
-check "go tool pprof is there ($GO)" test -x "$GO"
-if [ -x "$GO" ]; then
-	raw=$(GOTOOLCHAIN=local "$GO" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
-	expect_eq "go tool pprof -raw: one sample per group, counts adding up to threads + goroutines" \
+for gotool in "$GO" /usr/local/go/bin/go; do
+	check "go tool pprof is there ($gotool)" test -x "$gotool"
+	[ -x "$gotool" ] || continue
+	gv=$(GOTOOLCHAIN=local "$gotool" env GOVERSION)
+	raw=$(GOTOOLCHAIN=local "$gotool" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
+	expect_eq "$gv go tool pprof -raw: one sample per group, counts adding up to threads + goroutines" \
 		"$(jq '[.groups[].count] | add' "$TMP/p.json") $(jq '.groups | length' "$TMP/p.json")" \
 		"$(awk '/^Samples:/{s=1; next} /^Locations/{s=0} s && $1 ~ /^[0-9]+:$/ {sub(":", "", $1); n += $1; k++} END {print n, k}' <<<"$raw")"
 	# -raw as "count f1>f2>..." per sample (innermost first, inlined
@@ -98,11 +103,11 @@ if [ -x "$GO" ]; then
 	END { for (k = 1; k <= n; k++) { m = split(ids[k], a, " "); st = ""; for (i = 1; i <= m; i++) st = st (i > 1 ? ">" : "") fn[a[i]]; print c[k], st } }' \
 		<<<"$raw" | sort >"$TMP/raw.stacks"
 	jq -r '.groups[] | "\(.count) \([.frames[] | select(.wrapper | not) | .function // "?"] | join(">"))"' "$TMP/p.json" | sort >"$TMP/p.stacks"
-	expect_eq "go tool pprof -raw: every group's stack (functions, inlined calls) and count" "" "$(diff "$TMP/p.stacks" "$TMP/raw.stacks")"
-	check "go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$GO" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
-	GOTOOLCHAIN=local "$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
-	check "go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
-fi
+	expect_eq "$gv go tool pprof -raw: every group's stack (functions, inlined calls) and count" "" "$(diff "$TMP/p.stacks" "$TMP/raw.stacks")"
+	check "$gv go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$gotool" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
+	GOTOOLCHAIN=local "$gotool" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
+	check "$gv go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
+done
 "$PILEUP" --json=1 "$TMP/out.pb.gz" >"$TMP/rt.json"
 expect_eq "pileup reads its own --pprof back: the same groups, waits and counts" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/rt.json")"
 expect_eq "... and its threads" "$(jq '.threads | length' "$TMP/p.json")" "$(jq '.threads | length' "$TMP/rt.json")"
@@ -143,6 +148,18 @@ start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
 "$PILEUP" merge "$TMP/hostA.json" "$TMP/other.json" >/dev/null 2>"$TMP/merge.err"
 expect_eq "merge of another build: refused (exit 2)" 2 $?
 check "... naming both" grep -q "hostA and other are not snapshots of the same build" "$TMP/merge.err"
+# a host where groups are absent: the same build with one mutex waiter
+start_fixture "$FIX/go-leaks" -mutex 1 || exit 1
+"$PILEUP" merge --json=1 "$TMP/hostA.json" small="$FX_PID" >"$TMP/merge4.json"
+expect_eq "merge with a host that lacks groups: exit 0" 0 $?
+expect_eq "... a group on both hosts: each one's count, absent nowhere" "$((want + 1)) {\"hostA\":$want,\"small\":1} []" \
+	"$(jq -r '.groups[] | select(.wait_site.function == "main.lockMutex") | "\(.count) \(.hosts | tojson) \(.absent_on | tojson)"' "$TMP/merge4.json")"
+nfe=$(awk -F'\t' '$1 == "group" && $3 == "main.broadcastMsg.func1" {print $4}' "$MAIN_OUT")
+expect_eq "... a group on hostA only: absent on small" "$nfe {\"hostA\":$nfe} [\"small\"]" \
+	"$(jq -r '.groups[] | select(.wait_site.function == "main.broadcastMsg.func1") | "\(.count) \(.hosts | tojson) \(.absent_on | tojson)"' "$TMP/merge4.json")"
+"$PILEUP" --text "$TMP/merge4.json" >"$TMP/merge4.txt"
+check "... and the text says so" grep -q "hosts: *hostA $nfe; absent on small" "$TMP/merge4.txt"
+stop_fixture "$FX_PID"
 
 # 5b. --watch and --fail-if over HTTP: a leak growing at a known rate,
 # watched from outside (no ptrace), and the debug=1 profile watched alike
@@ -233,9 +250,13 @@ for b in "${builds[@]}"; do
 	{ echo "2026-01-01T00:00:00Z service starting"; echo "level=info msg=\"listening\""; cat "$d/err"; echo "exit status 2"; echo "systemd[1]: svc.service: Main process exited"; } >"$d/log"
 	"$PILEUP" --json=1 "$d/log" >"$d/j"
 	expect_eq "$name: the SIGQUIT traceback inside a log: exit 0" 0 $?
-	go_dump_norm "$d/err" 0 | sort -n >"$d/go.txt"
-	pileup_go_norm "$d/j" 2 | sort -n >"$d/pl.txt" # SIGQUIT prints every frame
+	# GOIDS=1: "created by F in goroutine N" (1.21+) keeps its N
+	go_dump_norm "$d/err" 0 1 | sort -n >"$d/go.txt"
+	pileup_go_norm "$d/j" 2 1 | sort -n >"$d/pl.txt" # SIGQUIT prints every frame
 	expect_eq "$name: every goroutine as Go printed it" "" "$(diff "$d/go.txt" "$d/pl.txt")"
+	case $name in */go-leaks | 1.19/*) ;; *)
+		check "$name: Go named the creators' goroutines (created by F in goroutine N), compared above" grep -q ' in [0-9]*$' "$d/go.txt" ;;
+	esac
 	go_groups_match "$name: group counts are what the fixture created" "$d/j" "$d/out"
 	{ cat "$TMP/stack.txt"; echo "-- later --"; cat "$d/err"; } >"$d/two"
 	"$PILEUP" --json=1 "$d/two" >"$d/j2"
@@ -261,10 +282,11 @@ for b in "${builds[@]}"; do
 	"$PILEUP" --json=1 "$d/clog" >"$d/cj"
 	expect_eq "$name: the GOTRACEBACK=crash traceback inside a log: exit 0, runtime frames kept" "0 false" \
 		"$? $(jq '.target.lacks | index("go_runtime_frames") != null' "$d/cj")"
-	go_dump_norm "$d/cerr" 0 | sort -n >"$d/cgo.txt"
-	pileup_go_norm "$d/cj" 2 | sort -n >"$d/cpl.txt"
+	go_dump_norm "$d/cerr" 0 1 | sort -n >"$d/cgo.txt"
+	pileup_go_norm "$d/cj" 2 1 | sort -n >"$d/cpl.txt"
 	check "$name: GOTRACEBACK=crash: goroutines read ($(wc -l <"$d/cgo.txt"))" test "$(wc -l <"$d/cgo.txt")" -ge 8
 	expect_eq "$name: GOTRACEBACK=crash: every goroutine as Go printed it" "" "$(diff "$d/cgo.txt" "$d/cpl.txt")"
 	go_groups_match "$name: GOTRACEBACK=crash: group counts are what the fixture created" "$d/cj" "$d/cout"
 done
+
 finish
