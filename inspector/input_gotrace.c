@@ -245,6 +245,21 @@ static void end_record(struct parser *p, bool complete)
 			g->nframes = nframes;
 			g->frames_shared = shared;
 			g->wait_site = g->blocking_call = -1;
+			/* Go 1.20 and older stop a traceback after 100 frames,
+			 * the runtime frames it hides counted, and say so only
+			 * when it printed 100 (traceback1 compares what
+			 * gentraceback printed with _TracebackMaxFrames,
+			 * runtime/traceback.go of Go 1.19; Go 1.21 and later
+			 * print an elision line whenever they skip frames).
+			 * Such a traceback names no creator's goroutine: a
+			 * stack of nearly 100 frames there may be cut. */
+			if (!p->incomplete && !p->rec_hidden && p->g.created_function && p->g.created_goroutine <= 0 && nframes >= 90 &&
+			    nframes < 100) {
+				p->incomplete = true;
+				p->elided = xasprintf("Go's traceback printed %zu frames and may have left out outer ones: "
+						      "Go 1.20 and older stop at 100 frames, hidden runtime frames counted, without saying so",
+						      nframes);
+			}
 			if (p->incomplete) {
 				free(g->error);
 				g->error = p->elided ? p->elided : xstrdup("Go's traceback left frames out");

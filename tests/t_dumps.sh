@@ -289,4 +289,41 @@ for b in "${builds[@]}"; do
 	go_groups_match "$name: GOTRACEBACK=crash: group counts are what the fixture created" "$d/cj" "$d/cout"
 done
 
+# 8. deep stacks: Go prints at most 100 frames of a goroutine.  From 1.21
+# it says how many it left out in the middle; 1.19 stops after 100 frames,
+# the runtime frames it hides counted, and says nothing (it printed 97):
+# pileup says the stack may be cut.  A live capture has every frame, and
+# cut as Go cut it, it is the dump.
+for b in "$FIX"/go/*/deep; do
+	[ -x "$b" ] || continue
+	v=$(basename "$(dirname "$b")")
+	f=$TMP/deep$v.txt
+	start_fixture "$b" -n 3 -depth 150 -dump "$f" || exit 1
+	kill -USR1 "$FX_PID"
+	for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.05; done
+	"$PILEUP" --json=1 "$f" >"$f.json"
+	expect_eq "go$v deep: the dump read (exit 0)" 0 $?
+	go_dump_norm "$f" 0 1 | sort -n >"$f.go"
+	pileup_go_norm "$f.json" 1 1 | sort -n >"$f.pl"
+	expect_eq "go$v deep: every goroutine's frames as Go printed them" "" "$(diff <(sed -E 's/,\.\.\.elided( [0-9]+)?\.\.\.//' "$f.go") "$f.pl")"
+	go_groups_match "go$v deep: the group of 3 at main.down" "$f.json" "$FX_OUT"
+	left=$(sed -n 's/^\.\.\.\([0-9]*\) frames elided\.\.\.$/\1/p' "$f" | sort -u)
+	if [ "$v" = 1.19 ]; then
+		expect_eq "go$v deep: Go printed no elision line" "" "$left"
+		expect_eq "go$v deep: pileup says each of the 3 stacks may be cut" "3" \
+			"$(jq '[.goroutines[] | select(.error // "" | test("printed 97 frames and may have left out outer ones"))] | length' "$f.json")"
+	else
+		check "go$v deep: Go left frames out ($left)" test -n "$left"
+		expect_eq "go$v deep: pileup says how many, for each of the 3" "3" \
+			"$(jq --arg n "$left" '[.goroutines[] | select(.error == "Go'"'"'s traceback left out \($n) frames in the middle")] | length' "$f.json")"
+	fi
+	"$PILEUP" --json=1 "$FX_PID" >"$f.live.json"
+	expect_eq "go$v deep: live, each of the 3 has all 151 calls of main.down" "151 151 151" \
+		"$(jq -r '[.goroutines[] | [.frames[] | select(.function == "main.down")] | length | select(. > 0)] | map(tostring) | join(" ")' "$f.live.json")"
+	if [ "$v" != 1.19 ]; then
+		expect_eq "go$v deep: live, cut where Go cut, the dump's stacks" "$(grep main.down "$f.go" | cut -f1,5)" \
+			"$(pileup_go_norm "$f.live.json" 1 1 | go_elide_as "$f.go" | sort -n | grep main.down | cut -f1,5)"
+	fi
+	stop_fixture "$FX_PID"
+done
 finish
