@@ -3,9 +3,10 @@
  * Field numbers of profile.proto (perftools.profiles), checked against
  * the tag constants of Go's own writer, runtime/pprof/proto.go of Go 1.26:
  * Profile: sample_type 1, sample 2, mapping 3, location 4, function 5,
- * string_table 6, period_type 11, comment 13; ValueType: type 1, unit 2;
- * Sample: location_id 1, value 2, label 3; Label: key 1, str 2;
- * Mapping: id 1, filename 5, build_id 6; Location: id 1, mapping_id 2,
+ * string_table 6, period_type 11, comment 13 (string indexes);
+ * ValueType: type 1, unit 2; Sample: location_id 1, value 2, label 3;
+ * Label: key 1, str 2; Mapping: id 1, filename 5, build_id 6;
+ * Location: id 1, mapping_id 2,
  * address 3, line 4; Line: function_id 1, line 2; Function: id 1, name 2,
  * filename 4.  The debug=1 text format: runtime/pprof's printCountProfile
  * and printStackRecord. */
@@ -305,6 +306,7 @@ struct proto {
 	size_t nids, capids;
 	int64_t value;
 	size_t nvalues;
+	bool ours; /* written by pileup --pprof: its labels are its own */
 };
 
 /* A "host" label (pileup merge --pprof): its index in snap->hosts, the
@@ -515,6 +517,15 @@ static void add_id(void *ctx, uint64_t v)
 	}
 }
 
+static void check_comment(void *ctx, uint64_t v)
+{
+	struct proto *pr = ctx;
+	const char *c = str_at(pr, v);
+	size_t n = strlen(INPUT_PPROF_COMMENT);
+	if (c && !strncmp(c, INPUT_PPROF_COMMENT, n) && (c[n] == ' ' || !c[n]))
+		pr->ours = true;
+}
+
 static void add_value(void *ctx, uint64_t v)
 {
 	struct proto *pr = ctx;
@@ -560,7 +571,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 				else if (f2 == 2 && w2 == 0)
 					str = v2;
 			}
-			const char *k = str_at(pr, key);
+			/* a Go program's own labels may have these names */
+			const char *k = pr->ours ? str_at(pr, key) : NULL;
 			if (k && !strcmp(k, "kind"))
 				kind = str_at(pr, str);
 			else if (k && !strcmp(k, "wait"))
@@ -688,6 +700,8 @@ struct pu_error *input_pprof_parse_proto(const char *from, const uint8_t *buf, s
 			ok = parse_location(&pr, &sub);
 		} else if (field == 5) {
 			ok = parse_function(&pr, &sub);
+		} else if (field == 13) {
+			ok = pb_repeated(&sub, wire, v, check_comment, &pr);
 		}
 	}
 	struct pu_error *err = NULL;

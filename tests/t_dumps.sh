@@ -298,7 +298,7 @@ for b in "$FIX"/go/*/deep; do
 	[ -x "$b" ] || continue
 	v=$(basename "$(dirname "$b")")
 	f=$TMP/deep$v.txt
-	start_fixture "$b" -n 3 -depth 150 -dump "$f" || exit 1
+	start_fixture "$b" -n 3 -depth 150 -labeled 2 -dump "$f" || exit 1
 	kill -USR1 "$FX_PID"
 	for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.05; done
 	"$PILEUP" --json=1 "$f" >"$f.json"
@@ -306,7 +306,16 @@ for b in "$FIX"/go/*/deep; do
 	go_dump_norm "$f" 0 1 | sort -n >"$f.go"
 	pileup_go_norm "$f.json" 1 1 | sort -n >"$f.pl"
 	expect_eq "go$v deep: every goroutine's frames as Go printed them" "" "$(diff <(sed -E 's/,\.\.\.elided( [0-9]+)?\.\.\.//' "$f.go") "$f.pl")"
-	go_groups_match "go$v deep: the group of 3 at main.down" "$f.json" "$FX_OUT"
+	go_groups_match "go$v deep: the group of 3 at main.down (and 2 labeled)" "$f.json" "$FX_OUT"
+	# Go's own profiles (debug=0, debug=1) of the same moment, whose
+	# labeled goroutines carry labels named as pileup's own (host, kind,
+	# wait, wait_site): the program's, not taken for pileup's
+	for pf in "$f.pb.gz" "$f.prof.txt"; do
+		"$PILEUP" --json=1 "$pf" >"$pf.json"
+		expect_eq "go$v: Go's profile $(basename "$pf"), labels host/kind/wait/wait_site on 2 goroutines: exit 0, no threads, no hosts, waits unknown" \
+			"0 0 null 2 unknown 3" \
+			"$? $(jq -r '"\(.threads | length) \(.target.hosts | tojson) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .count] | add) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .wait] | unique | join(",")) \([.groups[] | select(.wait_site.function == "main.down") | .count] | add)"' "$pf.json")"
+	done
 	left=$(sed -n 's/^\.\.\.\([0-9]*\) frames elided\.\.\.$/\1/p' "$f" | sort -u)
 	if [ "$v" = 1.19 ]; then
 		expect_eq "go$v deep: Go printed no elision line" "" "$left"
