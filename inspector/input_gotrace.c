@@ -521,7 +521,7 @@ struct pu_error *input_gotrace_parse(const char *from, const char *buf, size_t l
 	struct parser p;
 	memset(&p, 0, sizeof(p));
 	p.from = from;
-	dump_begin(&p.b, from, "Go traceback", SNAP_LACKS_GO_RUNTIME);
+	dump_begin(&p.b, from, "Go traceback", SNAP_LACKS_GO_RUNTIME | SNAP_LACKS_GO_DEEP);
 	p.n_gopanic = strpool_intern(p.b.snap->strings, "runtime.gopanic");
 	const char *s = buf, *end = buf + len;
 	size_t no = 0;
