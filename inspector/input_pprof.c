@@ -20,9 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* More goroutines than any process holds (each needs at least a 2 KB
- * stack): a count beyond this is a forged profile. */
-#define MAX_GOROUTINES 20000000u
+/* A profile only counts goroutines, each becomes one in memory (152
+ * bytes, stacks shared): past two million (4 GB of goroutine stacks in
+ * the process, at least 2 KB each) pileup refuses it rather than take
+ * gigabytes for a few bytes of input (the dump fuzzer found 20 million,
+ * 5 GB).  Threads (pileup's own profiles) copy their frames: at most
+ * MAX_THREAD_FRAMES of them in all. */
+#define MAX_GOROUTINES 2000000u
+#define MAX_THREAD_FRAMES (1u << 22)
 enum { MAX_STACK = 1 << 16 };
 
 static const char *const goroutine_profiles[] = {"goroutine", "goroutineleak"};
@@ -208,8 +213,8 @@ struct pu_error *input_pprof_parse_text(const char *from, const char *buf, size_
 				bad++;
 				count = 0;
 			} else if (count > MAX_GOROUTINES || sum + count > MAX_GOROUTINES) {
-				err = pu_error_new(PU_EXIT_USAGE, "%s: line %zu counts more goroutines than a process can hold (%" PRIu64 "); is the profile corrupt?",
-						   from, lineno, sum + count);
+				err = pu_error_new(PU_EXIT_USAGE, "%s: line %zu brings the profile's count to %" PRIu64 " goroutines, more than pileup reads from a profile (%u); is it corrupt?",
+						   from, lineno, sum + count, MAX_GOROUTINES);
 			} else {
 				sum += count;
 				in_rec = true;
@@ -307,6 +312,7 @@ struct proto {
 	int64_t value;
 	size_t nvalues;
 	bool ours; /* written by pileup --pprof: its labels are its own */
+	uint64_t thread_frames; /* frames of the threads made so far */
 };
 
 /* A "host" label (pileup merge --pprof): its index in snap->hosts, the
@@ -590,8 +596,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 	if (pr->value <= 0)
 		return NULL;
 	if ((uint64_t)pr->value > MAX_GOROUTINES || *total + (uint64_t)pr->value > MAX_GOROUTINES)
-		return pu_error_new(PU_EXIT_USAGE, "%s: the profile counts more goroutines than a process can hold (%" PRIu64 "); is it corrupt?", pr->from,
-				    *total + (uint64_t)pr->value);
+		return pu_error_new(PU_EXIT_USAGE, "%s: the profile counts %" PRIu64 " goroutines or more, more than pileup reads from a profile (%u); is it corrupt?",
+				    pr->from, *total + (uint64_t)pr->value, MAX_GOROUTINES);
 	*total += (uint64_t)pr->value;
 	struct strpool *sp = pr->b.snap->strings;
 	for (size_t i = 0; i < pr->nids; i++) {
@@ -625,6 +631,11 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 	uint32_t hi = host_index(pr->b.snap, host);
 	if (kind && !strcmp(kind, "thread")) {
 		struct snapshot *snap = pr->b.snap;
+		uint64_t nf = pr->b.ncur ? pr->b.ncur : 1;
+		pr->thread_frames += nf * (uint64_t)pr->value;
+		if (pr->thread_frames > MAX_THREAD_FRAMES)
+			return pu_error_new(PU_EXIT_USAGE, "%s: the profile's threads have more than %u frames in all, more than pileup reads; is it corrupt?", pr->from,
+					    MAX_THREAD_FRAMES);
 		for (int64_t c = 0; c < pr->value; c++) {
 			struct snap_thread *t = snapshot_add_thread(snap, 0);
 			t->host = hi;
