@@ -158,6 +158,19 @@ static void parse_header(struct parser *p, const struct line *l, int64_t id)
 	 * ", locked to thread", ", synctest bubble N" */
 	const char *comma = memmem(s, n, ", ", 2);
 	size_t sn = comma ? (size_t)(comma - s) : n;
+	/* In a synctest bubble Go appends " (durable)" to the wait reasons
+	 * of a durably blocked goroutine ("[sleep (durable), synctest bubble
+	 * 1]"), unless the reason's own name ends so (goroutineheader,
+	 * traceback.go, and waitReasonStrings, runtime2.go, of go1.26.8):
+	 * those four keep it, as a live capture reads them. */
+	static const char *const durable_names[] = {"chan receive (durable)", "chan send (durable)", "select (durable)",
+						    "sync.WaitGroup.Wait (durable)"};
+	bool durable_name = false;
+	for (size_t i = 0; i < sizeof(durable_names) / sizeof(durable_names[0]); i++)
+		if (strlen(durable_names[i]) == sn && !memcmp(s, durable_names[i], sn))
+			durable_name = true;
+	if (!durable_name)
+		strip_suffix(s, &sn, " (durable)");
 	strip_suffix(s, &sn, " (scan)");
 	if (strip_suffix(s, &sn, " (leaked)"))
 		p->g.leaked = true;

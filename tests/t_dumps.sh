@@ -338,4 +338,28 @@ for b in "$FIX"/go/*/deep; do
 	fi
 	stop_fixture "$FX_PID"
 done
+
+# 9. a testing/synctest bubble (Go 1.25+; a test binary): Go appends
+# " (durable)" to the wait reason of a durably blocked goroutine ("[sleep
+# (durable), synctest bubble 1]"), except where the reason's own name ends
+# so ("chan receive (durable)"): the wait reasons a live capture reads
+for v in 1.26 1.27; do
+	b=$FIX/go/$v/synctest
+	check "go$v: synctest fixture built (make -C fixtures)" test -x "$b"
+	[ -x "$b" ] || continue
+	f=$TMP/synctest$v.txt
+	start_fixture "$b" -test.run TestBubble -dump "$f" || exit 1
+	kill -USR1 "$FX_PID"
+	for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.05; done
+	check "go$v synctest: Go printed a reason with (durable) appended" grep -q '^goroutine [0-9]* \[sleep (durable), synctest bubble [0-9]*\]:$' "$f"
+	"$PILEUP" --json=1 "$f" >"$f.json"
+	expect_eq "go$v synctest: the dump read (exit 0)" 0 $?
+	go_groups_match "go$v synctest: the bubble's goroutines, by wait reason and site" "$f.json" "$FX_OUT"
+	"$PILEUP" --json=1 "$FX_PID" >"$f.live.json"
+	dumper=$(awk '/^goroutine /{print $2; exit}' "$f")
+	expect_eq "go$v synctest: every goroutine's wait reason as the live capture's" \
+		"$(jq -r --arg d "$dumper" '[.goroutines[] | select(.system | not) | select((.id | tostring) != $d) | "\(.id) \(.wait_reason // .status)"] | sort | .[]' "$f.live.json")" \
+		"$(jq -r --arg d "$dumper" '[.goroutines[] | select((.id | tostring) != $d) | "\(.id) \(.wait_reason // .status)"] | sort | .[]' "$f.json")"
+	stop_fixture "$FX_PID"
+done
 finish
