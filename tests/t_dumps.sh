@@ -293,7 +293,8 @@ done
 # it says how many it left out in the middle; 1.19 stops after 100 frames,
 # the runtime frames it hides counted, and says nothing (it printed 97):
 # pileup says the stack may be cut.  A live capture has every frame, and
-# cut as Go cut it, it is the dump; so diff of the two changes no group.
+# cut as Go cut it, it is the dump; so diff of the two changes no group,
+# nor does diff of Go's profiles, cut as profiles cut them.
 for b in "$FIX"/go/*/deep; do
 	[ -x "$b" ] || continue
 	v=$(basename "$(dirname "$b")")
@@ -329,6 +330,14 @@ for b in "$FIX"/go/*/deep; do
 	"$PILEUP" diff --json=1 "$f" "$FX_PID" >"$f.diff.json"
 	expect_eq "go$v deep: diff of the dump against the live process: exit 0, the deep and labeled groups unchanged" "0 main.down 0 3,main.labeled.func1 0 2" \
 		"$? $(jq -r '[.groups[] | select(.wait_site.function == "main.down" or .wait_site.function == "main.labeled.func1") | "\(.wait_site.function) \(.delta) \(.count)"] | sort | join(",")' "$f.diff.json")"
+	# Go's profiles cut deep stacks too (the innermost 32 frames up to
+	# 1.22, 128 from 1.23): diff of each against the live process
+	for pf in "$f.pb.gz" "$f.prof.txt"; do
+		"$PILEUP" diff --json=1 "$pf" "$FX_PID" >"$pf.diff.json"
+		expect_eq "go$v deep: diff of Go's profile $(basename "$pf") against the live process: exit 0, the deep and labeled groups unchanged" \
+			"0 main.down 0 3,main.labeled.func1 0 2" \
+			"$? $(jq -r '[.groups[] | select(.wait_site.function == "main.down" or .wait_site.function == "main.labeled.func1") | "\(.wait_site.function) \(.delta) \(.count)"] | sort | join(",")' "$pf.diff.json")"
+	done
 	"$PILEUP" --json=1 "$FX_PID" >"$f.live.json"
 	expect_eq "go$v deep: live, each of the 3 has all 151 calls of main.down" "151 151 151" \
 		"$(jq -r '[.goroutines[] | [.frames[] | select(.function == "main.down")] | length | select(. > 0)] | map(tostring) | join(" ")' "$f.live.json")"
