@@ -348,6 +348,31 @@ for b in "$FIX"/go/*/deep; do
 	stop_fixture "$FX_PID"
 done
 
+# 8b. real panic output (a panic recovered and raised again: two panic
+# lines above the traceback), in a log: GOTRACEBACK=all prints every
+# goroutine, the default only the panicking one; read as Go printed them
+for b in "$FIX"/go/1.19/deep "$FIX"/go/1.27/deep; do
+	[ -x "$b" ] || continue
+	v=$(basename "$(dirname "$b")")
+	for tb in all single; do
+		d=$TMP/panic$v-$tb
+		GOTRACEBACK=$tb "$b" -n 2 -depth 150 -labeled 1 -panic >"$d.out" 2>"$d.err"
+		expect_eq "go$v panic (GOTRACEBACK=$tb): the program panicked (exit 2), as Go prints it" "2 yes" \
+			"$? $(grep -q '^panic: deep: first \[recovered' "$d.err" && grep -q $'^\tpanic: deep: again' "$d.err" && echo yes)"
+		{ echo "2026-12-02T03:00:00Z svc starting"; cat "$d.err"; echo "exit status 2"; } >"$d.log"
+		"$PILEUP" --json=1 "$d.log" >"$d.json"
+		expect_eq "go$v panic (GOTRACEBACK=$tb) in a log: exit 0" 0 $?
+		go_dump_norm "$d.err" 0 1 | sort -n >"$d.go"
+		pileup_go_norm "$d.json" 2 1 | sort -n >"$d.pl"
+		n=$([ $tb = all ] && echo 5 || echo 1)
+		check "go$v panic (GOTRACEBACK=$tb): Go printed $n goroutines or more ($(wc -l <"$d.go"))" test "$(wc -l <"$d.go")" -ge $n
+		expect_eq "go$v panic (GOTRACEBACK=$tb): every goroutine as Go printed it (panic frames too)" "" \
+			"$(diff <(sed -E 's/,\.\.\.elided( [0-9]+)?\.\.\.//' "$d.go") "$d.pl")"
+		expect_eq "go$v panic (GOTRACEBACK=$tb): the panicking goroutine's frames" "main.repanic.func1>runtime.gopanic>main.repanic>main.main" \
+			"$(jq -r '.goroutines[] | select(.status == "running") | [.frames[].function] | join(">")' "$d.json")"
+	done
+done
+
 # 9. a testing/synctest bubble (Go 1.25+; a test binary): Go appends
 # " (durable)" to the wait reason of a durably blocked goroutine ("[sleep
 # (durable), synctest bubble 1]"), except where the reason's own name ends
