@@ -8,8 +8,12 @@
 # captures adds them up per host, and a different build is refused;
 # --watch and --fail-if over HTTP see a leak grow at its rate; Go 1.27's
 # goroutineleak profile (debug=1, 0, 2) names the goroutines a live
-# capture finds leaked; tracebacks of every toolchain's crash, embedded in
-# a log, two in one file, cut off mid-goroutine.
+# capture finds leaked; tracebacks of every toolchain's crash (SIGQUIT
+# under GOTRACEBACK=all, system and crash), embedded in a log, two in one
+# file, cut off mid-goroutine; deep goroutines (Go's 100-frame traceback
+# and 32/128-frame profiles, diff against the live process), Go's own
+# profiles with labels named as pileup's, real panic output, and a
+# testing/synctest bubble's "(durable)" waits.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
