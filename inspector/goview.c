@@ -104,8 +104,8 @@ static size_t profile_cut(int minor, const struct frame *f, size_t n)
 void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_opts *o, struct analysis *a)
 {
 	/* all of it, also what snap says it lacks: a profile "lacks" runtime
-	 * frames but shows some (debug=1 the ones after the first user
-	 * frame, debug=0 all but wrappers) */
+	 * frames but shows those after a stack's first other frame (both
+	 * forms, input_pprof.c) */
 	unsigned add = lacks;
 	/* all the frames, to be seen as a traceback: cut as Go cuts them */
 	bool cut = (add & SNAP_LACKS_GO_DEEP) && !(snap->lacks & SNAP_LACKS_GO_DEEP);

@@ -548,6 +548,37 @@ static int site_label(const struct frame *f, size_t n, const char *name)
 	return -1;
 }
 
+/* Go's debug=1 form of a profile hides runtime.goexit and the runtime's
+ * frames above the first other one (all of them if none is left):
+ * printStackRecord, runtime/pprof/pprof.go of go1.19 ("runtime.") and
+ * go1.26 (also "internal/runtime/").  The debug=0 form keeps them; read so
+ * too, both forms of one profile give the same stacks. */
+static bool runtime_name(const char *s)
+{
+	return !strncmp(s, "runtime.", 8) || !strncmp(s, "internal/runtime/", 17);
+}
+
+static size_t hide_runtime_top(struct frame *f, size_t n)
+{
+	size_t k = 0;
+	bool show = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = f[i].function;
+		if (name && (!strcmp(name, "runtime.goexit") || (!show && runtime_name(name))))
+			continue;
+		show = true;
+		f[k++] = f[i];
+	}
+	if (show)
+		return k;
+	/* nothing shown (nothing was moved either): all but runtime.goexit */
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!f[i].function || strcmp(f[i].function, "runtime.goexit") != 0)
+			f[k++] = f[i];
+	return k;
+}
+
 /* One sample: its stack and count become goroutines (or threads). */
 static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *total, size_t *unknown)
 {
@@ -655,6 +686,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 		snap->lacks &= ~(unsigned)SNAP_LACKS_THREADS;
 		return NULL;
 	}
+	if (!pr->ours)
+		pr->b.ncur = hide_runtime_top(pr->b.cur, pr->b.ncur);
 	size_t gi = pr->b.snap->ngoroutines;
 	struct snap_goroutine *g = dump_add_goroutine(&pr->b);
 	g->host = hi;

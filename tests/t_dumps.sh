@@ -354,6 +354,20 @@ for b in "$FIX"/go/*/deep; do
 	fi
 	stop_fixture "$FX_PID"
 done
+# merge of Go's own profiles: their mappings name the executable (and from
+# some release on its build-id; 1.19's names none): two builds refused by
+# name; one build's two profiles (debug=0 and debug=1, whose runtime frames
+# differ) added up group by group
+if [ -s "$TMP/deep1.19.txt.pb.gz" ] && [ -s "$TMP/deep1.27.txt.pb.gz" ]; then
+	"$PILEUP" merge --json=1 old="$TMP/deep1.19.txt.pb.gz" new="$TMP/deep1.27.txt.pb.gz" >/dev/null 2>"$TMP/pm.err"
+	expect_eq "merge of Go's profiles of two builds: refused (exit 2), naming both and their executables" "2 yes" \
+		"$? $(grep -q 'old and new are not snapshots of the same build (executables differ: .*/go/1.19/deep; .*/go/1.27/deep' "$TMP/pm.err" && echo yes)"
+	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" b="$TMP/deep1.27.txt.prof.txt" >"$TMP/pm.json"
+	expect_eq "merge of one build's debug=0 and debug=1 profiles: exit 0, the deep group on both" '0 6 {"a":3,"b":3}' \
+		"$? $(jq -c '.groups[] | select(.wait_site.function == "main.down") | [.count, .hosts]' "$TMP/pm.json" | tr -d '[]' | sed 's/,{/ {/')"
+else
+	check "the deep fixtures' profiles of 1.19 and 1.27 are there" false
+fi
 
 # 8b. real panic output (a panic recovered and raised again: two panic
 # lines above the traceback), in a log: GOTRACEBACK=all prints every
