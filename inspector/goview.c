@@ -51,12 +51,67 @@ static const char *generic_name(struct strpool *sp, const char *name)
 	return r;
 }
 
+/* The minor release of "go1.N..." (0 when unknown). */
+static int go_minor(const char *v)
+{
+	if (!v || strncmp(v, "go1.", 4) != 0)
+		return 0;
+	int m = 0;
+	for (v += 4; *v >= '0' && *v <= '9' && m < 1000; v++)
+		m = m * 10 + (*v - '0');
+	return m;
+}
+
+/* Go's traceback prints at most 100 frames of a goroutine
+ * (runtime/traceback.go): from Go 1.21 the innermost 50 and the outermost
+ * 50 of the frames it shows (tracebackInnerFrames, tracebackOuterFrames);
+ * up to 1.20, whatever it shows of the innermost 100 physical frames,
+ * hidden ones counted (gentraceback's max, traceback1 of Go 1.19).
+ * raw/nraw: every frame; f/n: those shown, in order.  Returns the count
+ * kept in f. */
+static size_t traceback_cut(int minor, const struct frame *raw, size_t nraw, struct frame *f, size_t n, bool all_shown)
+{
+	if (minor && minor <= 20) {
+		size_t phys = 0, k = 0, shown_n = 0;
+		for (; k < nraw && phys < 100; k++) {
+			if (!raw[k].inlined)
+				phys++;
+			if (all_shown || shown(&raw[k]))
+				shown_n++;
+		}
+		return shown_n < n ? shown_n : n;
+	}
+	if (n <= 100)
+		return n;
+	memmove(f + 50, f + n - 50, 50 * sizeof(*f));
+	return 100;
+}
+
+/* A goroutine profile keeps the innermost 32 frames of a stack up to Go
+ * 1.22 (StackRecord.Stack0, saveg in runtime/mprof.go of go1.22), 128 from
+ * 1.23 (debug.profstackdepth's default, runtime/runtime1.go of go1.23),
+ * counting every logical frame (tracebackPCs: runtime frames and inlined
+ * calls included, wrappers not).  Returns how many of f[0..n) are kept. */
+static size_t profile_cut(int minor, const struct frame *f, size_t n)
+{
+	size_t depth = minor && minor <= 22 ? 32 : 128, k = 0, counted = 0;
+	for (; k < n && counted < depth; k++)
+		if (!f[k].wrapper)
+			counted++;
+	return k;
+}
+
 void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_opts *o, struct analysis *a)
 {
 	/* all of it, also what snap says it lacks: a profile "lacks" runtime
-	 * frames but shows some (debug=1 the ones after the first user
-	 * frame, debug=0 all but wrappers) */
+	 * frames but shows those after a stack's first other frame (both
+	 * forms, input_pprof.c) */
 	unsigned add = lacks;
+	/* all the frames, to be seen as a traceback: cut as Go cuts them */
+	bool cut = (add & SNAP_LACKS_GO_DEEP) && !(snap->lacks & SNAP_LACKS_GO_DEEP);
+	/* ... or as a profile cuts them (a profile lacks ids) */
+	bool pcut = (add & SNAP_LACKS_GO_IDS) && !(snap->lacks & (SNAP_LACKS_GO_IDS | SNAP_LACKS_GO_RUNTIME));
+	int minor = go_minor(snap->go_version);
 	if (add & SNAP_LACKS_THREADS)
 		snapshot_drop_threads(snap);
 	/* New frame arrays first: shared arrays are still read through
@@ -68,17 +123,21 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 		if ((add & SNAP_LACKS_GO_RUNTIME) && g->system)
 			continue;
 		struct frame *nf = xmalloc((g->nframes ? g->nframes : 1) * sizeof(*nf));
-		size_t n = 0;
-		for (size_t k = 0; k < g->nframes; k++)
+		size_t n = 0, nraw = pcut ? profile_cut(minor, g->frames, g->nframes) : g->nframes;
+		for (size_t k = 0; k < nraw; k++)
 			if (!(add & SNAP_LACKS_GO_RUNTIME) || shown(&g->frames[k])) {
 				nf[n] = g->frames[k];
 				nf[n].function = generic_name(snap->strings, nf[n].function);
 				n++;
 			}
-		if (!n && g->nframes) { /* Go prints them all when it would print none */
-			memcpy(nf, g->frames, g->nframes * sizeof(*nf));
-			n = g->nframes;
+		bool all_shown = !(add & SNAP_LACKS_GO_RUNTIME);
+		if (!n && nraw) { /* Go prints them all when it would print none */
+			memcpy(nf, g->frames, nraw * sizeof(*nf));
+			n = nraw;
+			all_shown = true;
 		}
+		if (cut)
+			n = traceback_cut(minor, g->frames, nraw, nf, n, all_shown);
 		nfs[i] = nf;
 		nns[i] = n;
 	}

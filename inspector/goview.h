@@ -8,7 +8,9 @@
  * dropped, runtime frames (unexported runtime.* functions, wrappers,
  * runtime.goexit) and system goroutines dropped, wait reasons, minutes
  * and ids forgotten, generic functions named as Go's traceback prints
- * them (F[...]).  So the same goroutines make the same groups whichever
+ * them (F[...]), deep goroutines cut as a traceback of their Go release
+ * cuts them (past 100 frames, SNAP_LACKS_GO_DEEP) or as its profiles do
+ * (past 32 or 128 frames, for a profile: SNAP_LACKS_GO_IDS).  So the same goroutines make the same groups whichever
  * way they were read.  Then the groups are built again. */
 #ifndef PILEUP_GOVIEW_H
 #define PILEUP_GOVIEW_H

@@ -158,6 +158,19 @@ static void parse_header(struct parser *p, const struct line *l, int64_t id)
 	 * ", locked to thread", ", synctest bubble N" */
 	const char *comma = memmem(s, n, ", ", 2);
 	size_t sn = comma ? (size_t)(comma - s) : n;
+	/* In a synctest bubble Go appends " (durable)" to the wait reasons
+	 * of a durably blocked goroutine ("[sleep (durable), synctest bubble
+	 * 1]"), unless the reason's own name ends so (goroutineheader,
+	 * traceback.go, and waitReasonStrings, runtime2.go, of go1.26.8):
+	 * those four keep it, as a live capture reads them. */
+	static const char *const durable_names[] = {"chan receive (durable)", "chan send (durable)", "select (durable)",
+						    "sync.WaitGroup.Wait (durable)"};
+	bool durable_name = false;
+	for (size_t i = 0; i < sizeof(durable_names) / sizeof(durable_names[0]); i++)
+		if (strlen(durable_names[i]) == sn && !memcmp(s, durable_names[i], sn))
+			durable_name = true;
+	if (!durable_name)
+		strip_suffix(s, &sn, " (durable)");
 	strip_suffix(s, &sn, " (scan)");
 	if (strip_suffix(s, &sn, " (leaked)"))
 		p->g.leaked = true;
@@ -245,6 +258,21 @@ static void end_record(struct parser *p, bool complete)
 			g->nframes = nframes;
 			g->frames_shared = shared;
 			g->wait_site = g->blocking_call = -1;
+			/* Go 1.20 and older stop a traceback after 100 frames,
+			 * the runtime frames it hides counted, and say so only
+			 * when it printed 100 (traceback1 compares what
+			 * gentraceback printed with _TracebackMaxFrames,
+			 * runtime/traceback.go of Go 1.19; Go 1.21 and later
+			 * print an elision line whenever they skip frames).
+			 * Such a traceback names no creator's goroutine: a
+			 * stack of nearly 100 frames there may be cut. */
+			if (!p->incomplete && !p->rec_hidden && p->g.created_function && p->g.created_goroutine <= 0 && nframes >= 90 &&
+			    nframes < 100) {
+				p->incomplete = true;
+				p->elided = xasprintf("Go's traceback printed %zu frames and may have left out outer ones: "
+						      "Go 1.20 and older stop at 100 frames, hidden runtime frames counted, without saying so",
+						      nframes);
+			}
 			if (p->incomplete) {
 				free(g->error);
 				g->error = p->elided ? p->elided : xstrdup("Go's traceback left frames out");
@@ -506,7 +534,7 @@ struct pu_error *input_gotrace_parse(const char *from, const char *buf, size_t l
 	struct parser p;
 	memset(&p, 0, sizeof(p));
 	p.from = from;
-	dump_begin(&p.b, from, "Go traceback", SNAP_LACKS_GO_RUNTIME);
+	dump_begin(&p.b, from, "Go traceback", SNAP_LACKS_GO_RUNTIME | SNAP_LACKS_GO_DEEP);
 	p.n_gopanic = strpool_intern(p.b.snap->strings, "runtime.gopanic");
 	const char *s = buf, *end = buf + len;
 	size_t no = 0;

@@ -3,9 +3,10 @@
  * Field numbers of profile.proto (perftools.profiles), checked against
  * the tag constants of Go's own writer, runtime/pprof/proto.go of Go 1.26:
  * Profile: sample_type 1, sample 2, mapping 3, location 4, function 5,
- * string_table 6, period_type 11, comment 13; ValueType: type 1, unit 2;
- * Sample: location_id 1, value 2, label 3; Label: key 1, str 2;
- * Mapping: id 1, filename 5, build_id 6; Location: id 1, mapping_id 2,
+ * string_table 6, period_type 11, comment 13 (string indexes);
+ * ValueType: type 1, unit 2; Sample: location_id 1, value 2, label 3;
+ * Label: key 1, str 2; Mapping: id 1, filename 5, build_id 6;
+ * Location: id 1, mapping_id 2,
  * address 3, line 4; Line: function_id 1, line 2; Function: id 1, name 2,
  * filename 4.  The debug=1 text format: runtime/pprof's printCountProfile
  * and printStackRecord. */
@@ -19,9 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* More goroutines than any process holds (each needs at least a 2 KB
- * stack): a count beyond this is a forged profile. */
-#define MAX_GOROUTINES 20000000u
+/* A profile only counts goroutines, each becomes one in memory (152
+ * bytes, stacks shared): past two million (4 GB of goroutine stacks in
+ * the process, at least 2 KB each) pileup refuses it rather than take
+ * gigabytes for a few bytes of input (the dump fuzzer found 20 million,
+ * 5 GB).  Threads (pileup's own profiles) copy their frames: at most
+ * MAX_THREAD_FRAMES of them in all. */
+#define MAX_GOROUTINES 2000000u
+#define MAX_THREAD_FRAMES (1u << 22)
 enum { MAX_STACK = 1 << 16 };
 
 static const char *const goroutine_profiles[] = {"goroutine", "goroutineleak"};
@@ -207,8 +213,8 @@ struct pu_error *input_pprof_parse_text(const char *from, const char *buf, size_
 				bad++;
 				count = 0;
 			} else if (count > MAX_GOROUTINES || sum + count > MAX_GOROUTINES) {
-				err = pu_error_new(PU_EXIT_USAGE, "%s: line %zu counts more goroutines than a process can hold (%" PRIu64 "); is the profile corrupt?",
-						   from, lineno, sum + count);
+				err = pu_error_new(PU_EXIT_USAGE, "%s: line %zu brings the profile's count to %" PRIu64 " goroutines, more than pileup reads from a profile (%u); is it corrupt?",
+						   from, lineno, sum + count, MAX_GOROUTINES);
 			} else {
 				sum += count;
 				in_rec = true;
@@ -305,6 +311,8 @@ struct proto {
 	size_t nids, capids;
 	int64_t value;
 	size_t nvalues;
+	bool ours; /* written by pileup --pprof: its labels are its own */
+	uint64_t thread_frames; /* frames of the threads made so far */
 };
 
 /* A "host" label (pileup merge --pprof): its index in snap->hosts, the
@@ -515,6 +523,15 @@ static void add_id(void *ctx, uint64_t v)
 	}
 }
 
+static void check_comment(void *ctx, uint64_t v)
+{
+	struct proto *pr = ctx;
+	const char *c = str_at(pr, v);
+	size_t n = strlen(INPUT_PPROF_COMMENT);
+	if (c && !strncmp(c, INPUT_PPROF_COMMENT, n) && (c[n] == ' ' || !c[n]))
+		pr->ours = true;
+}
+
 static void add_value(void *ctx, uint64_t v)
 {
 	struct proto *pr = ctx;
@@ -529,6 +546,37 @@ static int site_label(const struct frame *f, size_t n, const char *name)
 		if (f[i].function == name)
 			return (int)i;
 	return -1;
+}
+
+/* Go's debug=1 form of a profile hides runtime.goexit and the runtime's
+ * frames above the first other one (all of them if none is left):
+ * printStackRecord, runtime/pprof/pprof.go of go1.19 ("runtime.") and
+ * go1.26 (also "internal/runtime/").  The debug=0 form keeps them; read so
+ * too, both forms of one profile give the same stacks. */
+static bool runtime_name(const char *s)
+{
+	return !strncmp(s, "runtime.", 8) || !strncmp(s, "internal/runtime/", 17);
+}
+
+static size_t hide_runtime_top(struct frame *f, size_t n)
+{
+	size_t k = 0;
+	bool show = false;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = f[i].function;
+		if (name && (!strcmp(name, "runtime.goexit") || (!show && runtime_name(name))))
+			continue;
+		show = true;
+		f[k++] = f[i];
+	}
+	if (show)
+		return k;
+	/* nothing shown (nothing was moved either): all but runtime.goexit */
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!f[i].function || strcmp(f[i].function, "runtime.goexit") != 0)
+			f[k++] = f[i];
+	return k;
 }
 
 /* One sample: its stack and count become goroutines (or threads). */
@@ -560,7 +608,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 				else if (f2 == 2 && w2 == 0)
 					str = v2;
 			}
-			const char *k = str_at(pr, key);
+			/* a Go program's own labels may have these names */
+			const char *k = pr->ours ? str_at(pr, key) : NULL;
 			if (k && !strcmp(k, "kind"))
 				kind = str_at(pr, str);
 			else if (k && !strcmp(k, "wait"))
@@ -578,8 +627,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 	if (pr->value <= 0)
 		return NULL;
 	if ((uint64_t)pr->value > MAX_GOROUTINES || *total + (uint64_t)pr->value > MAX_GOROUTINES)
-		return pu_error_new(PU_EXIT_USAGE, "%s: the profile counts more goroutines than a process can hold (%" PRIu64 "); is it corrupt?", pr->from,
-				    *total + (uint64_t)pr->value);
+		return pu_error_new(PU_EXIT_USAGE, "%s: the profile counts %" PRIu64 " goroutines or more, more than pileup reads from a profile (%u); is it corrupt?",
+				    pr->from, *total + (uint64_t)pr->value, MAX_GOROUTINES);
 	*total += (uint64_t)pr->value;
 	struct strpool *sp = pr->b.snap->strings;
 	for (size_t i = 0; i < pr->nids; i++) {
@@ -613,6 +662,11 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 	uint32_t hi = host_index(pr->b.snap, host);
 	if (kind && !strcmp(kind, "thread")) {
 		struct snapshot *snap = pr->b.snap;
+		uint64_t nf = pr->b.ncur ? pr->b.ncur : 1;
+		pr->thread_frames += nf * (uint64_t)pr->value;
+		if (pr->thread_frames > MAX_THREAD_FRAMES)
+			return pu_error_new(PU_EXIT_USAGE, "%s: the profile's threads have more than %u frames in all, more than pileup reads; is it corrupt?", pr->from,
+					    MAX_THREAD_FRAMES);
 		for (int64_t c = 0; c < pr->value; c++) {
 			struct snap_thread *t = snapshot_add_thread(snap, 0);
 			t->host = hi;
@@ -632,6 +686,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 		snap->lacks &= ~(unsigned)SNAP_LACKS_THREADS;
 		return NULL;
 	}
+	if (!pr->ours)
+		pr->b.ncur = hide_runtime_top(pr->b.cur, pr->b.ncur);
 	size_t gi = pr->b.snap->ngoroutines;
 	struct snap_goroutine *g = dump_add_goroutine(&pr->b);
 	g->host = hi;
@@ -688,6 +744,8 @@ struct pu_error *input_pprof_parse_proto(const char *from, const uint8_t *buf, s
 			ok = parse_location(&pr, &sub);
 		} else if (field == 5) {
 			ok = parse_function(&pr, &sub);
+		} else if (field == 13) {
+			ok = pb_repeated(&sub, wire, v, check_comment, &pr);
 		}
 	}
 	struct pu_error *err = NULL;

@@ -7,10 +7,11 @@
  * decompresses it first).  A profile counts goroutines per stack and
  * names none: the snapshot gets COUNT goroutines with id 0 (unknown) that
  * share the stack, no statuses or wait reasons (SNAP_LACKS_GO_WAIT,
- * _GO_IDS), unless the profile carries "wait" labels, as the profiles
- * pileup --pprof writes do (whose "kind": "thread" samples become
- * threads, and whose "host" labels, written for a merge, make a merged
- * snapshot again).  Inlined calls come from the location's lines (proto) or from
+ * _GO_IDS), unless it is a profile pileup --pprof wrote (a comment
+ * says so, INPUT_PPROF_COMMENT): then its "wait" labels are read, its
+ * "kind": "thread" samples become threads, and its "host" labels,
+ * written for a merge, make a merged snapshot again.  In any other
+ * profile labels of those names are the program's own, and ignored.  Inlined calls come from the location's lines (proto) or from
  * consecutive frames at one pc (text).  Untrusted input: any bytes give a
  * snapshot or one error line. */
 #ifndef PILEUP_INPUT_PPROF_H
@@ -22,6 +23,10 @@
 
 #include "error.h"
 #include "snapshot.h"
+
+/* The comment (profile.proto's field 13) that starts every profile
+ * pileup writes, followed by its version. */
+#define INPUT_PPROF_COMMENT "written by pileup"
 
 /* "NAME profile: total N" on the first line. */
 bool input_pprof_is_text(const char *buf, size_t len);

@@ -226,10 +226,10 @@ void report_json_target(struct json *j, const struct report *r)
 		json_end_object(j);
 	}
 	if (snap->lacks) {
-		static const char *const names[] = {"threads", "go_runtime_frames", "go_wait_reasons", "go_ids"};
+		static const char *const names[] = {"threads", "go_runtime_frames", "go_wait_reasons", "go_ids", "go_deep_frames"};
 		json_key(j, "lacks");
 		json_begin_array(j);
-		for (unsigned b = 0; b < 4; b++)
+		for (unsigned b = 0; b < 5; b++)
 			if (snap->lacks & 1u << b)
 				json_string(j, names[b]);
 		json_end_array(j);

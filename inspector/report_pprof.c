@@ -12,8 +12,12 @@
  * its lines the inlined calls innermost first and the function they were
  * inlined into last (profile.proto's rule); one function per (name,
  * file); one mapping per module, with its build-id, marked as already
- * symbolized so pprof looks nothing up.  Field numbers: see
+ * symbolized so pprof looks nothing up.  A comment names pileup
+ * (INPUT_PPROF_COMMENT): only in such a profile does pileup's reader take
+ * those labels for its own (a Go program may label its goroutines "host"
+ * or "kind" too).  Field numbers: see
  * input_pprof.c (checked against Go's runtime/pprof/proto.go). */
+#include "input_pprof.h"
 #include "merge.h"
 #include "pbuf.h"
 #include "report.h"
@@ -316,6 +320,7 @@ struct pu_error *report_pprof_write(const char *path, const struct report *r)
 		pbw_uint(&w.out, 9, (uint64_t)r->snap->taken_at * 1000000000u);
 	value_type(&w, &w.out, 11, "goroutine", "count");
 	pbw_uint(&w.out, 12, 1);
+	pbw_uint(&w.out, 13, str_id(&w, INPUT_PPROF_COMMENT " " PILEUP_VERSION));
 	for (size_t i = 0; i < w.nstr; i++)
 		pbw_len(&w.out, 6, w.strv[i], strlen(w.strv[i]));
 	struct pu_error *err = write_gzip(path, w.out.buf ? w.out.buf : (const uint8_t *)"", w.out.len);

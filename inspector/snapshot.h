@@ -237,12 +237,14 @@ enum snap_mode { SNAP_MODE_NONSTOP, SNAP_MODE_STOP_ALL, SNAP_MODE_CORE, SNAP_MOD
  *               wrappers or runtime.goexit, no system goroutines (Go's
  *               default traceback, pprof profiles)
  *   GO_WAIT     no wait reasons, statuses or wait minutes (pprof)
- *   GO_IDS      no goroutine ids, creators' ids or threads (pprof) */
+ *   GO_IDS      no goroutine ids, creators' ids or threads (pprof)
+ *   GO_DEEP     no frames past the 100 Go's traceback prints of a goroutine */
 enum {
 	SNAP_LACKS_THREADS = 1u << 0,
 	SNAP_LACKS_GO_RUNTIME = 1u << 1,
 	SNAP_LACKS_GO_WAIT = 1u << 2,
 	SNAP_LACKS_GO_IDS = 1u << 3,
+	SNAP_LACKS_GO_DEEP = 1u << 4,
 };
 
 /* Reads target memory not captured in the snapshot; returns bytes read. */

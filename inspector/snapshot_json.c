@@ -1510,13 +1510,13 @@ static bool parse_target(struct loader *l)
 			ok = jp_int(p, "taken_at", INT64_MIN, INT64_MAX, &snap->taken_at);
 		} else if (!strcmp(key, "lacks")) {
 			/* what the input could not see (snapshot.h SNAP_LACKS_*) */
-			static const char *const names[] = {"threads", "go_runtime_frames", "go_wait_reasons", "go_ids"};
+			static const char *const names[] = {"threads", "go_runtime_frames", "go_wait_reasons", "go_ids", "go_deep_frames"};
 			m = 0;
 			ok = jp_begin(p, '[', "an array of names");
 			while (ok && jp_array_next(p, &m)) {
 				const char *w;
 				ok = jp_opt_string(p, "lacks", &w);
-				for (unsigned b = 0; ok && w && b < 4; b++)
+				for (unsigned b = 0; ok && w && b < 5; b++)
 					if (!strcmp(w, names[b]))
 						snap->lacks |= 1u << b;
 			}

@@ -8,14 +8,19 @@
 # captures adds them up per host, and a different build is refused;
 # --watch and --fail-if over HTTP see a leak grow at its rate; Go 1.27's
 # goroutineleak profile (debug=1, 0, 2) names the goroutines a live
-# capture finds leaked; tracebacks of every toolchain's crash, embedded in
-# a log, two in one file, cut off mid-goroutine.
+# capture finds leaked; tracebacks of every toolchain's crash (SIGQUIT
+# under GOTRACEBACK=all, system and crash), embedded in a log, two in one
+# file, cut off mid-goroutine; deep goroutines (Go's 100-frame traceback
+# and 32/128-frame profiles, diff against the live process), Go's own
+# profiles with labels named as pileup's, real panic output, and a
+# testing/synctest bubble's "(durable)" waits.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
 ARGS=(-first-error 5 -producers 3 -mutex 4 -waitgroup 2 -recv 3 -select-case 2 -http 2 -locked 1)
 start_fixture "$FIX/go-leaks" "${ARGS[@]}" -pprof 127.0.0.1:0 -dump "$TMP/stack.txt" || exit 1
 URL=$(awk '$1 == "pprof" {print $2}' "$FX_OUT")
+MAIN_OUT=$FX_OUT
 check "fixture serves pprof on loopback" grep -q '^http://127\.0\.0\.1:[0-9]*$' <<<"$URL"
 
 "$PILEUP" --json=1 "$FX_PID" >"$TMP/live.json"
@@ -42,8 +47,8 @@ for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.0
 expect_eq "runtime.Stack dump: exit 0" 0 $?
 expect_eq "runtime.Stack dump: source dump, no threads" "dump Go traceback 0" \
 	"$(jq -r '"\(.target.source) \(.target.dump.format) \(.threads | length)"' "$TMP/stack.json")"
-go_dump_norm "$TMP/stack.txt" 0 | sort -n >"$TMP/go.txt"
-pileup_go_norm "$TMP/stack.json" 1 | sort -n >"$TMP/pl.txt"
+go_dump_norm "$TMP/stack.txt" 0 1 | sort -n >"$TMP/go.txt"
+pileup_go_norm "$TMP/stack.json" 1 1 | sort -n >"$TMP/pl.txt"
 expect_eq "runtime.Stack dump: every goroutine as Go printed it (id, reason, locked, minutes, functions:lines, creator)" "" "$(diff "$TMP/go.txt" "$TMP/pl.txt")"
 go_groups_match "runtime.Stack dump: group counts are what the fixture created" "$TMP/stack.json" "$FX_OUT"
 expect_eq "runtime.Stack dump: the live capture's groups at every site" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/stack.json")"
@@ -80,13 +85,17 @@ expect_eq "diff profile vs live: every group at the fixture's sites unchanged" "
 # 4. --pprof: go tool pprof reads it; pileup reads it back
 "$PILEUP" --pprof "$TMP/out.pb.gz" --json=1 "$FX_PID" >"$TMP/p.json"
 expect_eq "--pprof: exit 0" 0 $?
-# go tool pprof of Debian's Go 1.23, by path (its pprof is built; 1.26's
-# go command would build pprof first)
+# go tool pprof of Debian's Go 1.23 (its pprof is built) and of the
+# newest toolchain here, /usr/local/go's 1.26 (whose go command builds
+# pprof on its first `go tool pprof`, some 30 s, then takes it from the
+# build cache), each by path
 GO=/usr/lib/go-1.23/bin/go
-check "go tool pprof is there ($GO)" test -x "$GO"
-if [ -x "$GO" ]; then
-	raw=$(GOTOOLCHAIN=local "$GO" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
-	expect_eq "go tool pprof -raw: one sample per group, counts adding up to threads + goroutines" \
+for gotool in "$GO" /usr/local/go/bin/go; do
+	check "go tool pprof is there ($gotool)" test -x "$gotool"
+	[ -x "$gotool" ] || continue
+	gv=$(GOTOOLCHAIN=local "$gotool" env GOVERSION)
+	raw=$(GOTOOLCHAIN=local "$gotool" tool pprof -raw "$TMP/out.pb.gz" 2>/dev/null)
+	expect_eq "$gv go tool pprof -raw: one sample per group, counts adding up to threads + goroutines" \
 		"$(jq '[.groups[].count] | add' "$TMP/p.json") $(jq '.groups | length' "$TMP/p.json")" \
 		"$(awk '/^Samples:/{s=1; next} /^Locations/{s=0} s && $1 ~ /^[0-9]+:$/ {sub(":", "", $1); n += $1; k++} END {print n, k}' <<<"$raw")"
 	# -raw as "count f1>f2>..." per sample (innermost first, inlined
@@ -98,11 +107,11 @@ if [ -x "$GO" ]; then
 	END { for (k = 1; k <= n; k++) { m = split(ids[k], a, " "); st = ""; for (i = 1; i <= m; i++) st = st (i > 1 ? ">" : "") fn[a[i]]; print c[k], st } }' \
 		<<<"$raw" | sort >"$TMP/raw.stacks"
 	jq -r '.groups[] | "\(.count) \([.frames[] | select(.wrapper | not) | .function // "?"] | join(">"))"' "$TMP/p.json" | sort >"$TMP/p.stacks"
-	expect_eq "go tool pprof -raw: every group's stack (functions, inlined calls) and count" "" "$(diff "$TMP/p.stacks" "$TMP/raw.stacks")"
-	check "go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$GO" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
-	GOTOOLCHAIN=local "$GO" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
-	check "go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
-fi
+	expect_eq "$gv go tool pprof -raw: every group's stack (functions, inlined calls) and count" "" "$(diff "$TMP/p.stacks" "$TMP/raw.stacks")"
+	check "$gv go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$gotool" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
+	GOTOOLCHAIN=local "$gotool" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
+	check "$gv go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
+done
 "$PILEUP" --json=1 "$TMP/out.pb.gz" >"$TMP/rt.json"
 expect_eq "pileup reads its own --pprof back: the same groups, waits and counts" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/rt.json")"
 expect_eq "... and its threads" "$(jq '.threads | length' "$TMP/p.json")" "$(jq '.threads | length' "$TMP/rt.json")"
@@ -143,6 +152,18 @@ start_fixture "$FIX/go-leaks-stripped" -mutex 1 || exit 1
 "$PILEUP" merge "$TMP/hostA.json" "$TMP/other.json" >/dev/null 2>"$TMP/merge.err"
 expect_eq "merge of another build: refused (exit 2)" 2 $?
 check "... naming both" grep -q "hostA and other are not snapshots of the same build" "$TMP/merge.err"
+# a host where groups are absent: the same build with one mutex waiter
+start_fixture "$FIX/go-leaks" -mutex 1 || exit 1
+"$PILEUP" merge --json=1 "$TMP/hostA.json" small="$FX_PID" >"$TMP/merge4.json"
+expect_eq "merge with a host that lacks groups: exit 0" 0 $?
+expect_eq "... a group on both hosts: each one's count, absent nowhere" "$((want + 1)) {\"hostA\":$want,\"small\":1} []" \
+	"$(jq -r '.groups[] | select(.wait_site.function == "main.lockMutex") | "\(.count) \(.hosts | tojson) \(.absent_on | tojson)"' "$TMP/merge4.json")"
+nfe=$(awk -F'\t' '$1 == "group" && $3 == "main.broadcastMsg.func1" {print $4}' "$MAIN_OUT")
+expect_eq "... a group on hostA only: absent on small" "$nfe {\"hostA\":$nfe} [\"small\"]" \
+	"$(jq -r '.groups[] | select(.wait_site.function == "main.broadcastMsg.func1") | "\(.count) \(.hosts | tojson) \(.absent_on | tojson)"' "$TMP/merge4.json")"
+"$PILEUP" --text "$TMP/merge4.json" >"$TMP/merge4.txt"
+check "... and the text says so" grep -q "hosts: *hostA $nfe; absent on small" "$TMP/merge4.txt"
+stop_fixture "$FX_PID"
 
 # 5b. --watch and --fail-if over HTTP: a leak growing at a known rate,
 # watched from outside (no ptrace), and the debug=1 profile watched alike
@@ -233,9 +254,13 @@ for b in "${builds[@]}"; do
 	{ echo "2026-01-01T00:00:00Z service starting"; echo "level=info msg=\"listening\""; cat "$d/err"; echo "exit status 2"; echo "systemd[1]: svc.service: Main process exited"; } >"$d/log"
 	"$PILEUP" --json=1 "$d/log" >"$d/j"
 	expect_eq "$name: the SIGQUIT traceback inside a log: exit 0" 0 $?
-	go_dump_norm "$d/err" 0 | sort -n >"$d/go.txt"
-	pileup_go_norm "$d/j" 2 | sort -n >"$d/pl.txt" # SIGQUIT prints every frame
+	# GOIDS=1: "created by F in goroutine N" (1.21+) keeps its N
+	go_dump_norm "$d/err" 0 1 | sort -n >"$d/go.txt"
+	pileup_go_norm "$d/j" 2 1 | sort -n >"$d/pl.txt" # SIGQUIT prints every frame
 	expect_eq "$name: every goroutine as Go printed it" "" "$(diff "$d/go.txt" "$d/pl.txt")"
+	case $name in */go-leaks | 1.19/*) ;; *)
+		check "$name: Go named the creators' goroutines (created by F in goroutine N), compared above" grep -q ' in [0-9]*$' "$d/go.txt" ;;
+	esac
 	go_groups_match "$name: group counts are what the fixture created" "$d/j" "$d/out"
 	{ cat "$TMP/stack.txt"; echo "-- later --"; cat "$d/err"; } >"$d/two"
 	"$PILEUP" --json=1 "$d/two" >"$d/j2"
@@ -250,21 +275,146 @@ for b in "${builds[@]}"; do
 	expect_eq "$name: cut mid-goroutine: the 3 complete goroutines, a warning, exit 1" "1 3 true" \
 		"$rc $(jq '.goroutines | length' "$d/jc") $(jq '[.target.warnings[] | test("cut off")] | any' "$d/jc")"
 	# GOTRACEBACK=crash: every thread's registers and system stack, gp=/m=
-	# headers (1.21+), runtime frames and goroutines; in a log too
-	( GOTRACEBACK=crash exec "$b" -first-error 2 -mutex 2 -locked 1 >"$d/cout" 2>"$d/cerr" ) &
-	runner=$!
-	for ((i = 0; i < 300; i++)); do grep -q "^ready " "$d/cout" 2>/dev/null && break; sleep 0.05; done
-	pid=$(awk '/^ready/ {print $2}' "$d/cout")
-	[ -n "$pid" ] && sleep 0.2 && kill -QUIT "$pid"
-	wait "$runner" 2>/dev/null
-	{ echo "Dec 02 03:00:00 host svc[1]: starting"; cat "$d/cerr"; echo "Dec 02 03:00:09 host systemd[1]: svc.service: Main process exited, code=dumped"; } >"$d/clog"
-	"$PILEUP" --json=1 "$d/clog" >"$d/cj"
-	expect_eq "$name: the GOTRACEBACK=crash traceback inside a log: exit 0, runtime frames kept" "0 false" \
-		"$? $(jq '.target.lacks | index("go_runtime_frames") != null' "$d/cj")"
-	go_dump_norm "$d/cerr" 0 | sort -n >"$d/cgo.txt"
-	pileup_go_norm "$d/cj" 2 | sort -n >"$d/cpl.txt"
-	check "$name: GOTRACEBACK=crash: goroutines read ($(wc -l <"$d/cgo.txt"))" test "$(wc -l <"$d/cgo.txt")" -ge 8
-	expect_eq "$name: GOTRACEBACK=crash: every goroutine as Go printed it" "" "$(diff "$d/cgo.txt" "$d/cpl.txt")"
-	go_groups_match "$name: GOTRACEBACK=crash: group counts are what the fixture created" "$d/cj" "$d/cout"
+	# headers (1.21+), runtime frames and goroutines; in a log too.
+	# GOTRACEBACK=system: the same level of goroutines, no core
+	for tb in crash system; do
+		( GOTRACEBACK=$tb exec "$b" -first-error 2 -mutex 2 -locked 1 >"$d/$tb.out" 2>"$d/$tb.err" ) &
+		runner=$!
+		for ((i = 0; i < 300; i++)); do grep -q "^ready " "$d/$tb.out" 2>/dev/null && break; sleep 0.05; done
+		pid=$(awk '/^ready/ {print $2}' "$d/$tb.out")
+		[ -n "$pid" ] && sleep 0.2 && kill -QUIT "$pid"
+		wait "$runner" 2>/dev/null
+		{ echo "Dec 02 03:00:00 host svc[1]: starting"; cat "$d/$tb.err"; echo "Dec 02 03:00:09 host systemd[1]: svc.service: Main process exited, code=dumped"; } >"$d/$tb.log"
+		"$PILEUP" --json=1 "$d/$tb.log" >"$d/$tb.json"
+		expect_eq "$name: the GOTRACEBACK=$tb traceback inside a log: exit 0, runtime frames kept" "0 false" \
+			"$? $(jq '.target.lacks | index("go_runtime_frames") != null' "$d/$tb.json")"
+		go_dump_norm "$d/$tb.err" 0 1 | sort -n >"$d/$tb.go"
+		pileup_go_norm "$d/$tb.json" 2 1 | sort -n >"$d/$tb.pl"
+		check "$name: GOTRACEBACK=$tb: goroutines read ($(wc -l <"$d/$tb.go"))" test "$(wc -l <"$d/$tb.go")" -ge 8
+		expect_eq "$name: GOTRACEBACK=$tb: every goroutine as Go printed it" "" "$(diff "$d/$tb.go" "$d/$tb.pl")"
+		go_groups_match "$name: GOTRACEBACK=$tb: group counts are what the fixture created" "$d/$tb.json" "$d/$tb.out"
+	done
+done
+
+# 8. deep stacks: Go prints at most 100 frames of a goroutine.  From 1.21
+# it says how many it left out in the middle; 1.19 stops after 100 frames,
+# the runtime frames it hides counted, and says nothing (it printed 97):
+# pileup says the stack may be cut.  A live capture has every frame, and
+# cut as Go cut it, it is the dump; so diff of the two changes no group,
+# nor does diff of Go's profiles, cut as profiles cut them.
+for b in "$FIX"/go/*/deep; do
+	[ -x "$b" ] || continue
+	v=$(basename "$(dirname "$b")")
+	f=$TMP/deep$v.txt
+	start_fixture "$b" -n 3 -depth 150 -labeled 2 -dump "$f" || exit 1
+	kill -USR1 "$FX_PID"
+	for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.05; done
+	"$PILEUP" --json=1 "$f" >"$f.json"
+	expect_eq "go$v deep: the dump read (exit 0)" 0 $?
+	go_dump_norm "$f" 0 1 | sort -n >"$f.go"
+	pileup_go_norm "$f.json" 1 1 | sort -n >"$f.pl"
+	expect_eq "go$v deep: every goroutine's frames as Go printed them" "" "$(diff <(sed -E 's/,\.\.\.elided( [0-9]+)?\.\.\.//' "$f.go") "$f.pl")"
+	go_groups_match "go$v deep: the group of 3 at main.down (and 2 labeled)" "$f.json" "$FX_OUT"
+	# Go's own profiles (debug=0, debug=1) of the same moment, whose
+	# labeled goroutines carry labels named as pileup's own (host, kind,
+	# wait, wait_site): the program's, not taken for pileup's
+	for pf in "$f.pb.gz" "$f.prof.txt"; do
+		"$PILEUP" --json=1 "$pf" >"$pf.json"
+		expect_eq "go$v: Go's profile $(basename "$pf"), labels host/kind/wait/wait_site on 2 goroutines: exit 0, no threads, no hosts, waits unknown" \
+			"0 0 null 2 unknown 3" \
+			"$? $(jq -r '"\(.threads | length) \(.target.hosts | tojson) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .count] | add) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .wait] | unique | join(",")) \([.groups[] | select(.wait_site.function == "main.down") | .count] | add)"' "$pf.json")"
+	done
+	left=$(sed -n 's/^\.\.\.\([0-9]*\) frames elided\.\.\.$/\1/p' "$f" | sort -u)
+	if [ "$v" = 1.19 ]; then
+		expect_eq "go$v deep: Go printed no elision line" "" "$left"
+		expect_eq "go$v deep: pileup says each of the 3 stacks may be cut" "3" \
+			"$(jq '[.goroutines[] | select(.error // "" | test("printed 97 frames and may have left out outer ones"))] | length' "$f.json")"
+	else
+		check "go$v deep: Go left frames out ($left)" test -n "$left"
+		expect_eq "go$v deep: pileup says how many, for each of the 3" "3" \
+			"$(jq --arg n "$left" '[.goroutines[] | select(.error == "Go'"'"'s traceback left out \($n) frames in the middle")] | length' "$f.json")"
+	fi
+	"$PILEUP" diff --json=1 "$f" "$FX_PID" >"$f.diff.json"
+	expect_eq "go$v deep: diff of the dump against the live process: exit 0, the deep and labeled groups unchanged" "0 main.down 0 3,main.labeled.func1 0 2" \
+		"$? $(jq -r '[.groups[] | select(.wait_site.function == "main.down" or .wait_site.function == "main.labeled.func1") | "\(.wait_site.function) \(.delta) \(.count)"] | sort | join(",")' "$f.diff.json")"
+	# Go's profiles cut deep stacks too (the innermost 32 frames up to
+	# 1.22, 128 from 1.23): diff of each against the live process
+	for pf in "$f.pb.gz" "$f.prof.txt"; do
+		"$PILEUP" diff --json=1 "$pf" "$FX_PID" >"$pf.diff.json"
+		expect_eq "go$v deep: diff of Go's profile $(basename "$pf") against the live process: exit 0, the deep and labeled groups unchanged" \
+			"0 main.down 0 3,main.labeled.func1 0 2" \
+			"$? $(jq -r '[.groups[] | select(.wait_site.function == "main.down" or .wait_site.function == "main.labeled.func1") | "\(.wait_site.function) \(.delta) \(.count)"] | sort | join(",")' "$pf.diff.json")"
+	done
+	"$PILEUP" --json=1 "$FX_PID" >"$f.live.json"
+	expect_eq "go$v deep: live, each of the 3 has all 151 calls of main.down" "151 151 151" \
+		"$(jq -r '[.goroutines[] | [.frames[] | select(.function == "main.down")] | length | select(. > 0)] | map(tostring) | join(" ")' "$f.live.json")"
+	if [ "$v" != 1.19 ]; then
+		expect_eq "go$v deep: live, cut where Go cut, the dump's stacks" "$(grep main.down "$f.go" | cut -f1,5)" \
+			"$(pileup_go_norm "$f.live.json" 1 1 | go_elide_as "$f.go" | sort -n | grep main.down | cut -f1,5)"
+	fi
+	stop_fixture "$FX_PID"
+done
+# merge of Go's own profiles: their mappings name the executable (and from
+# some release on its build-id; 1.19's names none): two builds refused by
+# name; one build's two profiles (debug=0 and debug=1, whose runtime frames
+# differ) added up group by group
+if [ -s "$TMP/deep1.19.txt.pb.gz" ] && [ -s "$TMP/deep1.27.txt.pb.gz" ]; then
+	"$PILEUP" merge --json=1 old="$TMP/deep1.19.txt.pb.gz" new="$TMP/deep1.27.txt.pb.gz" >/dev/null 2>"$TMP/pm.err"
+	expect_eq "merge of Go's profiles of two builds: refused (exit 2), naming both and their executables" "2 yes" \
+		"$? $(grep -q 'old and new are not snapshots of the same build (executables differ: .*/go/1.19/deep; .*/go/1.27/deep' "$TMP/pm.err" && echo yes)"
+	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" b="$TMP/deep1.27.txt.prof.txt" >"$TMP/pm.json"
+	expect_eq "merge of one build's debug=0 and debug=1 profiles: exit 0, the deep group on both" '0 6 {"a":3,"b":3}' \
+		"$? $(jq -c '.groups[] | select(.wait_site.function == "main.down") | [.count, .hosts]' "$TMP/pm.json" | tr -d '[]' | sed 's/,{/ {/')"
+else
+	check "the deep fixtures' profiles of 1.19 and 1.27 are there" false
+fi
+
+# 8b. real panic output (a panic recovered and raised again: two panic
+# lines above the traceback), in a log: GOTRACEBACK=all prints every
+# goroutine, the default only the panicking one; read as Go printed them
+for b in "$FIX"/go/1.19/deep "$FIX"/go/1.27/deep; do
+	[ -x "$b" ] || continue
+	v=$(basename "$(dirname "$b")")
+	for tb in all single; do
+		d=$TMP/panic$v-$tb
+		GOTRACEBACK=$tb "$b" -n 2 -depth 150 -labeled 1 -panic >"$d.out" 2>"$d.err"
+		expect_eq "go$v panic (GOTRACEBACK=$tb): the program panicked (exit 2), as Go prints it" "2 yes" \
+			"$? $(grep -q '^panic: deep: first \[recovered' "$d.err" && grep -q $'^\tpanic: deep: again' "$d.err" && echo yes)"
+		{ echo "2026-12-02T03:00:00Z svc starting"; cat "$d.err"; echo "exit status 2"; } >"$d.log"
+		"$PILEUP" --json=1 "$d.log" >"$d.json"
+		expect_eq "go$v panic (GOTRACEBACK=$tb) in a log: exit 0" 0 $?
+		go_dump_norm "$d.err" 0 1 | sort -n >"$d.go"
+		pileup_go_norm "$d.json" 2 1 | sort -n >"$d.pl"
+		n=$([ $tb = all ] && echo 5 || echo 1)
+		check "go$v panic (GOTRACEBACK=$tb): Go printed $n goroutines or more ($(wc -l <"$d.go"))" test "$(wc -l <"$d.go")" -ge $n
+		expect_eq "go$v panic (GOTRACEBACK=$tb): every goroutine as Go printed it (panic frames too)" "" \
+			"$(diff <(sed -E 's/,\.\.\.elided( [0-9]+)?\.\.\.//' "$d.go") "$d.pl")"
+		expect_eq "go$v panic (GOTRACEBACK=$tb): the panicking goroutine's frames" "main.repanic.func1>runtime.gopanic>main.repanic>main.main" \
+			"$(jq -r '.goroutines[] | select(.status == "running") | [.frames[].function] | join(">")' "$d.json")"
+	done
+done
+
+# 9. a testing/synctest bubble (Go 1.25+; a test binary): Go appends
+# " (durable)" to the wait reason of a durably blocked goroutine ("[sleep
+# (durable), synctest bubble 1]"), except where the reason's own name ends
+# so ("chan receive (durable)"): the wait reasons a live capture reads
+for v in 1.26 1.27; do
+	b=$FIX/go/$v/synctest
+	check "go$v: synctest fixture built (make -C fixtures)" test -x "$b"
+	[ -x "$b" ] || continue
+	f=$TMP/synctest$v.txt
+	start_fixture "$b" -test.run TestBubble -dump "$f" || exit 1
+	kill -USR1 "$FX_PID"
+	for ((i = 0; i < 200; i++)); do grep -q "^dumped " "$FX_OUT" && break; sleep 0.05; done
+	check "go$v synctest: Go printed a reason with (durable) appended" grep -q '^goroutine [0-9]* \[sleep (durable), synctest bubble [0-9]*\]:$' "$f"
+	"$PILEUP" --json=1 "$f" >"$f.json"
+	expect_eq "go$v synctest: the dump read (exit 0)" 0 $?
+	go_groups_match "go$v synctest: the bubble's goroutines, by wait reason and site" "$f.json" "$FX_OUT"
+	"$PILEUP" --json=1 "$FX_PID" >"$f.live.json"
+	dumper=$(awk '/^goroutine /{print $2; exit}' "$f")
+	expect_eq "go$v synctest: every goroutine's wait reason as the live capture's" \
+		"$(jq -r --arg d "$dumper" '[.goroutines[] | select(.system | not) | select((.id | tostring) != $d) | "\(.id) \(.wait_reason // .status)"] | sort | .[]' "$f.live.json")" \
+		"$(jq -r --arg d "$dumper" '[.goroutines[] | select((.id | tostring) != $d) | "\(.id) \(.wait_reason // .status)"] | sort | .[]' "$f.json")"
+	stop_fixture "$FX_PID"
 done
 finish

@@ -30,6 +30,13 @@ awk 'BEGIN { print "goroutine 8 [select]:"; for (i = 0; i < 3000; i++) printf "m
 timeout 20 "$PILEUP" --json=1 "$TMP/inl" >"$TMP/inl.json"
 expect_eq "a 3,000-deep inline chain: every call inlined but the last" "0 3000 false" \
 	"$? $(jq '[.goroutines[0].frames[] | select(.inlined)] | length' "$TMP/inl.json") $(jq '.goroutines[0].frames[-1].inlined' "$TMP/inl.json")"
+# a few bytes that count 20 million goroutines (each would be one in
+# memory: gigabytes): refused, quickly, in a line
+printf 'goroutine profile: total 20000000\n20000000 @ 0x1\n#\t0x1\tmain.f+0x0\t/x.go:1\n' >"$TMP/many.txt"
+start=$SECONDS
+timeout 60 "$PILEUP" --text "$TMP/many.txt" >/dev/null 2>"$TMP/many.err"
+expect_eq "a profile counting 20 million goroutines: exit 2, one line, says it is more than pileup reads, in under 5 s" "2 yes yes yes" \
+	"$? $(one_line "$TMP/many.err" && echo yes) $(grep -q 'more than pileup reads from a profile' "$TMP/many.err" && echo yes) $([ $((SECONDS - start)) -lt 5 ] && echo yes)"
 printf 'goroutine 9 [chan \xff\xfe receive]:\nmain.\x1b[31mevil\xc3(...)\n\t/src/\xff.go:3 +0x1\n' >"$TMP/utf8"
 "$PILEUP" --json=1 "$TMP/utf8" | jq -e . >/dev/null
 expect_eq "invalid UTF-8 and escapes: valid JSON" 0 $?
