@@ -332,6 +332,13 @@ else
 			"1 $counter $waiters $waiters" \
 			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.WaitGroup")] | "\(map(.address) | unique | length) \(.[0].counter) \(.[0].waiters) \(length)"' "$d/$m.json")"
 	done
+	# its server's accept: live the listening socket on its port (the
+	# poller's registrations), from the core the same fd (the pollDesc
+	# on the goroutine's stack)
+	lfd=$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | select(.desc == "TCP listening on 127.0.0.1:'"$port"'") | .fd] | unique | join(",")' "$d/live.json")
+	check "go1.17 live: the server's accept waits on its listening socket" test -n "$lfd"
+	expect_eq "go1.17 core: ... the same fd, its endpoints unknown" "$lfd null" \
+		"$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | "\(.fd) \(.desc)"] | unique | join(",")' "$d/core.json")"
 	check "go1.17: the waiter is result.Wait (api.serveImpl.func2)" \
 		jq -e >/dev/null '[.goroutines[] | select(.waits_on.kind == "sync.WaitGroup") | .wait_site.function] | unique == ["github.com/evanw/esbuild/pkg/api.serveImpl.func2"]' "$d/live.json"
 fi
