@@ -111,6 +111,37 @@ check_report() { # LABEL JSON MANIFEST VER
 		"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.Cond")] | "\(length) \(unique | map("\(.address) \(.waiters)") | join("|"))"' "$J")"
 }
 
+# check_text LABEL TEXT MANIFEST FD [core]: the text report's group lines;
+# FD: what the reader's line says after "on fd " (live: the number and its
+# connection; a core: the number).  A core knows when the sleeper wakes
+# only when it knows the runtime's clock (from the last GC's).
+check_text() {
+	local what=$1 T=$2 M=$3 fd=$4 core=${5:-} calls senders
+	calls=$(awk '$1 == "chan" && $2 == "first-error"' "$M" | wc -l)
+	senders=$(awk '$1 == "chan" && $2 == "first-error" { print $8; exit }' "$M")
+	check "$what text: on $calls channels of type chan error (unbuffered), $senders senders each, no receiver" \
+		grep -q "waits: *on $calls channels of type chan error (unbuffered), $senders senders each, no receiver\$" "$T"
+	set -- $(awk '$1 == "chan" && $2 == "full" { print $3, $6, $8 }' "$M")
+	check "$what text: the full channel: chan int, $2 of $2 buffered, $3 senders, 0 receivers" \
+		grep -q "waits: *on chan .*($1) \[chan int, $2 of $2 buffered, $3 senders, 0 receivers\]" "$T"
+	check "$what text: the nil channel" grep -q "waits: *on nil channel (blocks forever)" "$T"
+	set -- $(awk '$1 == "sync.Mutex" { print $2, $3 }' "$M")
+	check "$what text: sync.Mutex ($1) [locked, waiters $2], no owner recorded" \
+		grep -q "waits: *on sync.Mutex .*($1) \[locked, waiters $2\] owner not recorded (Go records none)" "$T"
+	set -- $(awk '$1 == "sync.WaitGroup" { print $2, $3, $4 }' "$M")
+	check "$what text: sync.WaitGroup ($1) [counter $2, waiters $3]" \
+		grep -q "waits: *on sync.WaitGroup .*($1) \[counter $2, waiters $3\]\$" "$T"
+	set -- $(awk '$1 == "sync.Cond" { print $2, $3 }' "$M")
+	check "$what text: sync.Cond ($1) [waiters $2]" grep -q "waits: *on sync.Cond .*($1) \[waiters $2\]\$" "$T"
+	check "$what text: the reader's fd: $fd" grep -q "waits: *on fd $fd\$" "$T"
+	if [ -z "$core" ]; then
+		check "$what text: the sleeper's wake time" grep -Eq "waits: *on timer \(0x[0-9a-f]+\) \[wakes in [0-9]+ s\]$" "$T"
+	else
+		check "$what text: the sleeper's timer (and its wake time if the core's clock is known)" \
+			grep -Eq "waits: *on timer \(0x[0-9a-f]+\)( \[wakes in [0-9]+ s\])?$" "$T"
+	fi
+}
+
 for b in "${builds[@]}"; do
 	bin=$FIX/go/$b
 	ver=${b%%/*}
@@ -141,25 +172,7 @@ for b in "${builds[@]}"; do
 		"$d/nonstop.json"
 	# text: the group lines say it
 	"$PILEUP" "$PID" >"$d/text.txt"
-	calls=$(awk '$1 == "chan" && $2 == "first-error"' "$M" | wc -l)
-	senders=$(awk '$1 == "chan" && $2 == "first-error" { print $8; exit }' "$M")
-	check "go$b text: on $calls channels of type chan error (unbuffered), $senders senders each, no receiver" \
-		grep -q "waits: *on $calls channels of type chan error (unbuffered), $senders senders each, no receiver\$" "$d/text.txt"
-	full=$(awk '$1 == "chan" && $2 == "full" { print $3, $6, $8 }' "$M")
-	set -- $full
-	check "go$b text: the full channel: chan int, $2 of $2 buffered, $3 senders, 0 receivers" \
-		grep -q "waits: *on chan .*($1) \[chan int, $2 of $2 buffered, $3 senders, 0 receivers\]" "$d/text.txt"
-	check "go$b text: the nil channel" grep -q "waits: *on nil channel (blocks forever)" "$d/text.txt"
-	mu=$(awk '$1 == "sync.Mutex" { print $2, $3 }' "$M")
-	set -- $mu
-	check "go$b text: sync.Mutex ($1) [locked, waiters $2], no owner recorded" \
-		grep -q "waits: *on sync.Mutex .*($1) \[locked, waiters $2\] owner not recorded (Go records none)" "$d/text.txt"
-	wg=$(awk '$1 == "sync.WaitGroup" { print $2, $3, $4 }' "$M")
-	set -- $wg
-	check "go$b text: sync.WaitGroup ($1) [counter $2, waiters $3]" \
-		grep -q "waits: *on sync.WaitGroup .*($1) \[counter $2, waiters $3\]\$" "$d/text.txt"
-	check "go$b text: the reader's fd and connection" grep -q "waits: *on fd ${fdl%% *} (${fdl#* })\$" "$d/text.txt"
-	check "go$b text: the sleeper's wake time" grep -Eq "waits: *on timer \(0x[0-9a-f]+\) \[wakes in [0-9]+ s\]" "$d/text.txt"
+	check_text "go$b" "$d/text.txt" "$M" "${fdl%% *} (${fdl#* })"
 	# a core of the same process: the same answers, the same wake time
 	"$PILEUP" --gcore "$PID" -o "$d/core" 2>"$d/gcore.err"
 	check "go$b: pileup --gcore wrote a core" test -s "$d/core"
@@ -169,7 +182,7 @@ for b in "${builds[@]}"; do
 		"${fdl%% *} null endpoints unknown" \
 		"$(waits_in "$d/core.json" main.readConn | jq -r '.[0].fd | "\(.fd) \(.desc) \(.note | test("^endpoints unknown") | if . then "endpoints unknown" else "?" end)"')"
 	"$PILEUP" "$d/core" "$bin" >"$d/core.txt" 2>/dev/null
-	check "go$b core text: on fd ${fdl%% *}, no endpoints" grep -q "waits: *on fd ${fdl%% *}\$" "$d/core.txt"
+	check_text "go$b core" "$d/core.txt" "$M" "${fdl%% *}" core
 	expect_eq "go$b core: the sleeper's wake time is the live one" \
 		"$(waits_in "$d/nonstop.json" main.sleepLong | jq -c '[.[].when_ns]')" \
 		"$(waits_in "$d/core.json" main.sleepLong | jq -c '[.[].when_ns]')"
@@ -319,6 +332,13 @@ else
 			"1 $counter $waiters $waiters" \
 			"$(jq -r '[.goroutines[].waits_on | select(.kind == "sync.WaitGroup")] | "\(map(.address) | unique | length) \(.[0].counter) \(.[0].waiters) \(length)"' "$d/$m.json")"
 	done
+	# its server's accept: live the listening socket on its port (the
+	# poller's registrations), from the core the same fd (the pollDesc
+	# on the goroutine's stack)
+	lfd=$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | select(.desc == "TCP listening on 127.0.0.1:'"$port"'") | .fd] | unique | join(",")' "$d/live.json")
+	check "go1.17 live: the server's accept waits on its listening socket" test -n "$lfd"
+	expect_eq "go1.17 core: ... the same fd, its endpoints unknown" "$lfd null" \
+		"$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | "\(.fd) \(.desc)"] | unique | join(",")' "$d/core.json")"
 	check "go1.17: the waiter is result.Wait (api.serveImpl.func2)" \
 		jq -e >/dev/null '[.goroutines[] | select(.waits_on.kind == "sync.WaitGroup") | .wait_site.function] | unique == ["github.com/evanw/esbuild/pkg/api.serveImpl.func2"]' "$d/live.json"
 fi
@@ -352,6 +372,8 @@ else
 		check "go$b: the runtime dumped core" test -s "$d/core"
 		"$PILEUP" --json=1 "$d/core" "$FIX/go/$b" >"$d/core.json" 2>"$d/core.err"
 		check_report "go$b kernel core" "$d/core.json" "$d/out.txt" "${b%%/*}"
+		"$PILEUP" "$d/core" "$FIX/go/$b" >"$d/core.txt" 2>/dev/null
+		check_text "go$b kernel core" "$d/core.txt" "$d/out.txt" "$(field "$d/out.txt" fd 2)" core
 	done
 fi
 

@@ -772,26 +772,21 @@ static const char *cond_from_stack(struct gw *w, const struct gowaits_raw *r, ui
 	if (!n)
 		return "its stack is unreadable";
 	uint64_t cn = off(w, GL_cond_notify), lk = off(w, GL_nl_lock);
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t mine = pass ? memo_get(&w->condg, r->gp) : 0;
-		if (pass && !mine)
-			return "no notify list its stack leads to holds it (it may be waking up)";
-		if (mine == UINT32_MAX)
-			return "two notify lists hold it";
-		for (size_t i = 0; i < n; i++) {
-			uint64_t v = words[i], cand[3] = {v + cn < v ? 0 : v + cn, v, v < lk ? 0 : v - lk};
-			for (int c = 0; c < 3; c++) {
-				if (cand[c] >= r->sp && cand[c] < r->stack_hi)
-					continue; /* its own frames */
-				uint32_t k = list_at(w, cand[c]);
-				if (pass && k == mine) {
-					*ret = w->lists[k - 1];
-					if (w->debug)
-						fprintf(stderr, "pileup: go: g 0x%" PRIx64 " on a sync.Cond: notify list 0x%" PRIx64 ", from its stack at 0x%" PRIx64 " (sp+%zu)\n",
-							r->gp, *ret, r->sp + i * 8, i * 8);
-					return NULL;
-				}
-			}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = words[i], cand[3] = {v + cn < v ? 0 : v + cn, v, v < lk ? 0 : v - lk};
+		for (int c = 0; c < 3; c++) {
+			if (cand[c] >= r->sp && cand[c] < r->stack_hi)
+				continue; /* its own frames */
+			uint32_t k = list_at(w, cand[c]), mine = k ? memo_get(&w->condg, r->gp) : 0;
+			if (mine == UINT32_MAX)
+				return "two notify lists hold it";
+			if (!k || k != mine)
+				continue;
+			*ret = w->lists[k - 1];
+			if (w->debug)
+				fprintf(stderr, "pileup: go: g 0x%" PRIx64 " on a sync.Cond: notify list 0x%" PRIx64 ", from its stack at 0x%" PRIx64 " (sp+%zu)\n",
+					r->gp, *ret, r->sp + i * 8, i * 8);
+			return NULL;
 		}
 	}
 	return "no notify list its stack leads to holds it (it may be waking up)";
@@ -1136,19 +1131,16 @@ static const char *io_from_stack(struct gw *w, const struct gowaits_raw *r, int 
 	uint64_t offs[3] = {0, off(w, GL_pd_rg), off(w, GL_pd_wg)};
 	uint32_t found = 0;
 	size_t at = 0;
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < 3; c++) {
+	/* the first that holds it: no other can (each word that is no
+	 * pollDesc is read once, for all goroutines) */
+	for (size_t i = 0; i < n && !found; i++)
+		for (int c = 0; c < 3 && !found; c++) {
 			uint64_t p = words[i] - offs[c];
 			if (words[i] < offs[c] || (p >= r->sp && p < r->stack_hi))
 				continue; /* its own frames */
 			uint32_t k = pd_at(w, p);
-			if (!k || (w->pd[k - 1].rg != r->gp && w->pd[k - 1].wg != r->gp))
-				continue;
-			if (found && found != k)
-				return "two pollDescs hold it";
-			if (!found)
-				at = i;
-			found = k;
+			if (k && (w->pd[k - 1].rg == r->gp || w->pd[k - 1].wg == r->gp))
+				found = k, at = i;
 		}
 	if (!found)
 		return "no pollDesc its stack leads to holds it (it may be waking up)";
