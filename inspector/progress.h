@@ -1,7 +1,8 @@
 /* progress.h - one updating line on stderr while long work goes on.
  *
  * Only when stderr is a terminal, and only once the work has lasted a
- * moment (PROGRESS_DELAY_MS), so that quick runs print nothing: the line is
+ * moment (PROGRESS_DELAY_MS; PILEUP_PROGRESS_DELAY_MS overrides it for tests),
+ * so that quick runs print nothing: the line is
  * redrawn at most ten times a second and erased when the work is done.
  * Never part of a report, never on a pipe or a file. */
 #ifndef PILEUP_PROGRESS_H

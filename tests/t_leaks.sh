@@ -189,7 +189,7 @@ if [ -x "$bin" ]; then
 			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$TMP/bulk-core.json" | sort -n | md5sum)"
 		rm -f "$TMP/bulk.core"
 		# marking that lasts shows its progress on a terminal (script(1)'s pty), erased at the end
-		script -qec "$(printf '%q ' "$PILEUP" --stop-all --leaks --json -o "$TMP/pty.json" "$pid")" "$TMP/pty.log" >/dev/null
+		PILEUP_PROGRESS_DELAY_MS=0 script -qec "$(printf '%q ' "$PILEUP" --stop-all --leaks --json -o "$TMP/pty.json" "$pid")" "$TMP/pty.log" >/dev/null
 		check "bulk: pty: a verdict" test "$(jq -r .target.leaks.verdict "$TMP/pty.json")" = true
 		check "bulk: pty: the marking's progress line ($(grep -ao "marking: [^[:cntrl:]]*" "$TMP/pty.log" | tail -n 1))" \
 			grep -aq 'pileup: --leaks: marking: [0-9]* MB scanned of [0-9]* MB of heap, [0-9]* goroutines may wake' "$TMP/pty.log"
