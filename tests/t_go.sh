@@ -5,7 +5,7 @@
 # reasons, the same functions and lines, the same creators; group counts
 # equal what the fixture was asked to create; wait sites, blocking calls,
 # locked goroutines and their threads; Go threads complete; compiler
-# wrappers flagged and hidden in text as Go hides them; the cgo fixture's
+# wrappers flagged and hidden in text as Go hides them; the cgo fixture's (plain, stripped, stripped PIE)
 # threads across both seams between Go and C; an unknown Go version is
 # refused by name, threads still reported.  (t_go_layout.sh checks the
 # per-release tables against DWARF.)
@@ -124,7 +124,7 @@ fi
 # The cgo fixture: threads blocked in C under a cgo call end at
 # runtime.asmcgocall (as Go's traceback ends there); callbacks from a C
 # thread run on a goroutine that ends at runtime.cgocallback/goexit.
-for kind in cgo cgo-stripped; do
+for kind in cgo cgo-stripped cgo-pie; do
 	bin=$FIX/go/$ver/$kind
 	[ -x "$bin" ] || continue
 	build=go$ver/$kind

@@ -4,7 +4,7 @@
 # pileup's report on that core matches the printed traceback goroutine by
 # goroutine (id, wait reason, locked, functions:lines, creator), for the
 # builds of every toolchain here (the leak fixture plain, stripped and
-# stripped PIE; the cgo fixture plain and stripped), and the group counts
+# stripped PIE; the cgo fixture plain, stripped and stripped PIE), and the group counts
 # are the fixture's; the cgo fixture's threads blocked in C end as in the
 # live test (t_go.sh), past their signal handler; every
 # thread goes through its signal handler into what it was interrupted in,
@@ -24,9 +24,9 @@ CGO_ARGS=(-recv 2 -send 2 -cread 2 -ccond 2 -callback 2)
 VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
 builds=()
 for ver in $VERS; do
-	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/leaks-pie" "$ver/cgo" "$ver/cgo-stripped")
+	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/leaks-pie" "$ver/cgo" "$ver/cgo-stripped" "$ver/cgo-pie")
 done
-check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 30
+check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 36
 
 for b in "${builds[@]}"; do
 	build=go$b
