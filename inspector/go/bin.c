@@ -441,8 +441,9 @@ static bool take_moduledata(struct gobin *b, uint64_t vaddr)
 	 * put typedesclen after types and itaboffset, itabsize before rodata:
 	 * word 43 (runtime/symtab.go at each tag).  The pclntab format does
 	 * not tell 1.26 from 1.27, so a candidate counts only where the word
-	 * before it (rodata) is in the same segment, at or below
-	 * it; exactly one must.  (go1.27's word 40, itaboffset, is an offset:
+	 * before it (rodata) is in the same segment, below it (go1.21's word
+	 * 43 is textsectmap's capacity, 1, after its length, 1); exactly one
+	 * must.  (go1.27's word 40, itaboffset, is an offset:
 	 * in an externally linked PIE, whose first segment starts at 0, it
 	 * looked like an address, and inline trees were read from it.)  The
 	 * release's layout, when pileup has one, says which word it is. */
@@ -457,7 +458,7 @@ static bool take_moduledata(struct gobin *b, uint64_t vaddr)
 			const struct gobin_load *l = &b->loads[i];
 			if (l->exec || gofunc < l->vaddr || gofunc - l->vaddr >= l->filesz)
 				continue;
-			if (rodata >= l->vaddr && rodata <= gofunc) {
+			if (rodata >= l->vaddr && rodata < gofunc) {
 				found = gofunc;
 				nfound++;
 			}
