@@ -5,7 +5,7 @@
 # reasons, the same functions and lines, the same creators; group counts
 # equal what the fixture was asked to create; wait sites, blocking calls,
 # locked goroutines and their threads; Go threads complete; compiler
-# wrappers flagged and hidden in text as Go hides them; the cgo fixture's
+# wrappers flagged and hidden in text as Go hides them; the cgo fixture's (plain, stripped, stripped PIE)
 # threads across both seams between Go and C; an unknown Go version is
 # refused by name, threads still reported.  (t_go_layout.sh checks the
 # per-release tables against DWARF.)
@@ -124,7 +124,7 @@ fi
 # The cgo fixture: threads blocked in C under a cgo call end at
 # runtime.asmcgocall (as Go's traceback ends there); callbacks from a C
 # thread run on a goroutine that ends at runtime.cgocallback/goexit.
-for kind in cgo cgo-stripped; do
+for kind in cgo cgo-stripped cgo-pie; do
 	bin=$FIX/go/$ver/$kind
 	[ -x "$bin" ] || continue
 	build=go$ver/$kind
@@ -178,28 +178,38 @@ check "creator goroutine ids: the oracle has some" test "$(wc -l <<<"$want")" -g
 expect_eq "creator goroutine ids: as the traceback's ancestors" "$(grep -v "^$dumper " <<<"$want")" "$(grep -v "^$dumper " <<<"$got")"
 stop_fixture "$FX_PID"
 
-# An unknown Go version without DWARF: refused by name, never guessed.
-cp "$FIX/go-leaks-stripped" "$TMP/go-unknown"
-ver=$(/usr/lib/go-1.19/bin/go version | awk '{print $3}')
-fake=go1.99.${ver##*.}
-fake=${fake:0:${#ver}}
-while [ ${#fake} -lt ${#ver} ]; do fake+=0; done
-for off in $(grep -abo -- "$ver" "$TMP/go-unknown" | cut -d: -f1); do
-	printf '%s' "$fake" | dd of="$TMP/go-unknown" bs=1 seek="$off" conv=notrunc status=none
+# An unknown Go version without DWARF: refused by name, never guessed;
+# the threads are still unwound and named from the pclntab (inlined frames
+# included: with go1.27's moduledata, in a PIE the C linker made, a wrong
+# guess of go:func.* named them null; with go1.21's, two guesses left none).
+# A go1.19 build, and go1.21 and go1.27 cgo PIEs.
+for u in 1.19/leaks-stripped 1.21/cgo-pie 1.27/cgo-pie; do
+	src=$FIX/go/$u
+	[ -x "$src" ] || { check "unknown version: fixture go$u built (make -C fixtures)" false; continue; }
+	cp "$src" "$TMP/go-unknown"
+	ver=$(awk '{print $3}' "$FIX/go/${u%%/*}/version")
+	fake=go1.99.${ver##*.}
+	fake=${fake:0:${#ver}}
+	while [ ${#fake} -lt ${#ver} ]; do fake+=0; done
+	for off in $(grep -abo -- "$ver" "$TMP/go-unknown" | cut -d: -f1); do
+		printf '%s' "$fake" | dd of="$TMP/go-unknown" bs=1 seek="$off" conv=notrunc status=none
+	done
+	start_fixture "$TMP/go-unknown" -recv 2 || exit 1
+	"$PILEUP" --json=1 "$FX_PID" >"$TMP/u.json" 2>"$TMP/u.err"
+	expect_eq "unknown version ($u as $fake): exit 1 (partial)" 1 $?
+	check "unknown version ($u): warned on stderr" grep -q "built with $fake" "$TMP/u.err"
+	expect_eq "unknown version ($u): the JSON warning names the version" 1 \
+		"$(jq --arg v "$fake" '[.target.warnings[]? , .warnings[]? | select(contains($v))] | length' "$TMP/u.json")"
+	expect_eq "unknown version ($u): reported, no goroutine listed" "$fake 0" \
+		"$(jq -r '"\(.target.go_version) \(.target.goroutines)"' "$TMP/u.json")"
+	"$PILEUP" "$FX_PID" >"$TMP/u.txt" 2>&1
+	check "unknown version ($u): the message names it and what is covered" \
+		grep -q "built with $fake, whose runtime layout pileup does not know.*go1.19" "$TMP/u.txt"
+	expect_eq "unknown version ($u): threads still listed and named" "$(ls /proc/"$FX_PID"/task | wc -l) 0" \
+		"$(jq -r '"\(.threads | length) \([.threads[].frames[] | select(.function == null)] | length)"' "$TMP/u.json")"
+	check "unknown version ($u): threads have inlined frames (from the pclntab's inline trees)" \
+		test "$(jq '[.threads[].frames[] | select(.inlined)] | length' "$TMP/u.json")" -gt 0
+	stop_fixture "$FX_PID"
 done
-start_fixture "$TMP/go-unknown" -recv 2 || exit 1
-"$PILEUP" --json=1 "$FX_PID" >"$TMP/u.json" 2>"$TMP/u.err"
-expect_eq "unknown version: exit 1 (partial)" 1 $?
-check "unknown version: warned on stderr" grep -q "built with $fake" "$TMP/u.err"
-expect_eq "unknown version: the JSON warning names the version" 1 \
-	"$(jq --arg v "$fake" '[.target.warnings[]? , .warnings[]? | select(contains($v))] | length' "$TMP/u.json")"
-expect_eq "unknown version: reported, no goroutine listed" "$fake 0" \
-	"$(jq -r '"\(.target.go_version) \(.target.goroutines)"' "$TMP/u.json")"
-"$PILEUP" "$FX_PID" >"$TMP/u.txt" 2>&1
-check "unknown version: the message names it and what is covered" \
-	grep -q "built with $fake, whose runtime layout pileup does not know.*go1.19" "$TMP/u.txt"
-expect_eq "unknown version: threads still listed and named" "$(ls /proc/"$FX_PID"/task | wc -l) 0" \
-	"$(jq -r '"\(.threads | length) \([.threads[].frames[] | select(.function == null)] | length)"' "$TMP/u.json")"
-stop_fixture "$FX_PID"
 
 finish

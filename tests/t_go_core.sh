@@ -4,11 +4,12 @@
 # pileup's report on that core matches the printed traceback goroutine by
 # goroutine (id, wait reason, locked, functions:lines, creator), for the
 # builds of every toolchain here (the leak fixture plain, stripped and
-# stripped PIE; the cgo fixture plain and stripped), and the group counts
+# stripped PIE; the cgo fixture plain, stripped and stripped PIE), and the group counts
 # are the fixture's; the cgo fixture's threads blocked in C end as in the
 # live test (t_go.sh), past their signal handler; every
 # thread goes through its signal handler into what it was interrupted in,
-# C code included.
+# C code included; a goroutine descriptor made implausible in a core is
+# dropped with a warning.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/helpers/go_oracle.sh"
 
@@ -24,9 +25,9 @@ CGO_ARGS=(-recv 2 -send 2 -cread 2 -ccond 2 -callback 2)
 VERS=$(cd "$FIX/go" 2>/dev/null && ls -d */ | tr -d / | sort -V)
 builds=()
 for ver in $VERS; do
-	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/leaks-pie" "$ver/cgo" "$ver/cgo-stripped")
+	builds+=("$ver/leaks" "$ver/leaks-stripped" "$ver/leaks-pie" "$ver/cgo" "$ver/cgo-stripped" "$ver/cgo-pie")
 done
-check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 30
+check "fixtures built with several toolchains (make -C fixtures)" test "${#builds[@]}" -ge 36
 
 for b in "${builds[@]}"; do
 	build=go$b
@@ -99,5 +100,48 @@ for b in "${builds[@]}"; do
 	expect_eq "$build core: Go threads complete" "" "$(jq -r '.threads[] | select(.error) | "\(.tid): \(.error)"' "$J")"
 	rm -f "$dir/core"
 done
+
+# A goroutine descriptor that is not a plausible g (its status word
+# overwritten in the core, at the gp= Go printed for it) is dropped with a
+# warning naming why, never printed; every other goroutine still matches.
+last=$(tail -n 1 <<<"$VERS")
+bin=$FIX/go/$last/leaks-stripped
+dir=$TMP/core-bad-g
+mkdir -p "$dir"
+(
+	cd "$dir" || exit 1
+	ulimit -c unlimited
+	GOTRACEBACK=crash exec "$bin" -recv 3 -first-error 3 >out.txt 2>err.txt
+) &
+runner=$!
+for ((i = 0; i < 600; i++)); do
+	grep -q '^ready ' "$dir/out.txt" 2>/dev/null && break
+	sleep 0.05
+done
+pid=$(awk '/^ready/ {print $2}' "$dir/out.txt")
+[ -n "$pid" ] && kill -QUIT "$pid"
+{ wait "$runner"; } 2>/dev/null
+victim=$(awk '/^goroutine [0-9]+ gp=0x[0-9a-f]+ m=nil \[chan send\]:$/ { sub(/gp=/, "", $3); print $2, $3; exit }' "$dir/err.txt")
+soff=$(PILEUP_GO_DEBUG=1 "$PILEUP" --json=1 "$dir/core" "$bin" 2>&1 >/dev/null | sed -n 's/.* g\.atomicstatus=\([0-9]*\) .*/\1/p' | head -n 1)
+check "bad g: the crash traceback names a goroutine's gp, the layout its status offset ($victim, $soff)" test -n "$victim" -a -n "$soff"
+if [ -n "$victim" ] && [ -n "$soff" ]; then
+	read -r vid vgp <<<"$victim"
+	addr=$((vgp + soff))
+	off=""
+	while read -r _ o v _ f _; do
+		((addr >= v && addr < v + f)) && { off=$((o + addr - v)); break; }
+	done < <(readelf -lW "$dir/core" | awk '$1 == "LOAD"')
+	check "bad g: its status word is in the core" test -n "$off"
+	printf '\x77\x77\x00\x00' | dd of="$dir/core" bs=1 seek="$off" conv=notrunc status=none
+	"$PILEUP" --json=1 "$dir/core" "$bin" >"$dir/bad.json" 2>"$dir/bad.err"
+	expect_eq "bad g: exit 1 (partial)" 1 $?
+	check "bad g: the warning says one descriptor is not a goroutine, and why" \
+		grep -q "1 entries of runtime.allgs do not look like goroutines (first: its status) and are not listed" "$dir/bad.err"
+	expect_eq "bad g: goroutine $vid is not listed" 0 "$(jq --argjson v "$vid" '[.goroutines[] | select(.id == $v)] | length' "$dir/bad.json")"
+	go_dump_norm "$dir/err.txt" 0 | awk -F'\t' -v v="$vid" '$1 != v' | sort -n >"$dir/go.txt"
+	pileup_go_norm "$dir/bad.json" 2 | sort -n >"$dir/pl.txt"
+	expect_eq "bad g: every other goroutine matches the crash traceback" "" "$(diff "$dir/go.txt" "$dir/pl.txt")"
+fi
+rm -f "$dir/core"
 
 finish

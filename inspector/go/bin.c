@@ -437,12 +437,36 @@ static bool take_moduledata(struct gobin *b, uint64_t vaddr)
 	/* go:func.*, the base of funcdata offsets in the go1.18 and go1.20
 	 * pclntab formats, follows text, etext and the data, bss, noptrbss,
 	 * (go1.20+: covctrs,) end, gcdata, gcbss, types, etypes and rodata
-	 * bounds: word 38 (go1.18, go1.19), 40 (go1.20 to go1.27). */
-	unsigned gw = b->pclntab_magic == 0xfffffff0 ? 38 : b->pclntab_magic == 0xfffffff1 ? 40 : 0;
-	uint64_t gofunc = gw ? b->md_words[gw] : 0;
-	for (size_t i = 0; gofunc && i < b->nloads; i++)
-		if (gofunc >= b->loads[i].vaddr && gofunc - b->loads[i].vaddr < b->loads[i].filesz && !b->loads[i].exec)
-			b->gofunc = gofunc;
+	 * bounds: word 38 (go1.18, go1.19), 40 (go1.20 to go1.26); go1.27
+	 * put typedesclen after types and itaboffset, itabsize before rodata:
+	 * word 43 (runtime/symtab.go at each tag).  The pclntab format does
+	 * not tell 1.26 from 1.27, so a candidate counts only where the word
+	 * before it (rodata) is in the same segment, below it (go1.21's word
+	 * 43 is textsectmap's capacity, 1, after its length, 1); exactly one
+	 * must.  (go1.27's word 40, itaboffset, is an offset:
+	 * in an externally linked PIE, whose first segment starts at 0, it
+	 * looked like an address, and inline trees were read from it.)  The
+	 * release's layout, when pileup has one, says which word it is. */
+	static const unsigned f0[] = {38}, f1[] = {40, 43};
+	const unsigned *cand = b->pclntab_magic == 0xfffffff0 ? f0 : b->pclntab_magic == 0xfffffff1 ? f1 : NULL;
+	size_t ncand = b->pclntab_magic == 0xfffffff0 ? 1 : b->pclntab_magic == 0xfffffff1 ? 2 : 0;
+	uint64_t found = 0;
+	unsigned nfound = 0;
+	for (size_t k = 0; k < ncand; k++) {
+		uint64_t gofunc = b->md_words[cand[k]], rodata = b->md_words[cand[k] - 1];
+		for (size_t i = 0; i < b->nloads; i++) {
+			const struct gobin_load *l = &b->loads[i];
+			if (l->exec || gofunc < l->vaddr || gofunc - l->vaddr >= l->filesz)
+				continue;
+			if (rodata >= l->vaddr && rodata < gofunc) {
+				found = gofunc;
+				nfound++;
+			}
+			break;
+		}
+	}
+	if (nfound == 1)
+		b->gofunc = found;
 	return true;
 }
 

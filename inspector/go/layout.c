@@ -741,8 +741,11 @@ bool golayout_init(struct golayout *l, const struct gobin *b, struct gopcln *t, 
 			*why = xasprintf("%s: runtime.firstmoduledata is unreadable; goroutines are not listed", b->name);
 			goto fail;
 		}
-		if (!t->gofunc)
-			t->gofunc = gofunc - b->bias;
+		/* the release's own word wins over the guess of bin.c */
+		if (t->gofunc && t->gofunc != gofunc - b->bias && getenv("PILEUP_GO_DEBUG"))
+			fprintf(stderr, "pileup: go: go:func.* at 0x%llx by the layout, not 0x%llx\n",
+				(unsigned long long)(gofunc - b->bias), (unsigned long long)t->gofunc);
+		t->gofunc = gofunc - b->bias;
 	}
 	l->firstmoduledata = l->global[GG_firstmoduledata] = md;
 	/* A table is checked against the program's own type descriptors; a

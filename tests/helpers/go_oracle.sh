@@ -214,7 +214,7 @@ go_groups_match() {
 # go_cgo_seams DESC JSON MANIFEST KIND: each thread of the cgo fixture's
 # "cthread TID CFUNC GOFUNC" lines, as pileup unwound it, ends as Go's
 # traceback ends it: blocked in C under a cgo call, with the C function and
-# runtime.asmcgocall (KIND cgo-stripped: a stripped program has no name for
+# runtime.asmcgocall (KIND cgo-stripped, cgo-pie: a stripped program has no name for
 # its C functions, "??", never another name); a C thread that called back
 # into Go, parked in the scheduler above the callback (runtime.mcall).
 go_cgo_seams() {
@@ -222,7 +222,7 @@ go_cgo_seams() {
 	while IFS=$'\t' read -r _ tid cfn gofn; do
 		got=$(jq -r --argjson t "$tid" '.threads[] | select(.tid == $t) | [.frames[] | .function // "??"] | join(" ")' "$json")
 		c=$cfn
-		[ "$kind" = cgo-stripped ] && c='??'
+		case $kind in cgo-stripped | cgo-pie) c='??' ;; esac
 		case $cfn in
 		c_callback_thread) want="runtime.mcall" ;;
 		*) want="$c runtime.asmcgocall" ;;
