@@ -878,7 +878,7 @@ static struct pu_error *stop_all_main(void *arg)
 		 * gone before the copies, which then read nothing and say
 		 * nothing of it.  The exit is reported only once done; the
 		 * threads still held say at once that they were killed. */
-		if (tracer_poll(&tr) > exited || proc_exiting(j->pid))
+		if (tracer_poll(&tr) > exited || tracer_held_killed(&tr))
 			err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", j->pid);
 	}
 	uint64_t first = tr.first_interrupt_us;
