@@ -878,7 +878,7 @@ static struct pu_error *stop_all_main(void *arg)
 		 * gone before the copies, which then read nothing and say
 		 * nothing of it.  The exit is reported only once done; the
 		 * threads still held say at once that they were killed. */
-		if (tracer_poll(&tr) > exited || proc_exiting(j->pid))
+		if (tracer_poll(&tr) > exited || tracer_held_killed(&tr))
 			err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", j->pid);
 	}
 	uint64_t first = tr.first_interrupt_us;
@@ -1008,7 +1008,10 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	/* Gone before we finished: what was read is of a process in the
 	 * middle of exiting, and its files (map_files, /proc/PID/root) are
 	 * gone with it.  Its pidfd says so only once the last thread is
-	 * gone; until then the threads left say whether they were killed. */
+	 * gone; until then the threads left say whether they were killed.
+	 * A thread found a zombie (dropped below) went missing too. */
+	for (size_t i = 0; i < snap->nthreads; i++)
+		gone += snap->threads[i].state == 'Z';
 	if ((snapshot_partial_threads(snap) || !snap->nthreads || gone) && (capture_live_exited(snap, 0) || proc_exiting(pid))) {
 		err = pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", pid);
 		goto fail;

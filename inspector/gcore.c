@@ -831,10 +831,10 @@ static struct pu_error *write_file(const struct gsource *src, const char *path, 
 static bool lost_held(const struct gsource *src)
 {
 	/* A held thread exits only when the process is killed, and it says
-	 * so only once its exit is done; the threads left say at once whether
-	 * they were killed (proc_exiting), a kill before all were held
-	 * included.  A process with no thread or mapping left is gone. */
-	return tracer_poll(src->tracer) > src->exited_held || !src->nthreads || !src->snap->nmaps || proc_exiting(src->pid);
+	 * so only once its exit is done; the threads held say at once whether
+	 * they were killed, a kill before all were held included.  A process
+	 * with no thread or mapping left is gone. */
+	return tracer_poll(src->tracer) > src->exited_held || !src->nthreads || !src->snap->nmaps || tracer_held_killed(src->tracer);
 }
 
 static bool lost_pidfd(const struct gsource *src)

@@ -142,6 +142,25 @@ size_t tracer_poll(struct tracer *tr)
 	return tr->exited;
 }
 
+bool tracer_held_killed(struct tracer *tr)
+{
+	/* A kill (or exit_group) puts a SIGKILL in every thread's own pending
+	 * set, then wakes it (kernel/signal.c complete_signal,
+	 * zap_other_threads): a held thread that still reads stopped ('t',
+	 * or 'T') with no SIGKILL waiting (/proc/PID/task/TID/stat) was not
+	 * killed, nor was the process.  One held thread says it. */
+	for (size_t i = 0; i < tr->n; i++) {
+		if (tr->v[i].state != TRACEE_STOPPED)
+			continue;
+		struct proc_task_stat st;
+		errno = 0;
+		if (!proc_task_stat(tr->pid, tr->v[i].tid, &st))
+			return errno == ENOENT || errno == ESRCH; /* out of descriptors says nothing */
+		return (st.state != 't' && st.state != 'T') || (st.pending >> (SIGKILL - 1) & 1);
+	}
+	return false;
+}
+
 /* --- waiting ------------------------------------------------------------------ */
 
 /* A tick every TICK_MS interrupts the tracer thread's waitpid (EINTR), so

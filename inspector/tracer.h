@@ -69,6 +69,9 @@ enum tracer_wait tracer_wait(struct tracer *tr);
  * process is killed). */
 size_t tracer_poll(struct tracer *tr);
 struct tracee *tracer_find(struct tracer *tr, pid_t tid);
+/* Whether the process was killed while its threads are held: at once,
+ * before the exits tracer_poll would see (which come only once done). */
+bool tracer_held_killed(struct tracer *tr);
 
 /* Seizes and stops every thread of tr->pid, reading the task list again
  * until it shows nobody new (a thread not yet stopped may start others).
