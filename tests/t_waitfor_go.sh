@@ -12,9 +12,10 @@
 # symbol or, stripped, in the code, and a Cond waiter's notify list is
 # found among its own stack words), time.Sleep's wake time, IO wait on a
 # TCP connection (live: the fd and both ends, through the poller's epoll
-# registrations; in a core the fd from the pollDesc its netpollblock
-# frames hold, its endpoints unknown, and the text says so); the text
-# report's lines; channels
+# registrations, as ss -tnp sees that fd of the process; in a core the fd
+# from the pollDesc its netpollblock frames hold, its endpoints unknown,
+# and the text says so); the text report's lines (live in both capture
+# modes, and from both cores); channels
 # the fixture corrupted in place are unknown, with the reason; a saved
 # report reads back the same.  Then: a core whose pollDesc or notify list
 # was rewritten (tests/helpers/corepoke.py) says unknown and why; the
@@ -164,6 +165,10 @@ for b in "${builds[@]}"; do
 		expect_eq "go$b $mode: the goroutine in IO wait reads fd $fdl" "$fdl" \
 			"$(waits_in "$d/$mode.json" main.readConn | jq -r '.[0].fd | "\(.fd) \(.desc)"')"
 	done
+	# ... and that is the connection ss sees on that fd of the process
+	ssl=$(ss -tnpH state established | awk -v fd="pid=$PID,fd=${fdl%% *})" \
+		'index($0, fd) { sub(/.*fd=/, "", $NF); sub(/\).*/, "", $NF); print $NF, "TCP " $3 " -> " $4 }')
+	expect_eq "go$b: ... as ss -tnp says of the process's fd ${fdl%% *}" "$fdl" "$ssl"
 	# the sleeper wakes when the fixture said, less the time gone since
 	sleep_s=$(field "$M" sleep 2)
 	began=$(field "$M" sleep 3)
@@ -175,6 +180,8 @@ for b in "${builds[@]}"; do
 	# text: the group lines say it
 	"$PILEUP" "$PID" >"$d/text.txt"
 	check_text "go$b" "$d/text.txt" "$M" "${fdl%% *} (${fdl#* })"
+	"$PILEUP" --stop-all "$PID" >"$d/text-stopall.txt"
+	check_text "go$b --stop-all" "$d/text-stopall.txt" "$M" "${fdl%% *} (${fdl#* })"
 	# a core of the same process: the same answers, the same wake time
 	"$PILEUP" --gcore "$PID" -o "$d/core" 2>"$d/gcore.err"
 	check "go$b: pileup --gcore wrote a core" test -s "$d/core"
@@ -321,6 +328,7 @@ else
 	done
 	sleep 0.3 # its first build
 	"$PILEUP" --json=1 "$es_pid" >"$d/live.json"
+	ss -tlnpH "( sport = :$port )" >"$d/ss.txt"
 	"$PILEUP" --gcore "$es_pid" -o "$d/core" >/dev/null 2>&1
 	kill -QUIT "$es_pid"
 	wait "$es_pid" 2>/dev/null
@@ -339,6 +347,8 @@ else
 	# on the goroutine's stack)
 	lfd=$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | select(.desc == "TCP listening on 127.0.0.1:'"$port"'") | .fd] | unique | join(",")' "$d/live.json")
 	check "go1.17 live: the server's accept waits on its listening socket" test -n "$lfd"
+	expect_eq "go1.17 live: ... the fd ss -tlnp says listens on port $port" \
+		"$(grep -o "pid=$es_pid,fd=[0-9]*" "$d/ss.txt" | sed 's/.*fd=//' | sort -un | paste -sd,)" "$lfd"
 	expect_eq "go1.17 core: ... the same fd, its endpoints unknown" "$lfd null" \
 		"$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | "\(.fd) \(.desc)"] | unique | join(",")' "$d/core.json")"
 	check "go1.17: the waiter is result.Wait (api.serveImpl.func2)" \
