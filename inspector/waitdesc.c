@@ -111,6 +111,11 @@ char *waitdesc_object(const struct snapshot *snap, const struct snap_object *o, 
 			add(buf, size, " (");
 			add_raw(buf, size, o->desc);
 			add(buf, size, ")");
+		} else if (o->note) {
+			/* Why it is not described: "a core has no fd table", "not open (any more)". */
+			add(buf, size, " [");
+			add_raw(buf, size, o->note);
+			add(buf, size, "]");
 		}
 		return buf;
 	}

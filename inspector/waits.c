@@ -773,7 +773,7 @@ static uint32_t fd_object(struct resolver *r, int fd)
 		} else if (r->snap->source == SNAP_LIVE) {
 			o->note = intern(r, "not open (any more)");
 		} else {
-			o->note = intern(r, "what it is needs the live process (a core has no fd table)");
+			o->note = intern(r, "what it is needs the live process: a core has no fd table");
 		}
 	}
 	return ref;

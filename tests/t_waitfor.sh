@@ -203,6 +203,9 @@ expect_eq "core: fd waiters name their fd numbers (what they are needs the live 
 	"$(expected_fds "$OUT")" "$(reported_fds "$d/core.json")"
 check "core: ... and say why there is no description" \
 	bash -c "jq -r '.threads[] | select(.waits_on.kind == \"fd\") | .waits_on.fd.note' '$d/core.json' | grep -q 'a core has no fd table'"
+"$PILEUP" "$core" "$FIX/locks" >"$d/core.txt" 2>/dev/null
+check "core text: the pipe reader's fd $pipe_fd, and that what it is needs the live process" \
+	grep -qF "fd $pipe_fd [what it is needs the live process: a core has no fd table]" "$d/core.txt"
 
 # gdb as oracle: the owner fields of the same core, printed by gdb.
 owner_expr() {

@@ -12,8 +12,10 @@
 # symbol or, stripped, in the code, and a Cond waiter's notify list is
 # found among its own stack words), time.Sleep's wake time, IO wait on a
 # TCP connection (live: the fd and both ends, through the poller's epoll
-# registrations; in a core the fd from the pollDesc its netpollblock
-# frames hold, its endpoints unknown); the text report's lines; channels
+# registrations, as ss -tnp sees that fd of the process; in a core the fd
+# from the pollDesc its netpollblock frames hold, its endpoints unknown,
+# and the text says so); the text report's lines (live in both capture
+# modes, and from both cores); channels
 # the fixture corrupted in place are unknown, with the reason; a saved
 # report reads back the same.  Then: a core whose pollDesc or notify list
 # was rewritten (tests/helpers/corepoke.py) says unknown and why; the
@@ -113,7 +115,7 @@ check_report() { # LABEL JSON MANIFEST VER
 
 # check_text LABEL TEXT MANIFEST FD [core]: the text report's group lines;
 # FD: what the reader's line says after "on fd " (live: the number and its
-# connection; a core: the number).  A core knows when the sleeper wakes
+# connection; a core: the number and that its endpoints are unknown).  A core knows when the sleeper wakes
 # only when it knows the runtime's clock (from the last GC's).
 check_text() {
 	local what=$1 T=$2 M=$3 fd=$4 core=${5:-} calls senders
@@ -133,7 +135,8 @@ check_text() {
 		grep -q "waits: *on sync.WaitGroup .*($1) \[counter $2, waiters $3\]\$" "$T"
 	set -- $(awk '$1 == "sync.Cond" { print $2, $3 }' "$M")
 	check "$what text: sync.Cond ($1) [waiters $2]" grep -q "waits: *on sync.Cond .*($1) \[waiters $2\]\$" "$T"
-	check "$what text: the reader's fd: $fd" grep -q "waits: *on fd $fd\$" "$T"
+	check "$what text: the reader's fd: $fd" \
+		bash -c 'sed -n "s/^ *waits: *\(on fd \)/\1/p" "$1" | grep -Fxq "on fd $2"' _ "$T" "$fd"
 	if [ -z "$core" ]; then
 		check "$what text: the sleeper's wake time" grep -Eq "waits: *on timer \(0x[0-9a-f]+\) \[wakes in [0-9]+ s\]$" "$T"
 	else
@@ -162,6 +165,10 @@ for b in "${builds[@]}"; do
 		expect_eq "go$b $mode: the goroutine in IO wait reads fd $fdl" "$fdl" \
 			"$(waits_in "$d/$mode.json" main.readConn | jq -r '.[0].fd | "\(.fd) \(.desc)"')"
 	done
+	# ... and that is the connection ss sees on that fd of the process
+	ssl=$(ss -tnpH state established | awk -v fd="pid=$PID,fd=${fdl%% *})" \
+		'index($0, fd) { sub(/.*fd=/, "", $NF); sub(/\).*/, "", $NF); print $NF, "TCP " $3 " -> " $4 }')
+	expect_eq "go$b: ... as ss -tnp says of the process's fd ${fdl%% *}" "$fdl" "$ssl"
 	# the sleeper wakes when the fixture said, less the time gone since
 	sleep_s=$(field "$M" sleep 2)
 	began=$(field "$M" sleep 3)
@@ -173,6 +180,8 @@ for b in "${builds[@]}"; do
 	# text: the group lines say it
 	"$PILEUP" "$PID" >"$d/text.txt"
 	check_text "go$b" "$d/text.txt" "$M" "${fdl%% *} (${fdl#* })"
+	"$PILEUP" --stop-all "$PID" >"$d/text-stopall.txt"
+	check_text "go$b --stop-all" "$d/text-stopall.txt" "$M" "${fdl%% *} (${fdl#* })"
 	# a core of the same process: the same answers, the same wake time
 	"$PILEUP" --gcore "$PID" -o "$d/core" 2>"$d/gcore.err"
 	check "go$b: pileup --gcore wrote a core" test -s "$d/core"
@@ -182,7 +191,7 @@ for b in "${builds[@]}"; do
 		"${fdl%% *} null endpoints unknown" \
 		"$(waits_in "$d/core.json" main.readConn | jq -r '.[0].fd | "\(.fd) \(.desc) \(.note | test("^endpoints unknown") | if . then "endpoints unknown" else "?" end)"')"
 	"$PILEUP" "$d/core" "$bin" >"$d/core.txt" 2>/dev/null
-	check_text "go$b core" "$d/core.txt" "$M" "${fdl%% *}" core
+	check_text "go$b core" "$d/core.txt" "$M" "${fdl%% *} [endpoints unknown: a core has no fd table]" core
 	expect_eq "go$b core: the sleeper's wake time is the live one" \
 		"$(waits_in "$d/nonstop.json" main.sleepLong | jq -c '[.[].when_ns]')" \
 		"$(waits_in "$d/core.json" main.sleepLong | jq -c '[.[].when_ns]')"
@@ -319,6 +328,7 @@ else
 	done
 	sleep 0.3 # its first build
 	"$PILEUP" --json=1 "$es_pid" >"$d/live.json"
+	ss -tlnpH "( sport = :$port )" >"$d/ss.txt"
 	"$PILEUP" --gcore "$es_pid" -o "$d/core" >/dev/null 2>&1
 	kill -QUIT "$es_pid"
 	wait "$es_pid" 2>/dev/null
@@ -337,6 +347,8 @@ else
 	# on the goroutine's stack)
 	lfd=$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | select(.desc == "TCP listening on 127.0.0.1:'"$port"'") | .fd] | unique | join(",")' "$d/live.json")
 	check "go1.17 live: the server's accept waits on its listening socket" test -n "$lfd"
+	expect_eq "go1.17 live: ... the fd ss -tlnp says listens on port $port" \
+		"$(grep -o "pid=$es_pid,fd=[0-9]*" "$d/ss.txt" | sed 's/.*fd=//' | sort -un | paste -sd,)" "$lfd"
 	expect_eq "go1.17 core: ... the same fd, its endpoints unknown" "$lfd null" \
 		"$(jq -r '[.goroutines[] | select(.wait_reason == "IO wait") | .waits_on.fd | "\(.fd) \(.desc)"] | unique | join(",")' "$d/core.json")"
 	check "go1.17: the waiter is result.Wait (api.serveImpl.func2)" \
@@ -373,7 +385,7 @@ else
 		"$PILEUP" --json=1 "$d/core" "$FIX/go/$b" >"$d/core.json" 2>"$d/core.err"
 		check_report "go$b kernel core" "$d/core.json" "$d/out.txt" "${b%%/*}"
 		"$PILEUP" "$d/core" "$FIX/go/$b" >"$d/core.txt" 2>/dev/null
-		check_text "go$b kernel core" "$d/core.txt" "$d/out.txt" "$(field "$d/out.txt" fd 2)" core
+		check_text "go$b kernel core" "$d/core.txt" "$d/out.txt" "$(field "$d/out.txt" fd 2) [endpoints unknown: a core has no fd table]" core
 	done
 fi
 

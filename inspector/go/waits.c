@@ -1187,7 +1187,7 @@ static void io_wait(struct gw *w, struct snap_goroutine *g, const struct gowaits
 	} else if (live) {
 		o->note = intern(w, "not open (any more)");
 	} else {
-		o->note = intern(w, "endpoints unknown: what it is needs the live process (a core has no fd table)");
+		o->note = intern(w, "endpoints unknown: a core has no fd table");
 	}
 }
 
