@@ -177,6 +177,16 @@ for b in "${builds[@]}"; do
 		jq -e >/dev/null --argjson lo $((left - 5000)) --argjson hi $((sleep_s * 1000)) \
 		'[.goroutines[] | select(any(.frames[]; .function == "main.sleepLong")) | .waits_on | select(.kind == "timer" and .wakes_in_ms >= $lo and .wakes_in_ms <= $hi)] | length == 1' \
 		"$d/nonstop.json"
+	# ... and the sleep it is the end of began in the process's lifetime,
+	# in the runtime's clock (CLOCK_MONOTONIC: nanotime on linux).
+	# (jq's output is dropped inside: check's own line stays on stdout)
+	jq_true() { jq -e "$@" >/dev/null; }
+	mono=$(python3 -c 'import time; print(time.monotonic_ns())')
+	age=$(ps -o etimes= -p "$PID" | tr -d ' ')
+	check "go$b: time.Sleep's timer minus its $sleep_s s: a moment of the process's $age s" \
+		jq_true --argjson lo $((mono - (age + 2) * 1000000000)) --argjson hi "$mono" --argjson s $((sleep_s * 1000000000)) \
+		'[.goroutines[] | select(any(.frames[]; .function == "main.sleepLong")) | .waits_on | select(.when_ns - $s >= $lo and .when_ns - $s <= $hi)] | length == 1' \
+		"$d/nonstop.json"
 	# text: the group lines say it
 	"$PILEUP" "$PID" >"$d/text.txt"
 	check_text "go$b" "$d/text.txt" "$M" "${fdl%% *} (${fdl#* })"
@@ -195,6 +205,24 @@ for b in "${builds[@]}"; do
 	expect_eq "go$b core: the sleeper's wake time is the live one" \
 		"$(waits_in "$d/nonstop.json" main.sleepLong | jq -c '[.[].when_ns]')" \
 		"$(waits_in "$d/core.json" main.sleepLong | jq -c '[.[].when_ns]')"
+	# The core's clock is the last GC's (golang.c): with no GC before
+	# the core (none forced here), no wake time is claimed at all.
+	left=$(((sleep_s - ($(date +%s) - began)) * 1000))
+	if [ "$(waits_in "$d/core.json" main.sleepLong | jq -r '.[0].wakes_in_ms')" = null ]; then
+		expect_eq "go$b core: no GC dated it: no wake time, no note" "null null" \
+			"$(waits_in "$d/core.json" main.sleepLong | jq -r '.[0] | "\(.wakes_in_ms) \(.note)"')"
+	else
+		check "go$b core: the sleeper wakes in $left ms (-5 s), from the core's clock too" \
+			jq_true --argjson lo $((left - 5000)) --argjson hi $((sleep_s * 1000)) \
+			'[.goroutines[] | select(any(.frames[]; .function == "main.sleepLong")) | .waits_on | select(.wakes_in_ms >= $lo and .wakes_in_ms <= $hi)] | length == 1' \
+			"$d/core.json"
+		# a core file newer than its crash (copied later): the timer, not
+		# yet fired at the crash, would be "due" before the file's time
+		touch -d '+2 hours' "$d/core"
+		"$PILEUP" --json=1 "$d/core" "$bin" >"$d/core-later.json" 2>/dev/null
+		expect_eq "go$b core copied 2 h after the crash: the wake time from now is unknown, and the note says why" "null true" \
+			"$(waits_in "$d/core-later.json" main.sleepLong | jq -r '.[0] | "\(.wakes_in_ms) \(.note | test("newer than the crash"))"')"
+	fi
 	# a saved report reads back the same waits and group objects
 	"$PILEUP" --json=1 "$d/nonstop.json" >"$d/again.json"
 	W='[[.goroutines[] | .waits_on], [.groups[] | .objects]]'

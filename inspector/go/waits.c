@@ -1029,7 +1029,14 @@ static void sleep_wait(struct gw *w, struct snap_goroutine *g, const struct gowa
 		return;
 	}
 	snapshot_object_fact(o, "when_ns", when);
-	if (w->now > 0)
+	/* A core's "now" is its file's mtime carried to the runtime's clock
+	 * (golang.c), later than the crash if the file was copied or extracted
+	 * afterwards.  The goroutine still slept when the process died, so its
+	 * timer had not fired (timers run within ms): one due more than 2 s
+	 * before that "now" proves the clock wrong, not the timer late. */
+	if (w->now > 0 && w->snap->source != SNAP_LIVE && when < w->now - 2000000000LL)
+		o->note = intern(w, "its wake time from now is unknown: the core's file is newer than the crash (copied or extracted later?)");
+	else if (w->now > 0)
 		snapshot_object_fact(o, "wakes_in_ms", (when - w->now) / 1000000);
 }
 
