@@ -159,6 +159,27 @@ jq '.threads += [.threads[0] | .frames = .frames[1:]]' "$TMP/live.json" >"$TMP/d
 expect_eq "a thread listed twice, differently: exit 2, one line" "2 yes" "$? $(one_line "$TMP/dup2.err" && echo yes)"
 check "... naming the thread" grep -q "dup2.json lists thread $(jq '.threads[0].tid' "$TMP/live.json") twice, with different stacks" "$TMP/dup2.err"
 
+# --- F9: a goroutine listed twice in a saved report (version 1, and version 2 --------------
+# whose goroutines of one stack share it: the copy listed first owns it)
+GO1=$(dirname "$0")/data/v1-go.json
+"$PILEUP" --json "$GO1" >"$TMP/go2.json"
+for v in 1 2; do
+	in=$GO1
+	[ $v = 2 ] && in=$TMP/go2.json
+	n=$(jq '.goroutines | length' "$in")
+	id=$(jq '.goroutines[-1].id' "$in")
+	jq '.goroutines = [.goroutines[-1]] + .goroutines + [.goroutines[-1]]' "$in" >"$TMP/gdup$v.json"
+	"$PILEUP" --json=1 "$TMP/gdup$v.json" >"$TMP/gdup$v.out" 2>"$TMP/gdup$v.err"
+	expect_eq "v$v: a goroutine listed three times, the same: merged (counted once), exit 1" "1 $n" \
+		"$? $(jq '.goroutines | length' "$TMP/gdup$v.out")"
+	check "v$v: ... with a warning saying so" grep -q "gdup$v.json lists 1 goroutine more than once (goroutine $id), the same each time" "$TMP/gdup$v.err"
+	expect_eq "v$v: ... groups count it once" "$(jq -c '[.groups[].count]' "$in")" "$(jq -c '[.groups[].count]' "$TMP/gdup$v.out")"
+	jq '.goroutines += [.goroutines[0] | .wait_minutes = 77]' "$in" >"$TMP/gdiff$v.json"
+	"$PILEUP" --json=1 "$TMP/gdiff$v.json" >/dev/null 2>"$TMP/gdiff$v.err"
+	expect_eq "v$v: a goroutine listed twice, differently: exit 2, one line" "2 yes" "$? $(one_line "$TMP/gdiff$v.err" && echo yes)"
+	check "v$v: ... naming the goroutine" grep -q "gdiff$v.json lists goroutine $(jq '.goroutines[0].id' "$in") twice, with different stacks or states" "$TMP/gdiff$v.err"
+done
+
 # --- F9: --gcore leaves no temporary file behind --------------------------------------------
 stop_fixture "$FX"
 start_fixture "$FIX/faults" --workers 4 --heap 64 || exit 1
