@@ -45,6 +45,12 @@ struct pu_error *analyze_snapshot(struct snapshot *snap, const struct analyze_op
 		timing_mark("analyze", "finish");
 		waits_resolve(snap);
 		timing_mark("analyze", "waits");
+		/* It died after the capture, and something that needed more
+		 * than the copies (a deeper stack, a module file, Go's
+		 * goroutine list) could not be read: the same answer as a
+		 * death during the capture, not a degraded report. */
+		if (capture_live_lost(snap))
+			return pu_error_new(PU_EXIT_USAGE, "process %d exited during capture; nothing to report", snap->pid);
 	}
 	analyze_regroup(snap, o, a);
 	r->analyze_us = timing_now_us() - t0;

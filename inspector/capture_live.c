@@ -39,6 +39,21 @@ static void phase(const char *what)
 	timing_mark("capture", what);
 }
 
+/* A read found the process (or the thread read through) gone: set by
+ * capture_live_read, cleared at the end of each capture. */
+static atomic_bool read_gone;
+
+void capture_live_note_gone(void)
+{
+	atomic_store(&read_gone, true);
+}
+
+bool capture_live_lost(const struct snapshot *snap)
+{
+	/* a killed process is dying well before its pidfd says so */
+	return atomic_load(&read_gone) && (capture_live_exited(snap, 0) || (snap->source == SNAP_LIVE && proc_exiting(snap->pid)));
+}
+
 size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	pid_t pid = (pid_t)(intptr_t)ctx;
@@ -51,6 +66,8 @@ size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len)
 			chunk = len - done;
 		struct iovec l = {(char *)buf + done, chunk}, r = {(void *)(uintptr_t)a, chunk};
 		ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n < 0 && errno == ESRCH)
+			capture_live_note_gone();
 		if (n <= 0)
 			break;
 		done += (size_t)n;
@@ -1021,6 +1038,15 @@ struct pu_error *capture_live(pid_t pid, const struct capture_opts *o, struct sn
 	snapshot_sort(snap);
 	phase("rest");
 	snap->elapsed_us = now_us() - t0;
+	/* what a thread that exited took with it is said per thread */
+	atomic_store(&read_gone, false);
+	/* Test hook (t_faults_kill.sh): a pause between the capture and the
+	 * unwinding, announced on stderr, in which a test ends the target. */
+	const char *pause_ms = getenv("PILEUP_TEST_PAUSE_AFTER_CAPTURE_MS");
+	if (pause_ms) {
+		fprintf(stderr, "pileup: test: captured, pausing\n");
+		usleep((useconds_t)atoi(pause_ms) * 1000);
+	}
 	*ret = snap;
 	return NULL;
 fail:

@@ -42,4 +42,11 @@ size_t capture_live_read(void *ctx, uint64_t addr, void *buf, size_t len);
  * gone, and its files go first); false for other snapshots. */
 bool capture_live_exited(const struct snapshot *snap, int wait_ms);
 
+/* After the capture, a read of the process (or a module file it mapped)
+ * failed because it was gone: capture_live_note_gone.  capture_live_lost
+ * says whether that happened and the process of snap has exited: what was
+ * worked out after the capture from more than its copies is incomplete. */
+void capture_live_note_gone(void);
+bool capture_live_lost(const struct snapshot *snap);
+
 #endif

@@ -1,4 +1,5 @@
 #include "fdinfo.h"
+#include "capture_live.h"
 #include "error.h"
 
 #include <arpa/inet.h>
@@ -445,8 +446,12 @@ bool fdinfo_describe(struct snapshot *snap, int fd, struct fdinfo_desc *ret)
 	char path[64], link[512], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)s->pid, fd);
 	ssize_t n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (n <= 0) {
+		/* closed, or the process is gone: analyze.c tells which */
+		if (n < 0 && (errno == ENOENT || errno == ESRCH))
+			capture_live_note_gone();
 		return false;
+	}
 	link[n] = 0;
 	uint64_t inode;
 	if (link_inode(link, "socket:[", &inode)) {

@@ -34,6 +34,11 @@ enum rec_kind {
 	REC_SKIP,      /* a system stack, "runtime stack:", an ancestor's stack */
 };
 
+struct seen {
+	int64_t id;
+	size_t idx;
+};
+
 struct parser {
 	struct dump_builder b;
 	const char *from;
@@ -54,10 +59,12 @@ struct parser {
 	 * only a traceback of all frames has both in one goroutine (the
 	 * default shows runtime frames only when it would show nothing) */
 	bool rec_hidden, rec_shown;
-	/* seen ids of the current traceback (crash output prints the
-	 * goroutine a thread runs twice) */
-	int64_t *seen; /* open addressing; 0 is free (id 0 is never kept) */
+	/* seen ids of the current traceback, each with its goroutine's index
+	 * (crash output prints the goroutine a thread runs twice) */
+	struct seen *seen; /* open addressing; id 0 is free (never kept) */
 	size_t nseen, capseen;
+	size_t differ;     /* goroutines printed again differently */
+	int64_t differ_id;
 	const char *n_gopanic;
 };
 
@@ -203,36 +210,61 @@ static void parse_header(struct parser *p, const struct line *l, int64_t id)
 	}
 }
 
-static size_t seen_slot(const int64_t *tab, size_t cap, int64_t id)
+static size_t seen_slot(const struct seen *tab, size_t cap, int64_t id)
 {
 	size_t j = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 20) & (cap - 1);
-	while (tab[j] && tab[j] != id)
+	while (tab[j].id && tab[j].id != id)
 		j = (j + 1) & (cap - 1);
 	return j;
 }
 
-static bool seen_id(const struct parser *p, int64_t id)
+/* The index of goroutine id if the traceback printed it already. */
+static bool seen_id(const struct parser *p, int64_t id, size_t *idx)
 {
-	return p->capseen && p->seen[seen_slot(p->seen, p->capseen, id)] == id;
+	if (!p->capseen)
+		return false;
+	const struct seen *e = &p->seen[seen_slot(p->seen, p->capseen, id)];
+	*idx = e->idx;
+	return e->id == id;
 }
 
-static void seen_add(struct parser *p, int64_t id)
+static void seen_add(struct parser *p, int64_t id, size_t idx)
 {
 	if ((p->nseen + 1) * 2 > p->capseen) {
 		size_t ncap = p->capseen ? p->capseen * 2 : 1024;
-		int64_t *nt = xcalloc(ncap, sizeof(*nt));
+		struct seen *nt = xcalloc(ncap, sizeof(*nt));
 		for (size_t i = 0; i < p->capseen; i++)
-			if (p->seen[i])
-				nt[seen_slot(nt, ncap, p->seen[i])] = p->seen[i];
+			if (p->seen[i].id)
+				nt[seen_slot(nt, ncap, p->seen[i].id)] = p->seen[i];
 		free(p->seen);
 		p->seen = nt;
 		p->capseen = ncap;
 	}
 	size_t j = seen_slot(p->seen, p->capseen, id);
-	if (!p->seen[j]) {
-		p->seen[j] = id;
+	if (!p->seen[j].id) {
+		p->seen[j] = (struct seen){id, idx};
 		p->nseen++;
 	}
+}
+
+/* The record being read says what goroutine first said. */
+static bool same_record(const struct parser *p, const struct snap_goroutine *first)
+{
+	const struct snap_goroutine *g = &p->g;
+	if (first->nframes != p->b.ncur || first->status != g->status || first->wait_reason != g->wait_reason ||
+	    first->wait_minutes != g->wait_minutes || first->locked != g->locked || first->created_function != g->created_function ||
+	    first->created_file != g->created_file || first->created_line != g->created_line ||
+	    first->created_goroutine != g->created_goroutine ||
+	    /* an elided stack's error is its first record's */
+	    (!p->incomplete && (!first->error != !g->error || (first->error && strcmp(first->error, g->error)))))
+		return false;
+	for (size_t i = 0; i < first->nframes; i++) {
+		const struct frame *a = &first->frames[i], *b = &p->b.cur[i];
+		if (a->function != b->function || a->file != b->file || a->line != b->line || a->pc != b->pc ||
+		    a->offset != b->offset || a->inlined != b->inlined || a->wrapper != b->wrapper)
+			return false;
+	}
+	return true;
 }
 
 /* Ends the record being read; complete says whether it ended where a
@@ -243,7 +275,23 @@ static void end_record(struct parser *p, bool complete)
 		/* Go prints no goroutine without frames but one whose stack
 		 * is unavailable (which says so) */
 		bool cut = !complete || p->have_fn || (!p->nframes && !p->g.error);
-		if (cut) {
+		/* Printed again: Go's crash output (GOTRACEBACK=crash) first
+		 * prints a goroutine running on another thread as "stack
+		 * unavailable", then that thread's signal handler prints it with
+		 * its stack (tracebackothers in runtime/traceback.go, sighandler
+		 * in runtime/signal_unix.go, Go 1.19 and 1.27), or the same
+		 * record again: the record with the stack is kept.  A goroutine
+		 * printed twice with two different stacks keeps the first, with
+		 * a warning. */
+		size_t first = 0;
+		bool again = !cut && seen_id(p, p->g.id, &first);
+		bool replace = again && !p->b.snap->goroutines[first].nframes && p->nframes;
+		if (again && !replace) {
+			if (!same_record(p, &p->b.snap->goroutines[first]) && !p->differ++)
+				p->differ_id = p->g.id;
+			free(p->g.error);
+			p->b.ncur = 0;
+		} else if (cut) {
 			free(p->g.error);
 			p->truncated++;
 			p->truncated_id = p->g.id;
@@ -289,7 +337,14 @@ static void end_record(struct parser *p, bool complete)
 			    strcmp(frames[last - 1].function, "runtime.main") != 0 &&
 			    strcmp(frames[last - 1].function, "runtime.handleAsyncEvent") != 0)
 				g->system = true;
-			seen_add(p, g->id);
+			if (replace) {
+				struct snap_goroutine *f = &p->b.snap->goroutines[first];
+				free(f->error);
+				*f = *g; /* the last one: its frames move with it */
+				p->b.snap->ngoroutines--;
+			} else {
+				seen_add(p, g->id, (size_t)(g - p->b.snap->goroutines));
+			}
 		}
 	}
 	free(p->elided);
@@ -389,6 +444,7 @@ static void start_block(struct parser *p, size_t no)
 		if (p->capseen)
 			memset(p->seen, 0, p->capseen * sizeof(*p->seen));
 		p->nseen = 0;
+		p->differ = 0;
 		p->truncated = 0;
 		p->runtime_frames = false;
 	} else {
@@ -407,8 +463,8 @@ static void on_line(struct parser *p, const struct line *l)
 			end_record(p, !p->have_fn);
 		start_block(p, l->no);
 		p->block_end = l->no;
-		if (id == 0 || seen_id(p, id)) {
-			p->rec = REC_SKIP; /* a thread's system stack, or printed again */
+		if (id == 0) {
+			p->rec = REC_SKIP; /* a thread's system stack */
 			return;
 		}
 		p->rec = REC_GOROUTINE;
@@ -565,6 +621,9 @@ struct pu_error *input_gotrace_parse(const char *from, const char *buf, size_t l
 	if (p.nblocks > 1)
 		snapshot_warn(snap, "%s holds %zu Go tracebacks: this report is of the last one (lines %zu-%zu); cut the file to read another", from,
 			      p.nblocks, p.block_start, p.block_end);
+	if (p.differ)
+		snapshot_warn(snap, "%s prints %zu goroutine%s twice with different stacks (goroutine %" PRId64 "%s): the first record of each is kept", from,
+			      p.differ, p.differ == 1 ? "" : "s", p.differ_id, p.differ > 1 ? " and others" : "");
 	if (p.truncated)
 		snapshot_warn(snap, "%s: the traceback is cut off: %zu goroutine%s left out (the last, goroutine %" PRId64 ", ends mid-stack)", from,
 			      p.truncated, p.truncated == 1 ? "" : "s", p.truncated_id);

@@ -8,6 +8,7 @@
 #include "classify.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1759,21 +1760,37 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Two records of one thread that say the same (frame strings are
- * interned: equal names are equal pointers). */
-static bool same_thread(const struct snap_thread *a, const struct snap_thread *b)
+/* Two stacks that say the same (frame strings are interned: equal names
+ * are equal pointers). */
+static bool same_frames(const struct frame *a, const struct frame *b, size_t n)
 {
-	if (!same_str(a->name, b->name) || a->state != b->state || a->syscall != b->syscall || a->wait != b->wait ||
-	    a->wait_site != b->wait_site || !same_str(a->error, b->error) || a->nframes != b->nframes)
-		return false;
-	for (size_t i = 0; i < a->nframes; i++) {
-		const struct frame *x = &a->frames[i], *y = &b->frames[i];
+	for (size_t i = 0; i < n && a != b; i++) {
+		const struct frame *x = &a[i], *y = &b[i];
 		if (x->pc != y->pc || x->offset != y->offset || x->function != y->function || x->module != y->module ||
 		    x->file != y->file || x->line != y->line || x->inlined != y->inlined || x->library != y->library ||
-		    x->tail_call != y->tail_call)
+		    x->tail_call != y->tail_call || x->wrapper != y->wrapper)
 			return false;
 	}
 	return true;
+}
+
+/* Two records of one thread that say the same. */
+static bool same_thread(const struct snap_thread *a, const struct snap_thread *b)
+{
+	return same_str(a->name, b->name) && a->state == b->state && a->syscall == b->syscall && a->wait == b->wait &&
+	       a->wait_site == b->wait_site && same_str(a->error, b->error) && a->nframes == b->nframes &&
+	       same_frames(a->frames, b->frames, a->nframes);
+}
+
+/* Two records of one goroutine that say the same. */
+static bool same_goroutine(const struct snap_goroutine *a, const struct snap_goroutine *b)
+{
+	return same_str(a->status, b->status) && same_str(a->wait_reason, b->wait_reason) && a->wait_minutes == b->wait_minutes &&
+	       a->thread == b->thread && a->locked == b->locked && same_str(a->created_function, b->created_function) &&
+	       same_str(a->created_file, b->created_file) && a->created_line == b->created_line &&
+	       a->created_goroutine == b->created_goroutine && a->wait_site == b->wait_site &&
+	       a->blocking_call == b->blocking_call && same_str(a->error, b->error) && a->system == b->system &&
+	       a->leaked == b->leaked && a->nframes == b->nframes && same_frames(a->frames, b->frames, a->nframes);
 }
 
 /* pileup never writes a thread twice (a merged report's hosts each have
@@ -1822,6 +1839,77 @@ static struct pu_error *merge_duplicates(const char *name, struct snapshot *snap
 	if (dups)
 		snapshot_warn(snap, "%s lists %zu thread record%s twice (thread %d%s), the same each time: each thread is counted once",
 			      name, dups, dups == 1 ? "" : "s", first, dups > 1 ? " and others" : "");
+	return NULL;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* The same for goroutines (sorted by id; id 0, unknown, is never a
+ * duplicate): a record listed twice is counted once when the copies agree,
+ * and makes the report unusable when they do not.  Version 2's goroutines
+ * of one stack share its frames, owned by the first: a dropped record that
+ * owns frames hands them to a kept one that shares them, or frees them. */
+static struct pu_error *merge_goroutine_duplicates(const char *name, struct snapshot *snap)
+{
+	size_t k = 0, dups = 0, ids = 0, run = 0;
+	int64_t first = 0, bad = 0, last = 0;
+	struct frame **orphans = NULL; /* frames owned by dropped records */
+	size_t norphans = 0, cap = 0;
+	for (size_t i = 0; i < snap->ngoroutines; i++) {
+		struct snap_goroutine *g = &snap->goroutines[i];
+		if (!k || snap->goroutines[k - 1].id != g->id)
+			run = k;
+		const struct snap_goroutine *twin = NULL;
+		for (size_t j = run; g->id && !bad && j < k && !twin; j++)
+			if (snap->goroutines[j].host == g->host)
+				twin = &snap->goroutines[j];
+		if (twin && !same_goroutine(twin, g))
+			bad = g->id; /* keep every record from here on, to be freed once */
+		if (twin && !bad) {
+			if (!dups++)
+				first = g->id;
+			if (g->id != last)
+				ids++;
+			last = g->id;
+			if (!g->frames_shared && g->frames) {
+				xgrow(&orphans, &cap, norphans + 1, sizeof(*orphans));
+				orphans[norphans++] = g->frames;
+			}
+			free(g->error);
+			free(g->waits_on.set);
+			continue;
+		}
+		if (k != i)
+			snap->goroutines[k] = *g;
+		k++;
+	}
+	snap->ngoroutines = k;
+	if (norphans) {
+		qsort(orphans, norphans, sizeof(*orphans), cmp_ptr);
+		for (size_t i = 0; i < k; i++) {
+			struct snap_goroutine *g = &snap->goroutines[i];
+			struct frame **o = g->frames_shared ? bsearch(&g->frames, orphans, norphans, sizeof(*orphans), cmp_ptr) : NULL;
+			if (o && *o) {
+				g->frames_shared = false; /* the new owner */
+				*o = NULL;
+			}
+		}
+		for (size_t i = 0; i < norphans; i++)
+			free(orphans[i]);
+		free(orphans);
+	}
+	if (bad)
+		return pu_error_new(PU_EXIT_USAGE,
+				    "%s lists goroutine %" PRId64 " twice, with different stacks or states: the report is damaged or was edited; "
+				    "capture again, or keep one record of each goroutine",
+				    name, bad);
+	if (dups)
+		snapshot_warn(snap, "%s lists %zu goroutine%s more than once (goroutine %" PRId64 "%s), the same each time: each goroutine is counted once",
+			      name, ids, ids == 1 ? "" : "s", first, ids > 1 ? " and others" : "");
 	return NULL;
 }
 
@@ -2065,6 +2153,10 @@ struct pu_error *snapshot_json_parse(const char *name, const char *buf, size_t l
 		struct snapshot *snap = l.snap;
 		if (snap->ngoroutines)
 			qsort(snap->goroutines, snap->ngoroutines, sizeof(*snap->goroutines), cmp_goroutine);
+		err = merge_goroutine_duplicates(name, snap);
+	}
+	if (!err) {
+		struct snapshot *snap = l.snap;
 		/* version 2's stacks say exactly where each waits */
 		for (size_t i = 0; l.version == 1 && i < l.ngroups; i++)
 			apply_group(snap, &l.groups[i]);

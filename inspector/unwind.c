@@ -6,6 +6,7 @@
  * walk is complete is the CFI's answer; then symbols.c and tailcall.c
  * turn every walk's pcs into frames, whichever engine made it. */
 #include "unwind.h"
+#include "capture_live.h"
 #include "cfirows.h"
 #include "classify.h"
 #include "debugcache.h"
@@ -371,6 +372,9 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	if (fd < 0) {
 		free(*file_name);
 		*file_name = NULL;
+		/* its files went with it (map_files, /proc/PID/root) */
+		if (snap->source == SNAP_LIVE)
+			capture_live_note_gone();
 	}
 	return fd;
 }

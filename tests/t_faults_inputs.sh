@@ -159,6 +159,51 @@ jq '.threads += [.threads[0] | .frames = .frames[1:]]' "$TMP/live.json" >"$TMP/d
 expect_eq "a thread listed twice, differently: exit 2, one line" "2 yes" "$? $(one_line "$TMP/dup2.err" && echo yes)"
 check "... naming the thread" grep -q "dup2.json lists thread $(jq '.threads[0].tid' "$TMP/live.json") twice, with different stacks" "$TMP/dup2.err"
 
+# --- F9: a goroutine listed twice in a saved report (version 1, and version 2 --------------
+# whose goroutines of one stack share it: the copy listed first owns it)
+GO1=$(dirname "$0")/data/v1-go.json
+"$PILEUP" --json "$GO1" >"$TMP/go2.json"
+for v in 1 2; do
+	in=$GO1
+	[ $v = 2 ] && in=$TMP/go2.json
+	n=$(jq '.goroutines | length' "$in")
+	id=$(jq '.goroutines[-1].id' "$in")
+	jq '.goroutines = [.goroutines[-1]] + .goroutines + [.goroutines[-1]]' "$in" >"$TMP/gdup$v.json"
+	"$PILEUP" --json=1 "$TMP/gdup$v.json" >"$TMP/gdup$v.out" 2>"$TMP/gdup$v.err"
+	expect_eq "v$v: a goroutine listed three times, the same: merged (counted once), exit 1" "1 $n" \
+		"$? $(jq '.goroutines | length' "$TMP/gdup$v.out")"
+	check "v$v: ... with a warning saying so" grep -q "gdup$v.json lists 1 goroutine more than once (goroutine $id), the same each time" "$TMP/gdup$v.err"
+	expect_eq "v$v: ... groups count it once" "$(jq -c '[.groups[].count]' "$in")" "$(jq -c '[.groups[].count]' "$TMP/gdup$v.out")"
+	jq '.goroutines += [.goroutines[0] | .wait_minutes = 77]' "$in" >"$TMP/gdiff$v.json"
+	"$PILEUP" --json=1 "$TMP/gdiff$v.json" >/dev/null 2>"$TMP/gdiff$v.err"
+	expect_eq "v$v: a goroutine listed twice, differently: exit 2, one line" "2 yes" "$? $(one_line "$TMP/gdiff$v.err" && echo yes)"
+	check "v$v: ... naming the goroutine" grep -q "gdiff$v.json lists goroutine $(jq '.goroutines[0].id' "$in") twice, with different stacks or states" "$TMP/gdiff$v.err"
+done
+
+# --- F9: a Go traceback that prints a goroutine twice ---------------------------------------
+# Go's GOTRACEBACK=crash output (a seed written by Go 1.27) prints goroutine 20, which a
+# thread ran, twice: once among the others, once from that thread's signal handler
+CR=$(dirname "$0")/../fuzz/dumps-seeds/crash-go1.27.txt
+a=$(grep -n '^goroutine 20 ' "$CR" | sed -n 1p | cut -d: -f1)
+b=$(grep -n '^goroutine 20 ' "$CR" | sed -n 2p | cut -d: -f1)
+"$PILEUP" --json=1 "$CR" >"$TMP/cr.json" 2>"$TMP/cr.err"
+expect_eq "Go's crash output printing goroutine 20 twice, the same: exit 0, each goroutine once" \
+	"0 $(grep -oE '^goroutine [1-9][0-9]*' "$CR" | sort -u | wc -l) 1" \
+	"$? $(jq '.goroutines | length' "$TMP/cr.json") $(jq '[.goroutines[] | select(.id == 20)] | length' "$TMP/cr.json")"
+# the first record says "stack unavailable" (running on another thread), as
+# tracebackothers prints it: the later one, with the stack, is kept
+{ head -n "$a" "$CR"; printf '\tgoroutine running on other thread; stack unavailable\n'; sed -n "$((a + 9)),\$p" "$CR"; } >"$TMP/cr-unav.txt"
+"$PILEUP" --json=1 "$TMP/cr-unav.txt" >"$TMP/cr-unav.json" 2>"$TMP/cr-unav.err"
+expect_eq "... first printed as 'stack unavailable', then with its stack: exit 0, the stack kept" \
+	"0 1 runtime.notetsleepg null" \
+	"$? $(jq -r '[.goroutines[] | select(.id == 20)] | "\(length) \(.[0].frames[0].function) \(.[0].error)"' "$TMP/cr-unav.json")"
+# the later record differs: the first is kept, with a warning
+{ head -n "$b" "$CR"; echo 'runtime.other(0x1)'; sed -n "$((b + 2)),\$p" "$CR"; } >"$TMP/cr-diff.txt"
+"$PILEUP" --json=1 "$TMP/cr-diff.txt" >"$TMP/cr-diff.json" 2>"$TMP/cr-diff.err"
+expect_eq "... printed twice with different stacks: exit 1, the first kept" "1 1 runtime.notetsleepg" \
+	"$? $(jq -r '[.goroutines[] | select(.id == 20)] | "\(length) \(.[0].frames[0].function)"' "$TMP/cr-diff.json")"
+check "... with a warning naming it" grep -q "cr-diff.txt prints 1 goroutine twice with different stacks (goroutine 20): the first record of each is kept" "$TMP/cr-diff.err"
+
 # --- F9: --gcore leaves no temporary file behind --------------------------------------------
 stop_fixture "$FX"
 start_fixture "$FIX/faults" --workers 4 --heap 64 || exit 1

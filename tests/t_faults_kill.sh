@@ -161,6 +161,44 @@ for mode in stop-all gcore nonstop; do
 	check "$mode: some kills came mid-capture ($died of $runs)" test $died -gt 0
 done
 
+# --- the target dies after a whole capture, before the unwinding ---------------
+# PILEUP_TEST_PAUSE_AFTER_CAPTURE_MS (a test hook) makes pileup say on stderr that it
+# has captured and wait; the target is killed in that pause.  What the copies hold
+# (registers, stacks, futex words) still gives the whole report; what needs the live
+# process (an fd's file, Go's goroutine list, deeper stack bytes) makes the answer
+# the one a death during the capture gets.
+# after_capture NAME WANT MODE FIXTURE ARGS...: WANT is "report" or "exited".
+after_capture() {
+	local name=$1 want=$2 mode=$3
+	shift 3
+	start_fixture "$@" || { check "$name: the fixture starts" false; return; }
+	local fx=$FX_PID opt=
+	[ "$mode" = stop-all ] && opt=--stop-all
+	: >"$TMP/ac.err"
+	PILEUP_TEST_PAUSE_AFTER_CAPTURE_MS=1000 "$PILEUP" $opt --json=1 "$fx" >"$TMP/ac.json" 2>"$TMP/ac.err" &
+	local p=$! k
+	for ((k = 0; k < 1000; k++)); do grep -q '^pileup: test: captured, pausing$' "$TMP/ac.err" && break; sleep 0.01; done
+	kill -KILL "$fx"
+	wait "$fx" 2>/dev/null
+	wait $p
+	local rc=$?
+	local msg
+	msg=$(grep -v '^pileup: test: ' "$TMP/ac.err")
+	if [ "$want" = report ]; then
+		expect_eq "$name ($mode): killed after the capture: the whole report from the copies, exit 0" "0 $N_AC" \
+			"$rc $(jq '[.threads[] | select(.wait == "condvar" and .wait_site.function == "wait_condvar")] | length' "$TMP/ac.json")"
+	else
+		expect_eq "$name ($mode): killed after the capture: exit 2, the line of a death during the capture" \
+			"2 pileup: process $fx exited during capture; nothing to report" "$rc $msg"
+	fi
+}
+N_AC=20
+for mode in nonstop stop-all; do
+	after_capture "condvar waiters" report $mode "$FIX/waits" --condvar $N_AC
+	after_capture "fd waiters (their files need /proc)" exited $mode "$FIX/waits" --condvar 2 --read 2 --poll 1
+	after_capture "Go (its goroutine list is in the process)" exited $mode "$FIX/go-leaks" -mutex 4 -recv 4
+done
+
 # --- a thread that cannot stop ---------------------------------------------------
 start_fixture "$FIX/faults" --workers 4 --vfork || exit 1
 vt=$(awk '$3 == "fault_vfork" { print $5 }' "$FX_OUT")
