@@ -161,6 +161,8 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 			free(g.waits_on.set);
 			g.waits_on = (struct snap_wait){0};
 		}
+		if (add & SNAP_LACKS_GO_LABELS)
+			g.labels = NULL;
 		if (add & SNAP_LACKS_GO_IDS) {
 			g.id = 0;
 			g.created_goroutine = 0;
@@ -172,6 +174,8 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 	free(nfs);
 	free(nns);
 	snap->ngoroutines = keep;
-	snap->lacks |= add;
+	snap->lacks |= add & ~(unsigned)SNAP_LACKS_GO_LABELS;
+	if (add & SNAP_LACKS_GO_LABELS)
+		snap->go_labels = false;
 	analyze_regroup(snap, o, a);
 }

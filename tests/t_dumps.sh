@@ -324,6 +324,26 @@ for b in "$FIX"/go/*/deep; do
 			"0 0 null 2 unknown 3" \
 			"$? $(jq -r '"\(.threads | length) \(.target.hosts | tojson) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .count] | add) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .wait] | unique | join(",")) \([.groups[] | select(.wait_site.function == "main.down") | .count] | add)"' "$pf.json")"
 	done
+	# ... and their labels, which split the one stack of the labeled
+	# goroutines in two samples (shard=even, shard=odd and a note Go
+	# quotes): two groups, the labels as go tool pprof -raw reads them
+	# from the debug=0 form, the same from the debug=1 form
+	raw=$(GOTOOLCHAIN=local /usr/local/go/bin/go tool pprof -raw "$f.pb.gz" 2>/dev/null | awk '/^Samples:/ {s = 1; next} /^Locations/ {s = 0} s && /^ +[0-9]+:/ {c = $1} s && /^ +[^ 0-9].*:\[/ {sub(/^ +/, ""); print c " " $0}' | sed 's/: / /' | sort)
+	check "go$v deep: go tool pprof -raw shows labels on 2 samples" test "$(printf '%s\n' "$raw" | grep -c 'wait_site:\[main.down\]')" = 2
+	for pf in "$f.pb.gz" "$f.prof.txt"; do
+		expect_eq "go$v deep: $(basename "$pf"): the labeled goroutines' 2 groups (one stack), with the labels go tool pprof -raw shows" "$raw" \
+			"$(jq -r '.groups[] | select(.labels) | "\(.count) \(.labels | to_entries | map("\(.key):[\(.value)]") | join(" "))"' "$pf.json" | sort)"
+		expect_eq "go$v deep: $(basename "$pf"): both at main.labeled.func1, one stack" "main.labeled.func1 1" \
+			"$(jq -r '[.groups[] | select(.labels)] | "\(map(.wait_site.function) | unique | join(",")) \(map(.frames | tojson) | unique | length)"' "$pf.json")"
+		"$PILEUP" "$pf" >"$pf.txt"
+		expect_eq "go$v deep: $(basename "$pf"): the text report's label lines (Go's quoted note unquoted; ',' and '=' in it escaped)" \
+			"$(printf '%s\n' '    labels:        host=db1, kind=thread, note=say "hi"\, a\=b, shard=odd, wait=select, wait_site=main.down' '    labels:        host=db1, kind=thread, shard=even, wait=select, wait_site=main.down')" \
+			"$(grep '^    labels: ' "$pf.txt" | sort)"
+		# a saved report keeps them, and reads back as the profile
+		"$PILEUP" --json=1 "$pf.json" >"$pf.again.json"
+		expect_eq "go$v deep: $(basename "$pf"): its saved report read back: the same labeled groups" \
+			"$(jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort' "$pf.json")" "$(jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort' "$pf.again.json")"
+	done
 	left=$(sed -n 's/^\.\.\.\([0-9]*\) frames elided\.\.\.$/\1/p' "$f" | sort -u)
 	if [ "$v" = 1.19 ]; then
 		expect_eq "go$v deep: Go printed no elision line" "" "$left"
