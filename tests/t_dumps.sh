@@ -111,6 +111,36 @@ for gotool in "$GO" /usr/local/go/bin/go; do
 	check "$gv go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$gotool" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
 	GOTOOLCHAIN=local "$gotool" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
 	check "$gv go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
+	# -http: pprof's web UI (its own binary, `go tool -n pprof`, run by
+	# PID) on a free loopback port; its top view (the table's rows, as
+	# JSON in the page) lists every wait site of
+	# pileup's goroutine groups, and filtered by the "wait" label (tf=,
+	# tagfocus) keeps the sites of that wait, not those of another
+	pprof_bin=$(GOTOOLCHAIN=local "$gotool" tool -n pprof)
+	port=$("$ROOT/tests/helpers/loopport" free)
+	"$pprof_bin" -no_browser -http=127.0.0.1:"$port" "$TMP/out.pb.gz" >"$TMP/http.out" 2>&1 &
+	http_pid=$!
+	fx_track "$http_pid"
+	for ((i = 0; i < 200; i++)); do
+		curl -sf -o "$TMP/top.html" "http://127.0.0.1:$port/ui/top" && break
+		sleep 0.05
+	done
+	check "$gv go tool pprof -http serves its top view (http://127.0.0.1:$port/ui/top)" test -s "$TMP/top.html"
+	sites=$(jq -r '[.groups[] | select(.kind == "goroutine") | .wait_site.function // empty] | unique | .[]' "$TMP/p.json")
+	missing=$(while read -r s; do grep -qF "\"Name\":\"$s\"" "$TMP/top.html" || echo "$s"; done <<<"$sites")
+	expect_eq "$gv go tool pprof -http: the top view lists each of the $(wc -l <<<"$sites") wait sites of pileup's goroutine groups" "" "$missing"
+	w="chan send"
+	mine=$(jq -r --arg w "$w" '[.groups[] | select(.kind == "goroutine" and .wait == $w) | .wait_site.function // empty] | unique | .[]' "$TMP/p.json")
+	# a site of another wait that no stack of this wait passes through
+	other=$(jq -r --arg w "$w" '([.groups[] | select(.kind == "goroutine" and .wait == $w) | .frames[].function] | unique) as $in
+		| [.groups[] | select(.kind == "goroutine" and .wait != $w) | .wait_site.function // empty | select(startswith("main.")) | select(. as $f | $in | index($f) | not)] | unique | .[0] // empty' "$TMP/p.json")
+	curl -sf -o "$TMP/top-w.html" "http://127.0.0.1:$port/ui/top?tf=$(jq -rn --arg v "wait=$w" '$v | @uri')"
+	check "$gv go tool pprof -http: a site of another wait to filter out ($other)" test -n "$other"
+	expect_eq "$gv go tool pprof -http: top view of wait=$w: its $(wc -l <<<"$mine") sites, not $other" "" \
+		"$(while read -r s; do grep -qF "\"Name\":\"$s\"" "$TMP/top-w.html" || echo "missing $s"; done <<<"$mine"; grep -qF "\"Name\":\"$other\"" "$TMP/top-w.html" && echo "has $other")"
+	kill -TERM "$http_pid"
+	wait "$http_pid" 2>/dev/null
+	check "$gv go tool pprof -http: stopped by its PID" test ! -e /proc/"$http_pid"
 done
 "$PILEUP" --json=1 "$TMP/out.pb.gz" >"$TMP/rt.json"
 expect_eq "pileup reads its own --pprof back: the same groups, waits and counts" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/rt.json")"
