@@ -374,6 +374,15 @@ for b in "$FIX"/go/*/deep; do
 		expect_eq "go$v deep: $(basename "$pf"): its saved report read back: the same labeled groups" \
 			"$(jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort' "$pf.json")" "$(jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort' "$pf.again.json")"
 	done
+	# pileup --pprof of Go's profile keeps the program's labels but those
+	# named as pileup's own (host, kind, wait, wait_site), which its reader
+	# takes for pileup's: go tool pprof sees them, pileup reads them back
+	"$PILEUP" --pprof "$f.re.pb.gz" "$f.pb.gz" >/dev/null
+	expect_eq "go$v deep: --pprof of Go's labelled profile: go tool pprof -raw shows the program's labels on 2 samples, none named as pileup's" \
+		"2 0" "$(GOTOOLCHAIN=local /usr/local/go/bin/go tool pprof -raw "$f.re.pb.gz" 2>/dev/null | awk '/shard:\[/ {n++; if (/host:\[|kind:\[thread\]|wait:\[select\]|wait_site:\[main.down\]/) b++} END {print n + 0, b + 0}')"
+	expect_eq "go$v deep: --pprof of Go's labelled profile read back: 2 groups, the program's labels but pileup's names" \
+		'[[1,{"note":"say \"hi\", a=b","shard":"odd"}],[1,{"shard":"even"}]]' \
+		"$("$PILEUP" --json=1 "$f.re.pb.gz" | jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort')"
 	left=$(sed -n 's/^\.\.\.\([0-9]*\) frames elided\.\.\.$/\1/p' "$f" | sort -u)
 	if [ "$v" = 1.19 ]; then
 		expect_eq "go$v deep: Go printed no elision line" "" "$left"
