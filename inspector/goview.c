@@ -101,6 +101,14 @@ static size_t profile_cut(int minor, const struct frame *f, size_t n)
 	return k;
 }
 
+void goview_drop_labels(struct snapshot *snap, const struct analyze_opts *o, struct analysis *a)
+{
+	for (size_t i = 0; i < snap->ngoroutines; i++)
+		snap->goroutines[i].labels = NULL;
+	snap->go_labels = false;
+	analyze_regroup(snap, o, a);
+}
+
 void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_opts *o, struct analysis *a)
 {
 	/* all of it, also what snap says it lacks: a profile "lacks" runtime

@@ -963,8 +963,12 @@ static int run_diff(const struct options *o)
 		for (k = 0; k < 2; k++) /* pprof labels: only if both have them */
 			el[k] = snap[k]->lacks | (snap[k]->go_labels ? 0u : (unsigned)SNAP_LACKS_GO_LABELS);
 		unsigned lacks = el[0] | el[1];
-		for (k = 0; k < 2 && el[0] != el[1]; k++)
-			goview_lower(snap[k], lacks, &o->analyze, &a[k]);
+		for (k = 0; k < 2 && el[0] != el[1]; k++) {
+			if (snap[0]->lacks != snap[1]->lacks)
+				goview_lower(snap[k], lacks, &o->analyze, &a[k]);
+			else if (snap[k]->go_labels) /* they differ in labels only */
+				goview_drop_labels(snap[k], &o->analyze, &a[k]);
+		}
 	}
 	if (err) {
 		for (k = 0; k < 2; k++) {

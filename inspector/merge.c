@@ -97,13 +97,13 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 		err = same_build(&in[0], &in[i]);
 	unsigned lacks = 0;
 	bool mixed = false;
-	/* pprof labels only where every input has them */
-#define EFFECTIVE_LACKS(s) ((s)->lacks | ((s)->go_labels ? 0u : (unsigned)SNAP_LACKS_GO_LABELS))
 	for (size_t i = 0; i < n; i++) {
-		lacks |= EFFECTIVE_LACKS(in[i].snap);
-		mixed |= EFFECTIVE_LACKS(in[i].snap) != EFFECTIVE_LACKS(in[0].snap);
+		lacks |= in[i].snap->lacks;
+		mixed |= in[i].snap->lacks != in[0].snap->lacks;
+		/* pprof labels only where every input has them */
+		if (!in[i].snap->go_labels)
+			lacks |= SNAP_LACKS_GO_LABELS;
 	}
-#undef EFFECTIVE_LACKS
 	struct snapshot *m = err ? NULL : snapshot_create(SNAP_DUMP);
 	if (m) {
 		m->mode = SNAP_MODE_DUMP;
@@ -162,7 +162,7 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 				*c = *g;
 				c->status = re(m->strings, g->status);
 				c->wait_reason = re(m->strings, g->wait_reason);
-				c->labels = re(m->strings, g->labels);
+				c->labels = m->go_labels ? re(m->strings, g->labels) : NULL;
 				c->created_function = re(m->strings, g->created_function);
 				c->created_file = re(m->strings, g->created_file);
 				c->error = g->error ? xstrdup(g->error) : NULL;

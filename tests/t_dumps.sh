@@ -424,6 +424,15 @@ if [ -s "$TMP/deep1.19.txt.pb.gz" ] && [ -s "$TMP/deep1.27.txt.pb.gz" ]; then
 	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" b="$TMP/deep1.27.txt.prof.txt" >"$TMP/pm.json"
 	expect_eq "merge of one build's debug=0 and debug=1 profiles: exit 0, the deep group on both" '0 6 {"a":3,"b":3}' \
 		"$? $(jq -c '.groups[] | select(.wait_site.function == "main.down") | [.count, .hosts]' "$TMP/pm.json" | tr -d '[]' | sed 's/,{/ {/')"
+	expect_eq "merge of one build's two profiles: the labelled goroutines' 2 groups, by their labels, on both" \
+		'[[2,{"a":1,"b":1},"even"],[2,{"a":1,"b":1},"odd"]]' \
+		"$(jq -c '[.groups[] | select(.labels) | [.count, .hosts, .labels.shard]] | sort' "$TMP/pm.json")"
+	# with the traceback of the same moment, which has no labels: merged
+	# without them (one group of the 2 labelled goroutines on each host)
+	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" c="$TMP/deep1.27.txt" >"$TMP/pmt.json"
+	expect_eq "merge of a labelled profile and a traceback: exit 0, no labels, the labelled goroutines one group on both" \
+		'0 [[4,{"a":2,"c":2},null]] 0' \
+		"$? $(jq -c '[.groups[] | select(.wait_site.function == "main.labeled.func1") | [.count, .hosts, .labels]]' "$TMP/pmt.json") $(jq '[.goroutines[] | select(.labels)] | length' "$TMP/pmt.json")"
 else
 	check "the deep fixtures' profiles of 1.19 and 1.27 are there" false
 fi
