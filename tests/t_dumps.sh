@@ -427,6 +427,10 @@ if [ -s "$TMP/deep1.19.txt.pb.gz" ] && [ -s "$TMP/deep1.27.txt.pb.gz" ]; then
 	expect_eq "merge of one build's two profiles: the labelled goroutines' 2 groups, by their labels, on both" \
 		'[[2,{"a":1,"b":1},"even"],[2,{"a":1,"b":1},"odd"]]' \
 		"$(jq -c '[.groups[] | select(.labels) | [.count, .hosts, .labels.shard]] | sort' "$TMP/pm.json")"
+	"$PILEUP" diff "$TMP/deep1.27.txt.pb.gz" "$TMP/deep1.27.txt.prof.txt" >"$TMP/pd.txt"
+	expect_eq "diff of one build's two profiles, text: the 2 labelled rows unchanged, each with its labels" \
+		"$(printf '%s\n' '+0 [host=db1, kind=thread, note=say "hi"\, a\=b, shard=odd, wait=select, wait_site=main.down]' '+0 [host=db1, kind=thread, shard=even, wait=select, wait_site=main.down]')" \
+		"$(grep ' main\.labeled\.func1 at ' "$TMP/pd.txt" | sed -E 's/^ +[0-9]+ +[0-9]+ +([-+][0-9]+) .*  (\[.*\])$/\1 \2/' | sort)"
 	# with the traceback of the same moment, which has no labels: merged
 	# without them (one group of the 2 labelled goroutines on each host)
 	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" c="$TMP/deep1.27.txt" >"$TMP/pmt.json"
