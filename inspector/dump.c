@@ -232,3 +232,116 @@ void dump_abandon(struct dump_builder *b)
 	free(b->build_id);
 	memset(b, 0, sizeof(*b));
 }
+
+/* --- pprof labels ---------------------------------------------------------- */
+
+void dump_labels_add(struct dump_labels *l, const char *k, size_t kn, const char *v, size_t vn)
+{
+	xgrow(&l->p, &l->cap, l->n + 1, sizeof(*l->p));
+	struct dump_label *d = &l->p[l->n++];
+	d->k = xmalloc(kn + 1);
+	memcpy(d->k, k, kn);
+	d->k[kn] = 0;
+	d->v = xmalloc(vn + 1);
+	memcpy(d->v, v, vn);
+	d->v[vn] = 0;
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+	const struct dump_label *x = a, *y = b;
+	int c = strcmp(x->k, y->k);
+	return c ? c : strcmp(x->v, y->v);
+}
+
+static void put_escaped(char **buf, size_t *n, size_t *cap, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		xgrow(buf, cap, *n + 5, 1);
+		if (c == '\\' || c == ',' || c == '=') {
+			(*buf)[(*n)++] = '\\';
+			(*buf)[(*n)++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			*n += (size_t)snprintf(*buf + *n, 5, "\\x%02x", c);
+		} else {
+			(*buf)[(*n)++] = (char)c;
+		}
+	}
+}
+
+const char *dump_labels_intern(struct strpool *sp, struct dump_labels *l)
+{
+	if (!l->n)
+		return NULL;
+	qsort(l->p, l->n, sizeof(*l->p), cmp_label);
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (i) {
+			xgrow(&buf, &cap, n + 2, 1);
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		}
+		put_escaped(&buf, &n, &cap, l->p[i].k);
+		xgrow(&buf, &cap, n + 1, 1);
+		buf[n++] = '=';
+		put_escaped(&buf, &n, &cap, l->p[i].v);
+		free(l->p[i].k);
+		free(l->p[i].v);
+	}
+	l->n = 0;
+	const char *r = strpool_intern_n(sp, buf, n);
+	free(buf);
+	return r;
+}
+
+void dump_labels_free(struct dump_labels *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->p[i].k);
+		free(l->p[i].v);
+	}
+	free(l->p);
+	memset(l, 0, sizeof(*l));
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* one key or value up to an unescaped stop byte; \x00 kept as written */
+static const char *unescape(const char *s, char stop, char *out, size_t size)
+{
+	size_t n = 0;
+	while (*s && *s != stop && !(stop == ',' && s[0] == ',' && s[1] == ' ')) {
+		char c = *s++;
+		if (c == '\\' && *s == 'x' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0 && (s[1] != '0' || s[2] != '0')) {
+			c = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+			s += 3;
+		} else if (c == '\\' && *s && *s != 'x') {
+			c = *s++;
+		}
+		if (n + 1 < size)
+			out[n++] = c;
+	}
+	if (size)
+		out[n] = 0;
+	return s;
+}
+
+bool dump_labels_next(const char **s, char *k, size_t ks, char *v, size_t vs)
+{
+	const char *p = *s;
+	if (!p || !*p)
+		return false;
+	p = unescape(p, '=', k, ks);
+	if (*p == '=')
+		p++;
+	p = unescape(p, ',', v, vs);
+	if (*p == ',')
+		p += p[1] == ' ' ? 2 : 1;
+	*s = p;
+	return true;
+}

@@ -49,4 +49,23 @@ void dump_set_build_id(struct snapshot *snap, const char *build_id);
 /* For report.build_id: the build-id a dump gave for its executable. */
 const char *dump_build_id(const struct snapshot *snap, const char *module);
 
+/* A goroutine's pprof labels (pprof.Do, SetGoroutineLabels), as profiles
+ * carry them: collected pair by pair, then one interned string, the same
+ * for the same set, "k=v, k2=v2" by key (each key and value with '\\',
+ * ',' and '=' escaped by '\\', control bytes as \\xNN), so that it is
+ * the text report's form and one pointer comparison in grouping. */
+struct dump_labels {
+	struct dump_label {
+		char *k, *v;
+	} *p;
+	size_t n, cap;
+};
+void dump_labels_add(struct dump_labels *l, const char *k, size_t kn, const char *v, size_t vn);
+/* The set's string (NULL for none); the set is emptied. */
+const char *dump_labels_intern(struct strpool *sp, struct dump_labels *l);
+void dump_labels_free(struct dump_labels *l);
+/* The next pair of such a string, unescaped into k and v (cut at their
+ * size); false at its end. */
+bool dump_labels_next(const char **s, char *k, size_t ks, char *v, size_t vs);
+
 #endif

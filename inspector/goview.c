@@ -101,6 +101,14 @@ static size_t profile_cut(int minor, const struct frame *f, size_t n)
 	return k;
 }
 
+void goview_drop_labels(struct snapshot *snap, const struct analyze_opts *o, struct analysis *a)
+{
+	for (size_t i = 0; i < snap->ngoroutines; i++)
+		snap->goroutines[i].labels = NULL;
+	snap->go_labels = false;
+	analyze_regroup(snap, o, a);
+}
+
 void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_opts *o, struct analysis *a)
 {
 	/* all of it, also what snap says it lacks: a profile "lacks" runtime
@@ -161,6 +169,8 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 			free(g.waits_on.set);
 			g.waits_on = (struct snap_wait){0};
 		}
+		if (add & SNAP_LACKS_GO_LABELS)
+			g.labels = NULL;
 		if (add & SNAP_LACKS_GO_IDS) {
 			g.id = 0;
 			g.created_goroutine = 0;
@@ -172,6 +182,8 @@ void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_op
 	free(nfs);
 	free(nns);
 	snap->ngoroutines = keep;
-	snap->lacks |= add;
+	snap->lacks |= add & ~(unsigned)SNAP_LACKS_GO_LABELS;
+	if (add & SNAP_LACKS_GO_LABELS)
+		snap->go_labels = false;
 	analyze_regroup(snap, o, a);
 }

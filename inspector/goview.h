@@ -21,5 +21,9 @@
 /* Lowers snap (analyzed into a) to lack what `lacks` says, and groups it
  * again; nothing happens when it already lacks all of that. */
 void goview_lower(struct snapshot *snap, unsigned lacks, const struct analyze_opts *o, struct analysis *a);
+/* Only SNAP_LACKS_GO_LABELS of goview_lower: the goroutines' pprof labels
+ * dropped and the groups made again (snapshots that lack nothing else
+ * different). */
+void goview_drop_labels(struct snapshot *snap, const struct analyze_opts *o, struct analysis *a);
 
 #endif

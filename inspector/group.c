@@ -13,6 +13,7 @@ struct item {
 	int64_t id;
 	int64_t wait_min;
 	bool crashed, leaked;
+	const char *labels; /* interned: one pointer for one set */
 };
 
 static struct item item_at(const struct snapshot *snap, enum group_kind kind, size_t i)
@@ -20,11 +21,11 @@ static struct item item_at(const struct snapshot *snap, enum group_kind kind, si
 	struct item it;
 	if (kind == GROUP_THREADS) {
 		const struct snap_thread *t = &snap->threads[i];
-		it = (struct item){t->frames, t->nframes, wait_class_name(t->wait), t->wait_site, t->blocking_call, t->tid, -1, t->crashed, false};
+		it = (struct item){t->frames, t->nframes, wait_class_name(t->wait), t->wait_site, t->blocking_call, t->tid, -1, t->crashed, false, NULL};
 	} else {
 		const struct snap_goroutine *g = &snap->goroutines[i];
 		it = (struct item){g->frames, g->nframes, g->wait_reason ? g->wait_reason : g->status, g->wait_site,
-				   g->blocking_call, g->id, g->wait_minutes, false, g->leaked};
+				   g->blocking_call, g->id, g->wait_minutes, false, g->leaked, g->labels};
 	}
 	return it;
 }
@@ -53,6 +54,7 @@ static unsigned long long item_key(const struct item *it, enum group_by by)
 {
 	unsigned long long h = PU_HASH_INIT;
 	h = pu_hash_bytes(h, &it->wait, sizeof(it->wait));
+	h = pu_hash_bytes(h, &it->labels, sizeof(it->labels));
 	if (by == GROUP_BY_STACK) {
 		for (size_t i = 0; i < it->n; i++)
 			h = hash_frame(h, &it->frames[i]);
@@ -66,6 +68,8 @@ static unsigned long long item_key(const struct item *it, enum group_by by)
 static bool same_item(const struct item *a, const struct item *b, enum group_by by)
 {
 	if (a->wait != b->wait && (!a->wait || !b->wait || strcmp(a->wait, b->wait) != 0))
+		return false;
+	if (a->labels != b->labels)
 		return false;
 	if (by == GROUP_BY_SITE) {
 		if ((a->site < 0) != (b->site < 0))
@@ -146,6 +150,7 @@ static void build(struct grouping *gr, const struct snapshot *snap, enum group_b
 			g->kind = gr->kind;
 			g->key = key;
 			g->wait = it.wait;
+			g->labels = it.labels;
 			g->frames = it.frames;
 			g->nframes = it.n;
 			g->wait_site = it.site;
@@ -180,6 +185,8 @@ unsigned long long group_stack_key(const struct group *g)
 {
 	unsigned long long h = hash_str(PU_HASH_INIT, g->kind == GROUP_THREADS ? "thread" : "goroutine");
 	h = hash_str(h, g->wait);
+	if (g->labels) /* the same keys as before for groups without */
+		h = hash_str(h, g->labels);
 	for (size_t i = 0; i < g->nframes; i++) {
 		const struct frame *f = &g->frames[i];
 		if (f->function) {

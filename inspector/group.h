@@ -25,6 +25,7 @@ struct group {
 	int64_t wait_min_lo, wait_min_hi; /* goroutines: range of wait minutes, -1 none */
 	unsigned long long key;
 	bool crashed;              /* holds the thread that crashed (cores) */
+	const char *labels;        /* goroutines: their pprof labels (dump.h), or NULL */
 	size_t leaked;             /* goroutines: members that can never wake (--leaks, or Go's "(leaked)") */
 };
 

@@ -100,6 +100,98 @@ static bool dec_at(const char **s, const char *end, uint64_t *out)
 	return true;
 }
 
+/* One Go-quoted string (strconv.Quote, as fmt's %q writes it: \a \b \f \n
+ * \r \t \v \\ \" \xNN \uNNNN \UNNNNNNNN, other bytes as they are) at *s,
+ * unquoted into buf; false if it is not one. */
+static bool go_unquote(const char **s, const char *end, char *buf, size_t size, size_t *n)
+{
+	const char *p = *s;
+	*n = 0;
+	if (p >= end || *p != '"')
+		return false;
+	for (p++; p < end && *p != '"'; p++) {
+		uint32_t c = (unsigned char)*p;
+		if (c == '\\') {
+			if (++p >= end)
+				return false;
+			static const char esc[] = "abfnrtv\\\"", val[] = "\a\b\f\n\r\t\v\\\"";
+			const char *e = *p ? strchr(esc, *p) : NULL;
+			if (e) {
+				c = (unsigned char)val[e - esc];
+			} else if (*p == 'x' || *p == 'u' || *p == 'U') {
+				int digits = *p == 'x' ? 2 : *p == 'u' ? 4 : 8;
+				bool byte = *p == 'x';
+				c = 0;
+				for (int i = 0; i < digits; i++) {
+					int x = ++p < end ? (unsigned char)*p : -1;
+					x = x >= '0' && x <= '9' ? x - '0' : x >= 'a' && x <= 'f' ? x - 'a' + 10 : x >= 'A' && x <= 'F' ? x - 'A' + 10 : -1;
+					if (x < 0)
+						return false;
+					c = c << 4 | (uint32_t)x;
+				}
+				if (!byte) { /* a rune: UTF-8 */
+					if (c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+						return false;
+					char u[4];
+					size_t k = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+					if (k == 1)
+						u[0] = (char)c;
+					else {
+						for (size_t i = k - 1; i > 0; i--, c >>= 6)
+							u[i] = (char)(0x80 | (c & 0x3f));
+						u[0] = (char)((0xf00u >> k) | c);
+					}
+					for (size_t i = 0; i < k; i++)
+						if (*n < size)
+							buf[(*n)++] = u[i];
+					continue;
+				}
+			} else {
+				return false;
+			}
+		}
+		if (*n < size)
+			buf[(*n)++] = (char)c;
+	}
+	if (p >= end)
+		return false;
+	*s = p + 1;
+	return true;
+}
+
+/* "# labels: {"k":"v", "k2":"v2"}": runtime/pprof's labelMap.String()
+ * (label.go of go1.26: "%q:%q" per pair, sorted, ", " between them; the
+ * same form read from every toolchain's fixture in t_dumps). */
+static bool text_labels(const char *s, const char *end, struct dump_labels *l)
+{
+	s += 10;
+	if (s >= end || *s != '{')
+		return false;
+	s++;
+	/* unquoted, no string is longer than the line */
+	size_t size = (size_t)(end - s) + 1;
+	char *k = xmalloc(size), *v = xmalloc(size);
+	bool ok = true;
+	while (ok && s < end && *s != '}') {
+		size_t kn, vn;
+		if (!go_unquote(&s, end, k, size, &kn) || s >= end || *s++ != ':' || !go_unquote(&s, end, v, size, &vn)) {
+			ok = false;
+			break;
+		}
+		dump_labels_add(l, k, kn, v, vn);
+		if (s < end && *s == ',') {
+			s++;
+			while (s < end && *s == ' ')
+				s++;
+		} else if (s < end && *s != '}') {
+			ok = false;
+		}
+	}
+	free(k);
+	free(v);
+	return ok && s < end && s + 1 == end;
+}
+
 /* "#\t0xPC\tNAME+0xOFF\tFILE:LINE", or "#\t0xPC" without a symbol. */
 static bool text_frame(struct dump_builder *b, const char *s, const char *end, struct frame *f)
 {
@@ -170,6 +262,9 @@ struct pu_error *input_pprof_parse_text(const char *from, const char *buf, size_
 	uint64_t count = 0, sum = 0;
 	size_t nframes = 0, bad = 0, lineno = 1;
 	struct pu_error *err = NULL;
+	struct dump_labels lset = {0};
+	const char *labels = NULL;
+	b.snap->go_labels = true;
 	s = nl ? nl + 1 : end;
 	/* Frames at one pc are one physical frame and the calls inlined
 	 * into it (innermost first); only the last is not inlined. */
@@ -189,10 +284,12 @@ struct pu_error *input_pprof_parse_text(const char *from, const char *buf, size_
 				size_t gi = b.snap->ngoroutines;                           \
 				dump_add_goroutine(&b);                                    \
 				b.snap->goroutines[gi].status = NULL;                      \
+				b.snap->goroutines[gi].labels = labels;                    \
 				if (count > 1)                                             \
 					dump_repeat_goroutine(&b, gi, (size_t)count - 1);  \
 			}                                                                  \
 			b.ncur = 0;                                                        \
+			labels = NULL;                                                     \
 			in_rec = false;                                                    \
 		}                                                                          \
 	} while (0)
@@ -232,8 +329,15 @@ struct pu_error *input_pprof_parse_text(const char *from, const char *buf, size_
 				prev = f;
 				have_prev = true;
 			}
+		} else if (le - s >= 10 && !memcmp(s, "# labels: ", 10) && in_rec && !nframes && !have_prev && !labels) {
+			/* after the record's "N @ ..." line, before its frames */
+			if (text_labels(s, le, &lset))
+				labels = dump_labels_intern(b.snap->strings, &lset);
+			else
+				bad++;
+			dump_labels_free(&lset);
 		} else if (le - s >= 1 && s[0] == '#') {
-			/* "# labels: {...}" and other comments */
+			/* other comments */
 		} else {
 			bad++;
 		}
@@ -312,6 +416,7 @@ struct proto {
 	int64_t value;
 	size_t nvalues;
 	bool ours; /* written by pileup --pprof: its labels are its own */
+	struct dump_labels labels; /* a sample's labels of the program's own */
 	uint64_t thread_frames; /* frames of the threads made so far */
 };
 
@@ -584,6 +689,7 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 {
 	pr->nids = pr->nvalues = 0;
 	pr->value = 0;
+	dump_labels_free(&pr->labels);
 	const char *kind = NULL, *wait = NULL, *site = NULL, *host = NULL;
 	uint32_t f;
 	int w;
@@ -597,7 +703,8 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 			if (!pb_repeated(&sub, w, v, add_value, pr))
 				m->bad = true;
 		} else if (f == 3 && w == 2) {
-			uint64_t key = 0, str = 0;
+			uint64_t key = 0, str = 0, num = 0;
+			bool have_num = false;
 			uint32_t f2;
 			int w2;
 			uint64_t v2;
@@ -607,10 +714,23 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 					key = v2;
 				else if (f2 == 2 && w2 == 0)
 					str = v2;
+				else if (f2 == 3 && w2 == 0)
+					num = v2, have_num = true;
 			}
 			/* a Go program's own labels may have these names */
 			const char *k = pr->ours ? str_at(pr, key) : NULL;
-			if (k && !strcmp(k, "kind"))
+			bool own = k && (!strcmp(k, "kind") || !strcmp(k, "wait") || !strcmp(k, "wait_site") || !strcmp(k, "host"));
+			if (!own && str_at(pr, key)) {
+				/* the program's (Go's are strings; a number as
+				 * its decimal) */
+				const char *kk = str_at(pr, key), *vv = str_at(pr, str);
+				char nb[24];
+				if (!str && have_num) {
+					snprintf(nb, sizeof(nb), "%" PRId64, (int64_t)num);
+					vv = nb;
+				}
+				dump_labels_add(&pr->labels, kk, strlen(kk), vv ? vv : "", vv ? strlen(vv) : 0);
+			} else if (k && !strcmp(k, "kind"))
 				kind = str_at(pr, str);
 			else if (k && !strcmp(k, "wait"))
 				wait = str_at(pr, str);
@@ -691,6 +811,7 @@ static struct pu_error *parse_sample(struct proto *pr, struct pb *m, uint64_t *t
 	size_t gi = pr->b.snap->ngoroutines;
 	struct snap_goroutine *g = dump_add_goroutine(&pr->b);
 	g->host = hi;
+	g->labels = dump_labels_intern(sp, &pr->labels);
 	if (wait) {
 		g->status = strpool_intern(sp, "waiting");
 		g->wait_reason = wait;
@@ -728,6 +849,7 @@ struct pu_error *input_pprof_parse_proto(const char *from, const uint8_t *buf, s
 	}
 	pr.interned = xcalloc(pr.st.n + 1, sizeof(*pr.interned));
 	dump_begin(&pr.b, from, "pprof goroutine profile", SNAP_LACKS_GO_RUNTIME | SNAP_LACKS_GO_WAIT | SNAP_LACKS_GO_IDS);
+	pr.b.snap->go_labels = true;
 	struct pb b = {buf, buf + len, false}, sub;
 	uint32_t field;
 	int wire;
@@ -800,5 +922,6 @@ struct pu_error *input_pprof_parse_proto(const char *from, const uint8_t *buf, s
 	free(pr.lines);
 	free(pr.maps);
 	free(pr.ids);
+	dump_labels_free(&pr.labels);
 	return err;
 }

@@ -959,9 +959,16 @@ static int run_diff(const struct options *o)
 		err = same_program(o, &a[0].report, &a[1].report);
 	if (!err) {
 		/* a dump against a live capture: both as the dump sees them */
-		unsigned lacks = snap[0]->lacks | snap[1]->lacks;
-		for (k = 0; k < 2 && snap[0]->lacks != snap[1]->lacks; k++)
-			goview_lower(snap[k], lacks, &o->analyze, &a[k]);
+		unsigned el[2];
+		for (k = 0; k < 2; k++) /* pprof labels: only if both have them */
+			el[k] = snap[k]->lacks | (snap[k]->go_labels ? 0u : (unsigned)SNAP_LACKS_GO_LABELS);
+		unsigned lacks = el[0] | el[1];
+		for (k = 0; k < 2 && el[0] != el[1]; k++) {
+			if (snap[0]->lacks != snap[1]->lacks)
+				goview_lower(snap[k], lacks, &o->analyze, &a[k]);
+			else if (snap[k]->go_labels) /* they differ in labels only */
+				goview_drop_labels(snap[k], &o->analyze, &a[k]);
+		}
 	}
 	if (err) {
 		for (k = 0; k < 2; k++) {

@@ -100,12 +100,16 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 	for (size_t i = 0; i < n; i++) {
 		lacks |= in[i].snap->lacks;
 		mixed |= in[i].snap->lacks != in[0].snap->lacks;
+		/* pprof labels only where every input has them */
+		if (!in[i].snap->go_labels)
+			lacks |= SNAP_LACKS_GO_LABELS;
 	}
 	struct snapshot *m = err ? NULL : snapshot_create(SNAP_DUMP);
 	if (m) {
 		m->mode = SNAP_MODE_DUMP;
 		m->dump_format = "merged snapshots";
-		m->lacks = lacks;
+		m->lacks = lacks & ~(unsigned)SNAP_LACKS_GO_LABELS;
+		m->go_labels = !(lacks & SNAP_LACKS_GO_LABELS);
 		m->hosts = xcalloc(n, sizeof(*m->hosts));
 		m->nhosts = n;
 	}
@@ -158,6 +162,7 @@ struct pu_error *merge_snapshots(struct merge_input *in, size_t n, const struct 
 				*c = *g;
 				c->status = re(m->strings, g->status);
 				c->wait_reason = re(m->strings, g->wait_reason);
+				c->labels = m->go_labels ? re(m->strings, g->labels) : NULL;
 				c->created_function = re(m->strings, g->created_function);
 				c->created_file = re(m->strings, g->created_file);
 				c->error = g->error ? xstrdup(g->error) : NULL;

@@ -56,6 +56,16 @@ static void print_site(FILE *f, const struct group *g)
 
 enum { MAX_COUNTS = 8 };
 
+/* A profile's group: its pprof labels, which tell apart rows of one site */
+static void print_labels(FILE *f, const struct group *g)
+{
+	if (!g->labels)
+		return;
+	fputs("  [", f);
+	sanitize_fputs(g->labels, f);
+	fputc(']', f);
+}
+
 static void format_counts(const struct cmp *c, const struct cmp_row *r, char *buf, size_t size)
 {
 	size_t from = c->npoints > MAX_COUNTS ? c->npoints - MAX_COUNTS : 0;
@@ -111,6 +121,7 @@ static void watch_text(FILE *f, const struct cmp *c, const struct compare_view *
 			r->growth_per_min, cmp_first(c, r),
 			cmp_last(c, r), cw, counts, kind_name(r->kind), sanitize_copy(r->group->wait ? r->group->wait : "?", wait, sizeof(wait)));
 		print_site(f, r->group);
+		print_labels(f, r->group);
 		fputc('\n', f);
 	}
 }
@@ -147,6 +158,7 @@ static void diff_text(FILE *f, const struct cmp *c, const struct cmp_row **rows)
 		fprintf(f, "  %7zu %7zu %+7lld  %-9s  %-17s ", n0, n1, (long long)n1 - (long long)n0, kind_name(r->kind),
 			sanitize_copy(r->group->wait ? r->group->wait : "?", wait, sizeof(wait)));
 		print_site(f, r->group);
+		print_labels(f, r->group);
 		if (!n0)
 			fputs("  (new)", f);
 		else if (!n1)

@@ -1,4 +1,5 @@
 #include "classify.h"
+#include "dump.h"
 #include "error.h"
 #include "json.h"
 #include "merge.h"
@@ -99,6 +100,21 @@ static void site_json(struct json *j, const struct frame *frames, int idx)
 	json_end_object(j);
 }
 
+/* pprof labels (dump.h's string) as {"k": "v"} */
+static void labels_json(struct json *j, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *k = xmalloc(n), *v = xmalloc(n);
+	json_begin_object(j);
+	while (dump_labels_next(&s, k, n, v, n)) {
+		json_key(j, k);
+		json_string(j, v);
+	}
+	json_end_object(j);
+	free(k);
+	free(v);
+}
+
 /* A group's members but its stack; used: version 2's objects table. */
 static void group_fields(struct json *j, const struct report *r, const struct group *g, const bool *used)
 {
@@ -123,6 +139,10 @@ static void group_fields(struct json *j, const struct report *r, const struct gr
 	if (g->kind == GROUP_GOROUTINES && (g->leaked || r->snap->leaks.done)) {
 		json_key(j, "leaked");
 		json_uint(j, g->leaked);
+	}
+	if (g->labels) {
+		json_key(j, "labels");
+		labels_json(j, g->labels);
 	}
 	if (g->wait_min_hi >= 0) {
 		json_key(j, "wait_minutes");
@@ -833,6 +853,10 @@ void report_json(FILE *f, const struct report *r)
 			if (g->leaked || snap->leaks.done) {
 				json_key(j, "leaked");
 				json_bool(j, g->leaked);
+			}
+			if (g->labels) {
+				json_key(j, "labels");
+				labels_json(j, g->labels);
 			}
 			/* version 2 leaves out what most goroutines have
 			 * ("goroutine_defaults") */

@@ -15,8 +15,11 @@
  * symbolized so pprof looks nothing up.  A comment names pileup
  * (INPUT_PPROF_COMMENT): only in such a profile does pileup's reader take
  * those labels for its own (a Go program may label its goroutines "host"
- * or "kind" too).  Field numbers: see
+ * or "kind" too).  A group read from a Go profile keeps the program's
+ * labels (pprof.Do) in its sample, but those named as pileup's own, which
+ * a reader of this profile would take for pileup's.  Field numbers: see
  * input_pprof.c (checked against Go's runtime/pprof/proto.go). */
+#include "dump.h"
 #include "input_pprof.h"
 #include "merge.h"
 #include "pbuf.h"
@@ -217,6 +220,24 @@ static void label(struct pbw *s, struct writer *w, const char *key, const char *
 	free(l.buf);
 }
 
+/* The program's own pprof labels (dump.h's string), but for pileup's
+ * names. */
+static void program_labels(struct pbw *s, struct writer *w, const char *labels)
+{
+	if (!labels)
+		return;
+	size_t n = strlen(labels) + 1;
+	char *k = xmalloc(n), *v = xmalloc(n);
+	while (dump_labels_next(&labels, k, n, v, n)) {
+		if (!strcmp(k, "kind") || !strcmp(k, "wait") || !strcmp(k, "wait_site") || !strcmp(k, "host"))
+			continue;
+		/* the string table keeps pointers: interned */
+		label(s, w, strpool_intern(w->names, k), strpool_intern(w->names, v));
+	}
+	free(k);
+	free(v);
+}
+
 static void samples(struct writer *w, const struct grouping *gr)
 {
 	for (size_t gi = 0; gr && gi < gr->ngroups; gi++) {
@@ -258,6 +279,7 @@ static void samples(struct writer *w, const struct grouping *gr)
 				label(&s, w, "wait_site", g->frames[g->wait_site].function);
 			if (per)
 				label(&s, w, "host", snap->hosts[h]);
+			program_labels(&s, w, g->labels);
 			pbw_len(&w->out, 2, s.buf, s.len);
 			free(s.buf);
 		}

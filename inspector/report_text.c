@@ -150,6 +150,11 @@ static void print_group(FILE *f, const struct report *r, const struct grouping *
 		sanitize_fputs(g->frames[g->blocking_call].function, f);
 		fputc('\n', f);
 	}
+	if (g->labels) { /* the program's pprof labels (a profile's) */
+		fputs("    labels:        ", f);
+		sanitize_fputs(g->labels, f);
+		fputc('\n', f);
+	}
 	report_text_group_waits(f, r, g);
 	if (g->wait_min_hi >= 0) {
 		if (g->wait_min_lo == g->wait_min_hi)

@@ -213,6 +213,8 @@ struct snap_goroutine {
 	bool system;
 	bool leaked;            /* Go 1.26+: found leaked by the GC ("(leaked)") */
 	uint32_t host;          /* merged snapshots: index into snapshot.hosts */
+	/* pprof labels (a profile's): dump.h's string of them, or NULL */
+	const char *labels;
 	struct snap_wait waits_on;
 };
 
@@ -245,6 +247,9 @@ enum {
 	SNAP_LACKS_GO_WAIT = 1u << 2,
 	SNAP_LACKS_GO_IDS = 1u << 3,
 	SNAP_LACKS_GO_DEEP = 1u << 4,
+	/* no pprof labels: never saved, but set (with the others) when a
+	 * diff or merge lowers snapshots of which not all have go_labels */
+	SNAP_LACKS_GO_LABELS = 1u << 5,
 };
 
 /* Reads target memory not captured in the snapshot; returns bytes read. */
@@ -268,6 +273,7 @@ struct snapshot {
 	char *go_version;
 	char *go_module;
 	unsigned lacks;      /* SNAP_LACKS_* */
+	bool go_labels;      /* the input carries pprof labels (a profile) */
 	/* dumps: where the data came from (a file or URL) and what it was
 	 * ("Go traceback", "pprof goroutine profile", ...) */
 	char *dump_from;

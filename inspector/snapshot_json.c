@@ -6,6 +6,7 @@
  * the byte offset. */
 #include "snapshot_json.h"
 #include "classify.h"
+#include "dump.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1310,6 +1311,35 @@ static bool parse_created_by(struct loader *l, struct snap_goroutine *g)
 	return !p->err;
 }
 
+/* "labels": {"k": "v", ...}, a profile's pprof labels (dump.h) */
+static bool parse_labels(struct loader *l, const char **out)
+{
+	struct jp *p = &l->p;
+	struct dump_labels set = {0};
+	size_t n = 0;
+	char key[8];
+	bool ok = jp_begin(p, '{', "an object of labels");
+	while (ok && jp_object_next(p, &n, key, sizeof(key))) {
+		/* the whole key is still p->str */
+		size_t kn = p->slen;
+		char *k = xmalloc(kn + 1);
+		memcpy(k, p->str, kn + 1);
+		const char *v;
+		ok = jp_opt_string(p, "labels", &v);
+		if (ok && !v)
+			ok = jp_fail(p, "a label's value must be a string");
+		if (ok)
+			dump_labels_add(&set, k, kn, v, p->slen);
+		free(k);
+	}
+	ok = ok && !p->err;
+	*out = ok ? dump_labels_intern(l->snap->strings, &set) : NULL;
+	dump_labels_free(&set);
+	if (*out)
+		l->snap->go_labels = true;
+	return ok;
+}
+
 static bool parse_goroutine(struct loader *l)
 {
 	struct jp *p = &l->p;
@@ -1339,6 +1369,8 @@ static bool parse_goroutine(struct loader *l)
 			ok = host_field(l, &g->host);
 		} else if (!strcmp(key, "leaked")) {
 			ok = jp_bool(p, "leaked", &g->leaked);
+		} else if (!strcmp(key, "labels")) {
+			ok = parse_labels(l, &g->labels);
 		} else if (!strcmp(key, "status")) {
 			ok = str_field(l, "status", &g->status);
 			*given |= GIVEN_STATUS;

@@ -111,6 +111,36 @@ for gotool in "$GO" /usr/local/go/bin/go; do
 	check "$gv go tool pprof -top names the fixture's functions" grep -q "main.broadcastMsg.func1" <<<"$(GOTOOLCHAIN=local "$gotool" tool pprof -top -cum "$TMP/out.pb.gz" 2>/dev/null)"
 	GOTOOLCHAIN=local "$gotool" tool pprof -traces "$TMP/out.pb.gz" >"$TMP/traces" 2>/dev/null
 	check "$gv go tool pprof -traces shows the wait labels" grep -q "wait:.*chan send" "$TMP/traces"
+	# -http: pprof's web UI (its own binary, `go tool -n pprof`, run by
+	# PID) on a free loopback port; its top view (the table's rows, as
+	# JSON in the page) lists every wait site of
+	# pileup's goroutine groups, and filtered by the "wait" label (tf=,
+	# tagfocus) keeps the sites of that wait, not those of another
+	pprof_bin=$(GOTOOLCHAIN=local "$gotool" tool -n pprof)
+	port=$("$ROOT/tests/helpers/loopport" free)
+	"$pprof_bin" -no_browser -http=127.0.0.1:"$port" "$TMP/out.pb.gz" >"$TMP/http.out" 2>&1 &
+	http_pid=$!
+	fx_track "$http_pid"
+	for ((i = 0; i < 200; i++)); do
+		curl -sf -o "$TMP/top.html" "http://127.0.0.1:$port/ui/top" && break
+		sleep 0.05
+	done
+	check "$gv go tool pprof -http serves its top view (http://127.0.0.1:$port/ui/top)" test -s "$TMP/top.html"
+	sites=$(jq -r '[.groups[] | select(.kind == "goroutine") | .wait_site.function // empty] | unique | .[]' "$TMP/p.json")
+	missing=$(while read -r s; do grep -qF "\"Name\":\"$s\"" "$TMP/top.html" || echo "$s"; done <<<"$sites")
+	expect_eq "$gv go tool pprof -http: the top view lists each of the $(wc -l <<<"$sites") wait sites of pileup's goroutine groups" "" "$missing"
+	w="chan send"
+	mine=$(jq -r --arg w "$w" '[.groups[] | select(.kind == "goroutine" and .wait == $w) | .wait_site.function // empty] | unique | .[]' "$TMP/p.json")
+	# a site of another wait that no stack of this wait passes through
+	other=$(jq -r --arg w "$w" '([.groups[] | select(.kind == "goroutine" and .wait == $w) | .frames[].function] | unique) as $in
+		| [.groups[] | select(.kind == "goroutine" and .wait != $w) | .wait_site.function // empty | select(startswith("main.")) | select(. as $f | $in | index($f) | not)] | unique | .[0] // empty' "$TMP/p.json")
+	curl -sf -o "$TMP/top-w.html" "http://127.0.0.1:$port/ui/top?tf=$(jq -rn --arg v "wait=$w" '$v | @uri')"
+	check "$gv go tool pprof -http: a site of another wait to filter out ($other)" test -n "$other"
+	expect_eq "$gv go tool pprof -http: top view of wait=$w: its $(wc -l <<<"$mine") sites, not $other" "" \
+		"$(while read -r s; do grep -qF "\"Name\":\"$s\"" "$TMP/top-w.html" || echo "missing $s"; done <<<"$mine"; grep -qF "\"Name\":\"$other\"" "$TMP/top-w.html" && echo "has $other")"
+	kill -TERM "$http_pid"
+	wait "$http_pid" 2>/dev/null
+	check "$gv go tool pprof -http: stopped by its PID" test ! -e /proc/"$http_pid"
 done
 "$PILEUP" --json=1 "$TMP/out.pb.gz" >"$TMP/rt.json"
 expect_eq "pileup reads its own --pprof back: the same groups, waits and counts" "$(cat "$TMP/live.sites")" "$(by_site "$TMP/rt.json")"
@@ -324,6 +354,35 @@ for b in "$FIX"/go/*/deep; do
 			"0 0 null 2 unknown 3" \
 			"$? $(jq -r '"\(.threads | length) \(.target.hosts | tojson) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .count] | add) \([.groups[] | select(.wait_site.function == "main.labeled.func1") | .wait] | unique | join(",")) \([.groups[] | select(.wait_site.function == "main.down") | .count] | add)"' "$pf.json")"
 	done
+	# ... and their labels, which split the one stack of the labeled
+	# goroutines in two samples (shard=even, shard=odd and a note Go
+	# quotes): two groups, the labels as go tool pprof -raw reads them
+	# from the debug=0 form, the same from the debug=1 form
+	raw=$(GOTOOLCHAIN=local /usr/local/go/bin/go tool pprof -raw "$f.pb.gz" 2>/dev/null | awk '/^Samples:/ {s = 1; next} /^Locations/ {s = 0} s && /^ +[0-9]+:/ {c = $1} s && /^ +[^ 0-9].*:\[/ {sub(/^ +/, ""); print c " " $0}' | sed 's/: / /' | sort)
+	check "go$v deep: go tool pprof -raw shows labels on 2 samples" test "$(printf '%s\n' "$raw" | grep -c 'wait_site:\[main.down\]')" = 2
+	for pf in "$f.pb.gz" "$f.prof.txt"; do
+		expect_eq "go$v deep: $(basename "$pf"): the labeled goroutines' 2 groups (one stack), with the labels go tool pprof -raw shows" "$raw" \
+			"$(jq -r '.groups[] | select(.labels) | "\(.count) \(.labels | to_entries | map("\(.key):[\(.value)]") | join(" "))"' "$pf.json" | sort)"
+		expect_eq "go$v deep: $(basename "$pf"): both at main.labeled.func1, one stack" "main.labeled.func1 1" \
+			"$(jq -r '[.groups[] | select(.labels)] | "\(map(.wait_site.function) | unique | join(",")) \(map(.frames | tojson) | unique | length)"' "$pf.json")"
+		"$PILEUP" "$pf" >"$pf.txt"
+		expect_eq "go$v deep: $(basename "$pf"): the text report's label lines (Go's quoted note unquoted; ',' and '=' in it escaped)" \
+			"$(printf '%s\n' '    labels:        host=db1, kind=thread, note=say "hi"\, a\=b, shard=odd, wait=select, wait_site=main.down' '    labels:        host=db1, kind=thread, shard=even, wait=select, wait_site=main.down')" \
+			"$(grep '^    labels: ' "$pf.txt" | sort)"
+		# a saved report keeps them, and reads back as the profile
+		"$PILEUP" --json=1 "$pf.json" >"$pf.again.json"
+		expect_eq "go$v deep: $(basename "$pf"): its saved report read back: the same labeled groups" \
+			"$(jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort' "$pf.json")" "$(jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort' "$pf.again.json")"
+	done
+	# pileup --pprof of Go's profile keeps the program's labels but those
+	# named as pileup's own (host, kind, wait, wait_site), which its reader
+	# takes for pileup's: go tool pprof sees them, pileup reads them back
+	"$PILEUP" --pprof "$f.re.pb.gz" "$f.pb.gz" >/dev/null
+	expect_eq "go$v deep: --pprof of Go's labelled profile: go tool pprof -raw shows the program's labels on 2 samples, none named as pileup's" \
+		"2 0" "$(GOTOOLCHAIN=local /usr/local/go/bin/go tool pprof -raw "$f.re.pb.gz" 2>/dev/null | awk '/shard:\[/ {n++; if (/host:\[|kind:\[thread\]|wait:\[select\]|wait_site:\[main.down\]/) b++} END {print n + 0, b + 0}')"
+	expect_eq "go$v deep: --pprof of Go's labelled profile read back: 2 groups, the program's labels but pileup's names" \
+		'[[1,{"note":"say \"hi\", a=b","shard":"odd"}],[1,{"shard":"even"}]]' \
+		"$("$PILEUP" --json=1 "$f.re.pb.gz" | jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort')"
 	left=$(sed -n 's/^\.\.\.\([0-9]*\) frames elided\.\.\.$/\1/p' "$f" | sort -u)
 	if [ "$v" = 1.19 ]; then
 		expect_eq "go$v deep: Go printed no elision line" "" "$left"
@@ -365,6 +424,19 @@ if [ -s "$TMP/deep1.19.txt.pb.gz" ] && [ -s "$TMP/deep1.27.txt.pb.gz" ]; then
 	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" b="$TMP/deep1.27.txt.prof.txt" >"$TMP/pm.json"
 	expect_eq "merge of one build's debug=0 and debug=1 profiles: exit 0, the deep group on both" '0 6 {"a":3,"b":3}' \
 		"$? $(jq -c '.groups[] | select(.wait_site.function == "main.down") | [.count, .hosts]' "$TMP/pm.json" | tr -d '[]' | sed 's/,{/ {/')"
+	expect_eq "merge of one build's two profiles: the labelled goroutines' 2 groups, by their labels, on both" \
+		'[[2,{"a":1,"b":1},"even"],[2,{"a":1,"b":1},"odd"]]' \
+		"$(jq -c '[.groups[] | select(.labels) | [.count, .hosts, .labels.shard]] | sort' "$TMP/pm.json")"
+	"$PILEUP" diff "$TMP/deep1.27.txt.pb.gz" "$TMP/deep1.27.txt.prof.txt" >"$TMP/pd.txt"
+	expect_eq "diff of one build's two profiles, text: the 2 labelled rows unchanged, each with its labels" \
+		"$(printf '%s\n' '+0 [host=db1, kind=thread, note=say "hi"\, a\=b, shard=odd, wait=select, wait_site=main.down]' '+0 [host=db1, kind=thread, shard=even, wait=select, wait_site=main.down]')" \
+		"$(grep ' main\.labeled\.func1 at ' "$TMP/pd.txt" | sed -E 's/^ +[0-9]+ +[0-9]+ +([-+][0-9]+) .*  (\[.*\])$/\1 \2/' | sort)"
+	# with the traceback of the same moment, which has no labels: merged
+	# without them (one group of the 2 labelled goroutines on each host)
+	"$PILEUP" merge --json=1 a="$TMP/deep1.27.txt.pb.gz" c="$TMP/deep1.27.txt" >"$TMP/pmt.json"
+	expect_eq "merge of a labelled profile and a traceback: exit 0, no labels, the labelled goroutines one group on both" \
+		'0 [[4,{"a":2,"c":2},null]] 0' \
+		"$? $(jq -c '[.groups[] | select(.wait_site.function == "main.labeled.func1") | [.count, .hosts, .labels]]' "$TMP/pmt.json") $(jq '[.goroutines[] | select(.labels)] | length' "$TMP/pmt.json")"
 else
 	check "the deep fixtures' profiles of 1.19 and 1.27 are there" false
 fi
