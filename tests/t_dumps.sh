@@ -86,11 +86,13 @@ expect_eq "diff profile vs live: every group at the fixture's sites unchanged" "
 "$PILEUP" --pprof "$TMP/out.pb.gz" --json=1 "$FX_PID" >"$TMP/p.json"
 expect_eq "--pprof: exit 0" 0 $?
 # go tool pprof of Debian's Go 1.23 (its pprof is built) and of the
-# newest toolchain here, /usr/local/go's 1.26 (whose go command builds
+# newest toolchain here, the 1.26 of the fixtures (/usr/local/go's, or the
+# go1.26 deps.sh fetched on a machine without one; its go command builds
 # pprof on its first `go tool pprof`, some 30 s, then takes it from the
 # build cache), each by path
 GO=/usr/lib/go-1.23/bin/go
-for gotool in "$GO" /usr/local/go/bin/go; do
+GO126=$(make -s --no-print-directory -C "$ROOT/fixtures" print-go126)
+for gotool in "$GO" "$GO126"; do
 	check "go tool pprof is there ($gotool)" test -x "$gotool"
 	[ -x "$gotool" ] || continue
 	gv=$(GOTOOLCHAIN=local "$gotool" env GOVERSION)
@@ -358,7 +360,7 @@ for b in "$FIX"/go/*/deep; do
 	# goroutines in two samples (shard=even, shard=odd and a note Go
 	# quotes): two groups, the labels as go tool pprof -raw reads them
 	# from the debug=0 form, the same from the debug=1 form
-	raw=$(GOTOOLCHAIN=local /usr/local/go/bin/go tool pprof -raw "$f.pb.gz" 2>/dev/null | awk '/^Samples:/ {s = 1; next} /^Locations/ {s = 0} s && /^ +[0-9]+:/ {c = $1} s && /^ +[^ 0-9].*:\[/ {sub(/^ +/, ""); print c " " $0}' | sed 's/: / /' | sort)
+	raw=$(GOTOOLCHAIN=local "$GO126" tool pprof -raw "$f.pb.gz" 2>/dev/null | awk '/^Samples:/ {s = 1; next} /^Locations/ {s = 0} s && /^ +[0-9]+:/ {c = $1} s && /^ +[^ 0-9].*:\[/ {sub(/^ +/, ""); print c " " $0}' | sed 's/: / /' | sort)
 	check "go$v deep: go tool pprof -raw shows labels on 2 samples" test "$(printf '%s\n' "$raw" | grep -c 'wait_site:\[main.down\]')" = 2
 	for pf in "$f.pb.gz" "$f.prof.txt"; do
 		expect_eq "go$v deep: $(basename "$pf"): the labeled goroutines' 2 groups (one stack), with the labels go tool pprof -raw shows" "$raw" \
@@ -379,7 +381,7 @@ for b in "$FIX"/go/*/deep; do
 	# takes for pileup's: go tool pprof sees them, pileup reads them back
 	"$PILEUP" --pprof "$f.re.pb.gz" "$f.pb.gz" >/dev/null
 	expect_eq "go$v deep: --pprof of Go's labelled profile: go tool pprof -raw shows the program's labels on 2 samples, none named as pileup's" \
-		"2 0" "$(GOTOOLCHAIN=local /usr/local/go/bin/go tool pprof -raw "$f.re.pb.gz" 2>/dev/null | awk '/shard:\[/ {n++; if (/host:\[|kind:\[thread\]|wait:\[select\]|wait_site:\[main.down\]/) b++} END {print n + 0, b + 0}')"
+		"2 0" "$(GOTOOLCHAIN=local "$GO126" tool pprof -raw "$f.re.pb.gz" 2>/dev/null | awk '/shard:\[/ {n++; if (/host:\[|kind:\[thread\]|wait:\[select\]|wait_site:\[main.down\]/) b++} END {print n + 0, b + 0}')"
 	expect_eq "go$v deep: --pprof of Go's labelled profile read back: 2 groups, the program's labels but pileup's names" \
 		'[[1,{"note":"say \"hi\", a=b","shard":"odd"}],[1,{"shard":"even"}]]' \
 		"$("$PILEUP" --json=1 "$f.re.pb.gz" | jq -c '[.groups[] | select(.labels) | [.count, .labels]] | sort')"
