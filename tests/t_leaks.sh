@@ -55,6 +55,12 @@ for ver in $VERS; do
 		check "go$ver: every object scanned conservatively ($dbg)" \
 			grep -Eq ': 0 objects scanned by their pointer words, [1-9][0-9]* conservatively' <<<"$dbg"
 	fi
+	# every release: data and bss by the masks the runtime built from
+	# gcdata/gcbss (a global word that is no pointer, such as the page
+	# allocator's search address, kept the producers' channel "reachable"
+	# about one run in six when taken for one)
+	check "go$ver: globals scanned by the runtime's pointer masks" \
+		bash -c "PILEUP_GO_DEBUG=1 '$PILEUP' --stop-all --leaks --json=1 -o /dev/null '$pid' 2>&1 | grep -Eq 'globals: [1-9][0-9]* ranges scanned by the runtime.s pointer masks, 0 word by word'"
 	PILEUP_GO_LEAKS_CONSERVATIVE=1 "$PILEUP" --stop-all --leaks --json=1 "$pid" >"$TMP/cons.json"
 	expect_eq "go$ver: scanned conservatively: the same leaked goroutines" \
 		"$(jq -r '.goroutines[] | select(.leaked) | .id' "$J" | sort -n | tr '\n' ' ')" \
@@ -174,13 +180,29 @@ if [ -x "$bin" ]; then
 		pid=$FX_PID
 		J=$TMP/bulk.json
 		"$PILEUP" --stop-all --leaks --json=1 "$pid" >"$J" 2>"$TMP/bulk.err"
-		expect_eq "bulk: leaked: the fixture's count" "$(awk '$1 == "leak" {n += $3} END {print n}' "$FX_OUT")" \
-			"$(jq .target.leaks.leaked "$J")"
+		want=$(awk '$1 == "leak" {n += $3} END {print n}' "$FX_OUT")
 		url=$(awk '/^pprof/ {print $2}' "$FX_OUT")
 		curl -sf "$url/debug/pprof/goroutineleak?debug=2" >"$TMP/gl.txt"
-		expect_eq "bulk: pileup's leaked ids are Go's" \
-			"$(sed -n 's/^goroutine \([0-9]*\) .*(leaked)\]:$/\1/p' "$TMP/gl.txt" | sort -n | md5sum)" \
-			"$(jq -r '.goroutines[] | select(.leaked) | .id' "$J" | sort -n | md5sum)"
+		sed -n 's/^goroutine \([0-9]*\) .*(leaked)\]:$/\1/p' "$TMP/gl.txt" | sort >"$TMP/gl.ids"
+		jq -r '.goroutines[] | select(.leaked) | .id' "$J" | sort >"$TMP/pu.ids"
+		expect_eq "bulk: never a false leak: every goroutine pileup calls leaked Go calls leaked" "" \
+			"$(comm -23 "$TMP/pu.ids" "$TMP/gl.ids" | head -n 5)"
+		if [ "$(jq .target.leaks.leaked "$J")" = "$want" ]; then
+			check "bulk: leaked: the fixture's count ($want)" true
+			expect_eq "bulk: pileup's leaked ids are Go's" "$(md5sum <"$TMP/gl.ids")" "$(md5sum <"$TMP/pu.ids")"
+		else
+			# The 50,000 share one channel: one stale word that looks like
+			# a pointer to it in a root goroutine's stack (scanned word by
+			# word; a dead slot, or a stack reused from main's before it
+			# grew) keeps all of them "reachable", the README's documented
+			# miss -- seen about one run in five.  Any other cause (a word
+			# of a heap object, as the slot tails were) fails.
+			ch=$(jq -r '[.goroutines[] | select(.wait_site.function == "main.bulkLeaked")][0].waits_on.address' "$J")
+			why=$(PILEUP_GO_LEAKS_WHY=$ch "$PILEUP" --stop-all --leaks --json=1 -o /dev/null "$pid" 2>&1 | grep ' marked by word' | head -n 1)
+			echo "# bulk: $(jq .target.leaks.leaked "$J") of $want leaked; $why"
+			check "bulk: fewer leaked than the fixture made only from a stale stack word outside the heap ($why)" \
+				grep -q '(not heap, size 0)' <<<"$why"
+		fi
 		check "bulk: the process is running again" not_stopped "$pid"
 		"$PILEUP" --gcore "$pid" -o "$TMP/bulk.core" --stop-all >/dev/null 2>&1
 		"$PILEUP" --leaks --json=1 "$TMP/bulk.core" "$bin" >"$TMP/bulk-core.json"

@@ -46,6 +46,7 @@ struct lctx {
 	uint64_t *paddrs; /* sorted: every p (allp) */
 	size_t npaddrs;
 	uint64_t scanned;
+	unsigned globals_masked, globals_words; /* data/bss ranges by mask, word by word */
 	size_t woken, ndrained; /* for the progress line */
 	unsigned char *buf;
 	uint64_t mask[CHUNK / 8 / 64]; /* goheap_ptrmask of the object drained */
@@ -454,6 +455,53 @@ static bool may_wake(struct lctx *c, const struct lg *g)
 	}
 }
 
+/* [addr, addr + len) by the pointer mask the runtime built for it at
+ * start (moduledata.gcdatamask / gcbssmask: a bitvector {int32 n; *uint8
+ * bytedata}, bit i, least significant first, for word i; progToPointerMask
+ * of gcdata/gcbss, runtime/symtab.go and mgcmark.go's markrootBlock at
+ * go1.17 and go1.27.3), as the collector scans globals: a word that is no
+ * pointer (mheap_.pages' search address, a counter) is not taken for one.
+ * False when the mask is not there or does not fit (scanned word by word
+ * then). */
+static bool scan_masked(struct lctx *c, uint64_t md, enum golayout_id mask, uint64_t addr, uint64_t len)
+{
+	const struct golayout *l = c->l;
+	uint64_t n = 0, bits = 0;
+	if (!golayout_has(l, mask) || addr % 8 ||
+	    !snapshot_read_u64(c->snap, md + (uint64_t)golayout_get(l, mask), &n) ||
+	    !snapshot_read_u64(c->snap, md + (uint64_t)golayout_get(l, mask) + 8, &bits))
+		return false;
+	n &= 0xffffffffu; /* int32 n, then padding */
+	/* n = len / 8: a tail of less than a word holds no pointer (.data's
+	 * length need not be a multiple of 8) */
+	if (n != len / 8 || !bits)
+		return false;
+	size_t nb = (size_t)((n + 7) / 8);
+	unsigned char *m = xmalloc(nb ? nb : 1);
+	if (snapshot_read(c->snap, bits, m, nb) != nb) {
+		free(m);
+		return false;
+	}
+	for (uint64_t w = 0; w < n;) {
+		if (!((m[w / 8] >> (w % 8)) & 1)) {
+			w++;
+			continue;
+		}
+		/* a run of pointer words, read at once */
+		uint64_t e = w;
+		while (e < n && e - w < CHUNK / 8 && ((m[e / 8] >> (e % 8)) & 1))
+			e++;
+		size_t want = (size_t)((e - w) * 8);
+		size_t got = snapshot_read(c->snap, addr + w * 8, c->buf, want);
+		c->from = addr + w * 8;
+		mark_words(c, c->buf, got);
+		c->scanned += got;
+		w = e;
+	}
+	free(m);
+	return true;
+}
+
 /* Module data and bss, from firstmoduledata through .next. */
 static void scan_modules(struct lctx *c)
 {
@@ -466,10 +514,18 @@ static void scan_modules(struct lctx *c)
 		    !snapshot_read_u64(c->snap, md + (uint64_t)golayout_get(l, GL_md_bss), &v[2]) ||
 		    !snapshot_read_u64(c->snap, md + (uint64_t)golayout_get(l, GL_md_ebss), &v[3]))
 			break;
-		if (v[1] >= v[0] && v[1] - v[0] < (1ull << 32))
-			scan_range(c, v[0], v[1] - v[0]);
-		if (v[3] >= v[2] && v[3] - v[2] < (1ull << 32))
-			scan_range(c, v[2], v[3] - v[2]);
+		bool cons = getenv("PILEUP_GO_LEAKS_CONSERVATIVE") != NULL;
+		for (int k = 0; k < 2; k++) {
+			uint64_t a = v[2 * k], e = v[2 * k + 1];
+			if (e < a || e - a >= (1ull << 32))
+				continue;
+			if (!cons && scan_masked(c, md, k ? GL_md_gcbssmask : GL_md_gcdatamask, a, e - a)) {
+				c->globals_masked++;
+			} else {
+				scan_range(c, a, e - a);
+				c->globals_words++;
+			}
+		}
 		if (!golayout_has(l, GL_md_next) || !snapshot_read_u64(c->snap, md + (uint64_t)golayout_get(l, GL_md_next), &next))
 			break;
 		md = next;
@@ -652,9 +708,12 @@ void goleaks_run(struct snapshot *snap, const struct golayout *l, const struct g
 			drain(&c);
 		}
 	}
-	if (debug)
+	if (debug) {
 		fprintf(stderr, "pileup: go leaks: %llu objects scanned by their pointer words, %llu conservatively (%zu types)\n",
 			(unsigned long long)c.h.precise_objs, (unsigned long long)c.h.conservative_objs, c.h.ntypes);
+		fprintf(stderr, "pileup: go leaks: globals: %u ranges scanned by the runtime's pointer masks, %u word by word\n",
+			c.globals_masked, c.globals_words);
+	}
 	/* The verdicts, by goroutine id (snap->goroutines is sorted by id). */
 	uint64_t *leaked = xmalloc((n ? n : 1) * sizeof(*leaked));
 	size_t nl = 0, reachable = 0;
